@@ -1,0 +1,13 @@
+package dev.rollback;
+
+import java.time.Instant;
+
+/** A gate was answered after it had already been decided; names who decided first and when. */
+public final class GateAlreadyDecidedException extends RollbackException {
+  private static final long serialVersionUID = 1L;
+
+  public GateAlreadyDecidedException(String gateId, Decision decision, String actor, Instant at) {
+    super("gate " + gateId + " was already decided: " + decision + " by " + actor + " at " + at
+        + "; the second answer was not applied");
+  }
+}

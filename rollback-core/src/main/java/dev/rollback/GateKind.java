@@ -1,0 +1,27 @@
+package dev.rollback;
+
+import java.util.List;
+
+/** Why a run waits for a human, and which {@link Decision}s answer it. */
+public enum GateKind {
+  /** Approval before a risky step. */
+  APPROVAL(List.of(Decision.PROCEED, Decision.HALT)),
+  /** A step failed after its retries and the policy is HALT_AND_ASK. */
+  STEP_FAILED(List.of(Decision.RETRY, Decision.SKIP, Decision.HALT)),
+  /** A step's outcome is unknown (crash or timeout) and it is neither idempotent nor reconcilable. */
+  IN_DOUBT(List.of(Decision.RETRY, Decision.SKIP, Decision.HALT)),
+  /** Abandon the rollback: undo what it did, which re-enables the bad release. */
+  ABANDON(List.of(Decision.PROCEED, Decision.HALT)),
+  /** A trigger was inconclusive (ASK_HUMAN): PROCEED rolls back, SKIP keeps the release. */
+  ROLL_BACK(List.of(Decision.PROCEED, Decision.SKIP, Decision.HALT));
+
+  private final List<Decision> options;
+
+  GateKind(List<Decision> options) {
+    this.options = options;
+  }
+
+  public List<Decision> options() {
+    return options;
+  }
+}

@@ -1,0 +1,187 @@
+package dev.rollback;
+
+import dev.rollback.internal.Fingerprints;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Deploy with automatic rollback: an ordered list of {@link Change}s with health gates between
+ * them. Running it captures the known-good state first, applies the changes, and reverts every
+ * applied change (the failing one included) in reverse order when a change fails, a health gate
+ * does not pass, or a trigger fires.
+ *
+ * <pre>{@code
+ * Release.builder("checkout-2.4.0")
+ *     .change(Migrations.migrateTo(dataSource, "2.4.0"))
+ *     .healthGate(health, ofMinutes(2))
+ *     .change(Kubernetes.setImage(k8s, "shop", "checkout", image))
+ *     .build()
+ *     .run(engine);
+ * }</pre>
+ */
+public final class Release {
+  /** One element of a release: a change, or a health gate after the changes before it. */
+  public sealed interface Element {}
+
+  public record ChangeElement(Change change) implements Element {}
+
+  /** Polls {@code check} every {@code interval} until UP; fails the release if not UP within {@code within}. */
+  public record HealthGate(String name, HealthCheck check, Duration within, Duration interval) implements Element {}
+
+  private final String name;
+  private final Deployment deployment;
+  private final List<Element> elements;
+  private final List<Trigger> triggers;
+  private final List<HealthCheck> verifiedBy;
+  private final FailurePolicy revertFailurePolicy;
+  private final @Nullable Duration budget;
+  private final CommunicationPlan communication;
+  private final String fingerprint;
+
+  private Release(Builder b) {
+    this.name = b.name;
+    this.deployment = b.deployment != null ? b.deployment : Deployment.of(b.name, "release");
+    this.elements = List.copyOf(b.elements);
+    this.triggers = List.copyOf(b.triggers);
+    this.verifiedBy = List.copyOf(b.verifiedBy);
+    this.revertFailurePolicy = b.revertFailurePolicy;
+    this.budget = b.budget;
+    this.communication = b.communication;
+    this.fingerprint = Fingerprints.of(this);
+  }
+
+  public static Builder builder(String name) {
+    return new Builder(name);
+  }
+
+  public String name() { return name; }
+  public Deployment deployment() { return deployment; }
+  public List<Element> elements() { return elements; }
+  public List<Trigger> triggers() { return triggers; }
+  public List<HealthCheck> verifiedBy() { return verifiedBy; }
+  public FailurePolicy revertFailurePolicy() { return revertFailurePolicy; }
+  public Optional<Duration> budget() { return Optional.ofNullable(budget); }
+  public CommunicationPlan communication() { return communication; }
+  public String fingerprint() { return fingerprint; }
+
+  public List<Change> changes() {
+    List<Change> out = new ArrayList<>();
+    for (Element e : elements) if (e instanceof ChangeElement c) out.add(c.change());
+    return out;
+  }
+
+  /** Runs this release on {@code engine} and waits for the result. */
+  public RollbackResult run(RollbackEngine engine) {
+    return engine.start(this).await();
+  }
+
+  @Override
+  public String toString() {
+    return "Release[" + name + ", " + changes().size() + " changes]";
+  }
+
+  public static final class Builder {
+    private final String name;
+    private @Nullable Deployment deployment;
+    private final List<Element> elements = new ArrayList<>();
+    private final List<Trigger> triggers = new ArrayList<>();
+    private final List<HealthCheck> verifiedBy = new ArrayList<>();
+    private FailurePolicy revertFailurePolicy = FailurePolicy.HALT_AND_ASK;
+    private @Nullable Duration budget;
+    private CommunicationPlan communication = CommunicationPlan.none();
+    private int gates;
+
+    private Builder(String name) {
+      this.name = Objects.requireNonNull(name, "release name");
+    }
+
+    /** The deployment this release puts out; defaults to {@code <name>@release}. */
+    public Builder forDeployment(Deployment deployment) {
+      this.deployment = Objects.requireNonNull(deployment, "deployment");
+      return this;
+    }
+
+    public Builder change(Change change) {
+      elements.add(new ChangeElement(Objects.requireNonNull(change, "change")));
+      return this;
+    }
+
+    /** After the changes so far, wait until {@code check} is UP (polled every second), at most {@code within}. */
+    public Builder healthGate(HealthCheck check, Duration within) {
+      return healthGate(check, within, Duration.ofSeconds(1));
+    }
+
+    public Builder healthGate(HealthCheck check, Duration within, Duration interval) {
+      Objects.requireNonNull(check, "check");
+      Objects.requireNonNull(within, "within");
+      Objects.requireNonNull(interval, "interval");
+      gates++;
+      elements.add(new HealthGate("health gate " + gates + " (" + check.name() + ")", check, within, interval));
+      return this;
+    }
+
+    /** A rule evaluated after each change and at each health-gate poll; ROLL_BACK reverts the release. */
+    public Builder trigger(Trigger trigger) {
+      triggers.add(Objects.requireNonNull(trigger, "trigger"));
+      return this;
+    }
+
+    /** The checks that define "recovered" after a revert. */
+    public Builder verifiedBy(HealthCheck... checks) {
+      for (HealthCheck c : checks) verifiedBy.add(Objects.requireNonNull(c, "check"));
+      return this;
+    }
+
+    /** What to do when a revert still fails after its retries: HALT_AND_ASK (default) or CONTINUE. */
+    public Builder onRevertFailure(FailurePolicy policy) {
+      Objects.requireNonNull(policy, "policy");
+      this.revertFailurePolicy = policy;
+      return this;
+    }
+
+    public Builder withBudget(Duration budget) {
+      this.budget = Objects.requireNonNull(budget, "budget");
+      return this;
+    }
+
+    public Builder withCommunication(CommunicationPlan communication) {
+      this.communication = Objects.requireNonNull(communication, "communication");
+      return this;
+    }
+
+    /** Validates and builds; {@link PlanValidationException} lists every violation with its path. */
+    public Release build() {
+      List<String> violations = new ArrayList<>();
+      String path = "release '" + name + "'";
+      if (name.isBlank()) violations.add(path + ": name must not be blank");
+      if (elements.stream().noneMatch(e -> e instanceof ChangeElement)) violations.add(path + ": has no changes");
+      if (revertFailurePolicy == FailurePolicy.ABANDON) {
+        violations.add(path + ": ABANDON does not apply to a release's revert; use HALT_AND_ASK or CONTINUE");
+      }
+      if (budget != null && (budget.isNegative() || budget.isZero())) violations.add(path + ": budget must be positive: " + budget);
+      Set<String> names = new HashSet<>();
+      for (Element e : elements) {
+        if (e instanceof ChangeElement ce) {
+          Change c = ce.change();
+          String cp = path + " › change '" + c.name() + "'";
+          if (!names.add(c.name())) violations.add(cp + ": change name is used twice");
+          if (c.name().contains("/")) violations.add(cp + ": name must not contain '/'");
+          for (String p : c.apply().problems()) violations.add(cp + " › apply: " + p);
+          for (String p : c.revert().problems()) violations.add(cp + " › revert: " + p);
+        } else if (e instanceof HealthGate g) {
+          String gp = path + " › " + g.name();
+          if (g.within().isNegative() || g.within().isZero()) violations.add(gp + ": wait must be positive: " + g.within());
+          if (g.interval().isNegative() || g.interval().isZero()) violations.add(gp + ": interval must be positive: " + g.interval());
+        }
+      }
+      if (!violations.isEmpty()) throw new PlanValidationException(name, violations);
+      return new Release(this);
+    }
+  }
+}

@@ -1,0 +1,362 @@
+package dev.rollback;
+
+import dev.rollback.internal.EventBus;
+import dev.rollback.internal.Execution;
+import dev.rollback.internal.Fingerprints;
+import dev.rollback.internal.GateRegistry;
+import dev.rollback.internal.NotificationDispatcher;
+import dev.rollback.internal.RealTimer;
+import dev.rollback.internal.RunState;
+import dev.rollback.internal.Timer;
+import dev.rollback.journal.InMemoryJournal;
+import dev.rollback.journal.Journal;
+import dev.rollback.journal.JournalRead;
+import dev.rollback.journal.JournalRecord;
+import dev.rollback.journal.RecordType;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Runs plans and releases: journals every decision, executes steps on its executor, waits on its
+ * clock, asks humans at gates, resumes runs from the journal.
+ *
+ * <pre>{@code
+ * try (RollbackEngine engine = RollbackEngine.builder().withJournal(FileJournal.in(dir)).build()) {
+ *   RollbackResult result = engine.start(plan, Deployment.of("checkout", "2.4.0")).await();
+ * }
+ * }</pre>
+ */
+public final class RollbackEngine implements AutoCloseable {
+  private final Journal journal;
+  private final Clock clock;
+  private final Timer timer;
+  private final ExecutorService executor;
+  private final @Nullable ExecutorService ownedExecutor;
+  private final @Nullable ScheduledExecutorService ownedScheduler;
+  private final GateRegistry gates;
+  private final EventBus events;
+  private final NotificationDispatcher notifications;
+  private final Execution.Services services;
+
+  private RollbackEngine(Builder b) {
+    this.journal = b.journal != null ? b.journal : InMemoryJournal.create();
+    this.clock = b.clock;
+    if (b.clock instanceof ManualClock manual) {
+      this.timer = manual;
+      this.ownedScheduler = null;
+    } else if (b.scheduler != null) {
+      this.timer = new RealTimer(b.scheduler);
+      this.ownedScheduler = null;
+    } else {
+      ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor(daemon("rollback-timer"));
+      this.timer = new RealTimer(s);
+      this.ownedScheduler = s;
+    }
+    if (b.executor != null) {
+      this.executor = b.executor;
+      this.ownedExecutor = null;
+    } else {
+      this.executor = Executors.newCachedThreadPool(daemon("rollback-run"));
+      this.ownedExecutor = this.executor;
+    }
+    this.gates = new GateRegistry(clock);
+    this.events = new EventBus(b.listeners);
+    this.notifications = NotificationDispatcher.defaults();
+    this.services = new Execution.Services(journal, clock, timer, executor, gates, events, notifications);
+  }
+
+  private static java.util.concurrent.ThreadFactory daemon(String name) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  public Journal journal() { return journal; }
+  public Clock clock() { return clock; }
+
+  // ------------------------------------------------------------------ rollback mode
+
+  /** Starts {@code plan} for {@code deployment}; returns at once. */
+  public RollbackRun start(RollbackPlan plan, Deployment deployment) {
+    return start(plan, deployment, RunOptions.defaults());
+  }
+
+  public RollbackRun start(RollbackPlan plan, Deployment deployment, RunOptions options) {
+    Objects.requireNonNull(plan, "plan");
+    Objects.requireNonNull(deployment, "deployment");
+    Objects.requireNonNull(options, "options");
+    String runId = options.runId().orElseGet(() -> newRunId(deployment));
+    RunState state = options.knownGood().isPresent() ? stateOf(runId) : new RunState();
+    if (state.started) {
+      throw new RollbackException("run " + runId + " was already started; use resume(\"" + runId + "\", plan)");
+    }
+    if (state.created && !state.fingerprint.isEmpty() && !state.fingerprint.equals(plan.fingerprint())) {
+      throw new PlanChangedException(runId, plan.name(), Fingerprints.diff(state.outline, Fingerprints.outline(plan)));
+    }
+    Execution e = new Execution(services, runId, plan, null, deployment, state, false, options.reason(),
+        options.fencingToken(), List.of());
+    executor.execute(e::run);
+    return e;
+  }
+
+  /** Starts and waits for the result. */
+  public RollbackResult run(RollbackPlan plan, Deployment deployment) {
+    return start(plan, deployment).await();
+  }
+
+  /**
+   * Captures and journals the known-good state of every step that captures one, under a new run
+   * id. Give the result to {@link RunOptions#withKnownGood} when the rollback starts.
+   */
+  public KnownGood captureKnownGood(RollbackPlan plan, Deployment deployment) {
+    return captureKnownGood(plan, deployment, RunOptions.defaults());
+  }
+
+  public KnownGood captureKnownGood(RollbackPlan plan, Deployment deployment, RunOptions options) {
+    String runId = options.runId().orElseGet(() -> newRunId(deployment));
+    RunState state = stateOf(runId);
+    if (state.started) throw new RollbackException("run " + runId + " already started; cannot capture its known-good state now");
+    Execution e = new Execution(services, runId, plan, null, deployment, state, false, options.reason(),
+        options.fencingToken(), List.of());
+    return e.captureKnownGood();
+  }
+
+  // ------------------------------------------------------------------ release mode
+
+  public RollbackRun start(Release release) {
+    return start(release, RunOptions.defaults());
+  }
+
+  public RollbackRun start(Release release, RunOptions options) {
+    Objects.requireNonNull(release, "release");
+    String runId = options.runId().orElseGet(() -> newRunId(release.deployment()));
+    RunState state = stateOf(runId);
+    if (state.started) throw new RollbackException("run " + runId + " was already started; use resume(\"" + runId + "\", release)");
+    Execution e = new Execution(services, runId, null, release, release.deployment(), state, false, options.reason(),
+        options.fencingToken(), List.of());
+    executor.execute(e::run);
+    return e;
+  }
+
+  // ------------------------------------------------------------------ resume
+
+  public RollbackRun resume(String runId, RollbackPlan plan) {
+    return resume(runId, plan, ResumeOptions.defaults());
+  }
+
+  /**
+   * Continues a run from its journal: done steps are not run again, in-doubt steps are decided
+   * by idempotency, reconcile or a gate. Refuses a plan whose fingerprint changed unless forced.
+   */
+  public RollbackRun resume(String runId, RollbackPlan plan, ResumeOptions options) {
+    Objects.requireNonNull(plan, "plan");
+    Loaded l = load(runId, "rollback", plan.name(), plan.fingerprint(), Fingerprints.outline(plan), options);
+    Deployment d = Deployment.of(l.state.service, l.state.version);
+    Execution e = new Execution(services, runId, plan, null, d, l.state, true, l.reason, options.fencingToken(), l.problems);
+    executor.execute(e::run);
+    return e;
+  }
+
+  public RollbackRun resume(String runId, Release release) {
+    return resume(runId, release, ResumeOptions.defaults());
+  }
+
+  public RollbackRun resume(String runId, Release release, ResumeOptions options) {
+    Objects.requireNonNull(release, "release");
+    Loaded l = load(runId, "release", release.name(), release.fingerprint(), Fingerprints.outline(release), options);
+    Deployment d = Deployment.of(l.state.service, l.state.version);
+    Execution e = new Execution(services, runId, null, release, d, l.state, true, l.reason, options.fencingToken(), l.problems);
+    executor.execute(e::run);
+    return e;
+  }
+
+  private record Loaded(RunState state, String reason, List<String> problems) {}
+
+  private Loaded load(String runId, String mode, String name, String fingerprint, List<String> outline, ResumeOptions options) {
+    JournalRead read = journal.read(runId);
+    List<String> problems = new ArrayList<>(read.problems());
+    if (read.isEmpty()) {
+      throw new RollbackException("cannot resume run " + runId + ": the journal " + journal + " has no records for it"
+          + (problems.isEmpty() ? "" : " (" + String.join("; ", problems) + ")"));
+    }
+    RunState state = RunState.of(read.records());
+    if (!state.started && !state.created) {
+      throw new RollbackException("cannot resume run " + runId + ": its journal has no PLAN_STARTED record");
+    }
+    if (!state.mode.isEmpty() && !state.mode.equals(mode)) {
+      throw new RollbackException("cannot resume run " + runId + " as a " + mode + ": it is a " + state.mode + " run");
+    }
+    if (state.completedOutcome != null) {
+      RunOutcome o = RunOutcome.valueOf(state.completedOutcome);
+      if (o != RunOutcome.HALTED && o != RunOutcome.CANCELLED) {
+        throw new RollbackException("run " + runId + " of '" + state.plan + "' already ended " + o + "; nothing to resume");
+      }
+    }
+    String reason = "resumed";
+    if (!state.fingerprint.equals(fingerprint)) {
+      List<String> diff = Fingerprints.diff(state.outline, outline);
+      if (!options.isForced()) throw new PlanChangedException(runId, name, diff);
+      reason = "resumed with a changed plan (forced): " + String.join("; ", diff);
+    }
+    if (!read.problems().isEmpty()) {
+      String repaired = journal.repair(runId);
+      if (!repaired.isEmpty()) {
+        problems.clear();
+        problems.add(repaired);
+        // the record that says what happened to the torn bytes
+        journal.append(JournalRecord.of(state.lastSeq + 1, runId, RecordType.JOURNAL_REPAIRED, clock.instant(),
+            options.fencingToken(), null, Map.of("problem", repaired)));
+        state.apply(journal.read(runId).records().get(journal.read(runId).records().size() - 1));
+      }
+    }
+    return new Loaded(state, reason, problems);
+  }
+
+  private RunState stateOf(String runId) {
+    return RunState.of(journal.read(runId).records());
+  }
+
+  // ------------------------------------------------------------------ gates, dry run
+
+  /** Answers a gate of any run of this engine; journaled with {@code actor}. */
+  public void answer(String gateId, Decision decision, String actor) {
+    gates.answer(gateId, decision, actor, false);
+  }
+
+  /** The gates all runs of this engine wait on now, oldest first. */
+  public List<GateRequest> pendingGates() {
+    return gates.pending();
+  }
+
+  /** What {@code plan} would do, in order; runs nothing. */
+  public static DryRun dryRun(RollbackPlan plan) {
+    List<DryRun.Action> actions = new ArrayList<>();
+    int i = 0;
+    for (Stage st : plan.stages()) {
+      for (Step s : st.steps()) {
+        actions.add(new DryRun.Action(++i, st.name() + "/" + s.name(), s.describe(),
+            st.parallel() && st.steps().size() > 1 ? st.name() : "", safeguards(s)));
+      }
+    }
+    for (HealthCheck c : plan.verifiedBy()) {
+      actions.add(new DryRun.Action(++i, "verify/" + c.name(), "check that " + c.name() + " is UP", "", ""));
+    }
+    return new DryRun(plan.name(), RunMode.ROLLBACK, actions);
+  }
+
+  /** What {@code release} would do when it goes well, then what its revert would do. */
+  public static DryRun dryRun(Release release) {
+    List<DryRun.Action> actions = new ArrayList<>();
+    int i = 0;
+    for (Change c : release.changes()) {
+      if (c.knownGoodCapture().isPresent()) {
+        actions.add(new DryRun.Action(++i, c.name() + "/known-good", "capture the known-good state of " + c.name(), "", ""));
+      }
+    }
+    for (Release.Element e : release.elements()) {
+      if (e instanceof Release.ChangeElement ce) {
+        actions.add(new DryRun.Action(++i, ce.change().name() + "/apply", ce.change().apply().describe(), "",
+            safeguards(ce.change().apply())));
+      } else if (e instanceof Release.HealthGate g) {
+        actions.add(new DryRun.Action(++i, g.name(), "wait until " + g.check().name() + " is UP, at most " + g.within(), "", ""));
+      }
+    }
+    List<Change> rev = new ArrayList<>(release.changes());
+    java.util.Collections.reverse(rev);
+    for (Change c : rev) {
+      actions.add(new DryRun.Action(++i, c.name() + "/revert", "on failure: " + c.revert().describe(), "",
+          safeguards(c.revert())));
+    }
+    return new DryRun(release.name(), RunMode.RELEASE, actions);
+  }
+
+  private static String safeguards(Step s) {
+    List<String> g = new ArrayList<>();
+    s.approval().ifPresent(a -> g.add("approval at gate '" + a.name() + "'"));
+    s.timeout().ifPresent(t -> g.add("timeout " + t));
+    if (s.retry().maxRetries() > 0) g.add(s.retry().maxRetries() + " retries");
+    if (s.isIdempotent()) g.add("idempotent");
+    if (s.reconciler().isPresent()) g.add("reconcilable");
+    if (s.hasUndo()) g.add("has undo");
+    if (s.mayTerminateHost()) g.add("may terminate host");
+    return String.join(", ", g);
+  }
+
+  private String newRunId(Deployment d) {
+    String service = d.service().replaceAll("[^A-Za-z0-9_.-]", "-");
+    if (service.length() > 40) service = service.substring(0, 40);
+    byte[] rnd = new byte[4];
+    ThreadLocalRandom.current().nextBytes(rnd);
+    return service + "-" + clock.millis() + "-" + HexFormat.of().formatHex(rnd);
+  }
+
+  @Override
+  public void close() {
+    notifications.close();
+    if (ownedExecutor != null) ownedExecutor.shutdownNow();
+    if (ownedScheduler != null) ownedScheduler.shutdownNow();
+  }
+
+  /** Configures a {@link RollbackEngine}. Everything has a default. */
+  public static final class Builder {
+    private @Nullable Journal journal;
+    private Clock clock = Clock.systemUTC();
+    private @Nullable ScheduledExecutorService scheduler;
+    private @Nullable ExecutorService executor;
+    private final List<RollbackListener> listeners = new ArrayList<>();
+
+    private Builder() {}
+
+    /** Where records go; default an {@link InMemoryJournal} (not durable: use a FileJournal or JDBC journal in production). */
+    public Builder withJournal(Journal journal) {
+      this.journal = Objects.requireNonNull(journal, "journal");
+      return this;
+    }
+
+    /** The clock for timestamps, timeouts, delays and budgets; a {@link ManualClock} gives virtual time. */
+    public Builder withClock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /** The scheduler for timeouts and delays (ignored under a ManualClock). Default: one daemon thread. */
+    public Builder withScheduler(ScheduledExecutorService scheduler) {
+      this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+      return this;
+    }
+
+    /** The executor runs and steps run on. Default: a cached pool of daemon threads. */
+    public Builder withExecutor(ExecutorService executor) {
+      this.executor = Objects.requireNonNull(executor, "executor");
+      return this;
+    }
+
+    public Builder withListener(RollbackListener listener) {
+      listeners.add(Objects.requireNonNull(listener, "listener"));
+      return this;
+    }
+
+    public RollbackEngine build() {
+      return new RollbackEngine(this);
+    }
+  }
+
+}

@@ -1,0 +1,185 @@
+package dev.rollback;
+
+import dev.rollback.internal.Fingerprints;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * An immutable, named, validated recovery procedure for a deployment that is already out:
+ * ordered stages of steps, the checks that define "recovered", the failure policy, a time budget
+ * and the communication plan.
+ *
+ * <pre>{@code
+ * RollbackPlan plan = RollbackPlan.builder("checkout-2.4.0")
+ *     .parallel("stop the bleeding", s -> s.step(killSwitch).step(trafficToBlue))
+ *     .sequential("restore", s -> s.step(undoRollout).step(migrateDown))
+ *     .verifiedBy(health)
+ *     .withBudget(ofMinutes(5))
+ *     .build();
+ * }</pre>
+ */
+public final class RollbackPlan {
+  private final String name;
+  private final List<Stage> stages;
+  private final List<HealthCheck> verifiedBy;
+  private final FailurePolicy failurePolicy;
+  private final @Nullable Duration budget;
+  private final Gate abandonGate;
+  private final CommunicationPlan communication;
+  private final String fingerprint;
+
+  private RollbackPlan(Builder b) {
+    this.name = b.name;
+    this.stages = List.copyOf(b.stages);
+    this.verifiedBy = List.copyOf(b.verifiedBy);
+    this.failurePolicy = b.failurePolicy;
+    this.budget = b.budget;
+    this.abandonGate = b.abandonGate;
+    this.communication = b.communication;
+    this.fingerprint = Fingerprints.of(this);
+  }
+
+  public static Builder builder(String name) {
+    return new Builder(name);
+  }
+
+  public String name() { return name; }
+  public List<Stage> stages() { return stages; }
+  public List<HealthCheck> verifiedBy() { return verifiedBy; }
+  public FailurePolicy failurePolicy() { return failurePolicy; }
+  public Optional<Duration> budget() { return Optional.ofNullable(budget); }
+  /** The gate an ABANDON passes through. */
+  public Gate abandonGate() { return abandonGate; }
+  public CommunicationPlan communication() { return communication; }
+
+  /** A hash of everything that shapes the run; resume refuses a plan whose fingerprint changed. */
+  public String fingerprint() { return fingerprint; }
+
+  /** Every step, in plan order. */
+  public List<Step> steps() {
+    List<Step> all = new ArrayList<>();
+    stages.forEach(s -> all.addAll(s.steps()));
+    return all;
+  }
+
+  /** True if any step may kill the process running the plan. */
+  public boolean mayTerminateHost() {
+    return steps().stream().anyMatch(Step::mayTerminateHost);
+  }
+
+  @Override
+  public String toString() {
+    return "RollbackPlan[" + name + ", " + stages.size() + " stages, " + steps().size() + " steps]";
+  }
+
+  /** Builds a {@link RollbackPlan}; {@link #build()} reports every violation with its path. */
+  public static final class Builder {
+    private final String name;
+    private final List<Stage> stages = new ArrayList<>();
+    private final List<HealthCheck> verifiedBy = new ArrayList<>();
+    private FailurePolicy failurePolicy = FailurePolicy.HALT_AND_ASK;
+    private @Nullable Duration budget;
+    private Gate abandonGate = Gate.named("abandon rollback");
+    private CommunicationPlan communication = CommunicationPlan.none();
+
+    private Builder(String name) {
+      Objects.requireNonNull(name, "plan name");
+      this.name = name;
+    }
+
+    /** A stage whose steps run one after another, in the order given. */
+    public Builder sequential(String stageName, Consumer<StageBuilder> steps) {
+      return stage(stageName, false, steps);
+    }
+
+    /** A stage whose steps run at the same time; if one fails, the others are cancelled. */
+    public Builder parallel(String stageName, Consumer<StageBuilder> steps) {
+      return stage(stageName, true, steps);
+    }
+
+    /** A one-step sequential stage named after the step. */
+    public Builder step(Step step) {
+      Objects.requireNonNull(step, "step");
+      stages.add(new Stage(step.name(), false, List.of(step)));
+      return this;
+    }
+
+    private Builder stage(String stageName, boolean parallel, Consumer<StageBuilder> steps) {
+      Objects.requireNonNull(stageName, "stage name");
+      Objects.requireNonNull(steps, "steps");
+      StageBuilder sb = new StageBuilder();
+      steps.accept(sb);
+      stages.add(new Stage(stageName, parallel, sb.steps));
+      return this;
+    }
+
+    /** The checks that define "recovered", run after the last stage. */
+    public Builder verifiedBy(HealthCheck... checks) {
+      for (HealthCheck c : checks) verifiedBy.add(Objects.requireNonNull(c, "check"));
+      return this;
+    }
+
+    public Builder onFailure(FailurePolicy policy) {
+      this.failurePolicy = Objects.requireNonNull(policy, "policy");
+      return this;
+    }
+
+    /** The gate that an {@link FailurePolicy#ABANDON} waits at. */
+    public Builder withAbandonGate(Gate gate) {
+      this.abandonGate = Objects.requireNonNull(gate, "gate");
+      return this;
+    }
+
+    /** How long the rollback should take; a breach is journaled and escalated, never an abort. */
+    public Builder withBudget(Duration budget) {
+      this.budget = Objects.requireNonNull(budget, "budget");
+      return this;
+    }
+
+    public Builder withCommunication(CommunicationPlan communication) {
+      this.communication = Objects.requireNonNull(communication, "communication");
+      return this;
+    }
+
+    /**
+     * Validates and builds. Throws {@link PlanValidationException} listing every violation, each
+     * with its path ({@code plan 'checkout' › stage 'restore' › step 'db': timeout must be positive: PT-1S}).
+     */
+    public RollbackPlan build() {
+      List<String> violations = new ArrayList<>();
+      String planPath = "plan '" + name + "'";
+      if (name.isBlank()) violations.add(planPath + ": name must not be blank");
+      if (stages.isEmpty()) violations.add(planPath + ": has no stages");
+      if (budget != null && (budget.isNegative() || budget.isZero())) {
+        violations.add(planPath + ": budget must be positive: " + budget);
+      }
+      Set<String> stageNames = new HashSet<>();
+      for (Stage stage : stages) {
+        String stagePath = planPath + " › stage '" + stage.name() + "'";
+        if (stage.name().isBlank()) violations.add(stagePath + ": name must not be blank");
+        if (stage.name().contains("/")) violations.add(stagePath + ": name must not contain '/'");
+        if (!stageNames.add(stage.name())) violations.add(stagePath + ": stage name is used twice");
+        if (stage.steps().isEmpty()) violations.add(stagePath + ": has no steps");
+        Set<String> stepNames = new HashSet<>();
+        for (Step step : stage.steps()) {
+          String stepPath = stagePath + " › step '" + step.name() + "'";
+          if (!stepNames.add(step.name())) violations.add(stepPath + ": step name is used twice in this stage");
+          if (step.name().contains("/")) violations.add(stepPath + ": name must not contain '/'");
+          for (String p : step.problems()) violations.add(stepPath + ": " + p);
+          if (failurePolicy == FailurePolicy.ABANDON && !step.hasUndo()) {
+            violations.add(stepPath + ": has no undo, but the plan's failure policy ABANDON undoes every completed step");
+          }
+        }
+      }
+      if (!violations.isEmpty()) throw new PlanValidationException(name, violations);
+      return new RollbackPlan(this);
+    }
+  }
+}

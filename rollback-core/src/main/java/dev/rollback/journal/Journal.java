@@ -1,0 +1,35 @@
+package dev.rollback.journal;
+
+import java.util.List;
+
+/**
+ * Where a run's records go. Implementations must make a record durable before {@link #append}
+ * returns, keep records in order per run, reject a record whose fencing token is lower than one
+ * already accepted for that run ({@link FencedOffException}), and never drop a record silently.
+ */
+public interface Journal extends AutoCloseable {
+
+  /** Appends {@code record} durably. */
+  void append(JournalRecord record);
+
+  /**
+   * Reads one run. A torn last record (a crash while writing it) is reported in
+   * {@link JournalRead#problems()} and left out; garbage before the last record is a
+   * {@link JournalCorruptedException} naming the place.
+   */
+  JournalRead read(String runId);
+
+  /** The ids of all runs in this journal, oldest first. */
+  List<String> runIds();
+
+  /**
+   * Makes the run appendable again after a torn tail: the torn bytes are kept aside (never
+   * deleted) and a description of where they went is returned, or an empty string if nothing was torn.
+   */
+  default String repair(String runId) {
+    return "";
+  }
+
+  @Override
+  default void close() {}
+}

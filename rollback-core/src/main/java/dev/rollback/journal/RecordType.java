@@ -1,0 +1,42 @@
+package dev.rollback.journal;
+
+/** The kinds of record the engine writes. Readers keep records of kinds they do not know. */
+public enum RecordType {
+  /** A run was created and its known-good state is about to be captured (guard armed, release starting). */
+  RUN_CREATED,
+  /** The known-good state of one step or change, captured before anything changed. */
+  KNOWN_GOOD,
+  /** Execution started: run id, deployment, plan fingerprint and outline. */
+  PLAN_STARTED,
+  /** A halted, cancelled or crashed run continues. */
+  PLAN_RESUMED,
+  STAGE_STARTED,
+  /** Durable before the step's action runs. */
+  STEP_STARTED,
+  UNDO_SNAPSHOT,
+  CHECKPOINT,
+  STEP_SUCCEEDED,
+  STEP_FAILED,
+  STEP_CANCELLED,
+  STEP_SKIPPED,
+  GATE_OPENED,
+  GATE_DECIDED,
+  HEALTH_CHECKED,
+  TRIGGER_FIRED,
+  RELEASE_REVERTING,
+  ABANDONING,
+  BUDGET_EXCEEDED,
+  NOTE,
+  NOTIFICATION,
+  JOURNAL_REPAIRED,
+  PLAN_COMPLETED;
+
+  /** The type for {@code name}, or null when this reader does not know it (a newer writer). */
+  public static RecordType parse(String name) {
+    try {
+      return valueOf(name);
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+}
