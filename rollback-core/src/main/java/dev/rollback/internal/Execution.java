@@ -453,12 +453,14 @@ public final class Execution implements RollbackRun {
       }
     }
     if (signal != null) throw signal;
-    // every outcome is recorded; now the policy, in plan order
-    for (int i = 0; i < stage.steps().size(); i++) {
-      StepOutcome o = results.get(i);
-      if (o != null && (o instanceof StepOutcome.Failed || o instanceof StepOutcome.Cancelled)) {
-        checkCancelled();
-        runWithPolicy(stage.steps().get(i), paths.get(i));
+    // every outcome is recorded; now the policy for the failed steps (the cause), then the
+    // cancelled siblings, whose effect is in doubt, each in plan order
+    for (Class<?> kind : List.of(StepOutcome.Failed.class, StepOutcome.Cancelled.class)) {
+      for (int i = 0; i < stage.steps().size(); i++) {
+        if (kind.isInstance(results.get(i))) {
+          checkCancelled();
+          runWithPolicy(stage.steps().get(i), paths.get(i));
+        }
       }
     }
   }

@@ -1,0 +1,99 @@
+package dev.rollback.internal.detect;
+
+import dev.rollback.Health;
+import dev.rollback.HealthCheck;
+import dev.rollback.HealthStatus;
+import dev.rollback.LatencyHistogram;
+import dev.rollback.Observations;
+import dev.rollback.Signal;
+import java.time.Duration;
+import java.time.Instant;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** A health check polled at most once per interval, when a rule reads it. */
+public final class PolledSignal implements Signal {
+  private static final Logger log = LoggerFactory.getLogger(PolledSignal.class);
+
+  private final HealthCheck check;
+  private final Duration interval;
+  private @Nullable Instant lastPoll;
+  private long total;
+  private long failures;
+  private long unknown;
+  private long trailingFailures;
+  private long trailingUnknown;
+  private String detail = "not polled yet";
+  private final long[] latency = new long[LatencyHistogram.BUCKETS];
+  private @Nullable Health last;
+
+  public PolledSignal(HealthCheck check, Duration interval) {
+    this.check = check;
+    this.interval = interval;
+  }
+
+  @Override
+  public String name() {
+    return check.name();
+  }
+
+  @Override
+  public Duration sampleInterval() {
+    return check instanceof TimedCheck t ? interval.plus(t.timeout()) : interval;
+  }
+
+  public Duration interval() {
+    return interval;
+  }
+
+  @Override
+  public synchronized Observations observe(Instant now) {
+    if (lastPoll == null || !now.isBefore(lastPoll.plus(interval))) {
+      lastPoll = now;
+      poll();
+    }
+    return new Observations(check.name(), now, total, failures, unknown, trailingFailures, trailingUnknown, detail,
+        LatencyHistogram.of(latency));
+  }
+
+  private void poll() {
+    Health h;
+    try {
+      h = check.check();
+      if (h == null) h = Health.of(check.name(), HealthStatus.UNKNOWN, Duration.ZERO, "the check returned null");
+    } catch (RuntimeException e) {
+      h = Health.of(check.name(), HealthStatus.UNKNOWN, Duration.ZERO, "the check threw " + e);
+    }
+    last = h;
+    total++;
+    latency[LatencyHistogram.bucketOf(h.latency().toNanos())]++;
+    switch (h.status()) {
+      case UP -> {
+        trailingFailures = 0;
+        trailingUnknown = 0;
+      }
+      case DOWN, DEGRADED -> {
+        failures++;
+        trailingFailures++;
+        trailingUnknown = 0;
+      }
+      case UNKNOWN -> {
+        unknown++;
+        trailingUnknown++;
+      }
+    }
+    detail = h.toString();
+    log.debug("polled {}: {}", check.name(), h);
+  }
+
+  /** The last poll's result, if any. */
+  public synchronized @Nullable Health last() {
+    return last;
+  }
+
+  @Override
+  public String toString() {
+    return "poll(" + check.name() + " every " + interval + ")";
+  }
+}

@@ -1,0 +1,199 @@
+package dev.rollback.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.rollback.Change;
+import dev.rollback.Decision;
+import dev.rollback.Evaluation;
+import dev.rollback.FailurePolicy;
+import dev.rollback.GateKind;
+import dev.rollback.GateRequest;
+import dev.rollback.HealthCheck;
+import dev.rollback.HealthStatus;
+import dev.rollback.ManualClock;
+import dev.rollback.Release;
+import dev.rollback.RollbackEngine;
+import dev.rollback.RollbackResult;
+import dev.rollback.RollbackRun;
+import dev.rollback.RunOutcome;
+import dev.rollback.Snapshot;
+import dev.rollback.Step;
+import dev.rollback.StepOutcome;
+import dev.rollback.Trigger;
+import dev.rollback.journal.InMemoryJournal;
+import dev.rollback.journal.JournalRecord;
+import dev.rollback.journal.RecordType;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class ReleaseModeTest {
+  private final World world = new World();
+  private final InMemoryJournal journal = InMemoryJournal.create();
+  private final ManualClock clock = ManualClock.create();
+  private final RollbackEngine engine = RollbackEngine.builder().withJournal(journal).withClock(clock).build();
+
+  @AfterEach
+  void close() {
+    engine.close();
+  }
+
+  @Test
+  void releasesWhenEveryChangeSucceeds() {
+    Release release = Release.builder("r").change(world.change("a", false, false)).change(world.change("b", false, false)).build();
+
+    RollbackResult result = release.run(engine);
+
+    assertThat(result.outcome()).isEqualTo(RunOutcome.RELEASED);
+    assertThat(world.log).containsExactly("apply a", "apply b");
+    assertThat(world.values).containsEntry("a", "new").containsEntry("b", "new");
+  }
+
+  @Test
+  void revertsEveryAppliedChangeInReverseOrderIncludingTheFailingOne() {
+    world.failing.add("c");
+    Release release = Release.builder("r")
+        .change(world.change("a", false, false))
+        .change(world.change("b", false, false))
+        .change(world.change("c", false, false))
+        .change(world.change("d", false, false))
+        .build();
+
+    RollbackResult result = release.run(engine);
+
+    assertThat(result.outcome()).isEqualTo(RunOutcome.RECOVERED);
+    assertThat(world.log).containsExactly("apply a", "apply b", "apply c", "revert c", "revert b", "revert a");
+    assertThat(result.step("d/apply")).isInstanceOf(StepOutcome.NotRun.class);
+    assertThat(result.step("c/apply")).isInstanceOf(StepOutcome.Failed.class);
+    assertThat(result.summary()).contains("change 'c' failed").contains("change c broke");
+  }
+
+  @Test
+  void journalsStepStartedDurablyBeforeTheActionRuns() {
+    AtomicReference<List<JournalRecord>> seen = new AtomicReference<>();
+    Change watched = Change.of("w", ctx -> seen.set(journal.read(ctx.runId()).records()), ctx -> { });
+    Release.builder("r").change(watched).build().run(engine);
+
+    JournalRecord last = seen.get().get(seen.get().size() - 1);
+    assertThat(last.type()).isEqualTo(RecordType.STEP_STARTED.name());
+    assertThat(last.step()).isEqualTo("w/apply");
+  }
+
+  @Test
+  void capturesKnownGoodAtReleaseStartAndGivesItToTheRevert() {
+    world.values.put("image", "v1");
+    AtomicReference<String> restoredTo = new AtomicReference<>();
+    Change setImage = Change.of("set image",
+            ctx -> world.values.put("image", "v2"),
+            ctx -> restoredTo.set(ctx.knownGood().orElseThrow().require("image")))
+        .capturingKnownGood(ctx -> Snapshot.of("image", world.values.get("image")));
+    Change broken = Change.of("broken", ctx -> { throw new IllegalStateException("boom"); }, ctx -> { });
+
+    RollbackResult result = Release.builder("r").change(setImage).change(broken).build().run(engine);
+
+    assertThat(result.outcome()).isEqualTo(RunOutcome.RECOVERED);
+    assertThat(restoredTo.get()).isEqualTo("v1");
+    assertThat(journal.read(result.runId()).records()).filteredOn(r -> r.is(RecordType.KNOWN_GOOD))
+        .singleElement().satisfies(r -> assertThat(r.map("snapshot")).containsEntry("image", "v1"));
+  }
+
+  @Test
+  void healthGateThatNeverTurnsUpRevertsOnVirtualTime() {
+    Release release = Release.builder("r")
+        .change(world.change("a", false, false))
+        .healthGate(HealthCheck.constant("api", HealthStatus.DOWN), Duration.ofMinutes(2), Duration.ofSeconds(10))
+        .change(world.change("b", false, false))
+        .build();
+
+    RollbackRun run = engine.start(release);
+    advanceUntilDone(run, Duration.ofSeconds(10));
+
+    RollbackResult result = run.await(Duration.ofSeconds(5));
+    assertThat(result.outcome()).isEqualTo(RunOutcome.RECOVERED);
+    assertThat(world.log).containsExactly("apply a", "revert a");
+    assertThat(result.summary()).contains("not UP within PT2M");
+    assertThat(Duration.between(result.startedAt(), result.finishedAt())).isEqualTo(Duration.ofMinutes(2));
+  }
+
+  @Test
+  void triggerThatFiresAfterAChangeRevertsTheRelease() {
+    Trigger errors = new Trigger() {
+      @Override public String name() { return "error ratio"; }
+      @Override public Evaluation evaluate(Instant now) {
+        return world.values.containsKey("b") ? Evaluation.rollBack(name(), now, "error ratio 0.4 over 30 s") : Evaluation.hold(name(), now, "ok");
+      }
+      @Override public Duration worstCaseDetection() { return Duration.ofSeconds(30); }
+    };
+    Release release = Release.builder("r").change(world.change("a", false, false)).change(world.change("b", false, false))
+        .change(world.change("c", false, false)).trigger(errors).build();
+
+    RollbackResult result = release.run(engine);
+
+    assertThat(world.log).containsExactly("apply a", "apply b", "revert b", "revert a");
+    assertThat(result.summary()).contains("error ratio 0.4 over 30 s");
+    assertThat(journal.read(result.runId()).records()).anyMatch(r -> r.is(RecordType.TRIGGER_FIRED)
+        && r.stringOr("evidence", "").equals("error ratio 0.4 over 30 s"));
+  }
+
+  @Test
+  void failingRevertIsRetriedThenAsksAHumanWhoCanSkipIt() {
+    world.failing.add("b");
+    Step badRevert = Step.builder("revert").execute(ctx -> { throw new IllegalStateException("api down"); })
+        .withRetry(dev.rollback.Retry.times(2).withFixedDelay(Duration.ofSeconds(5))).build();
+    Change a = world.change("a", false, false).withRevert(badRevert);
+    Release release = Release.builder("r").change(a).change(world.change("b", false, false)).build();
+
+    RollbackRun run = engine.start(release);
+    GateRequest gate = awaitGateAdvancing(run);
+    assertThat(gate.kind()).isEqualTo(GateKind.STEP_FAILED);
+    assertThat(gate.stepPath()).isEqualTo("a/revert");
+    assertThat(gate.question()).contains("failed after 3 attempt(s)").contains("api down").contains("the gate decides HALT");
+    run.answer(gate.id(), Decision.SKIP, "alice");
+
+    RollbackResult result = run.await(Duration.ofSeconds(5));
+    assertThat(result.outcome()).isEqualTo(RunOutcome.NOT_RECOVERED);
+    assertThat(result.step("a/revert")).isInstanceOf(StepOutcome.Skipped.class);
+    assertThat(world.log).containsExactly("apply a", "apply b", "revert b");
+  }
+
+  @Test
+  void continuePolicyGoesOnWithTheNextRevert() {
+    world.failing.add("b");
+    Change a = world.change("a", false, false)
+        .withRevert(Step.of("revert", ctx -> { throw new IllegalStateException("nope"); }));
+    Release release = Release.builder("r").change(a).change(world.change("b", false, false))
+        .onRevertFailure(FailurePolicy.CONTINUE).build();
+
+    RollbackResult result = release.run(engine);
+
+    assertThat(result.outcome()).isEqualTo(RunOutcome.NOT_RECOVERED);
+    assertThat(result.summary()).contains("a/revert");
+  }
+
+  private void advanceUntilDone(RollbackRun run, Duration step) {
+    for (int i = 0; i < 10_000 && !run.result().isDone(); i++) {
+      waitForTimers();
+      clock.advance(step);
+    }
+  }
+
+  private GateRequest awaitGateAdvancing(RollbackRun run) {
+    for (int i = 0; i < 10_000; i++) {
+      if (!run.pendingGates().isEmpty()) return run.pendingGates().get(0);
+      waitForTimers();
+      clock.advance(Duration.ofSeconds(1));
+    }
+    throw new AssertionError("no gate opened");
+  }
+
+  /** Lets the run thread reach its next wait (bounded, real time). */
+  private void waitForTimers() {
+    long until = System.nanoTime() + 2_000_000_000L;
+    while (clock.scheduledCount() == 0 && System.nanoTime() < until) {
+      Thread.onSpinWait();
+    }
+  }
+}
