@@ -1,5 +1,11 @@
 /**
- * Notification channels (Slack, PagerDuty, webhooks, e-mail) and the HTTP endpoint that answers gates. Coming with the notify issue.
+ * Notification channels and the human side of gates. {@link dev.rollback.notify.SlackNotifier},
+ * {@link dev.rollback.notify.PagerDutyNotifier}, {@link dev.rollback.notify.WebhookNotifier} and
+ * {@link dev.rollback.notify.EmailNotifier} implement core's {@link dev.rollback.Notifier} and go
+ * into a {@link dev.rollback.CommunicationPlan}; {@link dev.rollback.notify.GateEndpoint} (HTTP) and
+ * {@link dev.rollback.notify.GateAnswerFiles} (file/CLI) answer gates;
+ * {@link dev.rollback.notify.GateEscalation} tells the next audience about an unanswered gate.
+ * Every secret is a {@link dev.rollback.notify.Secret}, which never prints itself.
  */
 @NullMarked
 package dev.rollback.notify;

@@ -1,0 +1,219 @@
+package dev.rollback.notify;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.rollback.Decision;
+import dev.rollback.GateAlreadyDecidedException;
+import dev.rollback.GateRequest;
+import dev.rollback.RollbackEngine;
+import dev.rollback.RollbackException;
+import dev.rollback.notify.internal.Http;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A small HTTP endpoint (the JDK's {@code HttpServer}) where humans answer gates. Loopback by
+ * default; every request needs {@code Authorization: Bearer <token>}, compared in constant time.
+ *
+ * <ul>
+ *   <li>{@code GET /gates}: the open gates as JSON (id, run, question, options, deadline, what
+ *       happens on timeout).
+ *   <li>{@code POST /gates/answer} with {@code {"gate": id, "decision": "PROCEED", "actor": "alice"}}:
+ *       answers through {@link RollbackEngine#answer}, which journals the decision and the actor.
+ * </ul>
+ * Answers: 200 done, 400 bad input (the message says what is wrong), 401 no or wrong token, 404
+ * no such open gate, 405 wrong method, 409 already decided (says by whom), 413 body too large.
+ */
+public final class GateEndpoint implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(GateEndpoint.class);
+  private static final int MAX_BODY = 16 * 1024;
+
+  private final HttpServer server;
+  private final ExecutorService executor;
+  private final RollbackEngine engine;
+  private final Secret token;
+
+  private GateEndpoint(HttpServer server, ExecutorService executor, RollbackEngine engine, Secret token) {
+    this.server = server;
+    this.executor = executor;
+    this.engine = engine;
+    this.token = token;
+  }
+
+  /** Starts on 127.0.0.1 on a free port. */
+  public static GateEndpoint start(RollbackEngine engine, Secret token) throws IOException {
+    return start(engine, token, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+  }
+
+  /** Starts on {@code address}; anything but loopback exposes gate answers to the network, so put TLS in front. */
+  public static GateEndpoint start(RollbackEngine engine, Secret token, InetSocketAddress address) throws IOException {
+    Objects.requireNonNull(engine, "engine");
+    Objects.requireNonNull(token, "token");
+    Objects.requireNonNull(address, "address");
+    HttpServer server = HttpServer.create(address, 16);
+    ExecutorService executor = Executors.newFixedThreadPool(2, r -> {
+      Thread t = new Thread(r, "rollback-gate-endpoint");
+      t.setDaemon(true);
+      return t;
+    });
+    server.setExecutor(executor);
+    GateEndpoint endpoint = new GateEndpoint(server, executor, engine, token);
+    server.createContext("/gates", endpoint::handle);
+    server.start();
+    log.info("gate endpoint listening on {}", endpoint.uri());
+    return endpoint;
+  }
+
+  public URI uri() {
+    InetSocketAddress a = server.getAddress();
+    return URI.create("http://" + a.getAddress().getHostAddress() + ":" + a.getPort());
+  }
+
+  private void handle(HttpExchange ex) throws IOException {
+    try (ex) {
+      String auth = ex.getRequestHeaders().getFirst("Authorization");
+      String presented = auth != null && auth.startsWith("Bearer ") ? auth.substring(7).trim() : "";
+      // always compare, so a missing header takes as long as a wrong one
+      boolean ok = token.matches(presented);
+      if (auth == null || !ok) {
+        ex.getResponseHeaders().add("WWW-Authenticate", "Bearer realm=\"rollback gates\"");
+        reply(ex, 401, error("missing or wrong bearer token"));
+        return;
+      }
+      String path = ex.getRequestURI().getPath();
+      String method = ex.getRequestMethod();
+      if (path.equals("/gates") || path.equals("/gates/")) {
+        if (!method.equals("GET")) {
+          reply(ex, 405, error("use GET /gates to list, POST /gates/answer to answer"));
+          return;
+        }
+        reply(ex, 200, gates(engine.pendingGates()));
+      } else if (path.equals("/gates/answer")) {
+        if (!method.equals("POST")) {
+          reply(ex, 405, error("answer with POST /gates/answer"));
+          return;
+        }
+        answer(ex);
+      } else {
+        reply(ex, 404, error("no such resource " + path + "; use GET /gates or POST /gates/answer"));
+      }
+    } catch (RuntimeException e) {
+      log.warn("gate endpoint failed on {} {}", ex.getRequestMethod(), ex.getRequestURI().getPath(), e);
+    }
+  }
+
+  private void answer(HttpExchange ex) throws IOException {
+    byte[] raw;
+    try (InputStream in = ex.getRequestBody()) {
+      raw = in.readNBytes(MAX_BODY + 1);
+    }
+    if (raw.length > MAX_BODY) {
+      reply(ex, 413, error("body larger than " + MAX_BODY + " bytes"));
+      return;
+    }
+    JsonNode body;
+    try {
+      body = Http.JSON.readTree(new String(raw, StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      reply(ex, 400, error("body is not JSON; send {\"gate\": \"<id>\", \"decision\": \"PROCEED\", \"actor\": \"<name>\"}"));
+      return;
+    }
+    if (body == null || !body.isObject()) {
+      reply(ex, 400, error("body must be a JSON object with gate, decision and actor"));
+      return;
+    }
+    String gate = text(body, "gate");
+    String decisionText = text(body, "decision");
+    String actor = text(body, "actor");
+    if (gate.isEmpty() || decisionText.isEmpty() || actor.isEmpty()) {
+      reply(ex, 400, error("gate, decision and actor are required (missing: "
+          + (gate.isEmpty() ? "gate " : "") + (decisionText.isEmpty() ? "decision " : "") + (actor.isEmpty() ? "actor" : "").trim() + ")"));
+      return;
+    }
+    Decision decision;
+    try {
+      decision = Decision.valueOf(decisionText.toUpperCase(java.util.Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      reply(ex, 400, error("decision must be one of " + List.of(Decision.values()) + ", not '" + decisionText + "'"));
+      return;
+    }
+    try {
+      engine.answer(gate, decision, actor);
+    } catch (GateAlreadyDecidedException e) {
+      reply(ex, 409, error(e.getMessage()));
+      return;
+    } catch (IllegalArgumentException e) {
+      reply(ex, 400, error(e.getMessage()));
+      return;
+    } catch (RollbackException e) {
+      reply(ex, 404, error(e.getMessage()));
+      return;
+    }
+    log.info("gate {} answered {} by {} over HTTP", gate, decision, actor);
+    ObjectNode ok = Http.object();
+    ok.put("gate", gate).put("decision", decision.name()).put("actor", actor);
+    reply(ex, 200, ok);
+  }
+
+  private static String text(JsonNode body, String field) {
+    JsonNode n = body.get(field);
+    return n == null || !n.isTextual() ? "" : n.asText().trim();
+  }
+
+  static ArrayNode gates(List<GateRequest> pending) {
+    ArrayNode a = Http.JSON.createArrayNode();
+    for (GateRequest g : pending) {
+      ObjectNode o = a.addObject();
+      o.put("id", g.id());
+      o.put("run", g.runId());
+      o.put("gate", g.gate());
+      o.put("kind", g.kind().name());
+      o.put("step", g.stepPath());
+      o.put("question", g.question());
+      ArrayNode opts = o.putArray("options");
+      g.options().forEach(d -> opts.add(d.name()));
+      o.put("openedAt", g.openedAt().toString());
+      o.put("deadline", g.deadline().toString());
+      o.put("onTimeout", g.onTimeout().name());
+    }
+    return a;
+  }
+
+  private static ObjectNode error(String message) {
+    return Http.object().put("error", message);
+  }
+
+  private static void reply(HttpExchange ex, int status, JsonNode body) throws IOException {
+    byte[] bytes = Http.write(body).getBytes(StandardCharsets.UTF_8);
+    ex.getResponseHeaders().set("Content-Type", "application/json");
+    ex.sendResponseHeaders(status, bytes.length);
+    try (OutputStream out = ex.getResponseBody()) {
+      out.write(bytes);
+    }
+  }
+
+  @Override
+  public void close() {
+    server.stop(0);
+    executor.shutdownNow();
+  }
+
+  @Override
+  public String toString() {
+    return "GateEndpoint[" + uri() + ", token=***]";
+  }
+}
