@@ -11,6 +11,11 @@ public enum Decision {
   RETRY,
   /** Do not run the step; count it as done (in doubt: "it did take effect") and continue. */
   SKIP,
+  /**
+   * For a step whose outcome was unknown: it did not succeed (it failed halfway). The step counts
+   * as failed and the failure policy applies; in a release, its change is reverted with the others.
+   */
+  FAIL,
   /** Stop the run here; it ends HALTED and can be resumed later. */
   HALT
 }

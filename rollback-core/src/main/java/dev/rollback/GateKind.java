@@ -9,7 +9,7 @@ public enum GateKind {
   /** A step failed after its retries and the policy is HALT_AND_ASK. */
   STEP_FAILED(List.of(Decision.RETRY, Decision.SKIP, Decision.HALT)),
   /** A step's outcome is unknown (crash or timeout) and it is neither idempotent nor reconcilable. */
-  IN_DOUBT(List.of(Decision.RETRY, Decision.SKIP, Decision.HALT)),
+  IN_DOUBT(List.of(Decision.RETRY, Decision.SKIP, Decision.FAIL, Decision.HALT)),
   /** Abandon the rollback: undo what it did, which re-enables the bad release. */
   ABANDON(List.of(Decision.PROCEED, Decision.HALT)),
   /** A trigger was inconclusive (ASK_HUMAN): PROCEED rolls back, SKIP keeps the release. */

@@ -104,7 +104,7 @@ public final class RollbackEngine implements AutoCloseable {
     Objects.requireNonNull(deployment, "deployment");
     Objects.requireNonNull(options, "options");
     String runId = options.runId().orElseGet(() -> newRunId(deployment));
-    RunState state = options.knownGood().isPresent() ? stateOf(runId) : new RunState();
+    RunState state = stateOf(runId);
     if (state.started) {
       throw new RollbackException("run " + runId + " was already started; use resume(\"" + runId + "\", plan)");
     }
@@ -230,8 +230,14 @@ public final class RollbackEngine implements AutoCloseable {
     return new Loaded(state, reason, problems);
   }
 
+  /** The state of a run that is about to start; a torn tail left by a crash is moved aside first. */
   private RunState stateOf(String runId) {
-    return RunState.of(journal.read(runId).records());
+    JournalRead read = journal.read(runId);
+    if (!read.problems().isEmpty()) {
+      journal.repair(runId);
+      read = journal.read(runId);
+    }
+    return RunState.of(read.records());
   }
 
   // ------------------------------------------------------------------ gates, dry run

@@ -66,7 +66,7 @@ public final class RollbackPlan {
   public List<Step> steps() {
     List<Step> all = new ArrayList<>();
     stages.forEach(s -> all.addAll(s.steps()));
-    return all;
+    return List.copyOf(all);
   }
 
   /** True if any step may kill the process running the plan. */

@@ -761,7 +761,7 @@ public final class Execution implements RollbackRun {
     Decision d = gate(GateKind.IN_DOUBT, path, "a" + rec.attempts, Gate.named("step in doubt"),
         "Step '" + path + "' (" + step.describe() + ") may or may not have taken effect (attempt " + rec.attempts
             + " was cut off: " + (rec.error.isEmpty() ? "crash" : rec.error) + "), and it is neither idempotent nor reconcilable. "
-            + "RETRY runs it again, SKIP records it as done, HALT stops the run.");
+            + "RETRY runs it again, SKIP records it as done, FAIL records it as failed, HALT stops the run.");
     if (d == Decision.SKIP) {
       append(RecordType.STEP_SUCCEEDED, path, data("attempt", rec.attempts, "reconciled", true,
           "markedDoneBy", lastActor, "how", "marked done by " + lastActor));
@@ -769,8 +769,19 @@ public final class Execution implements RollbackRun {
       finished(path, o);
       return Optional.of(o);
     }
+    if (d == Decision.FAIL) return Optional.of(declaredFailed(path));
     if (d == Decision.HALT) throw new Halt(lastGate, "step '" + path + "' is in doubt; halted by " + lastActor);
     return Optional.empty();
+  }
+
+  /** A human said an in-doubt step failed: record a final failure so the policy applies. */
+  private StepOutcome declaredFailed(String path) {
+    RunState.StepRec rec = state.step(path);
+    String error = "declared failed by " + lastActor + " (outcome was unknown: " + (rec.error.isEmpty() ? "crash" : rec.error) + ")";
+    append(RecordType.STEP_FAILED, path, data("attempt", rec.attempts, "error", error, "final", true, "declared", true));
+    StepOutcome o = new StepOutcome.Failed(rec.attempts, error, false);
+    finished(path, o);
+    return o;
   }
 
   private Reconciliation reconcile(Step step, String path, String knownGoodKey, String undoKey) {
@@ -845,7 +856,7 @@ public final class Execution implements RollbackRun {
     Decision d = gate(GateKind.IN_DOUBT, path, "a" + state.step(path).attempts, Gate.named("step in doubt"),
         "Step '" + path + "' (" + step.describe() + ") timed out on attempt " + state.step(path).attempts
             + " and may have taken effect; it is neither idempotent nor reconcilable. "
-            + "RETRY runs it again, SKIP records it as done, HALT stops the run.");
+            + "RETRY runs it again, SKIP records it as done, FAIL records it as failed, HALT stops the run.");
     RunState.StepRec rec = state.step(path);
     if (d == Decision.SKIP) {
       append(RecordType.STEP_SUCCEEDED, path, data("attempt", rec.attempts, "reconciled", true,
@@ -854,6 +865,7 @@ public final class Execution implements RollbackRun {
       finished(path, o);
       return Optional.of(o);
     }
+    if (d == Decision.FAIL) return Optional.of(declaredFailed(path));
     if (d == Decision.HALT) throw new Halt(lastGate, "step '" + path + "' is in doubt; halted by " + lastActor);
     return Optional.empty();
   }
