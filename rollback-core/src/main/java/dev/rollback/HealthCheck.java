@@ -1,10 +1,17 @@
 package dev.rollback;
 
+import dev.rollback.internal.detect.CompositeCheck;
+import dev.rollback.internal.detect.HttpCheck;
+import dev.rollback.internal.detect.PrometheusCheck;
+import dev.rollback.internal.detect.TcpCheck;
+import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
+import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.function.DoublePredicate;
 
 /**
  * A named probe. {@link #check()} never throws: a failure to probe is {@link HealthStatus#UNKNOWN}
@@ -44,5 +51,42 @@ public interface HealthCheck {
   /** Latency measured on {@code clock}; for use by implementations. */
   static Duration since(Clock clock, Instant start) {
     return Duration.between(start, clock.instant());
+  }
+
+  /**
+   * An HTTP GET check: statuses 200–299 are UP (change with {@link HttpHealthCheck#expectStatus}),
+   * connect timeout 2 s, read timeout 5 s, TLS verified. See {@link HttpHealthCheck}.
+   */
+  static HttpHealthCheck http(String name, URI uri) {
+    return HttpCheck.of(name, uri);
+  }
+
+  /** UP when a TCP connection to {@code host:port} opens within {@code timeout}; refused is DOWN, no answer UNKNOWN. */
+  static HealthCheck tcp(String name, String host, int port, Duration timeout) {
+    return new TcpCheck(name, host, port, timeout);
+  }
+
+  /** UP when every member is UP; each member's result is kept in {@link Health#members()}. */
+  static HealthCheck all(String name, HealthCheck... members) {
+    return CompositeCheck.all(name, List.of(members));
+  }
+
+  /** UP when at least one member is UP. */
+  static HealthCheck any(String name, HealthCheck... members) {
+    return CompositeCheck.any(name, List.of(members));
+  }
+
+  /** UP when at least {@code k} members are UP. */
+  static HealthCheck quorum(String name, int k, HealthCheck... members) {
+    return CompositeCheck.quorum(name, k, List.of(members));
+  }
+
+  /**
+   * An instant query against the Prometheus HTTP API ({@code /api/v1/query}): DOWN when
+   * {@code isBad} holds for any returned value; UNKNOWN for an error answer, no data, NaN or no
+   * answer within 5 s.
+   */
+  static HealthCheck prometheus(String name, URI server, String query, DoublePredicate isBad) {
+    return new PrometheusCheck(name, server, query, isBad, Duration.ofSeconds(5));
   }
 }

@@ -180,6 +180,15 @@ public final class Release {
           if (g.interval().isNegative() || g.interval().isZero()) violations.add(gp + ": interval must be positive: " + g.interval());
         }
       }
+      if (budget != null && !budget.isNegative() && !budget.isZero() && !triggers.isEmpty()) {
+        // detection plus reverting every change must fit the budget
+        List<Change> changes = new ArrayList<>();
+        for (Element e : elements) if (e instanceof ChangeElement ce) changes.add(ce.change());
+        List<String> unbounded = new ArrayList<>();
+        Duration revert = dev.rollback.internal.detect.Budgets.worstCaseRevert(changes, unbounded);
+        violations.addAll(dev.rollback.internal.detect.Budgets.check(path, budget, triggers, Duration.ZERO, revert,
+            "the reverts' step timeouts" + (unbounded.isEmpty() ? "" : " (without " + String.join(", ", unbounded) + ", which have none)")));
+      }
       if (!violations.isEmpty()) throw new PlanValidationException(name, violations);
       return new Release(this);
     }

@@ -1,0 +1,71 @@
+package dev.rollback.internal.detect;
+
+import dev.rollback.Evaluation;
+import dev.rollback.Observations;
+import dev.rollback.Signal;
+import dev.rollback.Trigger;
+import dev.rollback.Verdict;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.jspecify.annotations.Nullable;
+
+/** Fired by a call; wakes the guard at once. */
+public final class ManualRule extends Rule implements Trigger.Manual {
+  private volatile @Nullable String firedBy;
+  private final List<Runnable> wakeUps = new CopyOnWriteArrayList<>();
+  private final Signal signal = new Signal() {
+    @Override public String name() { return ManualRule.this.name; }
+    @Override public Observations observe(Instant now) { return Observations.none(name(), now); }
+    @Override public Duration sampleInterval() { return Duration.ZERO; }
+    @Override public void addWakeUp(Runnable w) { wakeUps.add(w); }
+    @Override public void removeWakeUp(Runnable w) { wakeUps.remove(w); }
+  };
+
+  public ManualRule(String name) {
+    super(name);
+    if (name.isBlank()) throw new IllegalArgumentException("trigger name must not be blank");
+  }
+
+  @Override
+  public void fire(String actor, String reason) {
+    Objects.requireNonNull(actor, "actor");
+    Objects.requireNonNull(reason, "reason");
+    firedBy = "rollback requested by " + actor + ": " + reason;
+    for (Runnable w : wakeUps) {
+      try {
+        w.run();
+      } catch (RuntimeException e) {
+        // waking is best-effort; the next tick evaluates anyway
+      }
+    }
+  }
+
+  @Override
+  protected Evaluation doEvaluate(Instant now, boolean deadline) {
+    String f = firedBy;
+    return f != null ? result(Verdict.ROLL_BACK, now, f) : result(Verdict.HOLD, now, "not fired");
+  }
+
+  @Override
+  protected void doReset() {
+    firedBy = null;
+  }
+
+  @Override
+  public Duration worstCaseDetection() {
+    return Duration.ZERO;
+  }
+
+  @Override
+  public String detectionFormula() {
+    return "0 (fired by a call)";
+  }
+
+  @Override
+  public List<Signal> signals() {
+    return List.of(signal);
+  }
+}

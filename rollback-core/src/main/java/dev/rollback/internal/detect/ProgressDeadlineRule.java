@@ -1,0 +1,67 @@
+package dev.rollback.internal.detect;
+
+import static dev.rollback.internal.detect.Durations.human;
+
+import dev.rollback.Evaluation;
+import dev.rollback.Observations;
+import dev.rollback.Signal;
+import dev.rollback.Verdict;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+
+/** ROLL_BACK when no successful observation arrived within the deadline of the first evaluation. */
+public final class ProgressDeadlineRule extends Rule {
+  private final Signal signal;
+  private final Duration deadline;
+  private @Nullable Observations base;
+  private @Nullable Instant progressAt;
+
+  public ProgressDeadlineRule(Signal signal, Duration deadline) {
+    super("progress of '" + signal.name() + "' within " + human(deadline));
+    if (deadline.isNegative() || deadline.isZero()) throw new IllegalArgumentException("progress deadline must be positive: " + deadline);
+    this.signal = signal;
+    this.deadline = deadline;
+  }
+
+  @Override
+  protected Evaluation doEvaluate(Instant now, boolean atDeadline) {
+    if (progressAt != null) return result(Verdict.HOLD, now, "'" + signal.name() + "' made progress at " + progressAt);
+    Observations o = signal.observe(now);
+    boolean first = base == null;
+    if (first) base = o;
+    boolean lastWasGood = o.trailingFailures() == 0 && o.trailingUnknown() == 0 && o.good() > 0;
+    if (first ? lastWasGood : o.good() > base.good()) {
+      progressAt = now;
+      return result(Verdict.HOLD, now, "'" + signal.name() + "' made progress at " + now + ": " + o.detail());
+    }
+    Instant due = base.at().plus(deadline);
+    if (!now.isBefore(due)) {
+      return result(Verdict.ROLL_BACK, now, "'" + signal.name() + "' made no progress within " + human(deadline)
+          + " (no successful observation since " + base.at() + "); last: " + o.detail(), "deadline", deadline);
+    }
+    return result(Verdict.HOLD, now, "waiting for '" + signal.name() + "' to make progress until " + due + "; last: " + o.detail());
+  }
+
+  @Override
+  protected void doReset() {
+    base = null;
+    progressAt = null;
+  }
+
+  @Override
+  public Duration worstCaseDetection() {
+    return deadline;
+  }
+
+  @Override
+  public String detectionFormula() {
+    return "the progress deadline " + human(deadline);
+  }
+
+  @Override
+  public List<Signal> signals() {
+    return List.of(signal);
+  }
+}

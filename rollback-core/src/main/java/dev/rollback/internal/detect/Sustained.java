@@ -1,0 +1,67 @@
+package dev.rollback.internal.detect;
+
+import static dev.rollback.internal.detect.Durations.human;
+
+import dev.rollback.Evaluation;
+import dev.rollback.Signal;
+import dev.rollback.Trigger;
+import dev.rollback.Verdict;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+
+/** Hysteresis: the member's ROLL_BACK counts only after it held for a while at every evaluation. */
+public final class Sustained extends Rule {
+  private final Trigger member;
+  private final Duration holdFor;
+  private @Nullable Instant since;
+
+  public Sustained(Trigger member, Duration holdFor) {
+    super(member.name() + " for " + human(holdFor));
+    if (holdFor.isNegative()) throw new IllegalArgumentException("hold time must not be negative: " + holdFor);
+    this.member = member;
+    this.holdFor = holdFor;
+  }
+
+  @Override
+  protected Evaluation doEvaluate(Instant now, boolean deadline) {
+    Evaluation e;
+    try {
+      e = deadline ? member.evaluateAtDeadline(now) : member.evaluate(now);
+    } catch (RuntimeException ex) {
+      return result(Verdict.ASK_HUMAN, now, "trigger '" + member.name() + "' threw " + ex);
+    }
+    if (e.verdict() != Verdict.ROLL_BACK) {
+      since = null;
+      return new Evaluation(name, e.verdict(), now, e.evidence(), e.facts());
+    }
+    if (since == null) since = now;
+    Duration held = Duration.between(since, now);
+    if (held.compareTo(holdFor) >= 0) {
+      return new Evaluation(name, Verdict.ROLL_BACK, now, e.evidence() + " (sustained for " + human(held) + ")", e.facts());
+    }
+    return result(Verdict.HOLD, now, "firing for " + human(held) + " of the required " + human(holdFor) + ": " + e.evidence());
+  }
+
+  @Override
+  protected void doReset() {
+    since = null;
+    member.reset();
+  }
+
+  @Override
+  public Duration worstCaseDetection() {
+    return member.worstCaseDetection().plus(holdFor);
+  }
+
+  @Override
+  public String detectionFormula() {
+    return member.detectionFormula() + " + hold " + human(holdFor);
+  }
+
+  @Override
+  public List<Signal> signals() {
+    return member.signals();
+  }
+}

@@ -1,0 +1,351 @@
+package dev.rollback.detect;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.rollback.Alerts;
+import dev.rollback.Evaluation;
+import dev.rollback.HealthCheck;
+import dev.rollback.HealthStatus;
+import dev.rollback.ManualClock;
+import dev.rollback.Observations;
+import dev.rollback.RequestRecorder;
+import dev.rollback.Signal;
+import dev.rollback.Signals;
+import dev.rollback.Trigger;
+import dev.rollback.Verdict;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class TriggerRulesTest {
+  private final ManualClock clock = ManualClock.create();
+
+  private Evaluation at(Trigger t, Duration advance) {
+    clock.advance(advance);
+    return t.evaluate(clock.instant());
+  }
+
+  @Test
+  void consecutiveFailuresFiresOnTheThirdFailedPollAndNamesTheLastResult() {
+    ScriptedSignal.ScriptedCheck check = new ScriptedSignal.ScriptedCheck("checkout health")
+        .then(HealthStatus.UP, HealthStatus.DOWN, HealthStatus.DOWN, HealthStatus.DOWN);
+    Trigger t = Trigger.consecutiveFailures(Signals.poll(check, Duration.ofSeconds(2)), 3);
+    assertThat(t.evaluate(clock.instant()).verdict()).isEqualTo(Verdict.HOLD);
+    assertThat(at(t, Duration.ofSeconds(2)).verdict()).isEqualTo(Verdict.HOLD);
+    assertThat(at(t, Duration.ofSeconds(1)).verdict()).as("no poll before the interval").isEqualTo(Verdict.HOLD);
+    assertThat(at(t, Duration.ofSeconds(1)).verdict()).isEqualTo(Verdict.HOLD);
+    Evaluation fired = at(t, Duration.ofSeconds(2));
+    assertThat(fired.verdict()).isEqualTo(Verdict.ROLL_BACK);
+    assertThat(fired.evidence()).contains("3 consecutive failures of 'checkout health'").contains("DOWN");
+    assertThat(check.calls).isEqualTo(4);
+    assertThat(t.worstCaseDetection()).isEqualTo(Duration.ofSeconds(6));
+  }
+
+  @Test
+  void anUpPollBreaksTheRunOfFailures() {
+    ScriptedSignal.ScriptedCheck check = new ScriptedSignal.ScriptedCheck("h")
+        .then(HealthStatus.DOWN, HealthStatus.DOWN, HealthStatus.UP, HealthStatus.DOWN, HealthStatus.DOWN);
+    Trigger t = Trigger.consecutiveFailures(Signals.poll(check, Duration.ofSeconds(1)), 3);
+    for (int i = 0; i < 5; i++) assertThat(at(t, Duration.ofSeconds(1)).verdict()).isEqualTo(Verdict.HOLD);
+  }
+
+  @Test
+  void unknownPollsAskAHumanInsteadOfRollingBack() {
+    ScriptedSignal.ScriptedCheck check = new ScriptedSignal.ScriptedCheck("hanging endpoint");
+    check.always(HealthStatus.UNKNOWN);
+    Trigger t = Trigger.consecutiveFailures(Signals.poll(check, Duration.ofSeconds(1)), 3);
+    Evaluation e = null;
+    for (int i = 0; i < 3; i++) e = at(t, Duration.ofSeconds(1));
+    assertThat(e.verdict()).isEqualTo(Verdict.ASK_HUMAN);
+    assertThat(e.evidence()).contains("could not tell for 3 observations").contains("no rollback on missing data");
+  }
+
+  @Test
+  void aCheckThatThrowsIsUnknownNotAFailure() {
+    HealthCheck throwing = new HealthCheck() {
+      @Override public String name() { return "broken"; }
+      @Override public dev.rollback.Health check() { throw new IllegalStateException("boom"); }
+    };
+    Trigger t = Trigger.consecutiveFailures(Signals.poll(throwing, Duration.ofSeconds(1)), 1);
+    Evaluation e = at(t, Duration.ofSeconds(1));
+    assertThat(e.verdict()).isEqualTo(Verdict.ASK_HUMAN);
+    assertThat(e.evidence()).contains("boom");
+  }
+
+  @Test
+  void nOfMFiresWhenEnoughOfTheLastObservationsFailed() {
+    ScriptedSignal.ScriptedCheck check = new ScriptedSignal.ScriptedCheck("h")
+        .then(HealthStatus.DOWN, HealthStatus.UP, HealthStatus.DOWN, HealthStatus.UP, HealthStatus.DOWN);
+    Trigger t = Trigger.nOfM(Signals.poll(check, Duration.ofSeconds(1)), 3, 5);
+    for (int i = 0; i < 4; i++) assertThat(at(t, Duration.ofSeconds(1)).verdict()).isEqualTo(Verdict.HOLD);
+    Evaluation e = at(t, Duration.ofSeconds(1));
+    assertThat(e.verdict()).isEqualTo(Verdict.ROLL_BACK);
+    assertThat(e.evidence()).contains("3 of the last 5");
+  }
+
+  @Test
+  void errorRatioWaitsForTheMinimumSampleCountAndAsksAHumanAtTheDeadline() {
+    ScriptedSignal s = ScriptedSignal.requests("checkout requests");
+    Trigger t = Trigger.errorRatio(s).above(0.05).over(Duration.ofSeconds(30)).minSamples(50);
+    t.evaluate(clock.instant());
+    s.add(10, 10);
+    Evaluation e = at(t, Duration.ofSeconds(1));
+    assertThat(e.verdict()).isEqualTo(Verdict.HOLD);
+    assertThat(e.evidence()).contains("only 20 samples").contains("need 50");
+    clock.advance(Duration.ofSeconds(1));
+    Evaluation end = t.evaluateAtDeadline(clock.instant());
+    assertThat(end.verdict()).isEqualTo(Verdict.ASK_HUMAN);
+    assertThat(end.evidence()).contains("at the deadline");
+  }
+
+  @Test
+  void errorRatioFiresAboveTheThresholdWithItsEvidence() {
+    ScriptedSignal s = ScriptedSignal.requests("checkout requests");
+    Trigger t = Trigger.errorRatio(s).above(0.05).over(Duration.ofSeconds(30)).minSamples(50);
+    t.evaluate(clock.instant());
+    s.add(97, 3);
+    assertThat(at(t, Duration.ofSeconds(1)).verdict()).isEqualTo(Verdict.HOLD);
+    s.add(90, 10);
+    Evaluation e = at(t, Duration.ofSeconds(1));
+    assertThat(e.verdict()).isEqualTo(Verdict.ROLL_BACK);
+    assertThat(e.evidence()).contains("13 of 200 failed").contains("above 0.05");
+    assertThat(e.facts()).containsEntry("failures", "13");
+  }
+
+  @Test
+  void errorRatioForgetsFailuresThatLeftTheWindow() {
+    ScriptedSignal s = ScriptedSignal.requests("r");
+    Trigger t = Trigger.errorRatio(s).above(0.05).over(Duration.ofSeconds(10)).minSamples(10);
+    t.evaluate(clock.instant());
+    s.add(0, 100);
+    assertThat(at(t, Duration.ofSeconds(1)).verdict()).isEqualTo(Verdict.ROLL_BACK);
+    for (int i = 0; i < 12; i++) {
+      s.add(100, 0);
+      at(t, Duration.ofSeconds(1));
+    }
+    assertThat(at(t, Duration.ofSeconds(1)).verdict()).isEqualTo(Verdict.HOLD);
+  }
+
+  @Test
+  void latencyPercentileFiresWhenTheTailIsSlow() {
+    ScriptedSignal s = ScriptedSignal.requests("r");
+    Trigger t = Trigger.latency(s).percentile(0.99).above(Duration.ofMillis(500)).over(Duration.ofSeconds(60)).minSamples(50);
+    t.evaluate(clock.instant());
+    s.add(100, 0, Duration.ofMillis(20));
+    assertThat(at(t, Duration.ofSeconds(1)).verdict()).isEqualTo(Verdict.HOLD);
+    s.add(10, 0, Duration.ofSeconds(2));
+    Evaluation e = at(t, Duration.ofSeconds(1));
+    assertThat(e.verdict()).isEqualTo(Verdict.ROLL_BACK);
+    assertThat(e.evidence()).contains("p99 latency").contains("above the limit 500 ms");
+  }
+
+  @Test
+  void burnRateNeedsBothWindowsToBurn() {
+    ScriptedSignal s = ScriptedSignal.requests("r");
+    Trigger t = Trigger.burnRate(s, 0.999).window(Duration.ofMinutes(60), Duration.ofMinutes(5), 14.4).minSamples(10);
+    t.evaluate(clock.instant());
+    for (int i = 0; i < 55; i++) {
+      s.add(600, 0);
+      assertThat(at(t, Duration.ofMinutes(1)).verdict()).isEqualTo(Verdict.HOLD);
+    }
+    // all failing now: the 5-minute window burns at once, the hour needs 14.4 × 0.001 × 60 min ≈ 52 s of it
+    s.add(0, 300);
+    assertThat(at(t, Duration.ofSeconds(30)).verdict()).isEqualTo(Verdict.HOLD);
+    s.add(0, 300);
+    Evaluation e = at(t, Duration.ofSeconds(30));
+    assertThat(e.verdict()).isEqualTo(Verdict.ROLL_BACK);
+    assertThat(e.evidence()).contains("burning the error budget of SLO 0.999");
+  }
+
+  @Test
+  void burnRateRejectsAFactorThatCanNeverFire() {
+    assertThatThrownBy(() -> Trigger.burnRate(ScriptedSignal.requests("r"), 0.9).window(Duration.ofHours(1), Duration.ofMinutes(5), 14.4))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("can never be reached");
+  }
+
+  @Test
+  void sequentialTestFiresWithinEightFailuresOfASuddenOutage() {
+    RequestRecorder r = RequestRecorder.create("checkout");
+    Trigger t = Trigger.sequential(r);
+    t.evaluate(clock.instant());
+    for (int i = 0; i < 1000; i++) r.success(1_000_000);
+    assertThat(at(t, Duration.ofMillis(10)).verdict()).isEqualTo(Verdict.HOLD);
+    int failures = 0;
+    Evaluation e;
+    do {
+      r.failure(1_000_000);
+      failures++;
+      e = at(t, Duration.ofMillis(2));
+    } while (e.verdict() == Verdict.HOLD && failures < 100);
+    assertThat(e.verdict()).isEqualTo(Verdict.ROLL_BACK);
+    assertThat(failures).isEqualTo(8);
+    assertThat(e.evidence()).contains("CUSUM").contains("baseline error rate 1%");
+    assertThat(t.worstCaseDetection()).isEqualTo(Duration.ofSeconds(8));
+  }
+
+  @Test
+  void sequentialTestHoldsOnTheBackgroundErrorRate() {
+    ScriptedSignal s = ScriptedSignal.requests("r");
+    Trigger t = Trigger.sequential(s);
+    t.evaluate(clock.instant());
+    java.util.Random rnd = new java.util.Random(42);
+    int fired = 0;
+    for (int i = 0; i < 20_000; i++) {
+      int bad = 0;
+      for (int k = 0; k < 5; k++) if (rnd.nextDouble() < 0.01) bad++;
+      s.add(5 - bad, bad);
+      if (at(t, Duration.ofMillis(10)).verdict() != Verdict.HOLD) fired++;
+    }
+    assertThat(fired).as("evaluations that did not hold over 100000 requests at 1% errors").isZero();
+  }
+
+  @Test
+  void sequentialTestRejectsADetectedRateBelowTheBaseline() {
+    assertThatThrownBy(() -> Trigger.sequential(ScriptedSignal.requests("r")).baseline(0.05).detecting(0.01))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("baseline 0.05");
+  }
+
+  @Test
+  void progressDeadlineFiresWhenNothingSucceededInTime() {
+    ScriptedSignal.ScriptedCheck check = new ScriptedSignal.ScriptedCheck("rollout ready");
+    check.always(HealthStatus.DOWN);
+    Trigger t = Trigger.progressDeadline(Signals.poll(check, Duration.ofSeconds(10)), Duration.ofMinutes(2));
+    assertThat(t.evaluate(clock.instant()).verdict()).isEqualTo(Verdict.HOLD);
+    assertThat(at(t, Duration.ofSeconds(110)).verdict()).isEqualTo(Verdict.HOLD);
+    Evaluation e = at(t, Duration.ofSeconds(10));
+    assertThat(e.verdict()).isEqualTo(Verdict.ROLL_BACK);
+    assertThat(e.evidence()).contains("made no progress within 2 min");
+  }
+
+  @Test
+  void progressDeadlineHoldsForeverOnceProgressWasMade() {
+    ScriptedSignal.ScriptedCheck check = new ScriptedSignal.ScriptedCheck("rollout ready").then(HealthStatus.DOWN, HealthStatus.UP);
+    Trigger t = Trigger.progressDeadline(Signals.poll(check, Duration.ofSeconds(10)), Duration.ofSeconds(30));
+    t.evaluate(clock.instant());
+    at(t, Duration.ofSeconds(10));
+    check.always(HealthStatus.DOWN);
+    assertThat(at(t, Duration.ofMinutes(5)).verdict()).isEqualTo(Verdict.HOLD);
+  }
+
+  @Test
+  void judgeRollsBackASlowerCanaryAndReportsItsConfidence() {
+    ScriptedSignal baseline = ScriptedSignal.requests("baseline");
+    ScriptedSignal canary = ScriptedSignal.requests("canary");
+    Trigger t = Trigger.judge(baseline, canary).over(Duration.ofMinutes(5)).minSamples(50);
+    t.evaluate(clock.instant());
+    for (int ms = 10; ms < 30; ms++) {
+      baseline.add(5, 0, Duration.ofMillis(ms));
+      canary.add(5, 0, Duration.ofMillis(ms * 3));
+    }
+    Evaluation e = at(t, Duration.ofSeconds(30));
+    assertThat(e.verdict()).isEqualTo(Verdict.ROLL_BACK);
+    assertThat(e.evidence()).contains("canary is worse").contains("Mann–Whitney");
+    assertThat(Double.parseDouble(e.facts().get("confidence"))).isGreaterThan(0.999);
+  }
+
+  @Test
+  void judgeHoldsWhenCanaryAndBaselineMatch() {
+    ScriptedSignal baseline = ScriptedSignal.requests("baseline");
+    ScriptedSignal canary = ScriptedSignal.requests("canary");
+    Trigger t = Trigger.judge(baseline, canary);
+    t.evaluate(clock.instant());
+    for (int ms = 10; ms < 30; ms++) {
+      baseline.add(5, 0, Duration.ofMillis(ms));
+      canary.add(5, 0, Duration.ofMillis(ms));
+    }
+    Evaluation e = at(t, Duration.ofSeconds(30));
+    assertThat(e.verdict()).isEqualTo(Verdict.HOLD);
+    assertThat(e.evidence()).contains("no significant regression");
+  }
+
+  @Test
+  void judgeOnErrorsComparesErrorRates() {
+    ScriptedSignal baseline = ScriptedSignal.requests("baseline");
+    ScriptedSignal canary = ScriptedSignal.requests("canary");
+    Trigger t = Trigger.judge(baseline, canary).onErrors(0.01);
+    t.evaluate(clock.instant());
+    baseline.add(990, 10);
+    canary.add(900, 100);
+    Evaluation e = at(t, Duration.ofSeconds(30));
+    assertThat(e.verdict()).isEqualTo(Verdict.ROLL_BACK);
+    assertThat(e.evidence()).contains("canary error rate 0.1000 vs baseline 0.0100");
+  }
+
+  @Test
+  void judgeIsInconclusiveAtTheDeadlineWithTooFewSamples() {
+    ScriptedSignal baseline = ScriptedSignal.requests("baseline");
+    ScriptedSignal canary = ScriptedSignal.requests("canary");
+    Trigger t = Trigger.judge(baseline, canary);
+    t.evaluate(clock.instant());
+    baseline.add(100, 0);
+    canary.add(3, 0);
+    clock.advance(Duration.ofMinutes(1));
+    Evaluation e = t.evaluateAtDeadline(clock.instant());
+    assertThat(e.verdict()).isEqualTo(Verdict.ASK_HUMAN);
+    assertThat(e.evidence()).contains("inconclusive").contains("3 canary");
+  }
+
+  @Test
+  void manualTriggerFiresWithWhoAndWhy() {
+    Trigger.Manual m = Trigger.manual("on-call");
+    assertThat(m.evaluate(clock.instant()).verdict()).isEqualTo(Verdict.HOLD);
+    m.fire("alice", "checkout is charging twice");
+    Evaluation e = m.evaluate(clock.instant());
+    assertThat(e.verdict()).isEqualTo(Verdict.ROLL_BACK);
+    assertThat(e.evidence()).isEqualTo("rollback requested by alice: checkout is charging twice");
+  }
+
+  @Test
+  void externalAlertFiresOnMatchingLabelsOnly() {
+    Alerts alerts = Alerts.create("alertmanager", clock);
+    Trigger t = Trigger.externalAlert(alerts, Map.of("service", "checkout"));
+    alerts.fire("HighLatency", Map.of("service", "search"), "search is slow");
+    assertThat(t.evaluate(clock.instant()).verdict()).isEqualTo(Verdict.HOLD);
+    alerts.fire("HighErrorRate", Map.of("service", "checkout"), "5xx above 5%");
+    Evaluation e = t.evaluate(clock.instant());
+    assertThat(e.verdict()).isEqualTo(Verdict.ROLL_BACK);
+    assertThat(e.evidence()).contains("HighErrorRate").contains("5xx above 5%");
+    alerts.resolve("HighErrorRate");
+    assertThat(t.evaluate(clock.instant()).verdict()).isEqualTo(Verdict.HOLD);
+  }
+
+  @Test
+  void anyOfFiresWhenOneMemberDoesAndAllOfOnlyWhenAllDo() {
+    Trigger.Manual a = Trigger.manual("a");
+    Trigger.Manual b = Trigger.manual("b");
+    Trigger any = Trigger.anyOf("a or b", a, b);
+    Trigger all = Trigger.allOf("a and b", a, b);
+    a.fire("x", "y");
+    assertThat(any.evaluate(clock.instant()).verdict()).isEqualTo(Verdict.ROLL_BACK);
+    assertThat(all.evaluate(clock.instant()).verdict()).isEqualTo(Verdict.HOLD);
+    b.fire("x", "y");
+    assertThat(all.evaluate(clock.instant()).verdict()).isEqualTo(Verdict.ROLL_BACK);
+  }
+
+  @Test
+  void sustainedIgnoresABlipAndFiresOnASustainedFailure() {
+    ScriptedSignal.ScriptedCheck check = new ScriptedSignal.ScriptedCheck("h")
+        .then(HealthStatus.DOWN, HealthStatus.UP, HealthStatus.DOWN, HealthStatus.DOWN, HealthStatus.DOWN, HealthStatus.DOWN);
+    Trigger t = Trigger.sustained(Trigger.consecutiveFailures(Signals.poll(check, Duration.ofSeconds(1)), 1), Duration.ofSeconds(2));
+    assertThat(at(t, Duration.ofSeconds(1)).verdict()).isEqualTo(Verdict.HOLD);
+    assertThat(at(t, Duration.ofSeconds(1)).verdict()).isEqualTo(Verdict.HOLD);
+    assertThat(at(t, Duration.ofSeconds(1)).verdict()).isEqualTo(Verdict.HOLD);
+    assertThat(at(t, Duration.ofSeconds(1)).verdict()).isEqualTo(Verdict.HOLD);
+    assertThat(at(t, Duration.ofSeconds(1)).verdict()).isEqualTo(Verdict.ROLL_BACK);
+    assertThat(t.worstCaseDetection()).isEqualTo(Duration.ofSeconds(3));
+  }
+
+  @Test
+  void aRuleWhoseSignalBreaksAsksAHumanInsteadOfThrowing() {
+    Signal broken = new Signal() {
+      @Override public String name() { return "broken"; }
+      @Override public Observations observe(Instant now) { throw new IllegalStateException("metrics backend gone"); }
+      @Override public Duration sampleInterval() { return Duration.ofSeconds(1); }
+    };
+    Evaluation e = Trigger.errorRatio(broken).evaluate(clock.instant());
+    assertThat(e.verdict()).isEqualTo(Verdict.ASK_HUMAN);
+    assertThat(e.evidence()).contains("metrics backend gone");
+  }
+}
