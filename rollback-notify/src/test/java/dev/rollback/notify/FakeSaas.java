@@ -42,6 +42,7 @@ final class FakeSaas implements AutoCloseable {
   private final CountDownLatch release = new CountDownLatch(1);
   private volatile Reply fallback;
   private volatile boolean hang;
+  private boolean closed;
 
   private FakeSaas(Reply fallback) throws IOException {
     this.fallback = fallback;
@@ -117,7 +118,9 @@ final class FakeSaas implements AutoCloseable {
   }
 
   @Override
-  public void close() {
+  public synchronized void close() {
+    if (closed) return;
+    closed = true;
     release.countDown();
     server.stop(0);
     executor.shutdownNow();
