@@ -1,0 +1,344 @@
+package dev.rollback.jdbc;
+
+import dev.rollback.Change;
+import dev.rollback.Deployment;
+import dev.rollback.Reconciliation;
+import dev.rollback.Snapshot;
+import dev.rollback.Step;
+import dev.rollback.StepContext;
+import dev.rollback.jdbc.internal.HistoryTable;
+import dev.rollback.jdbc.internal.LoadedMigration;
+import dev.rollback.jdbc.internal.MigrationLoader;
+import dev.rollback.jdbc.internal.Runner;
+import dev.rollback.jdbc.internal.Settings;
+import dev.rollback.jdbc.internal.Version;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+import javax.sql.DataSource;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Versioned migrations with rollbacks that keep the data: up/down SQL pairs named like Flyway's
+ * ({@code V2__add_discount.sql}, {@code U2__add_discount.sql}) and Java migrations. Before a
+ * destructive statement runs, what it destroys is copied into an archive schema tagged with the
+ * deployment; the rollback puts it back without touching what the application wrote since,
+ * verifies table fingerprints, and writes an audit row.
+ *
+ * <pre>{@code
+ * Migrations db = Migrations.builder(dataSource)
+ *     .fromClasspath("db/migration")
+ *     .verifying("orders")
+ *     .build();
+ * Release.builder("checkout-2.4.0")
+ *     .change(db.change("2.4"))           // migrate; on failure roll back to the version before
+ *     ...
+ * RollbackPlan.builder("checkout-2.4.0")
+ *     .sequential("database", s -> s.step(db.rollbackStep("2.3")))
+ * }</pre>
+ *
+ * <p>Building validates every script: a malformed one, an unclassifiable statement without a
+ * directive, or a {@code V} script without its {@code U} script (and not declared
+ * {@code -- rollback:irreversible}) fails here, naming the file and line.
+ */
+public final class Migrations {
+  private final Runner runner;
+  private final List<Migration> migrations;
+
+  private Migrations(Settings settings) {
+    this.runner = new Runner(settings);
+    this.migrations = settings.migrations().stream().map(LoadedMigration::info).toList();
+  }
+
+  public static Builder builder(DataSource dataSource) {
+    return new Builder(dataSource);
+  }
+
+  /** The known migrations, in version order. */
+  public List<Migration> migrations() {
+    return migrations;
+  }
+
+  /** The highest applied version, "0" when none is. */
+  public String currentVersion() {
+    return runner.currentVersion();
+  }
+
+  /** The applied versions, in applied order. */
+  public List<String> appliedVersions() {
+    return runner.applied().stream().map(r -> r.version()).toList();
+  }
+
+  public MigrationSummary migrateTo(String version) {
+    return migrateTo(version, "manual");
+  }
+
+  /** Applies every pending migration up to {@code version}, archiving before destructive statements. */
+  public MigrationSummary migrateTo(String version, String deployment) {
+    return runner.migrateTo(version, Objects.requireNonNull(deployment, "deployment"));
+  }
+
+  public RollbackSummary rollbackTo(String version) {
+    return rollbackTo(version, "manual");
+  }
+
+  /**
+   * Undoes every applied migration above {@code version}, newest first, restores the archived data
+   * and verifies fingerprints. Run again after a failure to resume where it stopped.
+   */
+  public RollbackSummary rollbackTo(String version, String deployment) {
+    return runner.rollbackTo(version, Objects.requireNonNull(deployment, "deployment"));
+  }
+
+  /** Undoes the last {@code count} applied migrations. */
+  public RollbackSummary rollbackBy(int count) {
+    if (count < 1) throw new IllegalArgumentException("count must be at least 1: " + count);
+    return rollbackTo(runner.versionBefore(count));
+  }
+
+  public SqlPlan dryRunMigrateTo(String version) {
+    return runner.planMigrateTo(version);
+  }
+
+  /** The exact SQL a rollback to {@code version} would run, in order; runs nothing. */
+  public SqlPlan dryRunRollbackTo(String version) {
+    return runner.planRollbackTo(version);
+  }
+
+  public SqlPlan dryRunRollbackBy(int count) {
+    return runner.planRollbackTo(runner.versionBefore(count));
+  }
+
+  /** Drops archive tables older than the retention; returns how many. */
+  public int cleanArchive() {
+    return runner.expireArchives();
+  }
+
+  // ------------------------------------------------------------------ DSL
+
+  /**
+   * A release change: migrates to {@code version}; its revert rolls back to the version that was
+   * current when the release started (the known-good state, journaled). Both are idempotent: run
+   * again after a crash, they continue where they stopped.
+   */
+  public Change change(String version) {
+    String v = Version.normalize(version);
+    Step apply = Step.builder("migrate database to " + v)
+        .execute(ctx -> migrateTo(v, deploymentOf(ctx)))
+        .reconcile(ctx -> Version.compare(currentVersion(), v) >= 0 ? Reconciliation.APPLIED : Reconciliation.NOT_APPLIED)
+        .idempotent()
+        .describedAs("migrate the database to " + v + ", archiving what destructive statements remove")
+        .build();
+    Step revert = Step.builder("roll back database")
+        .execute(ctx -> rollbackTo(knownGoodVersion(ctx), deploymentOf(ctx)))
+        .idempotent()
+        .describedAs("roll the database back to the version before " + v + ", restoring archived data and verifying fingerprints")
+        .build();
+    return Change.of("database to " + v, apply, revert).capturingKnownGood(ctx -> Snapshot.of("version", currentVersion()));
+  }
+
+  /** A rollback-plan step: rolls the database back to {@code version}. */
+  public Step rollbackStep(String version) {
+    String v = Version.normalize(version);
+    return Step.builder("roll back database to " + v)
+        .execute(ctx -> rollbackTo(v, deploymentOf(ctx)))
+        .reconcile(ctx -> Version.compare(currentVersion(), v) <= 0 && dryRunRollbackTo(v).notes().isEmpty()
+            ? Reconciliation.APPLIED : Reconciliation.NOT_APPLIED)
+        .idempotent()
+        .describedAs("roll the database back to " + v + ", restoring archived data and verifying fingerprints")
+        .build();
+  }
+
+  /**
+   * A rollback-plan step that rolls the database back to the version current when the guard was
+   * armed or the known-good state captured.
+   */
+  public Step rollbackToKnownGood() {
+    return Step.builder("roll back database")
+        .captureKnownGood(ctx -> Snapshot.of("version", currentVersion()))
+        .execute(ctx -> rollbackTo(knownGoodVersion(ctx), deploymentOf(ctx)))
+        .idempotent()
+        .describedAs("roll the database back to its known-good version, restoring archived data and verifying fingerprints")
+        .build();
+  }
+
+  private static String knownGoodVersion(StepContext ctx) {
+    return ctx.knownGood().orElseThrow(() -> new MigrationException("step " + ctx.stepPath() + " of " + ctx.planName()
+        + " has no known-good database version: it was not captured when the release started")).require("version");
+  }
+
+  private static String deploymentOf(StepContext ctx) {
+    Deployment d = ctx.deployment();
+    return d.id() + " (" + ctx.idempotencyKey() + ")";
+  }
+
+  @Override
+  public String toString() {
+    return "Migrations[" + migrations.size() + " migrations]";
+  }
+
+  /** Configures {@link Migrations}. */
+  public static final class Builder {
+    private final DataSource dataSource;
+    private final List<MigrationLoader.Script> scripts = new ArrayList<>();
+    private final List<JavaMigration> java = new ArrayList<>();
+    private HistoryTable.Kind history = HistoryTable.Kind.OWN;
+    private String archiveSchema = "rollback_archive";
+    private Duration lockTimeout = Duration.ofSeconds(2);
+    private Duration statementTimeout = Duration.ofMinutes(10);
+    private int retries = 3;
+    private Duration backoff = Duration.ofMillis(200);
+    private Duration lockWait = Duration.ofSeconds(30);
+    private int batchSize = 10_000;
+    private final Map<String, List<String>> verified = new LinkedHashMap<>();
+    private boolean allowChecksumMismatch;
+    private boolean acceptUnarchivedLoss;
+    private @Nullable Duration retention;
+    private String actor = System.getProperty("user.name", "unknown");
+    private Clock clock = Clock.systemUTC();
+
+    private Builder(DataSource dataSource) {
+      this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
+    }
+
+    /** Scripts from a classpath folder, e.g. {@code "db/migration"}. */
+    public Builder fromClasspath(String location) {
+      scripts.addAll(MigrationLoader.fromClasspath(Objects.requireNonNull(location, "location"),
+          Thread.currentThread().getContextClassLoader() != null ? Thread.currentThread().getContextClassLoader()
+              : Migrations.class.getClassLoader()));
+      return this;
+    }
+
+    public Builder fromFolder(Path folder) {
+      scripts.addAll(MigrationLoader.fromFolder(Objects.requireNonNull(folder, "folder")));
+      return this;
+    }
+
+    public Builder withJavaMigration(JavaMigration migration) {
+      java.add(Objects.requireNonNull(migration, "migration"));
+      return this;
+    }
+
+    /**
+     * Reads and writes Flyway's {@code flyway_schema_history} instead of our own history, so
+     * versions Flyway applied can be rolled back with their {@code U} scripts and Flyway sees the
+     * result (an undone version is pending again).
+     */
+    public Builder readingFlywayHistory() {
+      this.history = HistoryTable.Kind.FLYWAY;
+      return this;
+    }
+
+    public Builder withArchiveSchema(String schema) {
+      Objects.requireNonNull(schema, "schema");
+      if (!schema.matches("[a-z_][a-z0-9_]{0,62}")) {
+        throw new IllegalArgumentException("archive schema must be a lower-case SQL identifier: '" + schema + "'");
+      }
+      this.archiveSchema = schema;
+      return this;
+    }
+
+    /** How long one statement waits for a lock before it fails and is retried (PostgreSQL lock_timeout). */
+    public Builder withLockTimeout(Duration timeout) {
+      this.lockTimeout = positive(timeout, "lock timeout");
+      return this;
+    }
+
+    /** How long one statement may run (PostgreSQL statement_timeout, JDBC query timeout elsewhere). */
+    public Builder withStatementTimeout(Duration timeout) {
+      this.statementTimeout = positive(timeout, "statement timeout");
+      return this;
+    }
+
+    /** Retries after a lock or statement timeout, with an exponential backoff starting at {@code backoff}. */
+    public Builder withRetries(int retries, Duration backoff) {
+      if (retries < 0) throw new IllegalArgumentException("retries must not be negative: " + retries);
+      this.retries = retries;
+      this.backoff = positive(backoff, "backoff");
+      return this;
+    }
+
+    /** How long to wait for another runner's migration lock. */
+    public Builder withLockWait(Duration wait) {
+      Objects.requireNonNull(wait, "wait");
+      if (wait.isNegative()) throw new IllegalArgumentException("lock wait must not be negative: " + wait);
+      this.lockWait = wait;
+      return this;
+    }
+
+    /** Rows restored per transaction. */
+    public Builder withBatchSize(int rows) {
+      if (rows < 1) throw new IllegalArgumentException("batch size must be at least 1: " + rows);
+      this.batchSize = rows;
+      return this;
+    }
+
+    /**
+     * Fingerprints {@code table} (over {@code columns}, or all) before every migration and checks
+     * it after that migration's rollback; a mismatch fails the rollback with a summary.
+     */
+    public Builder verifying(String table, String... columns) {
+      verified.put(Objects.requireNonNull(table, "table"), List.of(columns));
+      return this;
+    }
+
+    /** Accepts applied scripts whose checksum changed. */
+    public Builder allowingChecksumMismatch() {
+      this.allowChecksumMismatch = true;
+      return this;
+    }
+
+    /** Reverts the schema even where the archive of destroyed data is missing (the data stays lost). */
+    public Builder acceptingUnarchivedDataLoss() {
+      this.acceptUnarchivedLoss = true;
+      return this;
+    }
+
+    /** Archive tables older than {@code retention} are dropped after each run and by {@link #cleanArchive()}. */
+    public Builder withArchiveRetention(Duration retention) {
+      this.retention = positive(retention, "archive retention");
+      return this;
+    }
+
+    /** Who runs the migrations, for the history and the audit table. */
+    public Builder withActor(String actor) {
+      this.actor = Objects.requireNonNull(actor, "actor");
+      return this;
+    }
+
+    public Builder withClock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    public Migrations build() {
+      List<LoadedMigration> loaded = new ArrayList<>(MigrationLoader.load(scripts));
+      Map<String, LoadedMigration> byVersion = new TreeMap<>(Version::compare);
+      for (LoadedMigration m : loaded) byVersion.put(m.version(), m);
+      for (JavaMigration j : java) {
+        LoadedMigration m = LoadedMigration.java(j);
+        LoadedMigration previous = byVersion.put(m.version(), m);
+        if (previous != null) {
+          throw new MigrationException("two migrations for version " + m.version() + ": " + previous.info().script() + " and "
+              + m.info().script());
+        }
+      }
+      if (byVersion.isEmpty()) throw new MigrationException("no migrations: add fromClasspath(...), fromFolder(...) or withJavaMigration(...)");
+      return new Migrations(new Settings(dataSource, new ArrayList<>(byVersion.values()), history, archiveSchema, lockTimeout,
+          statementTimeout, retries, backoff, lockWait, batchSize, verified, allowChecksumMismatch, acceptUnarchivedLoss,
+          retention, actor, clock));
+    }
+
+    private static Duration positive(Duration d, String what) {
+      Objects.requireNonNull(d, what);
+      if (d.isNegative() || d.isZero()) throw new IllegalArgumentException(what + " must be positive: " + d);
+      return d;
+    }
+  }
+}

@@ -1,0 +1,340 @@
+package dev.rollback.jdbc.internal;
+
+import dev.rollback.jdbc.MigrationException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The archive schema: a copy of what each destructive statement destroyed, one table per effect
+ * ({@code a<id>}, numbered rows in {@code rb_seq}), an after-image for changes that keep the rows
+ * ({@code a<id>_after}), and the index that tags each with the deployment, version and statement.
+ *
+ * <p>Restoring never deletes or overwrites what the application wrote since the change: whole
+ * rows are re-inserted only where their key is missing; column values are put back only into
+ * rows that still hold the value the change left (or, for a dropped column, that the column was
+ * re-created for). It runs in batches of {@code rb_seq}, each committed with its progress, so a
+ * resume continues after the last committed batch and no lock is held long.
+ */
+public final class Archive {
+  public static final String ARCHIVED = "ARCHIVED";
+  public static final String REVERTED = "REVERTED";
+  public static final String RESTORED = "RESTORED";
+  public static final String EXPIRED = "EXPIRED";
+
+  private final String schema;
+  private final String qs;
+
+  public Archive(String schema) {
+    this.schema = schema;
+    this.qs = Names.quote(schema);
+  }
+
+  public String schema() {
+    return schema;
+  }
+
+  String index() {
+    return qs + ".\"archive_index\"";
+  }
+
+  String table(String name) {
+    return qs + "." + Names.quote(name);
+  }
+
+  /** One archived effect. */
+  public record Entry(long id, String deployment, String version, int rank, int stmt, int effect, Effect.Kind kind,
+      String sourceTable, List<String> columns, List<String> key, String archiveTable, @Nullable String afterTable,
+      long rows, Instant createdAt, String phase, long restoredUpto, long rowsRestored, String origin) {}
+
+  public void create(Connection c) throws SQLException {
+    try (Statement st = c.createStatement()) {
+      st.execute("CREATE SCHEMA IF NOT EXISTS " + qs);
+      st.execute("CREATE TABLE IF NOT EXISTS " + index() + " (\"id\" BIGINT NOT NULL PRIMARY KEY, \"deployment\" VARCHAR(200) NOT NULL,"
+          + " \"version\" VARCHAR(50) NOT NULL, \"history_rank\" INT NOT NULL, \"stmt_no\" INT NOT NULL, \"effect_no\" INT NOT NULL,"
+          + " \"kind\" VARCHAR(20) NOT NULL, \"source_table\" VARCHAR(300) NOT NULL, \"columns\" VARCHAR(2000) NOT NULL,"
+          + " \"key_columns\" VARCHAR(1000) NOT NULL, \"archive_table\" VARCHAR(100) NOT NULL, \"after_table\" VARCHAR(100),"
+          + " \"rows_archived\" BIGINT NOT NULL, \"created_at\" TIMESTAMP NOT NULL, \"phase\" VARCHAR(20) NOT NULL,"
+          + " \"restored_upto\" BIGINT NOT NULL, \"rows_restored\" BIGINT NOT NULL, \"origin\" VARCHAR(1000) NOT NULL)");
+      st.execute("CREATE TABLE IF NOT EXISTS " + qs + ".\"fingerprints\" (\"version\" VARCHAR(50) NOT NULL, \"history_rank\" INT NOT NULL,"
+          + " \"table_name\" VARCHAR(300) NOT NULL, \"columns\" VARCHAR(2000) NOT NULL, \"fingerprint\" VARCHAR(8000) NOT NULL)");
+      st.execute("CREATE TABLE IF NOT EXISTS " + qs + ".\"progress\" (\"version\" VARCHAR(50) NOT NULL, \"history_rank\" INT NOT NULL,"
+          + " \"direction\" VARCHAR(10) NOT NULL, \"done\" INT NOT NULL)");
+      st.execute("CREATE TABLE IF NOT EXISTS " + qs + ".\"audit\" (\"id\" BIGINT NOT NULL PRIMARY KEY, \"deployment\" VARCHAR(200) NOT NULL,"
+          + " \"actor\" VARCHAR(200) NOT NULL, \"action\" VARCHAR(40) NOT NULL, \"from_version\" VARCHAR(50) NOT NULL,"
+          + " \"to_version\" VARCHAR(50) NOT NULL, \"versions\" VARCHAR(2000) NOT NULL, \"started_at\" TIMESTAMP NOT NULL,"
+          + " \"finished_at\" TIMESTAMP NOT NULL, \"rows_restored\" BIGINT NOT NULL, \"verification\" VARCHAR(4000) NOT NULL,"
+          + " \"outcome\" VARCHAR(20) NOT NULL, \"detail\" VARCHAR(4000) NOT NULL)");
+    }
+  }
+
+  // ------------------------------------------------------------------ archiving
+
+  /**
+   * Copies what {@code e} will destroy into a new archive table, unless this statement's effect
+   * was archived already (a resume after a crash on a database without transactional DDL: the
+   * first copy is the one taken before the data was touched).
+   */
+  public @Nullable Entry archive(Connection c, Effect e, LoadedMigration m, int rank, int stmt, int effectNo,
+      String deployment, String origin, Instant now) throws SQLException {
+    Entry existing = find(c, m.version(), rank, stmt, effectNo);
+    if (existing != null) return existing;
+    Names.ResolvedTable t = Names.resolve(c, e.table());
+    if (t == null) {
+      if (e.kind() == Effect.Kind.DROP_TABLE) return null; // DROP TABLE IF EXISTS of a missing table destroys nothing
+      throw new MigrationException(origin + ": " + e.describe() + ", but table " + e.table() + " does not exist");
+    }
+    if (e.kind().columnsMode() && !t.hasKey()) {
+      throw new MigrationException(origin + ": " + e.describe() + ", but " + e.table() + " has no primary key, so archived values"
+          + " could not be put back into the right rows. Add a primary key, or archive whole rows with '-- rollback:archive "
+          + e.table() + "' if the statement removes them");
+    }
+    long id = nextId(c, index());
+    String name = "a" + id;
+    List<String> cols = new ArrayList<>();
+    List<String> select = new ArrayList<>();
+    if (e.kind().columnsMode()) {
+      for (String k : t.primaryKey()) select.add(Names.quote(k));
+      for (String col : e.columns()) {
+        String catalog = t.column(col);
+        cols.add(catalog);
+        if (!t.primaryKey().contains(catalog)) select.add(Names.quote(catalog));
+      }
+    } else {
+      cols.addAll(t.columns());
+      for (String col : t.columns()) select.add(Names.quote(col));
+    }
+    String where = e.where() == null ? "" : " WHERE " + e.where();
+    try (Statement st = c.createStatement()) {
+      st.execute("CREATE TABLE " + table(name) + " AS SELECT ROW_NUMBER() OVER () AS rb_seq, " + String.join(", ", select)
+          + " FROM " + t.qualified() + where);
+      st.execute("ALTER TABLE " + table(name) + " ALTER COLUMN rb_seq SET NOT NULL");
+      st.execute("ALTER TABLE " + table(name) + " ADD PRIMARY KEY (rb_seq)");
+    }
+    long rows = count(c, table(name));
+    try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + index() + " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
+      ps.setLong(1, id);
+      ps.setString(2, deployment);
+      ps.setString(3, m.version());
+      ps.setInt(4, rank);
+      ps.setInt(5, stmt);
+      ps.setInt(6, effectNo);
+      ps.setString(7, e.kind().name());
+      ps.setString(8, t.written());
+      ps.setString(9, String.join("\u001f", cols));
+      ps.setString(10, String.join("\u001f", t.primaryKey()));
+      ps.setString(11, name);
+      ps.setString(12, null);
+      ps.setLong(13, rows);
+      ps.setTimestamp(14, Timestamp.from(now));
+      ps.setString(15, ARCHIVED);
+      ps.setLong(16, 0);
+      ps.setLong(17, 0);
+      ps.setString(18, origin);
+      ps.executeUpdate();
+    }
+    return find(c, m.version(), rank, stmt, effectNo);
+  }
+
+  /**
+   * After the statement ran: for changes that keep the rows, records the values it left, so the
+   * restore can tell them from values the application wrote later.
+   */
+  public void captureAfter(Connection c, Entry e) throws SQLException {
+    if (!e.kind().columnsMode() || e.kind() == Effect.Kind.DROP_COLUMNS || e.afterTable() != null) return;
+    Names.ResolvedTable t = Names.resolve(c, e.sourceTable());
+    if (t == null) return;
+    for (String col : e.columns()) if (!t.hasColumn(col)) return; // the column is gone: restored unconditionally
+    String after = e.archiveTable() + "_after";
+    List<String> select = new ArrayList<>();
+    for (String k : e.key()) select.add("x." + Names.quote(t.column(k)));
+    int i = 0;
+    for (String col : e.columns()) select.add("x." + Names.quote(t.column(col)) + " AS rb_after_" + (i++));
+    try (Statement st = c.createStatement()) {
+      st.execute("CREATE TABLE " + table(after) + " AS SELECT " + String.join(", ", select) + " FROM " + t.qualified() + " x JOIN "
+          + table(e.archiveTable()) + " a ON " + keyJoin("x", "a", e.key(), t));
+      st.executeUpdate("UPDATE " + index() + " SET \"after_table\" = '" + after + "' WHERE \"id\" = " + e.id());
+    }
+  }
+
+  // ------------------------------------------------------------------ lookup
+
+  public @Nullable Entry find(Connection c, String version, int rank, int stmt, int effect) throws SQLException {
+    for (Entry e : entries(c, "\"version\" = '" + version + "' AND \"history_rank\" = " + rank + " AND \"stmt_no\" = " + stmt
+        + " AND \"effect_no\" = " + effect)) {
+      return e;
+    }
+    return null;
+  }
+
+  public List<Entry> forMigration(Connection c, String version, int rank) throws SQLException {
+    return entries(c, "\"version\" = '" + version + "' AND \"history_rank\" = " + rank);
+  }
+
+  public List<Entry> inPhase(Connection c, String phase) throws SQLException {
+    return entries(c, "\"phase\" = '" + phase + "'");
+  }
+
+  public List<Entry> all(Connection c) throws SQLException {
+    return entries(c, "1 = 1");
+  }
+
+  private List<Entry> entries(Connection c, String where) throws SQLException {
+    List<Entry> out = new ArrayList<>();
+    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT * FROM " + index() + " WHERE " + where
+        + " ORDER BY \"id\"")) {
+      while (rs.next()) {
+        out.add(new Entry(rs.getLong("id"), rs.getString("deployment"), rs.getString("version"), rs.getInt("history_rank"),
+            rs.getInt("stmt_no"), rs.getInt("effect_no"), Effect.Kind.valueOf(rs.getString("kind")), rs.getString("source_table"),
+            List.of(rs.getString("columns").split("\u001f")), split(rs.getString("key_columns")), rs.getString("archive_table"),
+            rs.getString("after_table"), rs.getLong("rows_archived"), rs.getTimestamp("created_at").toInstant(),
+            rs.getString("phase"), rs.getLong("restored_upto"), rs.getLong("rows_restored"), rs.getString("origin")));
+      }
+    }
+    return out;
+  }
+
+  private static List<String> split(String s) {
+    return s.isEmpty() ? List.of() : List.of(s.split("\u001f"));
+  }
+
+  public boolean tableExists(Connection c, String name) throws SQLException {
+    try (ResultSet rs = c.getMetaData().getTables(null, schema, name, null)) {
+      return rs.next();
+    }
+  }
+
+  public void setPhase(Connection c, String version, int rank, String phase) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("UPDATE " + index() + " SET \"phase\" = ? WHERE \"version\" = ? AND \"history_rank\" = ?"
+        + " AND \"phase\" = ?")) {
+      ps.setString(1, phase);
+      ps.setString(2, version);
+      ps.setInt(3, rank);
+      ps.setString(4, ARCHIVED);
+      ps.executeUpdate();
+    }
+  }
+
+  // ------------------------------------------------------------------ restore
+
+  /** The SQL that restores rows {@code rb_seq} in ({@code ?}, {@code ?}] of {@code e}. */
+  public String restoreSql(Connection c, Entry e) throws SQLException {
+    Names.ResolvedTable t = Names.resolve(c, e.sourceTable());
+    if (t == null) {
+      throw new MigrationException("cannot restore the data archived by " + e.origin() + " (archive " + schema + "." + e.archiveTable()
+          + "): the undo script did not re-create table " + e.sourceTable());
+    }
+    String arch = table(e.archiveTable());
+    if (!e.kind().columnsMode()) {
+      List<String> cols = new ArrayList<>();
+      for (String col : e.columns()) {
+        if (!t.hasColumn(col)) {
+          throw new MigrationException("cannot restore the rows archived by " + e.origin() + " (archive " + schema + "." + e.archiveTable()
+              + "): table " + e.sourceTable() + " has no column " + col + " after the undo script, so its archived values would be lost");
+        }
+        cols.add(Names.quote(t.column(col)));
+      }
+      List<String> src = new ArrayList<>();
+      for (String col : e.columns()) src.add("a." + Names.quote(col));
+      String sql = "INSERT INTO " + t.qualified() + " (" + String.join(", ", cols) + ") SELECT " + String.join(", ", src) + " FROM " + arch
+          + " a WHERE a.rb_seq > ? AND a.rb_seq <= ?";
+      if (!e.key().isEmpty()) {
+        sql += " AND NOT EXISTS (SELECT 1 FROM " + t.qualified() + " x WHERE " + keyJoin("x", "a", e.key(), t) + ")";
+      }
+      return sql;
+    }
+    for (String col : e.columns()) {
+      if (!t.hasColumn(col)) {
+        throw new MigrationException("cannot restore the values archived by " + e.origin() + " (archive " + schema + "." + e.archiveTable()
+            + "): the undo script did not re-create column " + e.sourceTable() + "." + col);
+      }
+    }
+    List<String> src = new ArrayList<>();
+    for (String k : e.key()) src.add("a." + Names.quote(k));
+    for (String col : e.columns()) if (!e.key().contains(col)) src.add("a." + Names.quote(col));
+    String join = "";
+    List<String> unchanged = new ArrayList<>();
+    if (e.afterTable() != null) {
+      for (int i = 0; i < e.columns().size(); i++) src.add("f.rb_after_" + i);
+      List<String> on = new ArrayList<>();
+      for (String k : e.key()) on.add("f." + Names.quote(k) + " = a." + Names.quote(k));
+      join = " LEFT JOIN " + table(e.afterTable()) + " f ON " + String.join(" AND ", on);
+      for (int i = 0; i < e.columns().size(); i++) {
+        unchanged.add("x." + Names.quote(t.column(e.columns().get(i))) + " IS NOT DISTINCT FROM s.rb_after_" + i);
+      }
+    }
+    List<String> on = new ArrayList<>();
+    for (String k : e.key()) on.add("x." + Names.quote(t.column(k)) + " = s." + Names.quote(k));
+    List<String> set = new ArrayList<>();
+    for (String col : e.columns()) set.add(Names.quote(t.column(col)) + " = s." + Names.quote(col));
+    return "MERGE INTO " + t.qualified() + " x USING (SELECT " + String.join(", ", src) + " FROM " + arch + " a" + join
+        + " WHERE a.rb_seq > ? AND a.rb_seq <= ?) s ON (" + String.join(" AND ", on) + ") WHEN MATCHED"
+        + (unchanged.isEmpty() ? "" : " AND " + String.join(" AND ", unchanged)) + " THEN UPDATE SET " + String.join(", ", set);
+  }
+
+  /** Records a committed batch. */
+  public void progress(Connection c, Entry e, long upto, long restored) throws SQLException {
+    try (Statement st = c.createStatement()) {
+      st.executeUpdate("UPDATE " + index() + " SET \"restored_upto\" = " + upto + ", \"rows_restored\" = \"rows_restored\" + " + restored
+          + (upto >= e.rows() ? ", \"phase\" = '" + RESTORED + "'" : "") + " WHERE \"id\" = " + e.id());
+    }
+  }
+
+  public void markRestored(Connection c, Entry e) throws SQLException {
+    try (Statement st = c.createStatement()) {
+      st.executeUpdate("UPDATE " + index() + " SET \"phase\" = '" + RESTORED + "' WHERE \"id\" = " + e.id());
+    }
+  }
+
+  // ------------------------------------------------------------------ retention
+
+  /** Drops archive tables created before {@code cutoff}; their index rows stay, marked EXPIRED. */
+  public int expire(Connection c, Instant cutoff) throws SQLException {
+    int n = 0;
+    for (Entry e : all(c)) {
+      if (e.createdAt().isBefore(cutoff) && !e.phase().equals(EXPIRED) && !e.phase().equals(REVERTED)) {
+        try (Statement st = c.createStatement()) {
+          st.execute("DROP TABLE IF EXISTS " + table(e.archiveTable()));
+          if (e.afterTable() != null) st.execute("DROP TABLE IF EXISTS " + table(e.afterTable()));
+          st.executeUpdate("UPDATE " + index() + " SET \"phase\" = '" + EXPIRED + "' WHERE \"id\" = " + e.id());
+        }
+        n++;
+      }
+    }
+    return n;
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  static String keyJoin(String x, String a, List<String> key, Names.ResolvedTable t) {
+    List<String> on = new ArrayList<>();
+    for (String k : key) on.add(x + "." + Names.quote(t.column(k)) + " = " + a + "." + Names.quote(k));
+    return String.join(" AND ", on);
+  }
+
+  static long count(Connection c, String table) throws SQLException {
+    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM " + table)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  static long nextId(Connection c, String table) throws SQLException {
+    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT MAX(\"id\") FROM " + table)) {
+      rs.next();
+      return rs.getLong(1) + 1;
+    }
+  }
+
+  public static String lower(String s) {
+    return s.toLowerCase(Locale.ROOT);
+  }
+}

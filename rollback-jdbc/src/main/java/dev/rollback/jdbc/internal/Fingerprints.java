@@ -1,0 +1,131 @@
+package dev.rollback.jdbc.internal;
+
+import dev.rollback.jdbc.Fingerprint;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/** Computes {@link Fingerprint}s by streaming a table once. */
+public final class Fingerprints {
+  private Fingerprints() {}
+
+  public static Fingerprint take(Connection c, String table, List<String> chosen) throws SQLException {
+    Names.ResolvedTable t = Names.resolve(c, table);
+    long[] sums = new long[Fingerprint.BUCKETS];
+    long[] counts = new long[Fingerprint.BUCKETS];
+    if (t == null) return new Fingerprint(table, chosen, false, 0, 0, sums, counts);
+    List<String> cols = columnsOf(t, chosen);
+    List<String> key = t.hasKey() ? t.primaryKey() : List.of();
+    String sql = "SELECT " + select(cols, key) + " FROM " + t.qualified();
+    long rows = 0;
+    long checksum = 0;
+    boolean auto = c.getAutoCommit();
+    if (auto) c.setAutoCommit(false); // PostgreSQL streams with a fetch size only inside a transaction
+    try (Statement st = c.createStatement()) {
+      st.setFetchSize(5000);
+      try (ResultSet rs = st.executeQuery(sql)) {
+        while (rs.next()) {
+          long h = rowHash(rs, cols);
+          int b = bucket(key.isEmpty() ? h : keyHash(rs, cols.size(), key.size()));
+          sums[b] += h;
+          counts[b]++;
+          checksum += h;
+          rows++;
+        }
+      }
+    } finally {
+      if (auto) {
+        c.commit();
+        c.setAutoCommit(true);
+      }
+    }
+    return new Fingerprint(table, chosen, true, rows, checksum, sums, counts);
+  }
+
+  /** Keys (rendered "col=value") of rows now in the given buckets, at most {@code limit}. */
+  public static List<String> sampleKeys(Connection c, String table, List<Integer> buckets, int limit) throws SQLException {
+    Names.ResolvedTable t = Names.resolve(c, table);
+    List<String> out = new ArrayList<>();
+    if (t == null || !t.hasKey() || buckets.isEmpty()) return out;
+    Set<Integer> wanted = Set.copyOf(buckets);
+    List<String> key = t.primaryKey();
+    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT " + select(List.of(), key) + " FROM " + t.qualified())) {
+      while (rs.next() && out.size() < limit) {
+        if (wanted.contains(bucket(keyHash(rs, 0, key.size())))) {
+          StringBuilder sb = new StringBuilder();
+          for (int i = 0; i < key.size(); i++) {
+            if (i > 0) sb.append(',');
+            sb.append(key.get(i).toLowerCase(Locale.ROOT)).append('=').append(rs.getString(i + 1));
+          }
+          out.add(sb.toString());
+        }
+      }
+    }
+    return out;
+  }
+
+  private static List<String> columnsOf(Names.ResolvedTable t, List<String> chosen) {
+    List<String> cols = new ArrayList<>();
+    if (chosen.isEmpty()) cols.addAll(t.columns());
+    else for (String c : chosen) cols.add(t.column(c));
+    // name order, so a column dropped and added back (now last) hashes the same
+    cols.sort(Comparator.comparing(s -> s.toLowerCase(Locale.ROOT)));
+    return cols;
+  }
+
+  private static String select(List<String> cols, List<String> key) {
+    List<String> all = new ArrayList<>();
+    for (String c : cols) all.add(Names.quote(c));
+    for (String k : key) all.add(Names.quote(k));
+    return all.isEmpty() ? "1" : String.join(", ", all);
+  }
+
+  private static long rowHash(ResultSet rs, List<String> cols) throws SQLException {
+    long h = 0xcbf29ce484222325L;
+    for (int i = 0; i < cols.size(); i++) {
+      h = fnv(h, cols.get(i).toLowerCase(Locale.ROOT));
+      String v = rs.getString(i + 1);
+      h = v == null ? (h ^ 0x01) * 0x100000001b3L : fnv((h ^ 0x02) * 0x100000001b3L, v);
+    }
+    return mix(h);
+  }
+
+  private static long keyHash(ResultSet rs, int offset, int n) throws SQLException {
+    long h = 0xcbf29ce484222325L;
+    for (int i = 0; i < n; i++) {
+      String v = rs.getString(offset + i + 1);
+      h = v == null ? (h ^ 0x01) * 0x100000001b3L : fnv(h, v);
+    }
+    return mix(h);
+  }
+
+  private static int bucket(long h) {
+    return (int) ((h >>> 58) & (Fingerprint.BUCKETS - 1));
+  }
+
+  private static long fnv(long h, String s) {
+    byte[] b = s.getBytes(StandardCharsets.UTF_8);
+    for (byte x : b) {
+      h ^= x & 0xff;
+      h *= 0x100000001b3L;
+    }
+    h ^= 0xff;
+    return h * 0x100000001b3L;
+  }
+
+  private static long mix(long h) {
+    h ^= h >>> 33;
+    h *= 0xff51afd7ed558ccdL;
+    h ^= h >>> 33;
+    h *= 0xc4ceb9fe1a85ec53L;
+    h ^= h >>> 33;
+    return h;
+  }
+}

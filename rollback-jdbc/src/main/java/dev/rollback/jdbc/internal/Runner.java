@@ -1,0 +1,678 @@
+package dev.rollback.jdbc.internal;
+
+import dev.rollback.jdbc.ChecksumMismatchException;
+import dev.rollback.jdbc.Fingerprint;
+import dev.rollback.jdbc.FingerprintMismatchException;
+import dev.rollback.jdbc.MigrationException;
+import dev.rollback.jdbc.MigrationSummary;
+import dev.rollback.jdbc.MissingArchiveException;
+import dev.rollback.jdbc.PlannedStatement;
+import dev.rollback.jdbc.RollbackSummary;
+import dev.rollback.jdbc.SqlPlan;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Applies and reverts migrations: archives before destroying, restores after reverting, verifies. */
+public final class Runner {
+  private static final Logger log = LoggerFactory.getLogger(Runner.class);
+
+  private final Settings s;
+  private final Archive archive;
+  private final HistoryTable history;
+  private final Map<String, LoadedMigration> byVersion = new LinkedHashMap<>();
+
+  public Runner(Settings settings) {
+    this.s = settings;
+    this.archive = new Archive(settings.archiveSchema());
+    this.history = new HistoryTable(settings.historyKind());
+    for (LoadedMigration m : settings.migrations()) byVersion.put(m.version(), m);
+  }
+
+  public Archive archive() {
+    return archive;
+  }
+
+  public HistoryTable history() {
+    return history;
+  }
+
+  // ------------------------------------------------------------------ queries
+
+  public List<HistoryTable.Row> applied() {
+    try (Connection c = s.dataSource().getConnection()) {
+      prepare(c);
+      return history.applied(c);
+    } catch (SQLException e) {
+      throw new MigrationException("cannot read " + history.kind().table() + ": " + e.getMessage(), e);
+    }
+  }
+
+  public String currentVersion() {
+    return current(applied());
+  }
+
+  private static String current(List<HistoryTable.Row> rows) {
+    String v = "0";
+    for (HistoryTable.Row r : rows) if (r.success() && Version.compare(r.version(), v) > 0) v = r.version();
+    return v;
+  }
+
+  /** The version that remains after undoing the last {@code count} applied migrations. */
+  public String versionBefore(int count) {
+    List<HistoryTable.Row> rows = applied().stream().filter(HistoryTable.Row::success).toList();
+    if (count > rows.size()) {
+      throw new MigrationException("cannot roll back " + count + " migrations: only " + rows.size() + " are applied");
+    }
+    return rows.size() - count == 0 ? "0" : rows.get(rows.size() - count - 1).version();
+  }
+
+  // ------------------------------------------------------------------ migrate
+
+  public MigrationSummary migrateTo(String target, String deployment) {
+    Instant started = s.clock().instant();
+    String t = Version.normalize(target);
+    if (!t.equals("0") && !byVersion.containsKey(t)) {
+      throw new MigrationException("cannot migrate to " + target + ": no migration has that version (known: " + byVersion.keySet() + ")");
+    }
+    try (MigrationLock lock = MigrationLock.acquire(s.dataSource(), archive, history.kind().table(), s.lockWait());
+         Connection c = s.dataSource().getConnection()) {
+      Dialect d = prepare(c);
+      List<HistoryTable.Row> rows = history.applied(c);
+      checkHistory(rows);
+      String from = current(rows);
+      List<String> applied = new ArrayList<>();
+      long archived = 0;
+      for (LoadedMigration m : s.migrations()) {
+        if (Version.compare(m.version(), from) <= 0 || Version.compare(m.version(), t) > 0) continue;
+        archived += apply(c, d, m, deployment);
+        applied.add(m.version());
+      }
+      expire(c);
+      return new MigrationSummary(from, applied.isEmpty() ? from : applied.get(applied.size() - 1), applied, archived,
+          Duration.between(started, s.clock().instant()));
+    } catch (MigrationException e) {
+      throw e;
+    } catch (Exception e) {
+      if (e instanceof InterruptedException) Thread.currentThread().interrupt();
+      throw new MigrationException("migrating " + deployment + " to " + target + " failed: " + e.getMessage()
+          + ". Fix the cause and migrate again: applied migrations are kept, a partly applied one continues where it stopped"
+          + " (or was rolled back whole, on PostgreSQL)", e);
+    }
+  }
+
+  private long apply(Connection c, Dialect d, LoadedMigration m, String deployment) throws Exception {
+    int rank = history.nextRank(c);
+    log.info("applying V{} ({}) for {}", m.version(), m.info().script(), deployment);
+    long t0 = System.nanoTime();
+    storeFingerprints(c, m, rank);
+    long[] archived = {0};
+    int n = m.java() != null ? 1 : m.up().size();
+    if (d.transactionalDdl()) {
+      inTransaction(c, d, "V" + m.version(), () -> {
+        archived[0] = 0;
+        for (int i = 0; i < n; i++) archived[0] += runUp(c, d, m, rank, i, deployment);
+        history.insert(c, rank, m, s.actor(), s.clock().instant(), millis(t0), deployment);
+        return null;
+      });
+    } else {
+      int done = progress(c, m.version(), rank, "up");
+      for (int i = done; i < n; i++) {
+        int stmt = i;
+        archived[0] += inTransaction(c, d, "V" + m.version(), () -> {
+          long a = runUp(c, d, m, rank, stmt, deployment);
+          setProgress(c, m.version(), rank, "up", stmt + 1);
+          return a;
+        });
+      }
+      inTransaction(c, d, "V" + m.version(), () -> {
+        history.insert(c, rank, m, s.actor(), s.clock().instant(), millis(t0), deployment);
+        clearProgress(c, m.version(), rank);
+        return null;
+      });
+    }
+    return archived[0];
+  }
+
+  private long runUp(Connection c, Dialect d, LoadedMigration m, int rank, int i, String deployment) throws Exception {
+    String origin = origin(m, i);
+    List<Archive.Entry> entries = new ArrayList<>();
+    long rows = 0;
+    List<Effect> effects = m.effects().get(i);
+    for (int j = 0; j < effects.size(); j++) {
+      Archive.Entry e = archive.archive(c, effects.get(j), m, rank, i, j, deployment, origin, s.clock().instant());
+      if (e == null) {
+        recordNothingToArchive(c, effects.get(j), m, rank, i, j, deployment, origin);
+      } else {
+        entries.add(e);
+        rows += e.rows();
+      }
+    }
+    if (m.java() != null) {
+      m.java().up().run(c);
+    } else {
+      exec(c, d, m.up().get(i).sql(), origin);
+    }
+    for (Archive.Entry e : entries) archive.captureAfter(c, e);
+    return rows;
+  }
+
+  private void recordNothingToArchive(Connection c, Effect e, LoadedMigration m, int rank, int i, int j, String deployment,
+      String origin) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + archive.index() + " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
+      ps.setLong(1, Archive.nextId(c, archive.index()));
+      ps.setString(2, deployment);
+      ps.setString(3, m.version());
+      ps.setInt(4, rank);
+      ps.setInt(5, i);
+      ps.setInt(6, j);
+      ps.setString(7, e.kind().name());
+      ps.setString(8, e.table());
+      ps.setString(9, "");
+      ps.setString(10, "");
+      ps.setString(11, "-");
+      ps.setString(12, null);
+      ps.setLong(13, 0);
+      ps.setTimestamp(14, Timestamp.from(s.clock().instant()));
+      ps.setString(15, Archive.ARCHIVED);
+      ps.setLong(16, 0);
+      ps.setLong(17, 0);
+      ps.setString(18, origin);
+      ps.executeUpdate();
+    }
+  }
+
+  // ------------------------------------------------------------------ rollback
+
+  public RollbackSummary rollbackTo(String target, String deployment) {
+    Instant started = s.clock().instant();
+    String t = Version.normalize(target);
+    List<String> undone = new ArrayList<>();
+    long[] restored = {0};
+    String from = "?";
+    List<String> verified = new ArrayList<>();
+    try (MigrationLock lock = MigrationLock.acquire(s.dataSource(), archive, history.kind().table(), s.lockWait());
+         Connection c = s.dataSource().getConnection()) {
+      Dialect d = prepare(c);
+      try {
+        // an earlier rollback that stopped after reverting the schema: finish putting the data back first
+        List<Archive.Entry> pending = archive.inPhase(c, Archive.REVERTED);
+        Collections.reverse(pending);
+        for (Archive.Entry e : pending) restored[0] += restore(c, d, e);
+        for (Archive.Entry e : pending) verify(c, e.version(), e.rank(), verified);
+        List<HistoryTable.Row> rows = history.applied(c);
+        checkHistory(rows);
+        from = current(rows);
+        List<HistoryTable.Row> toUndo = new ArrayList<>();
+        for (HistoryTable.Row r : rows) if (r.success() && Version.compare(r.version(), t) > 0) toUndo.add(r);
+        Collections.reverse(toUndo);
+        validateUndo(c, t, toUndo);
+        for (HistoryTable.Row r : toUndo) {
+          LoadedMigration m = byVersion.get(r.version());
+          restored[0] += undo(c, d, m, r.rank());
+          undone.add(m.version());
+          verify(c, m.version(), r.rank(), verified);
+        }
+        String verification = s.verifiedTables().isEmpty() ? "not requested" : "passed: " + String.join(", ", verified);
+        RollbackSummary summary = new RollbackSummary(from, t, undone, restored[0], verification,
+            Duration.between(started, s.clock().instant()));
+        audit(c, deployment, summary, started, "SUCCEEDED", "");
+        expire(c);
+        log.info("rolled back {} from {} to {}: undid {}, restored {} rows, verification {}", deployment, from, t, undone,
+            restored[0], verification);
+        return summary;
+      } catch (Exception e) {
+        String verification = e instanceof FingerprintMismatchException ? "failed: " + e.getMessage() : "not reached";
+        try {
+          if (!c.isClosed() && c.isValid(2)) {
+            if (!c.getAutoCommit()) c.rollback();
+            c.setAutoCommit(true);
+            audit(c, deployment, new RollbackSummary(from, t, undone, restored[0], verification,
+                Duration.between(started, s.clock().instant())), started, "FAILED", String.valueOf(e.getMessage()));
+          }
+        } catch (SQLException auditFailed) {
+          e.addSuppressed(auditFailed);
+        }
+        throw e;
+      }
+    } catch (MigrationException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new MigrationException("rolling back " + deployment + " to " + target + " failed after undoing " + undone + ": "
+          + e.getMessage() + ". Run the rollback again to resume: it continues where this one stopped", e);
+    }
+  }
+
+  private void validateUndo(Connection c, String target, List<HistoryTable.Row> toUndo) throws SQLException {
+    List<String> problems = new ArrayList<>();
+    List<String> missing = new ArrayList<>();
+    for (HistoryTable.Row r : toUndo) {
+      LoadedMigration m = byVersion.get(r.version());
+      if (m == null) {
+        problems.add("V" + r.version() + " (" + r.script() + ") is applied but no migration with that version is known here");
+        continue;
+      }
+      if (!m.info().isReversible()) {
+        problems.add("V" + r.version() + " (" + m.info().script() + ") is irreversible");
+        continue;
+      }
+      for (int i = 0; i < m.effects().size(); i++) {
+        for (int j = 0; j < m.effects().get(i).size(); j++) {
+          Effect e = m.effects().get(i).get(j);
+          Archive.Entry a = archive.find(c, m.version(), r.rank(), i, j);
+          String why = null;
+          if (a == null) why = "it was never archived (applied by another tool, or before archiving existed)";
+          else if (a.phase().equals(Archive.EXPIRED)) why = "its archive expired by retention (taken " + a.createdAt() + ")";
+          else if (!a.archiveTable().equals("-") && !archive.tableExists(c, a.archiveTable())) {
+            why = "its archive table " + archive.schema() + "." + a.archiveTable() + " is gone";
+          }
+          if (why != null) missing.add("V" + m.version() + " " + origin(m, i) + " " + e.describe() + ", and " + why);
+        }
+      }
+    }
+    if (!problems.isEmpty()) {
+      throw new MigrationException("cannot roll back to " + target + ": " + String.join("; ", problems)
+          + ". Nothing was changed");
+    }
+    if (!missing.isEmpty() && !s.acceptUnarchivedLoss()) {
+      throw new MissingArchiveException("cannot roll back to " + target + " without losing data: " + String.join("; ", missing)
+          + ". Nothing was changed. Restore the data another way, or build the runner with acceptingUnarchivedDataLoss()"
+          + " to revert the schema anyway");
+    }
+  }
+
+  private long undo(Connection c, Dialect d, LoadedMigration m, int rank) throws Exception {
+    log.info("undoing V{} with {}", m.version(), m.info().undoScript());
+    int n = m.java() != null ? 1 : m.down().size();
+    if (d.transactionalDdl()) {
+      inTransaction(c, d, "U" + m.version(), () -> {
+        for (int i = 0; i < n; i++) runDown(c, d, m, i);
+        history.delete(c, rank);
+        archive.setPhase(c, m.version(), rank, Archive.REVERTED);
+        return null;
+      });
+    } else {
+      int done = progress(c, m.version(), rank, "down");
+      for (int i = done; i < n; i++) {
+        int stmt = i;
+        inTransaction(c, d, "U" + m.version(), () -> {
+          runDown(c, d, m, stmt);
+          setProgress(c, m.version(), rank, "down", stmt + 1);
+          return null;
+        });
+      }
+      inTransaction(c, d, "U" + m.version(), () -> {
+        history.delete(c, rank);
+        archive.setPhase(c, m.version(), rank, Archive.REVERTED);
+        clearProgress(c, m.version(), rank);
+        return null;
+      });
+    }
+    long restored = 0;
+    List<Archive.Entry> entries = new ArrayList<>(archive.forMigration(c, m.version(), rank));
+    Collections.reverse(entries);
+    for (Archive.Entry e : entries) if (e.phase().equals(Archive.REVERTED)) restored += restore(c, d, e);
+    return restored;
+  }
+
+  private void runDown(Connection c, Dialect d, LoadedMigration m, int i) throws Exception {
+    if (m.java() != null) {
+      m.java().down().orElseThrow().run(c);
+    } else {
+      SqlScript.Statement st = m.down().get(i);
+      exec(c, d, st.sql(), m.info().undoScript() + ":" + st.line());
+    }
+  }
+
+  private long restore(Connection c, Dialect d, Archive.Entry e) throws Exception {
+    if (e.rows() == 0 || e.archiveTable().equals("-")) {
+      inTransaction(c, d, "restore", () -> {
+        archive.markRestored(c, e);
+        return null;
+      });
+      return 0;
+    }
+    String sql = archive.restoreSql(c, e);
+    long total = 0;
+    long lo = e.restoredUpto();
+    while (lo < e.rows()) {
+      long from = lo;
+      long to = Math.min(e.rows(), lo + s.batchSize());
+      total += inTransaction(c, d, "restore of " + e.origin(), () -> {
+        applyTimeouts(c, d);
+        long n;
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+          timeout(ps, d);
+          ps.setLong(1, from);
+          ps.setLong(2, to);
+          n = ps.executeUpdate();
+        }
+        archive.progress(c, e, to, n);
+        return n;
+      });
+      lo = to;
+      log.debug("restored {} of {} archived rows of {}", lo, e.rows(), e.origin());
+    }
+    return total;
+  }
+
+  // ------------------------------------------------------------------ verification
+
+  private void storeFingerprints(Connection c, LoadedMigration m, int rank) throws SQLException {
+    if (s.verifiedTables().isEmpty()) return;
+    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM " + fingerprints()
+        + " WHERE \"version\" = '" + m.version() + "' AND \"history_rank\" = " + rank)) {
+      rs.next();
+      if (rs.getLong(1) > 0) return; // a resumed migration keeps the fingerprint taken before it first started
+    }
+    for (Map.Entry<String, List<String>> e : s.verifiedTables().entrySet()) {
+      Fingerprint fp = Fingerprints.take(c, e.getKey(), e.getValue());
+      try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + fingerprints() + " VALUES (?, ?, ?, ?, ?)")) {
+        ps.setString(1, m.version());
+        ps.setInt(2, rank);
+        ps.setString(3, e.getKey());
+        ps.setString(4, String.join(",", e.getValue()));
+        ps.setString(5, fp.encode());
+        ps.executeUpdate();
+      }
+    }
+  }
+
+  private void verify(Connection c, String version, int rank, List<String> verified) throws SQLException {
+    List<Fingerprint.Difference> diffs = new ArrayList<>();
+    List<String[]> stored = new ArrayList<>();
+    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT \"table_name\", \"columns\", \"fingerprint\" FROM "
+        + fingerprints() + " WHERE \"version\" = '" + version + "' AND \"history_rank\" = " + rank)) {
+      while (rs.next()) stored.add(new String[] {rs.getString(1), rs.getString(2), rs.getString(3)});
+    }
+    for (String[] row : stored) {
+      List<String> cols = row[1].isEmpty() ? List.of() : List.of(row[1].split(","));
+      Fingerprint before = Fingerprint.decode(row[0], cols, row[2]);
+      Fingerprint after = Fingerprints.take(c, row[0], cols);
+      if (before.matches(after)) {
+        if (!verified.contains(row[0])) verified.add(row[0]);
+        continue;
+      }
+      List<Integer> buckets = before.differingBuckets(after);
+      diffs.add(new Fingerprint.Difference(row[0], before.exists(), after.exists(), before.rows(), after.rows(), buckets.size(),
+          Fingerprints.sampleKeys(c, row[0], buckets, 5)));
+    }
+    if (!diffs.isEmpty()) {
+      List<String> lines = new ArrayList<>();
+      for (Fingerprint.Difference d : diffs) lines.add(d.summary());
+      throw new FingerprintMismatchException("after undoing V" + version + " the data differs from before the change: "
+          + String.join("; ", lines), diffs);
+    }
+    try (Statement st = c.createStatement()) {
+      st.executeUpdate("DELETE FROM " + fingerprints() + " WHERE \"version\" = '" + version + "' AND \"history_rank\" = " + rank);
+    }
+  }
+
+  private String fingerprints() {
+    return archive.table("fingerprints");
+  }
+
+  // ------------------------------------------------------------------ dry run
+
+  public SqlPlan planMigrateTo(String target) {
+    String t = Version.normalize(target);
+    String from = currentVersion();
+    List<PlannedStatement> out = new ArrayList<>();
+    List<String> notes = new ArrayList<>();
+    for (LoadedMigration m : s.migrations()) {
+      if (Version.compare(m.version(), from) <= 0 || Version.compare(m.version(), t) > 0) continue;
+      if (m.java() != null) {
+        out.add(new PlannedStatement(m.version(), m.info().script(), "-- Java migration " + m.info().description()));
+        continue;
+      }
+      for (int i = 0; i < m.up().size(); i++) {
+        for (Effect e : m.effects().get(i)) {
+          out.add(new PlannedStatement(m.version(), origin(m, i), "-- archive into " + archive.schema() + " first: " + e.describe()));
+        }
+        out.add(new PlannedStatement(m.version(), origin(m, i), m.up().get(i).sql()));
+      }
+      out.add(new PlannedStatement(m.version(), history.kind().table(), "INSERT INTO " + history.qualified() + " … (V" + m.version() + ")"));
+    }
+    if (out.isEmpty()) notes.add("nothing to apply: the database is at " + from);
+    return new SqlPlan("migrate from " + from + " to " + t, out, notes);
+  }
+
+  public SqlPlan planRollbackTo(String target) {
+    String t = Version.normalize(target);
+    try (Connection c = s.dataSource().getConnection()) {
+      prepare(c);
+      List<HistoryTable.Row> rows = history.applied(c);
+      String from = current(rows);
+      List<PlannedStatement> out = new ArrayList<>();
+      List<String> notes = new ArrayList<>();
+      for (Archive.Entry e : archive.inPhase(c, Archive.REVERTED)) {
+        notes.add("an earlier rollback stopped while restoring " + e.origin() + " (" + e.restoredUpto() + " of " + e.rows()
+            + " rows); it is finished first");
+      }
+      List<HistoryTable.Row> toUndo = new ArrayList<>();
+      for (HistoryTable.Row r : rows) if (r.success() && Version.compare(r.version(), t) > 0) toUndo.add(r);
+      Collections.reverse(toUndo);
+      for (HistoryTable.Row r : toUndo) {
+        LoadedMigration m = byVersion.get(r.version());
+        if (m == null || !m.info().isReversible()) {
+          notes.add("V" + r.version() + " cannot be undone: " + (m == null ? "unknown here" : "irreversible"));
+          continue;
+        }
+        if (m.java() != null) {
+          out.add(new PlannedStatement(m.version(), m.info().undoScript(), "-- Java down migration " + m.info().description()));
+        } else {
+          for (SqlScript.Statement st : m.down()) {
+            out.add(new PlannedStatement(m.version(), m.info().undoScript() + ":" + st.line(), st.sql()));
+          }
+        }
+        out.add(new PlannedStatement(m.version(), history.kind().table(), history.deleteSql(r.rank())));
+        List<Archive.Entry> entries = new ArrayList<>(archive.forMigration(c, m.version(), r.rank()));
+        Collections.reverse(entries);
+        for (Archive.Entry e : entries) {
+          if (e.archiveTable().equals("-") || e.rows() == 0) continue;
+          String sql;
+          try {
+            sql = archive.restoreSql(c, e);
+          } catch (MigrationException notYet) {
+            // the table or column is re-created by the undo script, which has not run: show the shape
+            sql = "-- restore " + e.rows() + " rows from " + archive.schema() + "." + e.archiveTable() + " into " + e.sourceTable();
+          }
+          out.add(new PlannedStatement(m.version(), "restore of " + e.origin() + ", " + e.rows() + " rows in batches of "
+              + s.batchSize() + " (rb_seq ranges)", sql));
+        }
+      }
+      return new SqlPlan("roll back from " + from + " to " + t, out, notes);
+    } catch (SQLException e) {
+      throw new MigrationException("cannot plan the rollback to " + target + ": " + e.getMessage(), e);
+    }
+  }
+
+  // ------------------------------------------------------------------ retention
+
+  public int expireArchives() {
+    try (Connection c = s.dataSource().getConnection()) {
+      prepare(c);
+      return expire(c);
+    } catch (SQLException e) {
+      throw new MigrationException("cannot clean the archive " + archive.schema() + ": " + e.getMessage(), e);
+    }
+  }
+
+  private int expire(Connection c) throws SQLException {
+    if (s.retention() == null) return 0;
+    c.setAutoCommit(true);
+    int n = archive.expire(c, s.clock().instant().minus(s.retention()));
+    if (n > 0) log.info("archive retention {}: dropped {} archive tables", s.retention(), n);
+    return n;
+  }
+
+  // ------------------------------------------------------------------ audit
+
+  private void audit(Connection c, String deployment, RollbackSummary r, Instant started, String outcome, String detail)
+      throws SQLException {
+    c.setAutoCommit(true);
+    try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + archive.table("audit") + " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
+      ps.setLong(1, Archive.nextId(c, archive.table("audit")));
+      ps.setString(2, deployment);
+      ps.setString(3, s.actor());
+      ps.setString(4, "rollback");
+      ps.setString(5, r.fromVersion());
+      ps.setString(6, r.toVersion());
+      ps.setString(7, String.join(",", r.undone()));
+      ps.setTimestamp(8, Timestamp.from(started));
+      ps.setTimestamp(9, Timestamp.from(s.clock().instant()));
+      ps.setLong(10, r.rowsRestored());
+      ps.setString(11, cut(r.verification()));
+      ps.setString(12, outcome);
+      ps.setString(13, cut(detail));
+      ps.executeUpdate();
+    }
+  }
+
+  private static String cut(String v) {
+    return v.length() > 3900 ? v.substring(0, 3900) + "…" : v;
+  }
+
+  // ------------------------------------------------------------------ plumbing
+
+  private Dialect prepare(Connection c) throws SQLException {
+    c.setAutoCommit(true);
+    archive.create(c);
+    if (history.kind() == HistoryTable.Kind.OWN) history.create(c);
+    else if (!HistoryTable.exists(c, HistoryTable.Kind.FLYWAY)) {
+      throw new MigrationException("the runner reads Flyway's history, but flyway_schema_history does not exist in "
+          + c.getMetaData().getURL());
+    }
+    return Dialect.of(c);
+  }
+
+  private void checkHistory(List<HistoryTable.Row> rows) {
+    for (HistoryTable.Row r : rows) {
+      if (!r.success()) {
+        throw new MigrationException("V" + r.version() + " (" + r.script() + ") failed in an earlier run (success = false in "
+            + history.kind().table() + ", rank " + r.rank() + "); repair the history before migrating or rolling back");
+      }
+      LoadedMigration m = byVersion.get(r.version());
+      if (m == null || m.java() != null || r.checksum() == null) continue;
+      if (r.checksum() != m.info().checksum() && !s.allowChecksumMismatch()) {
+        throw new ChecksumMismatchException("V" + r.version() + " (" + m.info().script() + ") changed since it was applied: checksum "
+            + r.checksum() + " in " + history.kind().table() + ", " + m.info().checksum() + " now. Restore the applied script, or"
+            + " build the runner with allowingChecksumMismatch() if the edit is intended");
+      }
+    }
+  }
+
+  private interface Work<T> {
+    T run() throws Exception;
+  }
+
+  /** Runs {@code work} in one transaction, retrying lock and statement timeouts with an exponential backoff. */
+  private <T> T inTransaction(Connection c, Dialect d, String what, Work<T> work) throws Exception {
+    long backoff = s.backoff().toMillis();
+    for (int attempt = 1; ; attempt++) {
+      c.setAutoCommit(false);
+      try {
+        T result = work.run();
+        c.commit();
+        c.setAutoCommit(true);
+        return result;
+      } catch (SQLException e) {
+        rollbackQuietly(c);
+        if (!Dialect.retryable(e) || attempt > s.retries()) {
+          if (Dialect.retryable(e)) {
+            throw new MigrationException(what + ": gave up after " + attempt + " attempts (" + s.retries() + " retries): "
+                + e.getMessage(), e);
+          }
+          throw e;
+        }
+        log.warn("{}: {} (attempt {}); retrying in {} ms", what, e.getMessage(), attempt, backoff);
+        Thread.sleep(backoff);
+        backoff = Math.min(backoff * 2, 30_000);
+      } catch (Exception e) {
+        rollbackQuietly(c);
+        throw e;
+      }
+    }
+  }
+
+  private static void rollbackQuietly(Connection c) {
+    try {
+      if (!c.isClosed()) {
+        c.rollback();
+        c.setAutoCommit(true);
+      }
+    } catch (SQLException ignored) {
+      // the connection is gone; the server rolled the transaction back
+    }
+  }
+
+  private void exec(Connection c, Dialect d, String sql, String origin) throws SQLException {
+    applyTimeouts(c, d);
+    try (Statement st = c.createStatement()) {
+      timeout(st, d);
+      st.execute(sql);
+    } catch (SQLException e) {
+      throw new SQLException(origin + ": " + e.getMessage(), e.getSQLState(), e.getErrorCode(), e);
+    }
+  }
+
+  private void applyTimeouts(Connection c, Dialect d) throws SQLException {
+    try (Statement st = c.createStatement()) {
+      if (d == Dialect.POSTGRES) {
+        st.execute("SET LOCAL lock_timeout = '" + s.lockTimeout().toMillis() + "ms'");
+        st.execute("SET LOCAL statement_timeout = '" + s.statementTimeout().toMillis() + "ms'");
+      } else {
+        st.execute("SET LOCK_TIMEOUT " + s.lockTimeout().toMillis());
+      }
+    }
+  }
+
+  private void timeout(Statement st, Dialect d) throws SQLException {
+    if (d != Dialect.POSTGRES) st.setQueryTimeout((int) Math.max(1, (s.statementTimeout().toMillis() + 999) / 1000));
+  }
+
+  private int progress(Connection c, String version, int rank, String direction) throws SQLException {
+    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT \"done\" FROM " + archive.table("progress")
+        + " WHERE \"version\" = '" + version + "' AND \"history_rank\" = " + rank + " AND \"direction\" = '" + direction + "'")) {
+      return rs.next() ? rs.getInt(1) : 0;
+    }
+  }
+
+  private void setProgress(Connection c, String version, int rank, String direction, int done) throws SQLException {
+    try (Statement st = c.createStatement()) {
+      int n = st.executeUpdate("UPDATE " + archive.table("progress") + " SET \"done\" = " + done + " WHERE \"version\" = '" + version
+          + "' AND \"history_rank\" = " + rank + " AND \"direction\" = '" + direction + "'");
+      if (n == 0) {
+        st.executeUpdate("INSERT INTO " + archive.table("progress") + " VALUES ('" + version + "', " + rank + ", '" + direction + "', "
+            + done + ")");
+      }
+    }
+  }
+
+  private void clearProgress(Connection c, String version, int rank) throws SQLException {
+    try (Statement st = c.createStatement()) {
+      st.executeUpdate("DELETE FROM " + archive.table("progress") + " WHERE \"version\" = '" + version + "' AND \"history_rank\" = " + rank);
+    }
+  }
+
+  private static String origin(LoadedMigration m, int i) {
+    if (m.java() != null) return m.info().script();
+    return m.info().script() + ":" + m.up().get(i).line();
+  }
+
+  private static int millis(long t0) {
+    return (int) Math.min(Integer.MAX_VALUE, (System.nanoTime() - t0) / 1_000_000);
+  }
+}

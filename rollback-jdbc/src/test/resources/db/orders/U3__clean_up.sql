@@ -1,0 +1,1 @@
+-- nothing to do in SQL: the archive puts the notes and the deleted rows back
