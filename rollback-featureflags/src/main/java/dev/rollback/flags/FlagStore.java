@@ -1,0 +1,35 @@
+package dev.rollback.flags;
+
+/**
+ * Writes to one flag system. OpenFeature only evaluates flags; writing them is each backend's
+ * own API, and this SPI is the part the rollback needs: capture, kill, shift, restore exactly.
+ *
+ * <p>Every method names the store and the flag in its errors. A write either lands completely or
+ * leaves the previous state in place and says so ({@link PartialWriteException} where a backend
+ * needs more than one request).
+ */
+public interface FlagStore {
+
+  /** Where the flags live, e.g. {@code flagd file /etc/flags.json}; never contains a secret. */
+  String describe();
+
+  /** The flag's current state. Throws {@link UnknownFlagException} if there is no such flag. */
+  FlagState read(String flag);
+
+  /** The kill switch: one write that turns the feature off for everyone. */
+  void disable(String flag);
+
+  /** Turns the flag on with {@code rollout}; the ramp-up and shift-down lever. */
+  void setRollout(String flag, Rollout rollout);
+
+  /** Writes {@code state} back exactly as it was captured. */
+  void restore(FlagState state);
+
+  /** How this store assigns users to buckets, to predict who a change affects. */
+  Bucketing bucketing();
+
+  /** The variant users get when the feature is off for them (used to predict evaluations). */
+  default String offVariant(String flag) {
+    return "off";
+  }
+}

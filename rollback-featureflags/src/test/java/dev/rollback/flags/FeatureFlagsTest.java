@@ -1,0 +1,185 @@
+package dev.rollback.flags;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.openfeature.sdk.OpenFeatureAPI;
+import dev.rollback.Change;
+import dev.rollback.Deployment;
+import dev.rollback.HealthCheck;
+import dev.rollback.HealthStatus;
+import dev.rollback.Release;
+import dev.rollback.RollbackEngine;
+import dev.rollback.RollbackPlan;
+import dev.rollback.RollbackResult;
+import dev.rollback.RunOutcome;
+import dev.rollback.StepOutcome;
+import dev.rollback.journal.InMemoryJournal;
+import dev.rollback.journal.JournalRecord;
+import dev.rollback.journal.RecordType;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class FeatureFlagsTest {
+  private static final Deployment DEPLOYMENT = Deployment.of("checkout", "2.4.0");
+  private final InMemoryJournal journal = InMemoryJournal.create();
+  private final RollbackEngine engine = RollbackEngine.builder().withJournal(journal).build();
+  private final InMemoryFlagStore store = InMemoryFlagStore.create().define("new-checkout", Rollout.percent(50));
+  private final OpenFeatureAPI api = OpenFeatureAPI.createIsolated();
+  private final FeatureFlags flags;
+
+  FeatureFlagsTest() {
+    api.setProviderAndWait(store.provider());
+    flags = FeatureFlags.using(store)
+        .withPropagationCheck(PropagationCheck.of(api.getClient()).withTimeout(Duration.ofSeconds(5)))
+        .withGate(Duration.ofSeconds(5), Duration.ofMillis(10));
+  }
+
+  @AfterEach
+  void close() {
+    engine.close();
+    api.shutdown();
+  }
+
+  private List<String> notes(RollbackResult result) {
+    List<String> out = new ArrayList<>();
+    for (JournalRecord r : journal.read(result.runId()).records()) {
+      if (r.is(RecordType.NOTE)) out.add(r.stringOr("message", ""));
+    }
+    return out;
+  }
+
+  @Test
+  void killSwitchTurnsTheFlagOffAndJournalsHowLongClientsTookToSeeIt() {
+    RollbackPlan plan = RollbackPlan.builder("p").step(flags.killSwitch("new-checkout")).build();
+
+    RollbackResult result = engine.run(plan, DEPLOYMENT);
+
+    assertThat(result.outcome()).isEqualTo(RunOutcome.RECOVERED);
+    assertThat(store.read("new-checkout").enabled()).isFalse();
+    assertThat(notes(result)).anySatisfy(n -> assertThat(n)
+        .contains("flag 'new-checkout' turned off").contains("visible to the OpenFeature client after"));
+  }
+
+  @Test
+  void killSwitchReconcilesAsAppliedWhenTheFlagIsAlreadyOff() throws Exception {
+    store.disable("new-checkout");
+    var reconciler = flags.killSwitch("new-checkout").reconciler().orElseThrow();
+    assertThat(reconciler.reconcile(null)).isEqualTo(dev.rollback.Reconciliation.APPLIED);
+  }
+
+  @Test
+  void shiftsDownThroughEveryPercentageWithTheGateCheckedBetweenSteps() {
+    AtomicInteger gateChecks = new AtomicInteger();
+    List<String> seen = new ArrayList<>();
+    HealthCheck gate = HealthCheck.of("old path", () -> {
+      gateChecks.incrementAndGet();
+      seen.add(store.read("new-checkout").rollout().encode());
+      return HealthStatus.UP;
+    });
+    RollbackPlan plan = RollbackPlan.builder("p").step(flags.shiftDown("new-checkout", gate, 30, 10, 0)).build();
+
+    RollbackResult result = engine.run(plan, DEPLOYMENT);
+
+    assertThat(result.outcome()).isEqualTo(RunOutcome.RECOVERED);
+    assertThat(gateChecks).hasValue(2);
+    assertThat(seen).containsExactly("30%", "10%");
+    assertThat(store.read("new-checkout").rollout()).isEqualTo(Rollout.percent(0));
+    assertThat(notes(result)).filteredOn(n -> n.contains("shifted to")).hasSize(3);
+  }
+
+  @Test
+  void shiftDownStopsAtTheLastPercentageReachedWhenTheGateStaysDown() {
+    HealthCheck gate = HealthCheck.constant("old path", HealthStatus.DOWN);
+    FeatureFlags quick = FeatureFlags.using(store).withGate(Duration.ofMillis(50), Duration.ofMillis(10));
+    RollbackPlan plan = RollbackPlan.builder("p").step(quick.shiftDown("new-checkout", gate, 30, 10, 0))
+        .onFailure(dev.rollback.FailurePolicy.CONTINUE).build();
+
+    RollbackResult result = engine.run(plan, DEPLOYMENT);
+
+    assertThat(result.steps().values()).singleElement().isInstanceOfSatisfying(StepOutcome.Failed.class,
+        f -> assertThat(f.error()).contains("health gate 'old path' was not UP").contains("10%")
+            .contains("stays at its last step: flag 'new-checkout' on, rollout 30%"));
+    assertThat(store.read("new-checkout").rollout()).isEqualTo(Rollout.percent(30));
+  }
+
+  @Test
+  void shiftDownNeverRaisesThePercentage() {
+    store.setRollout("new-checkout", Rollout.percent(20));
+    List<String> seen = new ArrayList<>();
+    HealthCheck gate = HealthCheck.of("g", () -> {
+      seen.add(store.read("new-checkout").rollout().encode());
+      return HealthStatus.UP;
+    });
+    engine.run(RollbackPlan.builder("p").step(flags.shiftDown("new-checkout", gate, 50, 10, 0)).build(), DEPLOYMENT);
+    assertThat(seen).containsExactly("10%");
+    assertThat(store.read("new-checkout").rollout()).isEqualTo(Rollout.percent(0));
+  }
+
+  @Test
+  void refusesPercentagesThatDoNotDecrease() {
+    HealthCheck gate = HealthCheck.constant("g", HealthStatus.UP);
+    assertThatThrownBy(() -> flags.shiftDown("new-checkout", gate, 10, 50))
+        .hasMessageContaining("strictly decreasing").hasMessageContaining("10% → 50%");
+    assertThatThrownBy(() -> flags.rampUp("new-checkout", gate, 50, 50))
+        .hasMessageContaining("strictly increasing");
+  }
+
+  @Test
+  void restoresTheKnownGoodStateCapturedWhenTheReleaseStarted() {
+    FlagState knownGood = store.read("new-checkout");
+    Change boom = Change.of("deploy", ctx -> {
+      throw new IllegalStateException("image pull failed");
+    }, ctx -> { });
+    Release release = Release.builder("checkout-2.4.0")
+        .change(flags.rampUp("new-checkout", HealthCheck.constant("g", HealthStatus.UP), 60, 80, 100))
+        .change(boom)
+        .build();
+
+    RollbackResult result = release.run(engine);
+
+    assertThat(result.steps().keySet()).anyMatch(k -> k.contains("ramp up new-checkout") && k.endsWith("revert"));
+    assertThat(store.read("new-checkout")).isEqualTo(knownGood);
+  }
+
+  @Test
+  void turnOnIsRevertedToTheExactKnownGoodStateEvenWhenItWasOff() {
+    store.disable("new-checkout");
+    FlagState knownGood = store.read("new-checkout");
+    Release release = Release.builder("r")
+        .change(flags.turnOn("new-checkout", Rollout.percent(10)))
+        .change(Change.of("boom", ctx -> {
+          assertThat(store.read("new-checkout").rollout()).isEqualTo(Rollout.percent(10));
+          throw new IllegalStateException("boom");
+        }, ctx -> { }))
+        .build();
+
+    release.run(engine);
+
+    assertThat(store.read("new-checkout")).isEqualTo(knownGood);
+  }
+
+  @Test
+  void restoreKnownGoodPutsBackTheStateCapturedBeforeTheRun() {
+    RollbackPlan plan = RollbackPlan.builder("p").step(flags.restoreKnownGood("new-checkout")).build();
+    var knownGood = engine.captureKnownGood(plan, DEPLOYMENT);
+    store.setRollout("new-checkout", Rollout.percent(100));
+
+    RollbackResult result = engine.start(plan, DEPLOYMENT, dev.rollback.RunOptions.defaults().withKnownGood(knownGood)).await();
+
+    assertThat(result.outcome()).isEqualTo(RunOutcome.RECOVERED);
+    assertThat(store.read("new-checkout").rollout()).isEqualTo(Rollout.percent(50));
+  }
+
+  @Test
+  void anUnknownFlagFailsTheStepWithAMessageNamingIt() {
+    RollbackResult result = engine.run(RollbackPlan.builder("p").step(flags.killSwitch("nope"))
+        .onFailure(dev.rollback.FailurePolicy.CONTINUE).build(), DEPLOYMENT);
+    assertThat(result.outcome()).isNotEqualTo(RunOutcome.RECOVERED);
+    assertThat(result.summary() + result.steps()).contains("'nope'");
+  }
+}
