@@ -1,5 +1,9 @@
 /**
- * Traffic rollback on HAProxy and NGINX. Coming with the load-balancer issue.
+ * Traffic rollback on load balancers: a {@link dev.rollback.lb.TrafficRouter} SPI with routers for
+ * HAProxy (runtime API over a unix socket or loopback TCP) and NGINX open source (upstream file
+ * rewrite, {@code nginx -t}, {@code nginx -s reload}, checked), and {@link dev.rollback.lb.Traffic},
+ * which turns them into plan steps: restore the known-good routing, blue/green flip, set weights,
+ * gradual shift back with a health gate between steps, and the health checks that verify it.
  */
 @NullMarked
 package dev.rollback.lb;

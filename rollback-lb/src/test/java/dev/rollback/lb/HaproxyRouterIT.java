@@ -1,0 +1,302 @@
+package dev.rollback.lb;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.rollback.Deployment;
+import dev.rollback.KnownGood;
+import dev.rollback.RollbackEngine;
+import dev.rollback.RollbackPlan;
+import dev.rollback.RollbackResult;
+import dev.rollback.RunOptions;
+import dev.rollback.RunOutcome;
+import dev.rollback.StepOutcome;
+import dev.rollback.lb.LoadGenerator.Response;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Against a real HAProxy 2.6 (Debian) in front of two real HTTP backends, all on loopback. */
+class HaproxyRouterIT {
+  static TestBackend v1;
+  static TestBackend v2;
+  static RollbackEngine engine;
+
+  @TempDir Path dir;
+  HaproxyProcess haproxy;
+  HaproxyRouter router;
+
+  @BeforeAll
+  static void startBackends() throws IOException {
+    v1 = TestBackend.start("v1");
+    v2 = TestBackend.start("v2");
+    engine = RollbackEngine.builder().build();
+  }
+
+  @AfterAll
+  static void stopBackends() {
+    engine.close();
+    v1.close();
+    v2.close();
+  }
+
+  @AfterEach
+  void stopHaproxy() throws InterruptedException {
+    v2.failBusinessRequests(false);
+    if (haproxy != null) haproxy.close();
+  }
+
+  private void start(int w1, int w2) throws IOException {
+    haproxy = HaproxyProcess.start(dir, HaproxyProcess.servers(v1, v2), Map.of("v1", w1, "v2", w2));
+    router = HaproxyRouter.unixSocket(haproxy.socket());
+    await("both servers UP in haproxy").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
+        .until(() -> router.read("app").servers().values().stream().allMatch(r -> r.operational() == Operational.UP));
+  }
+
+  private static RoutingState state(ServerRoute r1, ServerRoute r2) {
+    return RoutingState.of("app", Map.of("v1", r1, "v2", r2));
+  }
+
+  @Test
+  void readsWeightAdminStateAndHealthOfEachServer() throws IOException {
+    start(100, 0);
+
+    RoutingState s = router.read("app");
+
+    assertThat(s.servers()).containsOnlyKeys("v1", "v2");
+    assertThat(s.server("v1")).isEqualTo(new ServerRoute(100, AdminState.READY, Operational.UP));
+    assertThat(s.server("v2")).isEqualTo(new ServerRoute(0, AdminState.READY, Operational.UP));
+    assertThat(s.serving()).containsExactly("v1");
+  }
+
+  @Test
+  void theTcpRuntimeApiReadsAndChangesTheSameState() throws IOException {
+    start(100, 0);
+    HaproxyRouter tcp = HaproxyRouter.tcp("127.0.0.1", haproxy.adminPort());
+
+    tcp.apply(state(ServerRoute.ready(30), ServerRoute.ready(70)), Cutover.drain());
+
+    assertThat(router.read("app").server("v2").weight()).isEqualTo(70);
+    assertThat(tcp.name()).isEqualTo("haproxy tcp:127.0.0.1:" + haproxy.adminPort());
+  }
+
+  @Test
+  void blueGreenRollbackUnderLoadLosesNoRequestAndEndsOnTheKnownGoodRouting() throws Exception {
+    start(100, 0);
+    RollbackPlan plan = RollbackPlan.builder("checkout-2.4.0")
+        .sequential("traffic", s -> s.step(Traffic.restoreKnownGood(router, "app")))
+        .verifiedBy(Traffic.routedAs(router, state(ServerRoute.ready(100), ServerRoute.ready(0))),
+            Traffic.probe("checkout through haproxy", URI.create("http://127.0.0.1:" + haproxy.frontendPort() + "/"), Duration.ofSeconds(10)))
+        .build();
+    Deployment deployment = Deployment.of("checkout", "2.4.0");
+    KnownGood knownGood = engine.captureKnownGood(plan, deployment);
+    // the release puts all traffic on v2
+    router.apply(state(ServerRoute.of(100, AdminState.DRAIN), ServerRoute.ready(100)), Cutover.drain());
+
+    List<Response> responses;
+    long rolledBackAt;
+    RollbackResult result;
+    try (LoadGenerator load = LoadGenerator.start(haproxy.frontendPort(), 250)) {
+      await().atMost(Duration.ofSeconds(30)).until(() -> load.answered() >= 150);
+      result = engine.start(plan, deployment, RunOptions.defaults().withKnownGood(knownGood)).await();
+      rolledBackAt = System.nanoTime();
+      long before = load.sent();
+      await().atMost(Duration.ofSeconds(30)).until(() -> load.sent() >= before + 150);
+      assertThat(load.rate()).isGreaterThanOrEqualTo(200);
+      responses = load.stop();
+    }
+
+    assertThat(result.outcome()).as(result.summary()).isEqualTo(RunOutcome.RECOVERED);
+    assertNoRequestLost(responses);
+    assertThat(responses).filteredOn(r -> r.doneNanos() < rolledBackAt).anyMatch(r -> r.servedBy().equals("v2"));
+    assertThat(responses).filteredOn(r -> r.sentNanos() > rolledBackAt).isNotEmpty()
+        .allMatch(r -> r.servedBy().equals("v1"));
+    assertThat(router.read("app").server("v1").admin()).isEqualTo(AdminState.READY);
+    assertThat(router.read("app").server("v2").weight()).isZero();
+  }
+
+  @Test
+  void gradualShiftBackUnderLoadLosesNoRequestAndPassesItsHealthGateAtEachStep() throws Exception {
+    start(0, 100);
+    TrafficShift shift = Traffic.shiftBack(router, "app", "v2", "v1").inSteps(50, 10, 0)
+        .withPause(Duration.ofMillis(300))
+        .withHealthGate(Traffic.probe("app via haproxy",
+            URI.create("http://127.0.0.1:" + haproxy.frontendPort() + "/health"), Duration.ofSeconds(10)),
+            Duration.ofSeconds(20));
+    RollbackPlan plan = RollbackPlan.builder("shift-back").sequential("traffic", s -> s.step(shift.toStep())).build();
+
+    List<Response> responses;
+    long doneAt;
+    RollbackResult result;
+    try (LoadGenerator load = LoadGenerator.start(haproxy.frontendPort(), 250)) {
+      await().atMost(Duration.ofSeconds(30)).until(() -> load.answered() >= 100);
+      result = engine.run(plan, Deployment.of("checkout", "2.4.0"));
+      doneAt = System.nanoTime();
+      long before = load.sent();
+      await().atMost(Duration.ofSeconds(30)).until(() -> load.sent() >= before + 150);
+      assertThat(load.rate()).isGreaterThanOrEqualTo(200);
+      responses = load.stop();
+    }
+
+    assertThat(result.outcome()).as(result.summary()).isEqualTo(RunOutcome.RECOVERED);
+    assertNoRequestLost(responses);
+    // while the shift ran, both versions served: the 50% and 10% steps were real
+    assertThat(responses).filteredOn(r -> r.sentNanos() < doneAt).extracting(Response::servedBy).contains("v1", "v2");
+    assertThat(responses).filteredOn(r -> r.sentNanos() > doneAt).isNotEmpty().allMatch(r -> r.servedBy().equals("v1"));
+    assertThat(router.read("app").server("v2").weight()).isZero();
+    assertThat(router.read("app").server("v1").weight()).isEqualTo(100);
+  }
+
+  @Test
+  void aShiftWhoseHealthGateFailsStopsAtThatStepAndSaysWhere() throws Exception {
+    start(0, 100);
+    dev.rollback.Step step = Traffic.shiftBack(router, "app", "v2", "v1").inSteps(50, 0)
+        .withHealthGate(dev.rollback.HealthCheck.constant("always down", dev.rollback.HealthStatus.DOWN),
+            Duration.ofMillis(200))
+        .toStep();
+    RollbackResult result = engine.run(RollbackPlan.builder("shift").sequential("traffic", s -> s.step(step))
+        .onFailure(dev.rollback.FailurePolicy.CONTINUE).build(), Deployment.of("checkout", "2.4.0"));
+
+    assertThat(result.step("traffic/shift app")).isInstanceOfSatisfying(StepOutcome.Failed.class, f ->
+        assertThat(f.error()).contains("health gate 'always down' was not UP", "50% on v2", router.name()));
+    assertThat(router.read("app").server("v2").weight()).isEqualTo(50);
+  }
+
+  @Test
+  void refusesToLeaveTheBackendWithoutCapacityUnlessTold() throws IOException {
+    start(100, 0);
+    RoutingState none = state(ServerRoute.ready(0), ServerRoute.of(100, AdminState.DRAIN));
+
+    assertThatThrownBy(() -> router.apply(none, Cutover.drain()))
+        .isInstanceOf(RouterException.class)
+        .hasMessageContaining(router.name())
+        .hasMessageContaining("no server taking traffic")
+        .hasMessageContaining("previous routing state kept: app{v1=100/READY/UP, v2=0/READY/UP}");
+    assertThat(router.read("app").serving()).containsExactly("v1");
+
+    router.apply(none, Cutover.drain().allowingZeroCapacity());
+    assertThat(router.read("app").hasCapacity()).isFalse();
+  }
+
+  @Test
+  void rejectsAWeightOutOfRangeAndKeepsTheRouting() throws IOException {
+    start(100, 0);
+
+    assertThatThrownBy(() -> router.apply(state(ServerRoute.ready(257), ServerRoute.ready(0)), Cutover.drain()))
+        .isInstanceOf(RouterException.class)
+        .hasMessageContaining("must be between 0 and 256: 257");
+    assertThat(router.read("app").server("v1").weight()).isEqualTo(100);
+  }
+
+  @Test
+  void anUnknownServerFailsTheStepNamingTheRouterAndKeepsTheRouting() throws IOException {
+    start(100, 0);
+    RollbackResult result = engine.run(RollbackPlan.builder("flip")
+        .sequential("traffic", s -> s.step(Traffic.flipTo(router, "app", "v3")))
+        .onFailure(dev.rollback.FailurePolicy.CONTINUE).build(), Deployment.of("checkout", "2.4.0"));
+
+    assertThat(result.step("traffic/flip app")).isInstanceOfSatisfying(StepOutcome.Failed.class, f ->
+        assertThat(f.error()).contains("backend app has no server \"v3\"", "servers: [v1, v2]"));
+    assertThat(router.read("app").serving()).containsExactly("v1");
+  }
+
+  @Test
+  void anUnknownBackendFailsWithWhatHaproxyAnswered() throws IOException {
+    start(100, 0);
+
+    assertThatThrownBy(() -> router.read("nosuch"))
+        .isInstanceOf(RouterException.class)
+        .hasMessageContaining(router.name() + ": show servers state nosuch failed: HAProxy answered");
+  }
+
+  @Test
+  void aDeadRuntimeSocketFailsTheStepNamingTheSocketAndWhatItTried() throws IOException, InterruptedException {
+    start(100, 0);
+    Path socket = haproxy.socket();
+    haproxy.close();
+    haproxy = null;
+    HaproxyRouter dead = HaproxyRouter.unixSocket(socket).withTimeout(Duration.ofMillis(500));
+
+    RollbackResult result = engine.run(RollbackPlan.builder("flip")
+        .sequential("traffic", s -> s.step(Traffic.setWeights(dead, "app", Map.of("v1", 100, "v2", 0))))
+        .onFailure(dev.rollback.FailurePolicy.CONTINUE).build(), Deployment.of("checkout", "2.4.0"));
+
+    assertThat(result.step("traffic/route app")).isInstanceOfSatisfying(StepOutcome.Failed.class, f ->
+        assertThat(f.error()).contains("haproxy unix:" + socket, "show servers state app", "cannot talk to the runtime API"));
+  }
+
+  @Test
+  void weightsSurviveAReloadThroughTheServerStateFile() throws Exception {
+    start(100, 0);
+    HaproxyRouter persistent = router.withServerStateFile(haproxy.stateFile());
+
+    persistent.apply(state(ServerRoute.ready(70), ServerRoute.ready(30)), Cutover.drain());
+    haproxy.reload();
+
+    await("the reloaded haproxy answers").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
+        .ignoreExceptions().until(() -> router.read("app").server("v2").weight() == 30);
+    assertThat(router.read("app").server("v1").weight()).isEqualTo(70);
+  }
+
+  @Test
+  void aHardCutPutsTheServerInMaintenance() throws IOException {
+    start(0, 100);
+
+    router.apply(Traffic.flipTarget(router.read("app"), java.util.Set.of("v1"), Cutover.hardCut()), Cutover.hardCut());
+
+    RoutingState s = router.read("app");
+    assertThat(s.server("v2").admin()).isEqualTo(AdminState.MAINT);
+    assertThat(s.serving()).containsExactly("v1");
+    assertThat(Traffic.serverReady(router, "app", "v2").check().isUp()).isFalse();
+    assertThat(Traffic.serverReady(router, "app", "v1").check().isUp()).isTrue();
+  }
+
+  @Test
+  void countsFiveHundredsPerServerAsASignal() throws Exception {
+    start(50, 50);
+    v2.failBusinessRequests(true);
+
+    try (LoadGenerator load = LoadGenerator.start(haproxy.frontendPort(), 200)) {
+      await().atMost(Duration.ofSeconds(30)).until(() -> load.answered() >= 40);
+      load.stop();
+    }
+
+    Map<String, ServerCounters> counters = new java.util.HashMap<>();
+    router.counters("app").forEach(c -> counters.put(c.server(), c));
+    assertThat(counters.get("v2").responses5xx()).isPositive().isEqualTo(counters.get("v2").responses());
+    assertThat(counters.get("v1").responses5xx()).isZero();
+    assertThat(counters.get("v1").responses()).isPositive();
+  }
+
+  @Test
+  void anUndoPutsBackTheRoutingFoundWhenTheStepStarted() throws Exception {
+    start(100, 0);
+    RollbackPlan plan = RollbackPlan.builder("flip")
+        .sequential("traffic", s -> s.step(Traffic.flipTo(router, "app", "v2")))
+        .build();
+    RollbackResult result = engine.run(plan, Deployment.of("checkout", "2.4.0"));
+    assertThat(result.outcome()).isEqualTo(RunOutcome.RECOVERED);
+    assertThat(router.read("app").serving()).containsExactly("v2");
+
+    // run the step's own undo against its journaled undo snapshot
+    dev.rollback.Snapshot before = state(ServerRoute.ready(100), ServerRoute.ready(0)).toSnapshot();
+    router.apply(RoutingState.fromSnapshot(before), Cutover.drain());
+    assertThat(router.read("app").serving()).containsExactly("v1");
+  }
+
+  private static void assertNoRequestLost(List<Response> responses) {
+    assertThat(responses).hasSizeGreaterThan(300);
+    assertThat(responses).filteredOn(r -> !r.ok())
+        .as("requests not answered with 200 (of %d)", responses.size()).isEmpty();
+  }
+
+}
