@@ -62,8 +62,10 @@ public final class JdbcLease implements Lease {
         }
         return Optional.of(new LeaseGrant(name, holder, 1, now.plus(ttl)));
       }
-      if (row.expiresAt.isAfter(now) && !row.holder.isEmpty()) return Optional.empty();
-      long token = row.token + 1;
+      boolean free = row.holder.isEmpty() || !now.isBefore(row.expiresAt);
+      if (!free && !row.holder.equals(holder)) return Optional.empty();
+      // the same holder asking again keeps its token (as Leases.inMemory() does); a new holder gets a higher one
+      long token = free ? row.token + 1 : row.token;
       update(c, name, holder, token, now.plus(ttl));
       return Optional.of(new LeaseGrant(name, holder, token, now.plus(ttl)));
     });
@@ -76,7 +78,8 @@ public final class JdbcLease implements Lease {
     return inTransaction("renew lease " + grant.name() + " for " + grant.holder(), c -> {
       Instant now = clock.instant();
       Row row = lock(c, grant.name());
-      if (row == null || row.token != grant.fencingToken() || !row.holder.equals(grant.holder()) || !row.expiresAt.isAfter(now)) {
+      // an expired grant nobody took over may still be renewed; once taken over, the token differs
+      if (row == null || row.token != grant.fencingToken() || !row.holder.equals(grant.holder())) {
         return Optional.empty();
       }
       update(c, grant.name(), grant.holder(), grant.fencingToken(), now.plus(ttl));
