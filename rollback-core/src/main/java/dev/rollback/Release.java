@@ -34,6 +34,12 @@ public final class Release {
   /** Polls {@code check} every {@code interval} until UP; fails the release if not UP within {@code within}. */
   public record HealthGate(String name, HealthCheck check, Duration within, Duration interval) implements Element {}
 
+  /**
+   * Watches the release for {@code duration}: the triggers are evaluated every {@code interval},
+   * and the release is reverted as soon as one says ROLL_BACK.
+   */
+  public record Bake(String name, Duration duration, Duration interval) implements Element {}
+
   private final String name;
   private final Deployment deployment;
   private final List<Element> elements;
@@ -96,6 +102,7 @@ public final class Release {
     private @Nullable Duration budget;
     private CommunicationPlan communication = CommunicationPlan.none();
     private int gates;
+    private int bakes;
 
     private Builder(String name) {
       this.name = Objects.requireNonNull(name, "release name");
@@ -126,7 +133,19 @@ public final class Release {
       return this;
     }
 
-    /** A rule evaluated after each change and at each health-gate poll; ROLL_BACK reverts the release. */
+    /**
+     * After the changes so far, watch for {@code duration}, evaluating the triggers every
+     * {@code interval}; a trigger that says ROLL_BACK reverts the release.
+     */
+    public Builder bake(Duration duration, Duration interval) {
+      Objects.requireNonNull(duration, "duration");
+      Objects.requireNonNull(interval, "interval");
+      bakes++;
+      elements.add(new Bake("bake " + bakes + " (" + duration + ")", duration, interval));
+      return this;
+    }
+
+    /** A rule evaluated after each change, at each health-gate poll and while baking; ROLL_BACK reverts the release. */
     public Builder trigger(Trigger trigger) {
       triggers.add(Objects.requireNonNull(trigger, "trigger"));
       return this;
@@ -178,6 +197,11 @@ public final class Release {
           String gp = path + " › " + g.name();
           if (g.within().isNegative() || g.within().isZero()) violations.add(gp + ": wait must be positive: " + g.within());
           if (g.interval().isNegative() || g.interval().isZero()) violations.add(gp + ": interval must be positive: " + g.interval());
+        } else if (e instanceof Bake bk) {
+          String bp = path + " › " + bk.name();
+          if (bk.duration().isNegative() || bk.duration().isZero()) violations.add(bp + ": duration must be positive: " + bk.duration());
+          if (bk.interval().isNegative() || bk.interval().isZero()) violations.add(bp + ": interval must be positive: " + bk.interval());
+          if (triggers.isEmpty()) violations.add(bp + ": bakes without a trigger to watch; add trigger(...)");
         }
       }
       if (budget != null && !budget.isNegative() && !budget.isZero() && !triggers.isEmpty()) {

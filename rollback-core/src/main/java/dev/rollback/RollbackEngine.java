@@ -283,6 +283,9 @@ public final class RollbackEngine implements AutoCloseable {
             safeguards(ce.change().apply())));
       } else if (e instanceof Release.HealthGate g) {
         actions.add(new DryRun.Action(++i, g.name(), "wait until " + g.check().name() + " is UP, at most " + g.within(), "", ""));
+      } else if (e instanceof Release.Bake b) {
+        actions.add(new DryRun.Action(++i, b.name(), "watch the triggers " + release.triggers().stream().map(Trigger::name).toList()
+            + " every " + b.interval() + " for " + b.duration(), "", ""));
       }
     }
     List<Change> rev = new ArrayList<>(release.changes());

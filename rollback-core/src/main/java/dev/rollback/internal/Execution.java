@@ -558,6 +558,8 @@ public final class Execution implements RollbackRun {
           if (evaluateTriggers("after change '" + c.name() + "'", index)) break;
         } else if (e instanceof Release.HealthGate g) {
           if (!healthGate(g, index)) break;
+        } else if (e instanceof Release.Bake bk) {
+          if (!bake(bk, index)) break;
         }
       }
       if (!state.reverting) return RunOutcome.RELEASED;
@@ -624,6 +626,21 @@ public final class Execution implements RollbackRun {
     append(RecordType.HEALTH_CHECKED, g.name(), healthData(last, false));
     startRevert(g.name() + " not UP within " + g.within() + ": " + last.status() + " — " + last.detail());
     return false;
+  }
+
+  /** Evaluates the triggers for the bake's duration; false when the release is reverting. */
+  private boolean bake(Release.Bake bk, int index) {
+    if (state.healthGatesPassed.contains(bk.name())) return true;
+    Instant end = svc.clock().instant().plus(bk.duration());
+    while (svc.clock().instant().isBefore(end)) {
+      checkCancelled();
+      Duration left = Duration.between(svc.clock().instant(), end);
+      pause(bk.interval().compareTo(left) < 0 ? bk.interval() : left);
+      if (evaluateTriggers("while baking (" + bk.name() + ")", index)) return false;
+    }
+    append(RecordType.HEALTH_CHECKED, bk.name(), data("check", bk.name(), "status", "UP",
+        "detail", "triggers held for " + bk.duration(), "latencyMillis", 0L, "gatePassed", true));
+    return true;
   }
 
   private RunOutcome revertRelease() {

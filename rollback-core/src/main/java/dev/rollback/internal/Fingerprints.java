@@ -46,6 +46,8 @@ public final class Fingerprints {
         lines.add("  revert " + describe(c.revert()));
       } else if (e instanceof Release.HealthGate g) {
         lines.add(g.name() + " within=" + g.within() + " every=" + g.interval());
+      } else if (e instanceof Release.Bake b) {
+        lines.add(b.name() + " every=" + b.interval());
       }
     }
     return lines;

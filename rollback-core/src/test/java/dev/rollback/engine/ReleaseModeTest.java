@@ -139,6 +139,30 @@ class ReleaseModeTest {
   }
 
   @Test
+  void bakingWatchesTheTriggersAndRevertsWhenOneFiresLate() {
+    Instant start = clock.instant();
+    Trigger late = new Trigger() {
+      @Override public String name() { return "late errors"; }
+      @Override public Evaluation evaluate(Instant now) {
+        return now.isBefore(start.plusSeconds(30)) ? Evaluation.hold(name(), now, "fine")
+            : Evaluation.rollBack(name(), now, "errors after 30 s");
+      }
+      @Override public Duration worstCaseDetection() { return Duration.ofSeconds(10); }
+    };
+    Release release = Release.builder("r").change(world.change("a", false, false))
+        .bake(Duration.ofMinutes(5), Duration.ofSeconds(10)).trigger(late).build();
+
+    RollbackRun run = engine.start(release);
+    advanceUntilDone(run, Duration.ofSeconds(10));
+
+    RollbackResult result = run.await(Duration.ofSeconds(5));
+    assertThat(result.outcome()).isEqualTo(RunOutcome.RECOVERED);
+    assertThat(world.log).containsExactly("apply a", "revert a");
+    assertThat(result.finishedAt()).isEqualTo(start.plusSeconds(30));
+    assertThat(result.summary()).contains("while baking").contains("errors after 30 s");
+  }
+
+  @Test
   void failingRevertIsRetriedThenAsksAHumanWhoCanSkipIt() {
     world.failing.add("b");
     Step badRevert = Step.builder("revert").execute(ctx -> { throw new IllegalStateException("api down"); })

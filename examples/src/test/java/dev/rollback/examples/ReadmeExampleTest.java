@@ -1,0 +1,72 @@
+package dev.rollback.examples;
+
+import static java.time.Duration.ofSeconds;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.rollback.Change;
+import dev.rollback.Deployment;
+import dev.rollback.HealthCheck;
+import dev.rollback.HealthStatus;
+import dev.rollback.Release;
+import dev.rollback.RollbackEngine;
+import dev.rollback.RollbackResult;
+import dev.rollback.RunOutcome;
+import dev.rollback.journal.FileJournal;
+import dev.rollback.report.RunReport;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The README's example, compiled and run; a second test keeps the README's copy identical. */
+class ReadmeExampleTest {
+  @TempDir Path journalDir;
+
+  double errorRate() {
+    return 0.31; // the new version fails a third of its requests
+  }
+
+  @Test
+  void theReadmeExampleRollsTheReleaseBack() {
+    // README:begin
+    AtomicBoolean newCheckout = new AtomicBoolean(false);
+    Map<String, Integer> weights = new ConcurrentHashMap<>(Map.of("blue", 100, "green", 0));
+
+    Release release = Release.builder("checkout-2.4.0")
+        .forDeployment(Deployment.of("checkout", "2.4.0"))
+        .change(Change.of("enable new-checkout",
+            ctx -> newCheckout.set(true),
+            ctx -> newCheckout.set(false)))
+        .change(Change.of("send traffic to green",
+            ctx -> { weights.put("blue", 0); weights.put("green", 100); },
+            ctx -> { weights.put("blue", 100); weights.put("green", 0); }))
+        .healthGate(HealthCheck.of("checkout", () -> errorRate() < 0.05 ? HealthStatus.UP : HealthStatus.DOWN),
+            ofSeconds(1))
+        .build();
+
+    try (RollbackEngine engine = RollbackEngine.builder().withJournal(FileJournal.in(journalDir)).build()) {
+      RollbackResult result = release.run(engine);
+      System.out.println(result);  // RECOVERED: the health gate failed, both changes were reverted
+      System.out.println(RunReport.of(engine.journal(), result.runId()).toMarkdown());
+      // README:end
+      assertThat(result.outcome()).isEqualTo(RunOutcome.RECOVERED);
+      assertThat(newCheckout).isFalse();
+      assertThat(weights).containsEntry("blue", 100).containsEntry("green", 0);
+    }
+  }
+
+  @Test
+  void theReadmeShowsExactlyTheCodeThatThisTestRuns() throws Exception {
+    Path here = Path.of("src/test/java/dev/rollback/examples/ReadmeExampleTest.java");
+    String source = Files.readString(here);
+    String snippet = source.substring(source.indexOf("// README:begin") + "// README:begin".length(), source.indexOf("// README:end"));
+    String code = snippet.lines().map(l -> l.length() >= 4 ? l.substring(4) : l.strip()).collect(Collectors.joining("\n")).strip() + "\n}";
+    String readme = Files.readString(Path.of("../README.md"));
+
+    assertThat(readme).contains(code);
+  }
+}
