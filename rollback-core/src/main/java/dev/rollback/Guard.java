@@ -98,6 +98,7 @@ public final class Guard implements AutoCloseable {
   private Timer.@Nullable Cancellable nextTick;
   private @Nullable RollbackRun run;
   private @Nullable String pendingDecision;
+  private boolean watching;
 
   private Guard(Builder b, RollbackEngine engine, boolean ownsEngine, Lease lease) {
     this.plan = b.plan;
@@ -191,6 +192,7 @@ public final class Guard implements AutoCloseable {
         t.reset();
         for (Signal s : t.signals()) s.addWakeUp(wakeUp);
       }
+      watching = true;
       nextTick = timer.schedule(() -> tick(true), Duration.ZERO);
     }
   }
@@ -222,7 +224,7 @@ public final class Guard implements AutoCloseable {
   private void tick(boolean periodic) {
     if (!periodic) wakePending.set(false);
     synchronized (this) {
-      if (state != GuardState.ARMED && state != GuardState.NEEDS_HUMAN) return;
+      if (!watching || (state != GuardState.ARMED && state != GuardState.NEEDS_HUMAN)) return;
       try {
         evaluate(periodic);
       } catch (RuntimeException e) {
@@ -230,7 +232,7 @@ public final class Guard implements AutoCloseable {
         log.error("guard for {}: evaluation failed; still watching", deployment, e);
         detail = "evaluation failed: " + e + "; still watching";
       }
-      if ((state == GuardState.ARMED || state == GuardState.NEEDS_HUMAN) && periodic) {
+      if (watching && (state == GuardState.ARMED || state == GuardState.NEEDS_HUMAN) && periodic) {
         Duration left = Duration.between(clock.instant(), bakeEnd);
         Duration next = left.compareTo(evaluationInterval) < 0 ? (left.isNegative() ? Duration.ZERO : left) : evaluationInterval;
         nextTick = timer.schedule(() -> tick(true), next);
@@ -416,6 +418,7 @@ public final class Guard implements AutoCloseable {
   }
 
   private void stopWatching() {
+    watching = false;
     Timer.Cancellable t = nextTick;
     if (t != null) t.cancel();
     nextTick = null;
