@@ -1,0 +1,276 @@
+package dev.rollback.report;
+
+import dev.rollback.journal.Journal;
+import dev.rollback.journal.JournalRecord;
+import dev.rollback.journal.RecordType;
+import dev.rollback.report.TimelineEntry.Actor;
+import dev.rollback.report.TimelineEntry.Kind;
+import dev.rollback.report.TimelineEntry.Milestone;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The incident timeline of one run, read from its journal alone: typed, timestamped entries with
+ * their actor (the automation, a named human, a timeout) and the milestones detected,
+ * acknowledged, mitigated and resolved.
+ *
+ * <ul>
+ *   <li><b>started</b>: when the run was created (the guard armed after the deployment, or the
+ *       release started), else when the plan started. The earliest moment the library knows of.
+ *   <li><b>detected</b>: the first trigger that fired or the start of a release's revert; in
+ *       rollback mode, the start of the rollback (its reason is the evidence).
+ *   <li><b>acknowledged</b>: the first gate decision by a named human (not a timeout).
+ *   <li><b>mitigated</b>: the last rollback step (or revert) that finished, when the run went on to
+ *       verification; <b>resolved</b>: the end of a run that recovered.
+ * </ul>
+ * Time to detect is detected − started; time to mitigate is mitigated − started; the rollback's
+ * own duration is mitigated − detected. Undo snapshots, checkpoints and known-good values are
+ * left out: they may hold data that does not belong in an incident channel.
+ */
+public final class Timeline {
+  private final String runId;
+  private final String plan;
+  private final String mode;
+  private final String deployment;
+  private final String reason;
+  private final String outcome;
+  private final String summary;
+  private final List<TimelineEntry> entries;
+  private final Map<Milestone, Instant> milestones;
+  private final @Nullable Instant started;
+  private final @Nullable Instant ended;
+
+  private Timeline(String runId, String plan, String mode, String deployment, String reason, String outcome,
+      String summary, List<TimelineEntry> entries, Map<Milestone, Instant> milestones, @Nullable Instant started,
+      @Nullable Instant ended) {
+    this.runId = runId;
+    this.plan = plan;
+    this.mode = mode;
+    this.deployment = deployment;
+    this.reason = reason;
+    this.outcome = outcome;
+    this.summary = summary;
+    this.entries = List.copyOf(entries);
+    this.milestones = Map.copyOf(milestones);
+    this.started = started;
+    this.ended = ended;
+  }
+
+  public static Timeline of(Journal journal, String runId) {
+    Objects.requireNonNull(journal, "journal");
+    return of(journal.read(Objects.requireNonNull(runId, "runId")).records());
+  }
+
+  /** The timeline of the run these records belong to (one run's records, in journal order). */
+  public static Timeline of(List<JournalRecord> records) {
+    Objects.requireNonNull(records, "records");
+    if (records.isEmpty()) throw new IllegalArgumentException("no journal records: cannot build a timeline of an empty run");
+    String runId = records.get(0).runId();
+    String plan = "";
+    String mode = "";
+    String deployment = "";
+    String reason = "";
+    String outcome = "";
+    String summary = "";
+    Instant created = null;
+    Instant planStarted = null;
+    Instant ended = null;
+    List<TimelineEntry> out = new ArrayList<>();
+    Map<Milestone, Instant> ms = new EnumMap<>(Milestone.class);
+    int lastStepDone = -1;
+    for (JournalRecord r : records) {
+      if (!r.runId().equals(runId)) {
+        throw new IllegalArgumentException("records of two runs: " + runId + " and " + r.runId() + " (seq " + r.seq() + ")");
+      }
+      String step = r.step() == null ? "" : r.step();
+      RecordType type = r.recordType().orElse(null);
+      if (type == null) {
+        out.add(new TimelineEntry(r.at(), Kind.NOTE, Actor.ENGINE, step, "record of kind " + r.type()
+            + " (written by a newer version)", null));
+        continue;
+      }
+      switch (type) {
+        case RUN_CREATED -> {
+          plan = r.stringOr("plan", plan);
+          mode = r.stringOr("mode", mode);
+          deployment = r.stringOr("deployment", deployment);
+          if (created == null) created = r.at();
+          out.add(entry(r, Kind.RUN, Actor.ENGINE, "Run created for " + deployment + " (plan " + plan + ")"));
+        }
+        case KNOWN_GOOD -> out.add(entry(r, Kind.STEP, Actor.ENGINE, "Known-good state of " + step + " recorded"));
+        case PLAN_STARTED -> {
+          plan = r.stringOr("plan", plan);
+          mode = r.stringOr("mode", mode);
+          deployment = r.stringOr("deployment", deployment);
+          reason = r.stringOr("reason", "");
+          if (planStarted == null) planStarted = r.at();
+          boolean rollback = "rollback".equals(mode);
+          TimelineEntry e = entry(r, Kind.RUN, Actor.ENGINE, (rollback ? "Rollback of " : "Release of ") + deployment
+              + " started" + (reason.isEmpty() ? "" : ": " + reason));
+          if (rollback && !ms.containsKey(Milestone.DETECTED)) {
+            ms.put(Milestone.DETECTED, r.at());
+            e = e.marking(Milestone.DETECTED);
+          }
+          out.add(e);
+        }
+        case PLAN_RESUMED -> out.add(entry(r, Kind.RUN, Actor.ENGINE, "Run resumed: " + r.stringOr("reason", "")));
+        case STAGE_STARTED -> out.add(entry(r, Kind.STEP, Actor.ENGINE, "Stage '" + step + "' started"
+            + (r.flag("parallel") ? " (steps in parallel)" : "")));
+        case STEP_STARTED -> out.add(entry(r, Kind.STEP, Actor.ENGINE, step + " started (attempt " + r.longOr("attempt", 1) + ")"));
+        case STEP_SUCCEEDED -> {
+          lastStepDone = out.size();
+          String how = r.flag("reconciled") ? " (reconciled: it had already taken effect)"
+              : r.has("millis") ? " in " + r.longOr("millis", 0) + " ms" : "";
+          out.add(entry(r, Kind.STEP, Actor.ENGINE, step + " succeeded" + how));
+        }
+        case STEP_FAILED -> out.add(entry(r, Kind.STEP, Actor.ENGINE, step + " failed (attempt " + r.longOr("attempt", 1)
+            + (r.flag("timedOut") ? ", timed out" : "") + (r.flag("final") ? ", final" : ", will retry") + "): "
+            + r.stringOr("error", "")));
+        case STEP_CANCELLED -> out.add(entry(r, Kind.STEP, Actor.ENGINE, step + " cancelled: " + r.stringOr("reason", "")));
+        case STEP_SKIPPED -> {
+          lastStepDone = out.size();
+          out.add(entry(r, Kind.STEP, Actor.ENGINE, step + " skipped: " + r.stringOr("reason", "")));
+        }
+        case GATE_OPENED -> out.add(entry(r, Kind.GATE, Actor.ENGINE, "Waiting at gate '" + r.stringOr("gate", "")
+            + "': " + r.stringOr("question", "")));
+        case GATE_DECIDED -> {
+          boolean timedOut = r.flag("timedOut");
+          String who = r.stringOr("actor", "?");
+          Actor actor = timedOut ? new Actor(Actor.Type.TIMEOUT, "timeout") : Actor.human(who);
+          TimelineEntry e = entry(r, Kind.GATE, actor, timedOut
+              ? "Nobody answered gate " + r.stringOr("gateId", "") + " in time; it decided " + r.stringOr("decision", "")
+              : who + " decided " + r.stringOr("decision", "") + " at gate " + r.stringOr("gateId", ""));
+          if (!timedOut && !ms.containsKey(Milestone.ACKNOWLEDGED)) {
+            ms.put(Milestone.ACKNOWLEDGED, r.at());
+            e = e.marking(Milestone.ACKNOWLEDGED);
+          }
+          out.add(e);
+        }
+        case HEALTH_CHECKED -> out.add(entry(r, Kind.HEALTH, Actor.automation(r.stringOr("check", step)), "Health " + r.stringOr("check", step)
+              + " " + r.stringOr("status", "?") + (r.stringOr("detail", "").isEmpty() ? "" : ": " + r.stringOr("detail", ""))));
+        case TRIGGER_FIRED -> {
+          TimelineEntry e = entry(r, Kind.TRIGGER, Actor.automation("trigger " + r.stringOr("trigger", "?")),
+              "Trigger '" + r.stringOr("trigger", "?") + "' said " + r.stringOr("verdict", "?") + " "
+                  + r.stringOr("where", "") + ": " + r.stringOr("evidence", ""));
+          if (!ms.containsKey(Milestone.DETECTED)) {
+            ms.put(Milestone.DETECTED, r.at());
+            e = e.marking(Milestone.DETECTED);
+          }
+          out.add(e);
+        }
+        case RELEASE_REVERTING -> {
+          TimelineEntry e = entry(r, Kind.TRIGGER, Actor.ENGINE, "Reverting the release: " + r.stringOr("reason", ""));
+          if (!ms.containsKey(Milestone.DETECTED)) {
+            ms.put(Milestone.DETECTED, r.at());
+            e = e.marking(Milestone.DETECTED);
+          }
+          out.add(e);
+        }
+        case ABANDONING -> out.add(entry(r, Kind.RUN, Actor.ENGINE, "Abandoning the rollback: " + r.stringOr("reason", "")));
+        case BUDGET_EXCEEDED -> out.add(entry(r, Kind.BUDGET, Actor.ENGINE, "Over the budget of "
+            + r.stringOr("budget", "?") + " (" + r.stringOr("elapsed", "?") + " so far); the rollback goes on"));
+        case NOTE -> out.add(entry(r, Kind.NOTE, Actor.ENGINE, r.stringOr("message", "")));
+        case NOTIFICATION -> out.add(entry(r, Kind.NOTIFICATION, Actor.automation(r.stringOr("channel", "?")),
+            r.stringOr("kind", "?") + " to " + r.stringOr("audience", "?") + " via " + r.stringOr("channel", "?") + ": "
+                + r.stringOr("status", "?") + (r.has("error") ? " (" + r.stringOr("error", "") + ")" : "")));
+        case JOURNAL_REPAIRED -> out.add(entry(r, Kind.NOTE, Actor.ENGINE, "Journal repaired: " + r.stringOr("problem", "")));
+        case PLAN_COMPLETED -> {
+          outcome = r.stringOr("outcome", "");
+          summary = r.stringOr("summary", "");
+          ended = r.at();
+          TimelineEntry e = entry(r, Kind.RUN, Actor.ENGINE, "Run ended " + outcome + ": " + summary);
+          if ("RECOVERED".equals(outcome)) {
+            if (lastStepDone >= 0 && !ms.containsKey(Milestone.MITIGATED)) {
+              ms.put(Milestone.MITIGATED, out.get(lastStepDone).at());
+              out.set(lastStepDone, out.get(lastStepDone).marking(Milestone.MITIGATED));
+            }
+            ms.put(Milestone.RESOLVED, r.at());
+            e = e.marking(Milestone.RESOLVED);
+          }
+          // NOT_RECOVERED: the steps ran but verification failed, so mitigation is not confirmed
+          out.add(e);
+        }
+        case UNDO_SNAPSHOT, CHECKPOINT -> {
+          // values of the system's state: not for an incident channel
+        }
+      }
+    }
+    Instant started = created != null ? created : planStarted;
+    out.sort(Comparator.comparing(TimelineEntry::at)); // stable: journal order within one instant
+    return new Timeline(runId, plan, mode, deployment, reason, outcome, summary, out, ms, started, ended);
+  }
+
+  private static TimelineEntry entry(JournalRecord r, Kind kind, Actor actor, String text) {
+    return new TimelineEntry(r.at(), kind, actor, r.step() == null ? "" : r.step(), text, null);
+  }
+
+  public String runId() { return runId; }
+  public String plan() { return plan; }
+  /** "rollback" or "release". */
+  public String mode() { return mode; }
+  public String deployment() { return deployment; }
+  /** Why the run started (a trigger's evidence, "manual rollback by alice"). */
+  public String reason() { return reason; }
+  /** The run's outcome (RECOVERED, HALTED, ...), or empty while it runs. */
+  public String outcome() { return outcome; }
+  public String summary() { return summary; }
+  public List<TimelineEntry> entries() { return entries; }
+
+  public Optional<Instant> started() { return Optional.ofNullable(started); }
+  public Optional<Instant> ended() { return Optional.ofNullable(ended); }
+
+  public Optional<Instant> milestone(Milestone m) {
+    return Optional.ofNullable(milestones.get(m));
+  }
+
+  /** Detected − started. */
+  public Optional<Duration> timeToDetect() {
+    return between(started, milestones.get(Milestone.DETECTED));
+  }
+
+  /** Acknowledged − detected: how long until a human took it. */
+  public Optional<Duration> timeToAcknowledge() {
+    return between(milestones.get(Milestone.DETECTED), milestones.get(Milestone.ACKNOWLEDGED));
+  }
+
+  /** Mitigated − started. */
+  public Optional<Duration> timeToMitigate() {
+    return between(started, milestones.get(Milestone.MITIGATED));
+  }
+
+  /** Resolved − started. */
+  public Optional<Duration> timeToResolve() {
+    return between(started, milestones.get(Milestone.RESOLVED));
+  }
+
+  /** Mitigated − detected: how long the rollback itself took. */
+  public Optional<Duration> rollbackDuration() {
+    return between(milestones.get(Milestone.DETECTED), milestones.get(Milestone.MITIGATED));
+  }
+
+  /** The named humans who acted, in order of first appearance. */
+  public List<String> humans() {
+    return entries.stream().filter(e -> e.actor().type() == Actor.Type.HUMAN).map(e -> e.actor().name()).distinct().toList();
+  }
+
+  public List<TimelineEntry> entries(Kind kind) {
+    return entries.stream().filter(e -> e.kind() == kind).toList();
+  }
+
+  private static Optional<Duration> between(@Nullable Instant a, @Nullable Instant b) {
+    return a == null || b == null ? Optional.empty() : Optional.of(Duration.between(a, b));
+  }
+
+  @Override
+  public String toString() {
+    return "Timeline[" + runId + ", " + entries.size() + " entries, milestones " + milestones + "]";
+  }
+}
