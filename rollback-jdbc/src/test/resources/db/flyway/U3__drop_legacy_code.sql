@@ -1,0 +1,1 @@
+ALTER TABLE items ADD COLUMN legacy_code VARCHAR(20);
