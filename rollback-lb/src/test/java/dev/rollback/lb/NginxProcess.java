@@ -1,0 +1,87 @@
+package dev.rollback.lb;
+
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real NGINX (Debian's 1.22) started by a test: {@code -c CONF -p PREFIX} in a temp dir, in the
+ * foreground ({@code daemon off}) as a child process, listening on a free loopback port, with the
+ * upstream block in its own included file and an empty {@code extra.conf} include a test can break.
+ * Stopped by its pid.
+ */
+public final class NginxProcess implements AutoCloseable {
+  private final Path dir;
+  private final int port;
+  private final Process process;
+
+  private NginxProcess(Path dir, Map<String, Integer> servers, Map<String, Integer> weights) throws IOException {
+    this.dir = dir;
+    this.port = Ports.free();
+    StringBuilder up = new StringBuilder("upstream app {\n");
+    servers.forEach((name, p) -> {
+      int w = weights.getOrDefault(name, 100);
+      up.append("    server 127.0.0.1:").append(p).append(w > 0 ? " weight=" + w : " down")
+          .append(" max_fails=0; # rollback-lb name=").append(name).append(" weight=").append(w)
+          .append(" admin=READY\n");
+    });
+    up.append("}\n");
+    Files.writeString(upstreams(), up);
+    Files.writeString(extra(), "");
+    String conf = "worker_processes 1;\n"
+        + "daemon off;\n"
+        + "pid " + pidFile() + ";\n"
+        + "error_log " + errorLog() + " notice;\n"
+        + "events { worker_connections 1024; }\n"
+        + "http {\n"
+        + "  access_log off;\n"
+        + "  include " + upstreams() + ";\n"
+        + "  include " + extra() + ";\n"
+        + "  server {\n"
+        + "    listen 127.0.0.1:" + port + ";\n"
+        + "    location / { proxy_pass http://app; }\n"
+        + "  }\n"
+        + "}\n";
+    Files.writeString(config(), conf);
+    ProcessBuilder pb = new ProcessBuilder("nginx", "-c", config().toString(), "-p", dir.toString());
+    pb.redirectErrorStream(true);
+    pb.redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("nginx.out").toFile()));
+    this.process = pb.start();
+    Runtime.getRuntime().addShutdownHook(new Thread(process::destroyForcibly));
+    await("nginx pid file " + pidFile()).atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
+        .until(() -> Files.exists(pidFile()) && ProcessHandle.of(process.pid()).map(ph -> ph.children().count() > 0)
+            .orElse(false));
+  }
+
+  public static NginxProcess start(Path dir, Map<String, Integer> servers, Map<String, Integer> weights)
+      throws IOException {
+    return new NginxProcess(dir, servers, weights);
+  }
+
+  public Path config() { return dir.resolve("nginx.conf"); }
+  public Path upstreams() { return dir.resolve("upstreams.conf"); }
+  public Path extra() { return dir.resolve("extra.conf"); }
+  public Path pidFile() { return dir.resolve("nginx.pid"); }
+  public Path errorLog() { return dir.resolve("error.log"); }
+  public Path prefix() { return dir; }
+  public int port() { return port; }
+
+  /** A router for this instance, confirming reloads by its pid file and error log. */
+  public NginxRouter router() {
+    return NginxRouter.of(config(), upstreams()).withPrefix(dir).withPidFile(pidFile()).withErrorLog(errorLog());
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    process.destroy(); // SIGTERM: fast shutdown of master and workers
+    if (!process.waitFor(10, TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+      process.waitFor(5, TimeUnit.SECONDS);
+    }
+  }
+}
