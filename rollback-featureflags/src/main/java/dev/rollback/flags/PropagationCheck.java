@@ -35,6 +35,7 @@ public final class PropagationCheck {
   private final Duration timeout;
   private final Duration pollInterval;
   private final List<String> users;
+  private final java.util.Map<String, List<String>> samplesByFlag = new java.util.concurrent.ConcurrentHashMap<>();
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition changed = lock.newCondition();
   private long changes;
@@ -96,6 +97,7 @@ public final class PropagationCheck {
       throw new IllegalArgumentException(expected.describe() + " has a custom targeting rule; its evaluations cannot be predicted");
     }
     long start = System.nanoTime();
+    List<String> users = samplesFor(expected.flag(), store.bucketing());
     boolean[] want = new boolean[users.size()];
     String off = expected.enabled() ? store.offVariant(expected.flag()) : "";
     for (int i = 0; i < want.length; i++) want[i] = expected.isOnFor(users.get(i), store.bucketing(), off);
@@ -111,7 +113,7 @@ public final class PropagationCheck {
         } finally {
           lock.unlock();
         }
-        String mismatch = firstMismatch(expected.flag(), want);
+        String mismatch = firstMismatch(expected.flag(), users, want);
         long now = System.nanoTime();
         if (mismatch == null) return Duration.ofNanos(now - start);
         if (now - deadline >= 0) {
@@ -135,7 +137,36 @@ public final class PropagationCheck {
     }
   }
 
-  private @Nullable String firstMismatch(String flag, boolean[] want) {
+  /**
+   * The configured users plus, found by hashing, one user in each 5-point band of the flag's
+   * buckets and one in its first percent: so any two states that differ by a band, or an off
+   * flag and one on for even 1%, are told apart whatever the configured users happen to hash to.
+   */
+  private List<String> samplesFor(String flag, Bucketing bucketing) {
+    return samplesByFlag.computeIfAbsent(flag + '\u0000' + bucketing.getClass().getName(), k -> {
+      List<String> out = new ArrayList<>(users);
+      boolean[] band = new boolean[21];
+      int missing = band.length;
+      for (int i = 0; i < 20_000 && missing > 0; i++) {
+        String u = "rollback-band-" + i;
+        int b;
+        if (bucketing.isIn(flag, u, 1)) {
+          b = 20;
+        } else {
+          b = 0;
+          while (b < 19 && !bucketing.isIn(flag, u, 5 * (b + 1))) b++;
+        }
+        if (!band[b]) {
+          band[b] = true;
+          missing--;
+          out.add(u);
+        }
+      }
+      return List.copyOf(out);
+    });
+  }
+
+  private @Nullable String firstMismatch(String flag, List<String> users, boolean[] want) {
     for (int i = 0; i < want.length; i++) {
       FlagEvaluationDetails<Boolean> d = client.getBooleanDetails(flag, false, new ImmutableContext(users.get(i)));
       boolean got = Boolean.TRUE.equals(d.getValue());

@@ -58,7 +58,7 @@ class BucketingProperties {
     assertThat(Bucketing.flagd().isIn(flag, user, 100)).isTrue();
   }
 
-  @Property
+  @Property(tries = 200)
   void affectedUsersAreExactlyThoseWhoseAnswerChanges(@ForAll @IntRange(min = 0, max = 100) int from,
       @ForAll @IntRange(min = 0, max = 100) int to) {
     List<String> users = PropagationCheck.sampleUsers(200);

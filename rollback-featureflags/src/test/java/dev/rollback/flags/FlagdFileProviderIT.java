@@ -1,0 +1,157 @@
+package dev.rollback.flags;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.openfeature.contrib.providers.flagd.Config;
+import dev.openfeature.contrib.providers.flagd.FlagdOptions;
+import dev.openfeature.contrib.providers.flagd.FlagdProvider;
+import dev.openfeature.sdk.Client;
+import dev.openfeature.sdk.ImmutableContext;
+import dev.openfeature.sdk.OpenFeatureAPI;
+import dev.rollback.Deployment;
+import dev.rollback.HealthCheck;
+import dev.rollback.HealthStatus;
+import dev.rollback.RollbackEngine;
+import dev.rollback.RollbackPlan;
+import dev.rollback.RollbackResult;
+import dev.rollback.RunOutcome;
+import dev.rollback.journal.InMemoryJournal;
+import dev.rollback.journal.RecordType;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The flagd file store observed through the real flagd Java provider in FILE mode. */
+class FlagdFileProviderIT {
+  private static final Deployment DEPLOYMENT = Deployment.of("checkout", "2.4.0");
+  private static final int POLL_MS = 100;
+
+  @TempDir Path dir;
+  private OpenFeatureAPI api;
+  private Client client;
+  private FlagdFileStore store;
+  private final InMemoryJournal journal = InMemoryJournal.create();
+  private final RollbackEngine engine = RollbackEngine.builder().withJournal(journal).build();
+
+  private void start(String content) throws Exception {
+    Path file = dir.resolve("flags.json");
+    Files.writeString(file, content);
+    store = FlagdFileStore.of(file);
+    FlagdProvider provider = new FlagdProvider(FlagdOptions.builder()
+        .resolverType(Config.Resolver.FILE)
+        .offlineFlagSourcePath(file.toString())
+        .offlinePollIntervalMs(POLL_MS)
+        .deadline(15_000)
+        .build());
+    api = OpenFeatureAPI.createIsolated();
+    api.setProviderAndWait(provider);
+    client = api.getClient();
+  }
+
+  @AfterEach
+  void stop() {
+    engine.close();
+    if (api != null) api.shutdown();
+  }
+
+  private FeatureFlags flags() {
+    return FeatureFlags.using(store)
+        .withPropagationCheck(PropagationCheck.of(client).withTimeout(Duration.ofSeconds(10)))
+        .withGate(Duration.ofSeconds(5), Duration.ofMillis(20));
+  }
+
+  @Test
+  void bucketingPredictsEveryUserTheProviderPutsInAPercentage() throws Exception {
+    start(FlagdFileStoreTest.FLAGS);
+    List<String> users = PropagationCheck.sampleUsers(2000);
+    int on = 0;
+    for (String u : users) {
+      boolean got = client.getBooleanValue("new-checkout", false, new ImmutableContext(u));
+      assertThat(got).as("user %s", u).isEqualTo(Bucketing.flagd().isIn("new-checkout", u, 10));
+      if (got) on++;
+    }
+    assertThat(on).isBetween(140, 260);
+  }
+
+  @Test
+  void bucketingPredictsTheVariantOfEveryUserUnderWeights() throws Exception {
+    start("""
+        {"flags": {"theme": {"state": "ENABLED", "variants": {"blue": "b", "green": "g", "red": "r"},
+          "defaultVariant": "blue", "targeting": {"fractional": [["blue", 5], ["green", 3], ["red", 2]]}}}}
+        """);
+    Rollout.Weights w = (Rollout.Weights) store.read("theme").rollout();
+    assertThat(w).isEqualTo(Rollout.weights("blue", 5, "green", 3, "red", 2));
+    for (String u : PropagationCheck.sampleUsers(1000)) {
+      String value = client.getStringValue("theme", "x", new ImmutableContext(u));
+      assertThat(value).as(u).isEqualTo(Bucketing.flagd().variant("theme", u, w).substring(0, 1));
+    }
+  }
+
+  @Test
+  void killSwitchReachesTheProviderWithinItsFilePollAndIsJournaled() throws Exception {
+    start(FlagdFileStoreTest.FLAGS);
+    RollbackResult result = engine.run(RollbackPlan.builder("p").step(flags().killSwitch("new-checkout")).build(), DEPLOYMENT);
+
+    assertThat(result.outcome()).isEqualTo(RunOutcome.RECOVERED);
+    for (String u : PropagationCheck.sampleUsers(300)) {
+      var d = client.getBooleanDetails("new-checkout", true, new ImmutableContext(u));
+      assertThat(d.getValue()).isFalse();
+      assertThat(d.getErrorCode()).as("a kill switch must not read as an evaluation error").isNull();
+    }
+    assertThat(journal.read(result.runId()).records()).filteredOn(r -> r.is(RecordType.NOTE))
+        .anySatisfy(r -> assertThat(r.stringOr("message", "")).contains("visible to the OpenFeature client after"));
+  }
+
+  @Test
+  void shiftsDownFiftyTenZeroWithEachStepSeenByTheProvider() throws Exception {
+    start(FlagdFileStoreTest.FLAGS.replace("[\"on\", 10], [\"off\", 90]", "[\"on\", 60], [\"off\", 40]"));
+    List<String> users = PropagationCheck.sampleUsers(400);
+    List<Integer> seenOn = new java.util.ArrayList<>();
+    HealthCheck gate = HealthCheck.of("old path", () -> {
+      int on = 0;
+      for (String u : users) if (client.getBooleanValue("new-checkout", false, new ImmutableContext(u))) on++;
+      seenOn.add(on);
+      return HealthStatus.UP;
+    });
+    RollbackResult result = engine.run(RollbackPlan.builder("p")
+        .step(flags().shiftDown("new-checkout", gate, 50, 10, 0)).build(), DEPLOYMENT);
+
+    assertThat(result.outcome()).isEqualTo(RunOutcome.RECOVERED);
+    assertThat(seenOn).hasSize(2);
+    assertThat(seenOn.get(0)).isEqualTo(users.stream().filter(u -> Bucketing.flagd().isIn("new-checkout", u, 50)).count());
+    assertThat(seenOn.get(1)).isEqualTo(users.stream().filter(u -> Bucketing.flagd().isIn("new-checkout", u, 10)).count());
+    for (String u : users) assertThat(client.getBooleanValue("new-checkout", true, new ImmutableContext(u))).isFalse();
+  }
+
+  @Test
+  void undoOfAKillSwitchRestoresTheCapturedRuleAndTheProviderServesItAgain() throws Exception {
+    start(FlagdFileStoreTest.FLAGS);
+    FlagState before = store.read("new-checkout");
+    store.disable("new-checkout");
+    PropagationCheck check = PropagationCheck.of(client).withTimeout(Duration.ofSeconds(10));
+    check.awaitVisible(store, store.read("new-checkout"));
+
+    store.restore(before);
+    Duration took = check.awaitVisible(store, before);
+
+    assertThat(took).isLessThan(Duration.ofSeconds(10));
+    assertThat(client.getBooleanValue("new-checkout", false, new ImmutableContext("rollback-probe-1")))
+        .isEqualTo(Bucketing.flagd().isIn("new-checkout", "rollback-probe-1", 10));
+  }
+
+  @Test
+  void aPropagationCheckThatNeverSeesTheStateFailsNamingTheUser() throws Exception {
+    start(FlagdFileStoreTest.FLAGS);
+    FlagState neverWritten = new FlagState("new-checkout", false, Rollout.all(), "{}");
+    PropagationCheck check = PropagationCheck.of(client).withTimeout(Duration.ofMillis(300));
+    assertThatThrownBy(() -> check.awaitVisible(store, neverWritten))
+        .isInstanceOf(PropagationTimeoutException.class)
+        .hasMessageContaining("not visible to the OpenFeature client after 300 ms")
+        .hasMessageContaining("user 'rollback-").hasMessageContaining("expected false");
+  }
+}
