@@ -235,7 +235,7 @@ public final class Execution implements RollbackRun {
   private synchronized JournalRecord append(RecordType type, @Nullable String step, Map<String, Object> data) {
     JournalRecord r = JournalRecord.of(state.lastSeq + 1, runId, type, svc.clock().instant(), fence, step, data);
     svc.journal().append(r);
-    state.apply(r);
+    state.apply(r, type);
     return r;
   }
 

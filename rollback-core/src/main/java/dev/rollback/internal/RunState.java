@@ -98,10 +98,19 @@ public final class RunState {
 
   /** Folds one record into the state. Unknown record types are ignored (a newer writer). */
   public void apply(JournalRecord r) {
+    RecordType type = RecordType.parse(r.type());
+    if (type == null) {
+      lastSeq = Math.max(lastSeq, r.seq());
+      highestFence = Math.max(highestFence, r.fence());
+      return;
+    }
+    apply(r, type);
+  }
+
+  /** Folds a record whose type the caller already knows (the engine, as it appends). */
+  public void apply(JournalRecord r, RecordType type) {
     lastSeq = Math.max(lastSeq, r.seq());
     highestFence = Math.max(highestFence, r.fence());
-    RecordType type = RecordType.parse(r.type());
-    if (type == null) return;
     String path = r.step() == null ? "" : r.step();
     switch (type) {
       case RUN_CREATED -> {
