@@ -1,5 +1,7 @@
 /**
- * Micrometer meters as guard signals, and the engine's own metrics. Coming with the detection issue.
+ * Micrometer and Rollback: meters as guard signals ({@link dev.rollback.micrometer.MicrometerSignals},
+ * e.g. the {@code http.server.requests} timers Spring Boot and others publish, counted by status),
+ * and the engine's and guard's own metrics ({@link dev.rollback.micrometer.RollbackMetrics}).
  */
 @NullMarked
 package dev.rollback.micrometer;
