@@ -129,6 +129,11 @@ public final class PostgresServer implements BeforeAllCallback {
       return port;
     }
 
+    /** The password of the {@code rollback} superuser, for client tools (PGPASSWORD). */
+    public String password() {
+      return password;
+    }
+
     void shutdown() {
       try {
         run(List.of(BIN.resolve("pg_ctl").toString(), "-D", data.toString(), "-m", "fast", "-w", "stop"), dir, asPostgres);

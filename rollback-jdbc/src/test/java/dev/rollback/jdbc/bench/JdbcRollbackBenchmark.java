@@ -1,0 +1,225 @@
+package dev.rollback.jdbc.bench;
+
+import dev.rollback.jdbc.Fingerprint;
+import dev.rollback.jdbc.Migrations;
+import dev.rollback.jdbc.PostgresServer;
+import dev.rollback.jdbc.RollbackSummary;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.sql.DataSource;
+
+/**
+ * The rollback of a column drop on a real PostgreSQL 15, next to what a dump/restore of the table
+ * costs and loses. Not part of {@code mvn verify}; run {@code scripts/bench/jdbc.sh}.
+ *
+ * <ol>
+ *   <li>a table of N rows (default 1,000,000); {@code pg_dump -t} of it (the "backup" a dump-based
+ *       rollback would restore);</li>
+ *   <li>a release drops a column (archived first);</li>
+ *   <li>the application writes W times (default 10,000: half inserts, half updates);</li>
+ *   <li>our rollback, while a monitor polls pg_locks for ACCESS EXCLUSIVE locks on the table;</li>
+ *   <li>then the dump-based way on the same database: drop the table, {@code pg_restore}; count
+ *       the application's writes that survived each way;</li>
+ *   <li>fingerprint rows/s next to {@code SELECT count(*)}.</li>
+ * </ol>
+ */
+public final class JdbcRollbackBenchmark {
+  private static final Path BIN = Path.of("/usr/lib/postgresql/15/bin");
+
+  public static void main(String[] args) throws Exception {
+    int rows = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
+    int writes = args.length > 1 ? Integer.parseInt(args[1]) : 10_000;
+    int batch = args.length > 2 ? Integer.parseInt(args[2]) : 50_000;
+    PostgresServer.Server server = PostgresServer.start();
+    DataSource ds = PostgresServer.newDatabase();
+    String db;
+    try (Connection c = ds.getConnection()) {
+      db = c.getCatalog();
+    }
+    Path dir = Files.createTempDirectory("jdbc-bench");
+    Files.writeString(dir.resolve("V1__orders.sql"), "CREATE TABLE orders (id BIGINT PRIMARY KEY, customer TEXT NOT NULL,"
+        + " amount NUMERIC(10, 2), discount NUMERIC(10, 2), note TEXT);\n");
+    Files.writeString(dir.resolve("U1__orders.sql"), "DROP TABLE orders;\n");
+    Files.writeString(dir.resolve("V2__drop_discount.sql"), "ALTER TABLE orders DROP COLUMN discount;\n");
+    Files.writeString(dir.resolve("U2__drop_discount.sql"), "ALTER TABLE orders ADD COLUMN discount NUMERIC(10, 2);\n");
+    Migrations m = Migrations.builder(ds).fromFolder(dir).withBatchSize(batch).build();
+    m.migrateTo("1");
+    long t = System.nanoTime();
+    exec(ds, "INSERT INTO orders SELECT g, 'customer ' || g, (g % 10000) / 100.0, CASE WHEN g % 3 = 0 THEN NULL ELSE (g % 500) / 100.0 END,"
+        + " 'note ' || g FROM generate_series(1, " + rows + ") g", "VACUUM ANALYZE orders");
+    System.out.printf("loaded %,d rows in %.1f s%n", rows, secs(t));
+    long discounts = count(ds, "SELECT count(*) FROM orders WHERE discount IS NOT NULL");
+
+    Path dump = dir.resolve("orders.dump");
+    t = System.nanoTime();
+    run(server, List.of(BIN.resolve("pg_dump").toString(), "-h", "127.0.0.1", "-p", String.valueOf(server.port()), "-U", "rollback",
+        "-d", db, "-t", "orders", "-Fc", "-f", dump.toString()));
+    double dumpSecs = secs(t);
+
+    t = System.nanoTime();
+    var up = m.migrateTo("2", "bench@2");
+    System.out.printf("release (archive %,d rows + DROP COLUMN): %.2f s%n", up.rowsArchived(), secs(t));
+
+    t = System.nanoTime();
+    try (Connection c = ds.getConnection()) {
+      c.setAutoCommit(false);
+      try (PreparedStatement ins = c.prepareStatement("INSERT INTO orders (id, customer, amount, note) VALUES (?, ?, ?, 'written after the release')");
+           PreparedStatement upd = c.prepareStatement("UPDATE orders SET note = 'edited after the release' WHERE id = ?")) {
+        for (int i = 0; i < writes / 2; i++) {
+          ins.setLong(1, rows + 1L + i);
+          ins.setString(2, "new " + i);
+          ins.setBigDecimal(3, java.math.BigDecimal.valueOf(i % 100));
+          ins.addBatch();
+          upd.setLong(1, 1L + (long) i * (rows / Math.max(1, writes / 2)));
+          upd.addBatch();
+        }
+        ins.executeBatch();
+        upd.executeBatch();
+      }
+      c.commit();
+    }
+    System.out.printf("application writes: %,d in %.2f s%n", writes, secs(t));
+
+    LockMonitor monitor = new LockMonitor(ds);
+    monitor.start();
+    t = System.nanoTime();
+    RollbackSummary back = m.rollbackTo("1", "bench@2");
+    double rollbackSecs = secs(t);
+    monitor.stop();
+    long restoredDiscounts = count(ds, "SELECT count(*) FROM orders WHERE discount IS NOT NULL");
+    long survivedInserts = count(ds, "SELECT count(*) FROM orders WHERE note = 'written after the release'");
+    long survivedUpdates = count(ds, "SELECT count(*) FROM orders WHERE note = 'edited after the release'");
+    System.out.printf("our rollback: %.2f s, %,d rows restored (%,d of %,d discounts back), longest ACCESS EXCLUSIVE lock on orders"
+            + " %d ms (%d lock sightings, polled every ~%d ms), later writes surviving: %,d inserts + %,d updates of %,d%n",
+        rollbackSecs, back.rowsRestored(), restoredDiscounts, discounts, monitor.longestMillis(), monitor.sightings(),
+        monitor.pollMillis(), survivedInserts, survivedUpdates, writes);
+
+    LockMonitor restoreMonitor = new LockMonitor(ds);
+    t = System.nanoTime();
+    exec(ds, "DROP TABLE orders");
+    restoreMonitor.start();
+    run(server, List.of(BIN.resolve("pg_restore").toString(), "-h", "127.0.0.1", "-p", String.valueOf(server.port()), "-U", "rollback",
+        "-d", db, dump.toString()));
+    double restoreSecs = secs(t);
+    restoreMonitor.stop();
+    long dumpInserts = count(ds, "SELECT count(*) FROM orders WHERE note = 'written after the release'");
+    long dumpUpdates = count(ds, "SELECT count(*) FROM orders WHERE note = 'edited after the release'");
+    System.out.printf("pg_dump -t orders: %.2f s + drop and pg_restore: %.2f s = %.2f s (the table is missing meanwhile),"
+            + " later writes surviving: %,d inserts + %,d updates of %,d%n",
+        dumpSecs, restoreSecs, dumpSecs + restoreSecs, dumpInserts, dumpUpdates, writes);
+    System.out.printf("ratio rollback / (dump + restore) = %.2f%n", rollbackSecs / (dumpSecs + restoreSecs));
+
+    try (Connection c = ds.getConnection()) {
+      long n = count(ds, "SELECT count(*) FROM orders");
+      t = System.nanoTime();
+      count(ds, "SELECT count(*) FROM orders");
+      double countSecs = secs(t);
+      t = System.nanoTime();
+      Fingerprint fp = Fingerprint.of(c, "orders");
+      double fpSecs = secs(t);
+      System.out.printf("fingerprint of %,d rows: %.2f s = %,.0f rows/s; SELECT count(*): %.3f s = %,.0f rows/s (%s)%n",
+          n, fpSecs, n / fpSecs, countSecs, n / countSecs, fp);
+    }
+    PostgresServer.Server.class.getName(); // the server stops in the shutdown hook
+  }
+
+  /** Polls pg_locks for AccessExclusiveLock on the orders table and keeps the longest continuous sighting per holder. */
+  static final class LockMonitor {
+    private final DataSource ds;
+    private final AtomicBoolean running = new AtomicBoolean();
+    private final AtomicLong longest = new AtomicLong();
+    private final AtomicLong sightings = new AtomicLong();
+    private final AtomicLong polls = new AtomicLong();
+    private long startedAt;
+    private long stoppedAt;
+    private Thread thread;
+
+    LockMonitor(DataSource ds) {
+      this.ds = ds;
+    }
+
+    void start() {
+      running.set(true);
+      startedAt = System.nanoTime();
+      thread = new Thread(() -> {
+        Map<String, Long> since = new java.util.HashMap<>();
+        try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(
+            "SELECT l.pid || ':' || COALESCE(l.virtualtransaction, '') FROM pg_locks l JOIN pg_class r ON r.oid = l.relation"
+                + " WHERE r.relname = 'orders' AND l.mode = 'AccessExclusiveLock' AND l.granted")) {
+          while (running.get()) {
+            long now = System.nanoTime();
+            List<String> holders = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) holders.add(rs.getString(1));
+            }
+            polls.incrementAndGet();
+            for (String h : holders) {
+              since.putIfAbsent(h, now);
+              sightings.incrementAndGet();
+              longest.accumulateAndGet((now - since.get(h)) / 1_000_000, Math::max);
+            }
+            since.keySet().retainAll(holders);
+          }
+        } catch (SQLException e) {
+          System.err.println("lock monitor stopped: " + e.getMessage());
+        }
+      }, "lock-monitor");
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    void stop() throws InterruptedException {
+      running.set(false);
+      thread.join();
+      stoppedAt = System.nanoTime();
+    }
+
+    long longestMillis() {
+      return longest.get();
+    }
+
+    long sightings() {
+      return sightings.get();
+    }
+
+    long pollMillis() {
+      return polls.get() == 0 ? 0 : (stoppedAt - startedAt) / 1_000_000 / polls.get();
+    }
+  }
+
+  private static double secs(long start) {
+    return (System.nanoTime() - start) / 1e9;
+  }
+
+  private static void exec(DataSource ds, String... sql) throws SQLException {
+    try (Connection c = ds.getConnection(); Statement st = c.createStatement()) {
+      for (String s : sql) st.execute(s);
+    }
+  }
+
+  private static long count(DataSource ds, String sql) throws SQLException {
+    try (Connection c = ds.getConnection(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  private static void run(PostgresServer.Server server, List<String> cmd) throws Exception {
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    pb.environment().put("PGPASSWORD", server.password());
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (p.waitFor() != 0) throw new IllegalStateException(String.join(" ", cmd) + " failed: " + out);
+  }
+}
