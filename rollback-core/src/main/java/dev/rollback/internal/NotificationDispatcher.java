@@ -50,6 +50,8 @@ public final class NotificationDispatcher implements AutoCloseable {
   private final Duration breakerDelay;
   private final Map<Notifier, Lane> lanes = new IdentityHashMap<>();
   private final Map<String, Instant> recent = new LinkedHashMap<>();
+  /** Journals the outcomes of rejected deliveries, so a full queue costs the run thread no journal write. */
+  private final ThreadPoolExecutor overflow;
   private boolean closed;
 
   public NotificationDispatcher(int queueCapacity, int maxAttempts, Duration initialDelay) {
@@ -61,6 +63,12 @@ public final class NotificationDispatcher implements AutoCloseable {
     if (queueCapacity < 1) throw new IllegalArgumentException("queue capacity must be at least 1: " + queueCapacity);
     if (maxAttempts < 1) throw new IllegalArgumentException("max attempts must be at least 1: " + maxAttempts);
     this.queueCapacity = queueCapacity;
+    this.overflow = new ThreadPoolExecutor(1, 1, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(queueCapacity), r -> {
+      Thread t = new Thread(r, "rollback-notify-overflow");
+      t.setDaemon(true);
+      return t;
+    });
+    this.overflow.allowCoreThreadTimeOut(true);
     this.attemptTimeout = attemptTimeout;
     this.breakerDelay = breakerDelay;
     this.retry = RetryPolicy.builder()
@@ -111,8 +119,17 @@ public final class NotificationDispatcher implements AutoCloseable {
     try {
       lane.pool.execute(() -> deliver(journal, lane, notifier, n));
     } catch (RejectedExecutionException e) {
-      log.warn("notification queue of {} full; dropped {} for {}", notifier.name(), n.kind(), n.audience());
-      journal.accept(outcome(n, notifier, "DROPPED", 0, "notification queue of " + notifier.name() + " full"));
+      long drops = lane.drops.incrementAndGet();
+      if (drops == 1 || drops % 100 == 0) {
+        log.warn("notification queue of {} full; dropped {} for {} ({} dropped so far)", notifier.name(), n.kind(),
+            n.audience(), drops);
+      }
+      Map<String, Object> dropped = outcome(n, notifier, "DROPPED", 0, "notification queue of " + notifier.name() + " full");
+      try {
+        overflow.execute(() -> journal.accept(dropped));
+      } catch (RejectedExecutionException again) {
+        log.warn("could not journal that {} for {} via {} was dropped: too many drops", n.kind(), n.audience(), notifier.name());
+      }
     }
   }
 
@@ -202,6 +219,7 @@ public final class NotificationDispatcher implements AutoCloseable {
       synchronized (this) {
         idle = lanes.values().stream().allMatch(l -> l.pool.getQueue().isEmpty() && l.pool.getActiveCount() == 0);
       }
+      idle = idle && overflow.getQueue().isEmpty() && overflow.getActiveCount() == 0;
       if (idle) return true;
       Thread.sleep(5);
     }
@@ -216,6 +234,7 @@ public final class NotificationDispatcher implements AutoCloseable {
       all = List.copyOf(lanes.values());
     }
     all.forEach(l -> l.pool.shutdown());
+    overflow.shutdown();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
     for (Lane l : all) {
       try {
@@ -225,11 +244,18 @@ public final class NotificationDispatcher implements AutoCloseable {
       }
       l.pool.shutdownNow();
     }
+    try {
+      overflow.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    overflow.shutdownNow();
   }
 
   private static final class Lane {
     final ThreadPoolExecutor pool;
     final CircuitBreaker<Object> breaker;
+    final java.util.concurrent.atomic.AtomicLong drops = new java.util.concurrent.atomic.AtomicLong();
 
     Lane(String name, int capacity, Duration breakerDelay) {
       this.pool = new ThreadPoolExecutor(1, 1, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(capacity), r -> {
