@@ -1,6 +1,7 @@
 package dev.rollback.lb;
 
 import dev.rollback.lb.internal.Names;
+import dev.rollback.lb.internal.SplitClientsBlock;
 import dev.rollback.lb.internal.Transitions;
 import dev.rollback.lb.internal.UpstreamFile;
 import java.io.IOException;
@@ -27,6 +28,10 @@ import org.slf4j.LoggerFactory;
  * reload took effect, because a failed reload keeps the old config silently: new worker processes
  * must appear under the master, and no {@code [emerg]} or {@code [alert]} may appear in the error
  * log. On any failure the file is put back as it was.
+ *
+ * <p>A backend can also be a {@code split_clients "KEY" $NAME} block (a sticky percentage split
+ * between upstreams, used as {@code proxy_pass http://$NAME}): its values are the servers and
+ * their shares follow the weights.
  *
  * <p>NGINX rejects {@code weight=0}, so a server taking no traffic is written {@code down}; it has
  * no drain either, so DRAIN and MAINT are {@code down} too (in-flight requests still finish because
@@ -126,8 +131,9 @@ public final class NginxRouter implements TrafficRouter {
       throw new RouterException(name(), attempt, "cannot read the file (" + e + ")", null, e);
     }
     try {
-      return UpstreamFile.read(text, backend).orElseThrow(() -> new RouterException(name(), attempt,
-          "the file has no upstream " + backend + " block", null, null));
+      return UpstreamFile.read(text, backend).or(() -> SplitClientsBlock.read(text, backend))
+          .orElseThrow(() -> new RouterException(name(), attempt,
+              "the file has no upstream " + backend + " block and no split_clients $" + backend + " block", null, null));
     } catch (IllegalArgumentException e) {
       throw new RouterException(name(), attempt, e.getMessage(), null, e);
     }
@@ -154,7 +160,8 @@ public final class NginxRouter implements TrafficRouter {
       String old;
       try {
         old = Files.readString(upstreamFile, StandardCharsets.UTF_8);
-        write(UpstreamFile.rewrite(old, target));
+        write(UpstreamFile.read(old, target.backend()).isPresent()
+            ? UpstreamFile.rewrite(old, target) : SplitClientsBlock.rewrite(old, after));
       } catch (IOException e) {
         throw new RouterException(name(), "rewrite " + upstreamFile, e.toString(), current, e);
       }

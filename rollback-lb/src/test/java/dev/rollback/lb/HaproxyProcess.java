@@ -23,8 +23,7 @@ public final class HaproxyProcess implements AutoCloseable {
   private final int adminPort;
   private Process process;
 
-  private HaproxyProcess(Path dir, Map<String, Integer> servers, Map<String, Integer> weights, String backendExtra,
-      String serverExtra) throws IOException {
+  private HaproxyProcess(Path dir, String backendBody) throws IOException {
     this.dir = dir;
     this.frontendPort = Ports.free();
     this.adminPort = Ports.free();
@@ -39,10 +38,7 @@ public final class HaproxyProcess implements AutoCloseable {
         .append("defaults\n  mode http\n  timeout connect 1s\n  timeout client 10s\n  timeout server 10s\n  timeout check 5s\n")
         .append("  load-server-state-from-file global\n")
         .append("frontend fe\n  bind 127.0.0.1:").append(frontendPort).append("\n  default_backend app\n")
-        .append("backend app\n  balance roundrobin\n  option httpchk GET /health\n").append(backendExtra);
-    servers.forEach((name, port) -> cfg.append("  server ").append(name).append(" 127.0.0.1:").append(port)
-        .append(" weight ").append(weights.getOrDefault(name, 100)).append(" check inter 300ms ").append(serverExtra)
-        .append("\n"));
+        .append("backend app\n").append(backendBody);
     this.config = dir.resolve("haproxy.cfg");
     Files.writeString(config, cfg);
     this.process = launch(null);
@@ -53,12 +49,15 @@ public final class HaproxyProcess implements AutoCloseable {
   /** Starts HAProxy in front of {@code servers} (name to port) with the given initial weights (100 if absent). */
   public static HaproxyProcess start(Path dir, Map<String, Integer> servers, Map<String, Integer> weights)
       throws IOException {
-    return new HaproxyProcess(dir, servers, weights, "", "");
+    StringBuilder body = new StringBuilder("  balance roundrobin\n  option httpchk GET /health\n");
+    servers.forEach((name, port) -> body.append("  server ").append(name).append(" 127.0.0.1:").append(port)
+        .append(" weight ").append(weights.getOrDefault(name, 100)).append(" check inter 300ms\n"));
+    return new HaproxyProcess(dir, body.toString());
   }
 
-  public static HaproxyProcess start(Path dir, Map<String, Integer> servers, Map<String, Integer> weights,
-      String backendExtra, String serverExtra) throws IOException {
-    return new HaproxyProcess(dir, servers, weights, backendExtra, serverExtra);
+  /** Starts HAProxy with {@code backendBody} as the body of {@code backend app} (balance, options, server lines). */
+  public static HaproxyProcess withBackend(Path dir, String backendBody) throws IOException {
+    return new HaproxyProcess(dir, backendBody);
   }
 
   static Map<String, Integer> servers(TestBackend... backends) {

@@ -278,18 +278,46 @@ class HaproxyRouterIT {
   }
 
   @Test
-  void anUndoPutsBackTheRoutingFoundWhenTheStepStarted() throws Exception {
+  void aStepUndoesToItsUndoSnapshotAndReconcilesByReadingTheRoutingBack() throws Exception {
     start(100, 0);
-    RollbackPlan plan = RollbackPlan.builder("flip")
-        .sequential("traffic", s -> s.step(Traffic.flipTo(router, "app", "v2")))
-        .build();
-    RollbackResult result = engine.run(plan, Deployment.of("checkout", "2.4.0"));
-    assertThat(result.outcome()).isEqualTo(RunOutcome.RECOVERED);
-    assertThat(router.read("app").serving()).containsExactly("v2");
+    dev.rollback.Step flip = Traffic.flipTo(router, "app", "v2");
+    TestStepContext forward = new TestStepContext(null, null);
+    dev.rollback.Snapshot undo = flip.undoCapture().orElseThrow().capture(forward);
+    TestStepContext ctx = new TestStepContext(null, undo);
 
-    // run the step's own undo against its journaled undo snapshot
-    dev.rollback.Snapshot before = state(ServerRoute.ready(100), ServerRoute.ready(0)).toSnapshot();
-    router.apply(RoutingState.fromSnapshot(before), Cutover.drain());
+    assertThat(flip.reconciler().orElseThrow().reconcile(ctx)).isEqualTo(dev.rollback.Reconciliation.NOT_APPLIED);
+    flip.action().run(ctx);
+    assertThat(router.read("app").serving()).containsExactly("v2");
+    assertThat(flip.reconciler().orElseThrow().reconcile(ctx)).isEqualTo(dev.rollback.Reconciliation.APPLIED);
+    assertThat(ctx.notes).singleElement().asString().contains("backend app on " + router.name() + " now");
+
+    flip.undo().orElseThrow().run(ctx);
+    assertThat(router.read("app").server("v1")).isEqualTo(new ServerRoute(100, AdminState.READY, Operational.UP));
+    assertThat(router.read("app").server("v2").weight()).isZero();
+  }
+
+  @Test
+  void restoringWithoutAKnownGoodStateSaysHowToCaptureIt() throws Exception {
+    start(100, 0);
+    dev.rollback.Step restore = Traffic.restoreKnownGood(router, "app");
+
+    assertThatThrownBy(() -> restore.action().run(new TestStepContext(null, null)))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("has no known-good routing of backend app")
+        .hasMessageContaining("RollbackEngine.captureKnownGood");
+  }
+
+  @Test
+  void aResumedShiftContinuesAfterItsLastCheckpointedStep() throws Exception {
+    start(0, 100);
+    dev.rollback.Step shift = Traffic.shiftBack(router, "app", "v2", "v1").inSteps(50, 10, 0).toStep();
+    TestStepContext ctx = new TestStepContext(null, null);
+    ctx.checkpoints.put("shift.done", "10");
+
+    shift.action().run(ctx);
+
+    assertThat(ctx.notes).singleElement().asString().startsWith("backend app: 0% on v2");
+    assertThat(ctx.checkpoints).containsEntry("shift.done", "0");
     assertThat(router.read("app").serving()).containsExactly("v1");
   }
 

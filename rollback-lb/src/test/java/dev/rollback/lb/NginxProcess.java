@@ -20,18 +20,10 @@ public final class NginxProcess implements AutoCloseable {
   private final int port;
   private final Process process;
 
-  private NginxProcess(Path dir, Map<String, Integer> servers, Map<String, Integer> weights) throws IOException {
+  private NginxProcess(Path dir, String upstreamsText, String proxyPass) throws IOException {
     this.dir = dir;
     this.port = Ports.free();
-    StringBuilder up = new StringBuilder("upstream app {\n");
-    servers.forEach((name, p) -> {
-      int w = weights.getOrDefault(name, 100);
-      up.append("    server 127.0.0.1:").append(p).append(w > 0 ? " weight=" + w : " down")
-          .append(" max_fails=0; # rollback-lb name=").append(name).append(" weight=").append(w)
-          .append(" admin=READY\n");
-    });
-    up.append("}\n");
-    Files.writeString(upstreams(), up);
+    Files.writeString(upstreams(), upstreamsText);
     Files.writeString(extra(), "");
     String conf = "worker_processes 1;\n"
         + "daemon off;\n"
@@ -44,7 +36,7 @@ public final class NginxProcess implements AutoCloseable {
         + "  include " + extra() + ";\n"
         + "  server {\n"
         + "    listen 127.0.0.1:" + port + ";\n"
-        + "    location / { proxy_pass http://app; }\n"
+        + "    location / { proxy_pass " + proxyPass + "; }\n"
         + "  }\n"
         + "}\n";
     Files.writeString(config(), conf);
@@ -60,7 +52,31 @@ public final class NginxProcess implements AutoCloseable {
 
   public static NginxProcess start(Path dir, Map<String, Integer> servers, Map<String, Integer> weights)
       throws IOException {
-    return new NginxProcess(dir, servers, weights);
+    StringBuilder up = new StringBuilder("upstream app {\n");
+    servers.forEach((name, p) -> {
+      int w = weights.getOrDefault(name, 100);
+      up.append("    server 127.0.0.1:").append(p).append(w > 0 ? " weight=" + w : " down")
+          .append(" max_fails=0; # rollback-lb name=").append(name).append(" weight=").append(w)
+          .append(" admin=READY\n");
+    });
+    up.append("}\n");
+    return new NginxProcess(dir, up.toString(), "http://app");
+  }
+
+  /**
+   * Starts NGINX with one upstream per server and a sticky {@code split_clients} on the
+   * {@code X-User} header, {@code $app}, initially sending everyone to {@code first}.
+   */
+  public static NginxProcess startSplit(Path dir, Map<String, Integer> servers, String first) throws IOException {
+    StringBuilder up = new StringBuilder();
+    servers.forEach((name, p) -> up.append("upstream ").append(name).append(" { server 127.0.0.1:").append(p)
+        .append("; }\n"));
+    up.append("split_clients \"${http_x_user}\" $app {\n");
+    servers.keySet().stream().filter(n -> !n.equals(first))
+        .forEach(n -> up.append("    # rollback-lb name=").append(n).append(" weight=0 admin=READY\n"));
+    up.append("    * ").append(first).append("; # rollback-lb name=").append(first).append(" weight=100 admin=READY\n");
+    up.append("}\n");
+    return new NginxProcess(dir, up.toString(), "http://$app");
   }
 
   public Path config() { return dir.resolve("nginx.conf"); }

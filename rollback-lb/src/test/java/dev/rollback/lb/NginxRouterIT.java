@@ -192,6 +192,39 @@ class NginxRouterIT {
         .hasMessageContaining("no upstream nosuch block");
   }
 
+  @Test
+  void aSplitClientsBlockGivesAStickyPercentageSplitAndRollsBackToZero() throws Exception {
+    nginx = NginxProcess.startSplit(dir, HaproxyProcess.servers(v1, v2), "v1");
+    router = nginx.router();
+    assertThat(router.read("app")).isEqualTo(state(ServerRoute.ready(100), ServerRoute.ready(0)));
+
+    router.apply(state(ServerRoute.ready(80), ServerRoute.ready(20)), Cutover.drain());
+    Map<String, String> first = servedByUser(400);
+    long onV2 = first.values().stream().filter("v2"::equals).count();
+    assertThat(onV2).isBetween(40L, 120L); // 20% of 400 users, by MurmurHash2 of the user id
+    assertThat(servedByUser(400)).isEqualTo(first); // sticky: every user stays where they were
+    assertThat(Files.readString(nginx.upstreams())).contains("20.00% v2;", "* v1;");
+
+    Traffic.restoreKnownGood(router, "app").action()
+        .run(new TestStepContext(state(ServerRoute.ready(100), ServerRoute.ready(0)).toSnapshot(), null));
+    assertThat(servedByUser(100).values()).containsOnly("v1");
+    assertThat(Files.readString(nginx.upstreams())).contains("# rollback-lb name=v2 weight=0 admin=READY");
+  }
+
+  private Map<String, String> servedByUser(int users) throws Exception {
+    java.net.http.HttpClient client = java.net.http.HttpClient.newBuilder()
+        .version(java.net.http.HttpClient.Version.HTTP_1_1).build();
+    Map<String, String> out = new java.util.TreeMap<>();
+    for (int u = 0; u < users; u++) {
+      java.net.http.HttpResponse<String> r = client.send(java.net.http.HttpRequest.newBuilder(
+              URI.create("http://127.0.0.1:" + nginx.port() + "/work")).header("X-User", "user-" + u)
+          .timeout(Duration.ofSeconds(10)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).isEqualTo(200);
+      out.put("user-" + u, r.headers().firstValue("X-Served-By").orElse("?"));
+    }
+    return out;
+  }
+
   private static void assertNoRequestLost(List<Response> responses) {
     assertThat(responses).hasSizeGreaterThan(300);
     assertThat(responses).filteredOn(r -> !r.ok())

@@ -23,6 +23,7 @@ public final class TestBackend implements AutoCloseable {
   private final ExecutorService executor;
   private final AtomicBoolean failing = new AtomicBoolean();
   private final AtomicLong business = new AtomicLong();
+  private volatile java.util.function.IntConsumer onBusiness = status -> {};
 
   private TestBackend(String name) throws IOException {
     this.name = name;
@@ -46,6 +47,12 @@ public final class TestBackend implements AutoCloseable {
     return this;
   }
 
+  /** Called with the status of every business request, e.g. to feed the application's request recorder. */
+  public TestBackend onBusinessRequest(java.util.function.IntConsumer listener) {
+    this.onBusiness = listener;
+    return this;
+  }
+
   public int port() {
     return server.getAddress().getPort();
   }
@@ -65,6 +72,7 @@ public final class TestBackend implements AutoCloseable {
       int code = !health && failing.get() ? 500 : 200;
       byte[] body = (name + (code == 200 ? "" : " error") + "\n").getBytes(StandardCharsets.US_ASCII);
       ex.getResponseHeaders().add("X-Served-By", name);
+      if (!health) onBusiness.accept(code);
       ex.sendResponseHeaders(code, body.length);
       try (OutputStream out = ex.getResponseBody()) {
         out.write(body);
