@@ -27,7 +27,8 @@ import org.slf4j.LoggerFactory;
  * engine ({@code RollbackEngine.builder().withListener(escalation)}); when a gate opens, for each
  * audience HUMAN_NEEDED goes to, each {@code escalate(from, after, to)} sends the question to
  * {@code to} if the gate is still open after {@code after}, and so on down the chain. Under a
- * {@link ManualClock} the timers run on virtual time. Deliveries run on a thread of their own and
+ * {@link ManualClock} the timers run on virtual time. When a named human answers a gate, the run's
+ * PagerDuty alert is acknowledged (a human took it). Deliveries run on a thread of their own and
  * never reach the run; a failing channel is logged.
  */
 public final class GateEscalation implements RollbackListener, AutoCloseable {
@@ -69,9 +70,24 @@ public final class GateEscalation implements RollbackListener, AutoCloseable {
       for (String audience : plan.audiencesFor(NotificationKind.HUMAN_NEEDED)) schedule(g.request(), audience, Duration.ZERO);
     } else if (event instanceof RollbackEvent.GateDecided d) {
       open.remove(d.gateId());
+      if (!d.timedOut()) acknowledgePages(d);
     } else if (event instanceof RollbackEvent.RunFinished f) {
       runs.remove(f.runId());
     }
+  }
+
+  private void acknowledgePages(RollbackEvent.GateDecided d) {
+    String dedupKey = d.runId() + ":notify"; // the key the engine gives every notification of the run
+    plan.audiences().values().stream().flatMap(List::stream).distinct()
+        .filter(n -> n instanceof PagerDutyNotifier p && p.pages())
+        .forEach(n -> senders.execute(() -> {
+          try {
+            ((PagerDutyNotifier) n).acknowledge(dedupKey);
+            log.info("run {}: {} answered gate {}; acknowledged the page via {}", d.runId(), d.actor(), d.gateId(), n.name());
+          } catch (Exception ex) {
+            log.warn("run {}: acknowledging the page via {} failed: {}", d.runId(), n.name(), ex.toString());
+          }
+        }));
   }
 
   private void schedule(GateRequest gate, String from, Duration waitedSoFar) {

@@ -86,6 +86,11 @@ public final class PagerDutyNotifier implements Notifier {
     return name;
   }
 
+  /** True in {@link #events} mode (it pages), false for {@link #changeEvents}. */
+  public boolean pages() {
+    return !change;
+  }
+
   @Override
   public void send(Notification n) throws DeliveryFailure, InterruptedException {
     if (change) {

@@ -36,6 +36,8 @@ class GateEscalationTest {
       RollbackRun run = engine.start(Plans.withApproval(comms, Duration.ofMinutes(30)), Deployment.of("checkout", "2.4.0"));
       GateRequest gate = run.awaitGate(Duration.ofSeconds(10));
       await().atMost(Duration.ofSeconds(5)).until(() -> onCall.sent().size() == 1);
+      assertThat(onCall.sent().get(0).text()).contains("If nobody answers by 2026-11-26T22:30:00Z, the gate decides HALT.");
+      assertThat(onCall.sent().get(0).facts()).containsEntry("onTimeout", "HALT");
 
       clock.advance(Duration.ofMinutes(4));
       assertThat(engineering.calls()).isZero();
@@ -68,6 +70,26 @@ class GateEscalationTest {
 
       assertThat(engineering.calls()).isZero();
       assertThat(management.calls()).isZero();
+    }
+  }
+
+  @Test
+  void aHumanAnswerAcknowledgesTheRunsPage() throws Exception {
+    try (FakeSaas pd = FakeSaas.pagerDuty()) {
+      PagerDutyNotifier pager = PagerDutyNotifier.events(Secret.of("routing-key")).withBaseUri(pd.uri(""));
+      CommunicationPlan paging = CommunicationPlan.builder().audience("on-call", pager)
+          .route(NotificationKind.HUMAN_NEEDED, "on-call").build();
+      try (GateEscalation escalation = GateEscalation.of(paging, clock);
+          RollbackEngine engine = RollbackEngine.builder().withClock(clock).withListener(escalation).build()) {
+        RollbackRun run = engine.start(Plans.withApproval(paging, Duration.ofMinutes(30)), Deployment.of("checkout", "2.4.0"));
+        GateRequest gate = run.awaitGate(Duration.ofSeconds(10));
+        run.answer(gate.id(), Decision.PROCEED, "heidi");
+        run.await(Duration.ofSeconds(10));
+
+        await().atMost(Duration.ofSeconds(20)).until(() -> pd.requests().stream().anyMatch(r -> r.body().contains("\"acknowledge\"")));
+        assertThat(pd.requests()).anySatisfy(r -> assertThat(r.body())
+            .contains("\"event_action\":\"acknowledge\"").contains("\"dedup_key\":\"" + run.runId() + ":notify\""));
+      }
     }
   }
 
