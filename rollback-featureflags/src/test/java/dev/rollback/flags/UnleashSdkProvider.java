@@ -11,10 +11,10 @@ import io.getunleash.Unleash;
 import io.getunleash.UnleashContext;
 
 /** The Unleash Java SDK behind OpenFeature (boolean flags only), so tests observe Unleash through OpenFeature. */
-final class UnleashSdkProvider implements FeatureProvider {
+public final class UnleashSdkProvider implements FeatureProvider {
   private final Unleash unleash;
 
-  UnleashSdkProvider(Unleash unleash) {
+  public UnleashSdkProvider(Unleash unleash) {
     this.unleash = unleash;
   }
 

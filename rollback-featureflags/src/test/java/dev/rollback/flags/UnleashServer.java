@@ -25,13 +25,13 @@ import java.util.concurrent.TimeUnit;
  * {@link #close()} (and a shutdown hook). PostgreSQL accepts only password logins on loopback and
  * its unix socket sits in a 0700 directory.
  */
-final class UnleashServer implements AutoCloseable {
+public final class UnleashServer implements AutoCloseable {
   static final String VERSION = "6.10.1";
   private static final String PG_BIN = "/usr/lib/postgresql/15/bin";
 
-  final URI baseUrl;
-  final String adminToken;
-  final String clientToken;
+  public final URI baseUrl;
+  public final String adminToken;
+  public final String clientToken;
   private final Path dir;
   private final Path pgData;
   private final boolean asRoot;
@@ -62,7 +62,7 @@ final class UnleashServer implements AutoCloseable {
     return home;
   }
 
-  static UnleashServer start() throws Exception {
+  public static UnleashServer start() throws Exception {
     Path home = home();
     boolean asRoot = "root".equals(System.getProperty("user.name"));
     Path dir = Files.createTempDirectory("rollback-unleash-");

@@ -1,0 +1,215 @@
+package dev.rollback.flags.bench;
+
+import dev.openfeature.contrib.providers.flagd.Config;
+import dev.openfeature.contrib.providers.flagd.FlagdOptions;
+import dev.openfeature.contrib.providers.flagd.FlagdProvider;
+import dev.openfeature.sdk.Client;
+import dev.openfeature.sdk.OpenFeatureAPI;
+import dev.rollback.Deployment;
+import dev.rollback.RollbackEngine;
+import dev.rollback.RollbackPlan;
+import dev.rollback.RollbackResult;
+import dev.rollback.RunOutcome;
+import dev.rollback.flags.FeatureFlags;
+import dev.rollback.flags.FlagState;
+import dev.rollback.flags.FlagdFileStore;
+import dev.rollback.flags.InMemoryFlagStore;
+import dev.rollback.flags.PropagationCheck;
+import dev.rollback.flags.Rollout;
+import dev.rollback.flags.UnleashFlagStore;
+import dev.rollback.flags.UnleashSdkProvider;
+import dev.rollback.flags.UnleashServer;
+import dev.rollback.journal.FileJournal;
+import dev.rollback.journal.InMemoryJournal;
+import io.getunleash.DefaultUnleash;
+import io.getunleash.util.UnleashConfig;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Kill switch latency, from the call until an in-process OpenFeature client sees the flag off,
+ * p50 and p99 over N runs, per backend, next to each backend's own latency measured the same way
+ * in the same run (a raw write, then the same propagation check). Not part of {@code mvn verify}:
+ * run {@code scripts/bench/flags.sh [inmemory] [flagd] [unleash] [runs=50]}.
+ */
+public final class KillSwitchBenchmark {
+  private static final Deployment DEPLOYMENT = Deployment.of("bench", "1");
+  private static final String FLAG = "new-checkout";
+
+  public static void main(String[] args) throws Exception {
+    List<String> which = new ArrayList<>();
+    int runs = 50;
+    for (String a : args) {
+      if (a.startsWith("runs=")) runs = Integer.parseInt(a.substring(5));
+      else which.add(a);
+    }
+    if (which.isEmpty()) which = List.of("inmemory", "flagd", "unleash");
+    System.out.printf(Locale.ROOT, "kill switch: call -> in-process OpenFeature client sees the flag off; %d runs each%n", runs);
+    if (which.contains("inmemory")) inMemory(runs);
+    if (which.contains("flagd")) flagd(runs);
+    if (which.contains("unleash")) unleash(runs);
+  }
+
+  private static void inMemory(int runs) throws Exception {
+    InMemoryFlagStore store = InMemoryFlagStore.create().define(FLAG, Rollout.percent(50));
+    OpenFeatureAPI api = OpenFeatureAPI.createIsolated();
+    api.setProviderAndWait(store.provider());
+    PropagationCheck check = PropagationCheck.of(api.getClient()).withTimeout(Duration.ofSeconds(5));
+    Path dir = Files.createTempDirectory("rollback-bench-journal-");
+    try (RollbackEngine fileEngine = RollbackEngine.builder().withJournal(FileJournal.in(dir)).build();
+        RollbackEngine memEngine = RollbackEngine.builder().withJournal(InMemoryJournal.create()).build()) {
+      RollbackPlan plan = RollbackPlan.builder("kill").step(FeatureFlags.using(store).withPropagationCheck(check).killSwitch(FLAG)).build();
+      Runnable reset = () -> store.setRollout(FLAG, Rollout.percent(50));
+      report("in-memory, step via engine + FileJournal (fsync)", measure(runs, 20, reset, () -> timeRun(fileEngine, plan)));
+      report("in-memory, step via engine + InMemoryJournal", measure(runs, 20, reset, () -> timeRun(memEngine, plan)));
+      report("in-memory, store.disable + propagation check only", measure(runs, 20, reset, () -> {
+        long t0 = System.nanoTime();
+        store.disable(FLAG);
+        check.awaitVisible(store, store.read(FLAG));
+        return System.nanoTime() - t0;
+      }));
+    } finally {
+      api.shutdown();
+    }
+  }
+
+  private static void flagd(int runs) throws Exception {
+    int pollMs = 100;
+    Path dir = Files.createTempDirectory("rollback-bench-flagd-");
+    Path file = dir.resolve("flags.json");
+    String on = "{\"flags\":{\"" + FLAG + "\":{\"state\":\"ENABLED\",\"variants\":{\"on\":true,\"off\":false},"
+        + "\"defaultVariant\":\"off\",\"targeting\":{\"fractional\":[[\"on\",50],[\"off\",50]]}}}}";
+    String off = "{\"flags\":{\"" + FLAG + "\":{\"state\":\"ENABLED\",\"variants\":{\"on\":true,\"off\":false},"
+        + "\"defaultVariant\":\"off\"}}}";
+    Files.writeString(file, on);
+    FlagdFileStore store = FlagdFileStore.of(file);
+    OpenFeatureAPI api = OpenFeatureAPI.createIsolated();
+    api.setProviderAndWait(new FlagdProvider(FlagdOptions.builder().resolverType(Config.Resolver.FILE)
+        .offlineFlagSourcePath(file.toString()).offlinePollIntervalMs(pollMs).deadline(15_000).build()));
+    PropagationCheck check = PropagationCheck.of(api.getClient()).withTimeout(Duration.ofSeconds(10)).withPollInterval(Duration.ofMillis(1));
+    FlagState onState = store.read(FLAG);
+    FlagState offState = new FlagState(FLAG, false, Rollout.all(), "{}");
+    Path jdir = Files.createTempDirectory("rollback-bench-journal-");
+    try (RollbackEngine engine = RollbackEngine.builder().withJournal(FileJournal.in(jdir)).build();
+        RollbackEngine memEngine = RollbackEngine.builder().withJournal(InMemoryJournal.create()).build()) {
+      RollbackPlan plan = RollbackPlan.builder("kill").step(FeatureFlags.using(store).withPropagationCheck(check).killSwitch(FLAG)).build();
+      Runnable reset = () -> {
+        store.restore(onState);
+        check.awaitVisible(store, onState);
+      };
+      List<long[]> both = interleave(runs, 3, reset, () -> {
+        long t0 = System.nanoTime();
+        Path tmp = dir.resolve(".raw.tmp");
+        Files.writeString(tmp, off);
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        check.awaitVisible(store, offState);
+        return System.nanoTime() - t0;
+      }, () -> timeRun(memEngine, plan), () -> timeRun(engine, plan));
+      report("flagd file (provider poll " + pollMs + " ms): raw file write -> client", both.get(0));
+      report("flagd file (provider poll " + pollMs + " ms): kill switch step, engine + InMemoryJournal", both.get(1));
+      report("flagd file (provider poll " + pollMs + " ms): kill switch step, engine + FileJournal", both.get(2));
+    } finally {
+      api.shutdown();
+    }
+  }
+
+  private static void unleash(int runs) throws Exception {
+    try (UnleashServer server = UnleashServer.start()) {
+      UnleashFlagStore store = UnleashFlagStore.builder(server.baseUrl, server.adminToken).build();
+      store.create(FLAG, "kill-switch");
+      store.setRollout(FLAG, Rollout.percent(50));
+      DefaultUnleash unleash = new DefaultUnleash(UnleashConfig.builder().appName("bench").instanceId("bench-1")
+          .unleashAPI(server.baseUrl.resolve("api/").toString()).apiKey(server.clientToken)
+          .fetchTogglesInterval(1).disableMetrics().synchronousFetchOnInitialisation(true).build());
+      OpenFeatureAPI api = OpenFeatureAPI.createIsolated();
+      api.setProviderAndWait(new UnleashSdkProvider(unleash));
+      Client client = api.getClient();
+      PropagationCheck check = PropagationCheck.of(client).withTimeout(Duration.ofSeconds(30)).withPollInterval(Duration.ofMillis(5));
+      FlagState onState = store.read(FLAG);
+      check.awaitVisible(store, onState);
+      HttpClient http = HttpClient.newHttpClient();
+      Path jdir = Files.createTempDirectory("rollback-bench-journal-");
+      try (RollbackEngine engine = RollbackEngine.builder().withJournal(FileJournal.in(jdir)).build();
+          RollbackEngine memEngine = RollbackEngine.builder().withJournal(InMemoryJournal.create()).build()) {
+        RollbackPlan plan = RollbackPlan.builder("kill").step(FeatureFlags.using(store).withPropagationCheck(check).killSwitch(FLAG)).build();
+        Runnable reset = () -> {
+          store.restore(onState);
+          check.awaitVisible(store, onState);
+        };
+        List<long[]> both = interleave(runs, 2, reset, () -> {
+          long t0 = System.nanoTime();
+          HttpResponse<String> r = http.send(HttpRequest.newBuilder(server.baseUrl.resolve(
+                  "api/admin/projects/default/features/" + FLAG + "/environments/development/off"))
+              .header("Authorization", server.adminToken).POST(HttpRequest.BodyPublishers.noBody()).build(),
+              HttpResponse.BodyHandlers.ofString());
+          if (r.statusCode() != 200) throw new IllegalStateException("raw /off answered " + r.statusCode());
+          check.awaitVisible(store, store.read(FLAG));
+          return System.nanoTime() - t0;
+        }, () -> timeRun(memEngine, plan), () -> timeRun(engine, plan));
+        report("Unleash 6.10.1 (SDK poll 1 s): raw admin POST /off -> client", both.get(0));
+        report("Unleash 6.10.1 (SDK poll 1 s): kill switch step, engine + InMemoryJournal", both.get(1));
+        report("Unleash 6.10.1 (SDK poll 1 s): kill switch step, engine + FileJournal", both.get(2));
+      } finally {
+        api.shutdown();
+        unleash.shutdown();
+      }
+    }
+  }
+
+  private static long timeRun(RollbackEngine engine, RollbackPlan plan) {
+    long t0 = System.nanoTime();
+    RollbackResult r = engine.run(plan, DEPLOYMENT);
+    long took = System.nanoTime() - t0;
+    if (r.outcome() != RunOutcome.RECOVERED) throw new IllegalStateException("kill switch run failed: " + r.summary());
+    return took;
+  }
+
+  interface Timed {
+    long run() throws Exception;
+  }
+
+  private static long[] measure(int runs, int warmup, Runnable reset, Timed timed) throws Exception {
+    long[] out = new long[runs];
+    for (int i = 0; i < warmup + runs; i++) {
+      reset.run();
+      long t = timed.run();
+      if (i >= warmup) out[i - warmup] = t;
+    }
+    return out;
+  }
+
+  /** Alternates the paths run by run so all see the same machine conditions (and the same poll phase). */
+  private static List<long[]> interleave(int runs, int warmup, Runnable reset, Timed... paths) throws Exception {
+    long[][] out = new long[paths.length][runs];
+    for (int i = 0; i < warmup + runs; i++) {
+      for (int k = 0; k < paths.length; k++) {
+        reset.run();
+        long t = paths[k].run();
+        if (i >= warmup) out[k][i - warmup] = t;
+      }
+    }
+    return List.of(out);
+  }
+
+  private static void report(String what, long[] nanos) {
+    long[] s = nanos.clone();
+    Arrays.sort(s);
+    System.out.printf(Locale.ROOT, "%-78s p50 %9.2f ms  p99 %9.2f ms  max %9.2f ms  (n=%d)%n", what,
+        pct(s, 0.50) / 1e6, pct(s, 0.99) / 1e6, s[s.length - 1] / 1e6, s.length);
+  }
+
+  private static double pct(long[] sorted, double p) {
+    int idx = (int) Math.ceil(p * sorted.length) - 1;
+    return sorted[Math.max(0, Math.min(sorted.length - 1, idx))];
+  }
+
+}
