@@ -41,4 +41,28 @@ class NonTransactionalDdlIT {
     assertThat(MigrationsIT.rows(ds, "SELECT \"outcome\" FROM \"rollback_archive\".\"audit\" ORDER BY \"id\""))
         .containsExactly("FAILED", "SUCCEEDED");
   }
+
+  @Test
+  void aMigrationThatFailedHalfwayIsFinishedFromTheNextStatementAndARollbackWaitsForIt(@TempDir Path dir) throws Exception {
+    DataSource ds = TestDatabases.h2();
+    Files.writeString(dir.resolve("V1__t.sql"), "CREATE TABLE t (id INT PRIMARY KEY);\nCREATE TABLE helper (id INT);\n");
+    Files.writeString(dir.resolve("U1__t.sql"), "DROP TABLE t;\nDROP TABLE IF EXISTS helper;\n");
+    Files.writeString(dir.resolve("V2__two.sql"), "ALTER TABLE t ADD COLUMN x INT;\n-- rollback:safe\nDROP TABLE helper;\n");
+    Files.writeString(dir.resolve("U2__two.sql"), "CREATE TABLE helper (id INT);\nALTER TABLE t DROP COLUMN x;\n");
+    Migrations m = Migrations.builder(ds).fromFolder(dir).build();
+    m.migrateTo("1");
+    MigrationsIT.sql(ds, "CREATE VIEW helper_view AS SELECT * FROM helper");
+
+    assertThatThrownBy(() -> m.migrateTo("2")).isInstanceOf(MigrationException.class).hasMessageContaining("V2__two.sql:3");
+    assertThat(MigrationsIT.columnExists(ds, "t", "x")).isTrue();
+    assertThatThrownBy(() -> m.rollbackTo("1"))
+        .isInstanceOf(MigrationException.class)
+        .hasMessageContaining("V2 (V2__two.sql) was partly applied")
+        .hasMessageContaining("1 of 2 statements ran");
+
+    MigrationsIT.sql(ds, "DROP VIEW helper_view");
+    assertThat(m.migrateTo("2").applied()).containsExactly("2"); // adding x again would fail: it must not run
+    assertThat(m.rollbackTo("1").undone()).containsExactly("2");
+    assertThat(MigrationsIT.columnExists(ds, "t", "x")).isFalse();
+  }
 }

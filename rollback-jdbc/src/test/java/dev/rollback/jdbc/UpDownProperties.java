@@ -25,13 +25,13 @@ import net.jqwik.api.constraints.Size;
  */
 class UpDownProperties {
 
-  @Property(tries = 20)
+  @Property(tries = 15)
   void upThenDownRestoresTheFingerprintOnH2(@ForAll @Size(min = 1, max = 7) List<@IntRange(min = 0, max = 6) Integer> ops,
       @ForAll long seed) throws Exception {
     check(TestDatabases.h2(), ops, seed);
   }
 
-  @Property(tries = 4)
+  @Property(tries = 3)
   void upThenDownRestoresTheFingerprintOnPostgres(@ForAll @Size(min = 1, max = 6) List<@IntRange(min = 0, max = 6) Integer> ops,
       @ForAll long seed) throws Exception {
     check(PostgresServer.newDatabase(), ops, seed);

@@ -215,6 +215,7 @@ public final class Runner {
         List<HistoryTable.Row> rows = history.applied(c);
         checkHistory(rows);
         from = current(rows);
+        checkNoPartialMigration(c, t);
         List<HistoryTable.Row> toUndo = new ArrayList<>();
         for (HistoryTable.Row r : rows) if (r.success() && Version.compare(r.version(), t) > 0) toUndo.add(r);
         Collections.reverse(toUndo);
@@ -252,6 +253,27 @@ public final class Runner {
     } catch (Exception e) {
       throw new MigrationException("rolling back " + deployment + " to " + target + " failed after undoing " + undone + ": "
           + e.getMessage() + ". Run the rollback again to resume: it continues where this one stopped", e);
+    }
+  }
+
+  /**
+   * Where DDL is not transactional, a migration that failed halfway has no history row but some
+   * statements committed. Its undo script assumes the whole migration ran, so rather than guess,
+   * the rollback stops and says how to get to a state it can undo.
+   */
+  private void checkNoPartialMigration(Connection c, String target) throws SQLException {
+    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT \"version\", \"done\" FROM "
+        + archive.table("progress") + " WHERE \"direction\" = 'up'")) {
+      while (rs.next()) {
+        String v = rs.getString(1);
+        if (Version.compare(v, target) <= 0) continue;
+        LoadedMigration m = byVersion.get(v);
+        int total = m == null ? -1 : m.java() != null ? 1 : m.up().size();
+        throw new MigrationException("cannot roll back to " + target + ": V" + v + (m == null ? "" : " (" + m.info().script() + ")")
+            + " was partly applied on a database whose DDL commits at once (" + rs.getInt(2) + " of " + total
+            + " statements ran). Fix the failing statement and migrate to " + v + " again (it continues at the next statement),"
+            + " then roll back. Nothing was changed");
+      }
     }
   }
 
