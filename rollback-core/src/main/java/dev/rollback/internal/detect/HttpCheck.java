@@ -51,6 +51,7 @@ public final class HttpCheck implements HttpHealthCheck, TimedCheck {
   private final @Nullable Duration degradedAbove;
   private final @Nullable SSLContext ssl;
   private final boolean insecure;
+  private final String shown;
   private volatile @Nullable HttpClient client;
 
   private HttpCheck(String name, URI uri, int statusFrom, int statusTo, List<Body> bodies, Map<String, String> headers,
@@ -68,6 +69,7 @@ public final class HttpCheck implements HttpHealthCheck, TimedCheck {
     this.degradedAbove = degradedAbove;
     this.ssl = ssl;
     this.insecure = insecure;
+    this.shown = uri.getRawUserInfo() == null ? uri.toString() : uri.toString().replace(uri.getRawUserInfo() + "@", "****@");
   }
 
   public static HttpCheck of(String name, URI uri) {
@@ -241,17 +243,17 @@ public final class HttpCheck implements HttpHealthCheck, TimedCheck {
       r = f.get(timeout().toMillis() + 50, TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
       f.cancel(true);
-      return health(HealthStatus.UNKNOWN, start, "no answer within " + Durations.human(timeout()) + " from " + uri);
+      return health(HealthStatus.UNKNOWN, start, "no answer within " + Durations.human(timeout()) + " from " + shown);
     } catch (InterruptedException e) {
       f.cancel(true);
       Thread.currentThread().interrupt();
-      return health(HealthStatus.UNKNOWN, start, "interrupted while waiting for " + uri);
+      return health(HealthStatus.UNKNOWN, start, "interrupted while waiting for " + shown);
     } catch (ExecutionException e) {
       return failure(e.getCause() == null ? e : e.getCause(), start);
     }
     int status = r.statusCode();
     if (status < statusFrom || status > statusTo) {
-      return health(HealthStatus.DOWN, start, "HTTP " + status + " from " + uri + " (expected " + statusFrom + "-" + statusTo
+      return health(HealthStatus.DOWN, start, "HTTP " + status + " from " + shown + " (expected " + statusFrom + "-" + statusTo
           + ")" + snippet(r.body()));
     }
     for (Body b : bodies) {
@@ -265,32 +267,32 @@ public final class HttpCheck implements HttpHealthCheck, TimedCheck {
         String found = b.predicate() instanceof JsonPointerPredicate j
             ? (valueAt(r.body(), j.pointer()) == null ? "; not found in the body" : "; found \"" + valueAt(r.body(), j.pointer()) + "\"")
             : "";
-        return health(HealthStatus.DOWN, start, "HTTP " + status + " from " + uri + " but the body fails: " + b.description()
+        return health(HealthStatus.DOWN, start, "HTTP " + status + " from " + shown + " but the body fails: " + b.description()
             + found + snippet(r.body()));
       }
     }
     Duration took = Duration.ofNanos(System.nanoTime() - start);
     if (degradedAbove != null && took.compareTo(degradedAbove) > 0) {
-      return health(HealthStatus.DEGRADED, start, "HTTP " + status + " from " + uri + " but slow: " + Durations.human(took)
+      return health(HealthStatus.DEGRADED, start, "HTTP " + status + " from " + shown + " but slow: " + Durations.human(took)
           + " > " + Durations.human(degradedAbove));
     }
-    return health(HealthStatus.UP, start, "HTTP " + status + " from " + uri);
+    return health(HealthStatus.UP, start, "HTTP " + status + " from " + shown);
   }
 
   private Health failure(Throwable t, long start) {
     if (t instanceof HttpTimeoutException) {
-      return health(HealthStatus.UNKNOWN, start, "no answer within " + Durations.human(timeout()) + " from " + uri + ": " + t.getMessage());
+      return health(HealthStatus.UNKNOWN, start, "no answer within " + Durations.human(timeout()) + " from " + shown + ": " + t.getMessage());
     }
     if (t instanceof SSLHandshakeException || t instanceof SSLException || hasCause(t, SSLException.class)) {
-      return health(HealthStatus.DOWN, start, "TLS failure talking to " + uri + ": " + rootMessage(t));
+      return health(HealthStatus.DOWN, start, "TLS failure talking to " + shown + ": " + rootMessage(t));
     }
     if (t instanceof ConnectException || hasCause(t, ConnectException.class)) {
-      return health(HealthStatus.DOWN, start, "cannot connect to " + uri + ": " + rootMessage(t));
+      return health(HealthStatus.DOWN, start, "cannot connect to " + shown + ": " + rootMessage(t));
     }
     if (t instanceof IOException) {
-      return health(HealthStatus.DOWN, start, "connection to " + uri + " failed: " + rootMessage(t));
+      return health(HealthStatus.DOWN, start, "connection to " + shown + " failed: " + rootMessage(t));
     }
-    return health(HealthStatus.UNKNOWN, start, "request to " + uri + " failed: " + t);
+    return health(HealthStatus.UNKNOWN, start, "request to " + shown + " failed: " + t);
   }
 
   private static boolean hasCause(Throwable t, Class<?> type) {
@@ -317,7 +319,7 @@ public final class HttpCheck implements HttpHealthCheck, TimedCheck {
 
   @Override
   public String toString() {
-    return "HttpHealthCheck[" + name + ", GET " + uri + (bearer != null ? ", bearer ****" : "")
+    return "HttpHealthCheck[" + name + ", GET " + shown + (bearer != null ? ", bearer ****" : "")
         + (insecure ? ", TLS unverified" : "") + "]";
   }
 }

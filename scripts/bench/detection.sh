@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Detection benchmarks, not part of `mvn verify`:
+#  1. JMH: RequestRecorder.record() next to Micrometer's Counter.increment() (and Timer.record) in one
+#     run, from 1, 2 and 4 threads.
+#  2. DetectionBenchmark on virtual time: 500 req/s, 1% background errors, then 100% errors; bad
+#     responses before ROLL_BACK and time to fire for the sequential and the windowed rule over
+#     N runs, then false fires over simulated days at 1% errors.
+# Usage: scripts/bench/detection.sh [runs=200] [days=3]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+runs="${1:-200}"
+days="${2:-3}"
+mvn -B -q -pl rollback-core install -Dmaven.test.skip=true
+mvn -B -q -pl rollback-micrometer test-compile
+cp_file="$(mktemp)"
+trap 'rm -f "$cp_file"' EXIT
+mvn -B -q -pl rollback-micrometer dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$cp_file"
+CP="rollback-micrometer/target/test-classes:rollback-micrometer/target/classes:$(cat "$cp_file")"
+for threads in 1 2 4; do
+  echo "== JMH, $threads thread(s)"
+  java -cp "$CP" -Dorg.slf4j.simpleLogger.defaultLogLevel=error org.openjdk.jmh.Main \
+    'dev.rollback.micrometer.bench.RecordBenchmark' -f 1 -wi 2 -w 1s -i 3 -r 2s -t "$threads" -rf text \
+    -rff "rollback-micrometer/target/jmh-$threads.txt" | grep -E '^(Benchmark|RecordBenchmark)' || true
+  cat "rollback-micrometer/target/jmh-$threads.txt"
+done
+echo "== detection on virtual time"
+java -cp "$CP" -Dorg.slf4j.simpleLogger.defaultLogLevel=error dev.rollback.micrometer.bench.DetectionBenchmark "$runs" "$days"
