@@ -1,5 +1,9 @@
 package dev.rollback.report;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rollback.journal.Journal;
 import dev.rollback.journal.JournalRecord;
 import dev.rollback.journal.RecordType;
@@ -267,6 +271,51 @@ public final class Timeline {
 
   private static Optional<Duration> between(@Nullable Instant a, @Nullable Instant b) {
     return a == null || b == null ? Optional.empty() : Optional.of(Duration.between(a, b));
+  }
+
+  /**
+   * The timeline as JSON, for incident tools (an incident.io update, a Rootly or FireHydrant
+   * event): run facts, milestones, derived durations (ISO-8601) and the entries with kind, actor
+   * type and name, step, text and milestone.
+   */
+  public String toJson() {
+    ObjectMapper json = new ObjectMapper();
+    ObjectNode root = json.createObjectNode();
+    root.put("v", 1);
+    root.put("runId", runId);
+    root.put("plan", plan);
+    root.put("mode", mode);
+    root.put("deployment", deployment);
+    root.put("reason", reason);
+    root.put("outcome", outcome);
+    if (started != null) root.put("startedAt", started.toString());
+    if (ended != null) root.put("endedAt", ended.toString());
+    ObjectNode m = root.putObject("milestones");
+    for (Milestone k : Milestone.values()) {
+      Instant at = milestones.get(k);
+      if (at != null) m.put(k.name().toLowerCase(java.util.Locale.ROOT), at.toString());
+    }
+    ObjectNode d = root.putObject("durations");
+    timeToDetect().ifPresent(x -> d.put("timeToDetect", x.toString()));
+    timeToAcknowledge().ifPresent(x -> d.put("timeToAcknowledge", x.toString()));
+    timeToMitigate().ifPresent(x -> d.put("timeToMitigate", x.toString()));
+    timeToResolve().ifPresent(x -> d.put("timeToResolve", x.toString()));
+    rollbackDuration().ifPresent(x -> d.put("rollback", x.toString()));
+    ArrayNode list = root.putArray("entries");
+    for (TimelineEntry e : entries) {
+      ObjectNode o = list.addObject();
+      o.put("at", e.at().toString());
+      o.put("kind", e.kind().name());
+      o.putObject("actor").put("type", e.actor().type().name()).put("name", e.actor().name());
+      if (!e.step().isEmpty()) o.put("step", e.step());
+      o.put("text", e.text());
+      e.milestoneMarked().ifPresent(x -> o.put("milestone", x.name()));
+    }
+    try {
+      return json.writerWithDefaultPrettyPrinter().writeValueAsString(root);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot write the timeline of run " + runId + " as JSON: " + e.getOriginalMessage(), e);
+    }
   }
 
   @Override

@@ -112,6 +112,22 @@ class TimelineTest {
   }
 
   @Test
+  void exportsItselfAsJsonForIncidentTools() throws Exception {
+    String json = Timeline.of(IncidentJournals.recoveredWithAHuman()).toJson();
+
+    com.fasterxml.jackson.databind.JsonNode root = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json);
+    assertThat(root.get("runId").asText()).isEqualTo(IncidentJournals.RUN);
+    assertThat(root.get("milestones").get("detected").asText()).isEqualTo("2026-11-26T22:02:00Z");
+    assertThat(root.get("durations").get("timeToDetect").asText()).isEqualTo("PT2M");
+    assertThat(root.get("entries")).hasSize(Timeline.of(IncidentJournals.recoveredWithAHuman()).entries().size());
+    com.fasterxml.jackson.databind.JsonNode decided = root.get("entries").get(10);
+    assertThat(decided.get("actor").get("type").asText()).isEqualTo("HUMAN");
+    assertThat(decided.get("actor").get("name").asText()).isEqualTo("alice");
+    assertThat(decided.get("milestone").asText()).isEqualTo("ACKNOWLEDGED");
+    assertThat(json).doesNotContain("hunter2");
+  }
+
+  @Test
   void refusesAnEmptyJournalAndMixedRuns() {
     assertThatThrownBy(() -> Timeline.of(List.of())).isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("empty run");
