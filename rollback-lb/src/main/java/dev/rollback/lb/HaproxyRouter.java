@@ -1,5 +1,7 @@
 package dev.rollback.lb;
 
+import dev.rollback.Signal;
+import dev.rollback.lb.internal.CounterSignal;
 import dev.rollback.lb.internal.Names;
 import dev.rollback.lb.internal.RuntimeApiClient;
 import dev.rollback.lb.internal.Transitions;
@@ -165,6 +167,27 @@ public final class HaproxyRouter implements TrafficRouter {
       out.add(new ServerCounters(backend, sv, responses, number(field(f, col, "hrsp_5xx")), field(f, col, "status")));
     }
     return out;
+  }
+
+  /**
+   * The 5xx answers of {@code backend/server} as a {@link Signal} for a guard's triggers, from
+   * {@code show stat}, polled at most every {@code pollInterval} (a guard evaluates polled signals
+   * at its evaluation interval). Counts start at the first poll.
+   */
+  public Signal responsesOf(String backend, String server, Duration pollInterval) {
+    Names.require("backend", backend);
+    Names.require("server", server);
+    Objects.requireNonNull(pollInterval, "pollInterval");
+    if (pollInterval.isNegative() || pollInterval.isZero()) {
+      throw new IllegalArgumentException("poll interval must be positive: " + pollInterval);
+    }
+    return new CounterSignal("5xx of " + backend + "/" + server + " on " + name, pollInterval, timeout, () -> {
+      ServerCounters c = counters(backend).stream().filter(x -> x.server().equals(server)).findFirst()
+          .orElseThrow(() -> new RouterException(name, "show stat " + backend + " 4 -1",
+              "backend " + backend + " has no server " + server, null, null));
+      return new CounterSignal.Reading(c.responses(), c.responses5xx(),
+          c.responses5xx() + " of " + c.responses() + " responses were 5xx, status " + c.status());
+    });
   }
 
   /** Writes {@code show servers state} to the server-state file now (atomically); e.g. right before a reload. */

@@ -264,6 +264,9 @@ class HaproxyRouterIT {
   void countsFiveHundredsPerServerAsASignal() throws Exception {
     start(50, 50);
     v2.failBusinessRequests(true);
+    dev.rollback.Signal signal = router.responsesOf("app", "v2", Duration.ofMillis(10));
+    java.time.Instant t0 = java.time.Instant.now();
+    assertThat(signal.observe(t0).total()).isZero();
 
     try (LoadGenerator load = LoadGenerator.start(haproxy.frontendPort(), 200)) {
       await().atMost(Duration.ofSeconds(30)).until(() -> load.answered() >= 40);
@@ -275,6 +278,11 @@ class HaproxyRouterIT {
     assertThat(counters.get("v2").responses5xx()).isPositive().isEqualTo(counters.get("v2").responses());
     assertThat(counters.get("v1").responses5xx()).isZero();
     assertThat(counters.get("v1").responses()).isPositive();
+    dev.rollback.Observations seen = signal.observe(t0.plusSeconds(1));
+    assertThat(seen.failures()).isPositive().isEqualTo(seen.total()).isEqualTo(counters.get("v2").responses5xx());
+    assertThat(seen.detail()).contains("were 5xx");
+    assertThat(HaproxyRouter.tcp("127.0.0.1", 1).withTimeout(Duration.ofMillis(200)).responsesOf("app", "v2",
+        Duration.ofMillis(10)).observe(t0).unknown()).isEqualTo(1);
   }
 
   @Test

@@ -36,7 +36,7 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A bad release on real HAProxy: v2 answers every business request with 500 while its /health
  * stays 200, under 200 requests/s. Measures, in the same run and alternating, 10 runs each:
- * (a) the embedded guard (sequential rule on v2's in-process request recorder) plus the HAProxy
+ * (a) the embedded guard (sequential rule on v2's in-process request recorder, or on HAProxy's 5xx counters) plus the HAProxy
  * router restoring the known-good routing, and (b) HAProxy alone ({@code observe layer7
  * error-limit 10 on-error mark-down}, {@code option httpchk}, v1 as backup). Then times single
  * runtime API commands over the unix socket and TCP. Not part of {@code mvn verify}: run
@@ -57,11 +57,13 @@ public final class LbBenchmark {
       v2.failBusinessRequests(true);
       warmUp(v1, v2);
       System.out.println("warm-up runs (not counted):");
-      guardRun(v1, v2, 0);
+      guardRun(v1, v2, 0, false);
+      guardRun(v1, v2, 0, true);
       haproxyAloneRun(v1, v2, 0);
       System.out.println("measured runs:");
       for (int i = 1; i <= runs; i++) {
-        results.add(guardRun(v1, v2, i));
+        results.add(guardRun(v1, v2, i, false));
+        results.add(guardRun(v1, v2, i, true));
         results.add(haproxyAloneRun(v1, v2, i));
       }
       System.out.println();
@@ -75,7 +77,8 @@ public final class LbBenchmark {
             fmt(r.fireAfterReleaseMs), fmt(r.fireToLastV2Ms), fmt(r.fireToRestoredMs), r.rate);
       }
       System.out.println();
-      summary("a guard+router", results.stream().filter(r -> r.mode.startsWith("a")).toList());
+      summary("a1 guard (in-process recorder) + router", results.stream().filter(r -> r.mode.startsWith("a1")).toList());
+      summary("a2 guard (HAProxy 5xx counters) + router", results.stream().filter(r -> r.mode.startsWith("a2")).toList());
       summary("b haproxy alone", results.stream().filter(r -> r.mode.startsWith("b")).toList());
       commandTiming(v1, v2);
     }
@@ -111,8 +114,12 @@ public final class LbBenchmark {
     return v.length == 0 ? Double.NaN : v[v.length - 1];
   }
 
-  /** (a): traffic on v1 (known good), the release moves it to v2, the guard in "v2" fires, the router restores. */
-  private static Run guardRun(TestBackend v1, TestBackend v2, int i) throws Exception {
+  /**
+   * (a): traffic on v1 (known good), the release moves it to v2, the guard fires, the router
+   * restores. a1: the guard watches v2's in-process request recorder (woken by each failure);
+   * a2: it watches HAProxy's 5xx counter of v2 (show stat polled every 10 ms).
+   */
+  private static Run guardRun(TestBackend v1, TestBackend v2, int i, boolean onHaproxyCounters) throws Exception {
     Path dir = Files.createTempDirectory("lb-bench-a");
     String body = "  balance roundrobin\n  option httpchk GET /health\n"
         + "  server v1 127.0.0.1:" + v1.port() + " weight 100 check inter 1s\n"
@@ -124,11 +131,14 @@ public final class LbBenchmark {
       RequestRecorder requests = RequestRecorder.create("v2 requests", RATE);
       v2.onBusinessRequest(status -> requests.record(
           status >= 500 ? RequestRecorder.Outcome.FAILURE : RequestRecorder.Outcome.SUCCESS, 0));
-      FiringTime trigger = new FiringTime(Trigger.sequential(requests));
+      Signal signal = onHaproxyCounters
+          ? HaproxyRouter.unixSocket(haproxy.socket()).responsesOf("app", "v2", Duration.ofMillis(10)) : requests;
+      FiringTime trigger = new FiringTime(Trigger.sequential(signal));
       RollbackPlan plan = RollbackPlan.builder("bench-restore")
           .sequential("traffic", s -> s.step(Traffic.restoreKnownGood(router, "app"))).build();
-      try (Guard guard = Guard.builder(plan, Deployment.of("bench-a" + i, "2.0.0")).withEngine(engine)
-          .trigger(trigger).withBakeTime(Duration.ofMinutes(1)).build();
+      try (Guard guard = Guard.builder(plan, Deployment.of("bench-a" + (onHaproxyCounters ? "2-" : "1-") + i, "2.0.0"))
+          .withEngine(engine).trigger(trigger).withBakeTime(Duration.ofMinutes(1))
+          .withEvaluationInterval(Duration.ofMillis(onHaproxyCounters ? 10 : 250)).build();
            LoadGenerator load = LoadGenerator.start(haproxy.frontendPort(), RATE)) {
         guard.arm();
         pause(Duration.ofMillis(500));
@@ -142,7 +152,8 @@ public final class LbBenchmark {
         v2.onBusinessRequest(status -> {});
         RollbackResult result = guard.run().orElseThrow(() -> new IllegalStateException("guard did not fire")).await();
         double fireToRestored = Duration.between(trigger.firedAt(), result.finishedAt()).toNanos() / 1e6;
-        return measure("a guard+router", i, responses, release, trigger.firedNanos(), fireToRestored, rate, sent);
+        return measure(onHaproxyCounters ? "a2 guard on haproxy counters" : "a1 guard in-process", i, responses,
+            release, trigger.firedNanos(), fireToRestored, rate, sent);
       }
     }
   }
