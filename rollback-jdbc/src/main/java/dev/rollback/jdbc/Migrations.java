@@ -156,6 +156,27 @@ public final class Migrations {
   }
 
   /**
+   * A rollback-plan step that undoes the last {@code count} migrations. The target version is
+   * computed once and checkpointed, so a retry or a resume does not undo {@code count} more.
+   */
+  public Step rollbackStepBy(int count) {
+    if (count < 1) throw new IllegalArgumentException("count must be at least 1: " + count);
+    return Step.builder("roll back " + count + " database migration" + (count == 1 ? "" : "s"))
+        .execute(ctx -> {
+          String target = ctx.checkpoints().get("target");
+          if (target == null) {
+            target = runner.versionBefore(count);
+            ctx.checkpoint("target", target);
+          }
+          rollbackTo(target, deploymentOf(ctx));
+        })
+        .idempotent()
+        .describedAs("undo the last " + count + " database migration" + (count == 1 ? "" : "s")
+            + ", restoring archived data and verifying fingerprints")
+        .build();
+  }
+
+  /**
    * A rollback-plan step that rolls the database back to the version current when the guard was
    * armed or the known-good state captured.
    */

@@ -74,4 +74,28 @@ class MigrationStepsIT {
     assertThat(MigrationsIT.rows(ds, "SELECT id, note FROM orders ORDER BY id")).containsExactly("1|small", "2|x");
     assertThat(m.rollbackStep("1").describe()).contains("roll the database back to 1");
   }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"h2", "postgres"})
+  void aStepThatUndoesTheLastMigrationsByCountUndoesThemOnceAcrossRetries(String db) throws Exception {
+    DataSource ds = TestDatabases.create(db);
+    Migrations m = Migrations.builder(ds).fromClasspath("db/orders").build();
+    m.migrateTo("4");
+    java.util.concurrent.atomic.AtomicInteger attempts = new java.util.concurrent.atomic.AtomicInteger();
+    dev.rollback.Step byTwo = m.rollbackStepBy(2);
+    RollbackPlan plan = RollbackPlan.builder("undo two")
+        .sequential("database", s -> s.step(byTwo.toBuilder().execute(ctx -> {
+          byTwo.action().run(ctx);
+          // the first attempt fails after its work is done: the retry must not undo two more
+          if (attempts.incrementAndGet() == 1) throw new IllegalStateException("connection reset after commit");
+        }).withRetry(dev.rollback.Retry.times(1)).build()))
+        .build();
+
+    try (RollbackEngine engine = RollbackEngine.builder().withJournal(JdbcJournal.of(ds)).build()) {
+      RollbackResult result = engine.start(plan, Deployment.of("checkout", "4")).await(Duration.ofSeconds(60));
+      assertThat(result.outcome()).isEqualTo(RunOutcome.RECOVERED);
+    }
+    assertThat(attempts.get()).isEqualTo(2);
+    assertThat(m.currentVersion()).isEqualTo("2");
+  }
 }

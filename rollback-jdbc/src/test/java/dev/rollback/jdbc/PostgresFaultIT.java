@@ -95,6 +95,29 @@ class PostgresFaultIT {
     assertThat(m.migrateTo("2").applied()).containsExactly("2");
   }
 
+  @Test
+  void aStatementOverItsStatementTimeoutIsRetriedThenReported() throws Exception {
+    DataSource ds = PostgresServer.newDatabase();
+    Migrations m = Migrations.builder(ds).fromClasspath("db/orders").withStatementTimeout(Duration.ofMillis(200))
+        .withRetries(1, Duration.ofMillis(10))
+        .withJavaMigration(JavaMigration.builder("1.5", "slow backfill")
+            .up(c -> {
+              try (Statement st = c.createStatement()) {
+                st.execute("SELECT pg_sleep(5)");
+              }
+            })
+            .down(c -> { })
+            .build())
+        .build();
+    m.migrateTo("1");
+
+    assertThatThrownBy(() -> m.migrateTo("1.5"))
+        .isInstanceOf(MigrationException.class)
+        .hasMessageContaining("gave up after 2 attempts (1 retries)")
+        .hasMessageContaining("statement timeout");
+    assertThat(m.currentVersion()).isEqualTo("1");
+  }
+
   private static int pid(Connection c) throws Exception {
     try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT pg_backend_pid()")) {
       rs.next();

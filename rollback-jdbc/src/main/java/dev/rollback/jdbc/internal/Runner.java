@@ -161,6 +161,7 @@ public final class Runner {
       }
     }
     if (m.java() != null) {
+      applyTimeouts(c, d);
       m.java().up().run(c);
     } else {
       exec(c, d, m.up().get(i).sql(), origin);
@@ -351,6 +352,7 @@ public final class Runner {
 
   private void runDown(Connection c, Dialect d, LoadedMigration m, int i) throws Exception {
     if (m.java() != null) {
+      applyTimeouts(c, d);
       m.java().down().orElseThrow().run(c);
     } else {
       SqlScript.Statement st = m.down().get(i);
