@@ -32,6 +32,18 @@ public record Fingerprint(String table, List<String> columns, boolean exists, lo
     bucketCounts = bucketCounts.clone();
   }
 
+  /** The per-bucket checksums (a copy). */
+  @Override
+  public long[] bucketSums() {
+    return bucketSums.clone();
+  }
+
+  /** The per-bucket row counts (a copy). */
+  @Override
+  public long[] bucketCounts() {
+    return bucketCounts.clone();
+  }
+
   /** Fingerprints {@code table} over {@code columns} (all when none are given). */
   public static Fingerprint of(Connection connection, String table, String... columns) throws SQLException {
     return Fingerprints.take(connection, table, List.of(columns));
