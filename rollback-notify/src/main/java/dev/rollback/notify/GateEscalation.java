@@ -73,6 +73,8 @@ public final class GateEscalation implements RollbackListener, AutoCloseable {
       if (!d.timedOut()) acknowledgePages(d);
     } else if (event instanceof RollbackEvent.RunFinished f) {
       runs.remove(f.runId());
+      // a cancelled or halted run closes its gates without a decision event: stop escalating them
+      open.removeIf(id -> id.startsWith(f.runId() + "/"));
     }
   }
 

@@ -74,6 +74,21 @@ class GateEscalationTest {
   }
 
   @Test
+  void aCancelledRunsGateIsNotEscalated() {
+    try (GateEscalation escalation = GateEscalation.of(comms, clock);
+        RollbackEngine engine = RollbackEngine.builder().withClock(clock).withListener(escalation).build()) {
+      RollbackRun run = engine.start(Plans.withApproval(comms, Duration.ofMinutes(30)), Deployment.of("checkout", "2.4.0"));
+      run.awaitGate(Duration.ofSeconds(10));
+      run.cancel("operator stopped it");
+      assertThat(run.await(Duration.ofSeconds(10)).outcome()).isEqualTo(RunOutcome.CANCELLED);
+
+      clock.advance(Duration.ofMinutes(20));
+
+      assertThat(engineering.calls()).isZero();
+    }
+  }
+
+  @Test
   void aHumanAnswerAcknowledgesTheRunsPage() throws Exception {
     try (FakeSaas pd = FakeSaas.pagerDuty()) {
       PagerDutyNotifier pager = PagerDutyNotifier.events(Secret.of("routing-key")).withBaseUri(pd.uri(""));
