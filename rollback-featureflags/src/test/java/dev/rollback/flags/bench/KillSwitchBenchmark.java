@@ -71,6 +71,9 @@ public final class KillSwitchBenchmark {
       Runnable reset = () -> store.setRollout(FLAG, Rollout.percent(50));
       report("in-memory, step via engine + FileJournal (fsync)", measure(runs, 20, reset, () -> timeRun(fileEngine, plan)));
       report("in-memory, step via engine + InMemoryJournal", measure(runs, 20, reset, () -> timeRun(memEngine, plan)));
+      RollbackPlan noop = RollbackPlan.builder("noop").step(dev.rollback.Step.of("noop", ctx -> { })).build();
+      report("reference: engine run of a no-op step + FileJournal (fsync)", measure(runs, 20, () -> { }, () -> timeRun(fileEngine, noop)));
+      report("reference: engine run of a no-op step + InMemoryJournal", measure(runs, 20, () -> { }, () -> timeRun(memEngine, noop)));
       report("in-memory, store.disable + propagation check only", measure(runs, 20, reset, () -> {
         long t0 = System.nanoTime();
         store.disable(FLAG);
