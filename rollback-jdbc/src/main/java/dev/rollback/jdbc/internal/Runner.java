@@ -319,6 +319,30 @@ public final class Runner {
   private long undo(Connection c, Dialect d, LoadedMigration m, int rank) throws Exception {
     log.info("undoing V{} with {}", m.version(), m.info().undoScript());
     int n = m.java() != null ? 1 : m.down().size();
+    long archived = 0;
+    for (Archive.Entry e : archive.forMigration(c, m.version(), rank)) {
+      if (e.phase().equals(Archive.ARCHIVED) && !e.archiveTable().equals("-")) archived += e.rows();
+    }
+    if (d.transactionalDdl() && archived <= s.batchSize()) {
+      // small enough for one batch: schema, history and data in one transaction, all or nothing
+      return inTransaction(c, d, "U" + m.version(), () -> {
+        for (int i = 0; i < n; i++) runDown(c, d, m, i);
+        history.delete(c, rank);
+        archive.setPhase(c, m.version(), rank, Archive.REVERTED);
+        long restored = 0;
+        List<Archive.Entry> entries = new ArrayList<>(archive.forMigration(c, m.version(), rank));
+        Collections.reverse(entries);
+        for (Archive.Entry e : entries) {
+          if (!e.phase().equals(Archive.REVERTED)) continue;
+          if (e.rows() == 0 || e.archiveTable().equals("-")) {
+            archive.markRestored(c, e);
+          } else {
+            restored += restoreBatch(c, d, e, archive.restoreSql(c, e), e.restoredUpto(), e.rows());
+          }
+        }
+        return restored;
+      });
+    }
     if (d.transactionalDdl()) {
       inTransaction(c, d, "U" + m.version(), () -> {
         for (int i = 0; i < n; i++) runDown(c, d, m, i);
@@ -374,22 +398,25 @@ public final class Runner {
     while (lo < e.rows()) {
       long from = lo;
       long to = Math.min(e.rows(), lo + s.batchSize());
-      total += inTransaction(c, d, "restore of " + e.origin(), () -> {
-        applyTimeouts(c, d);
-        long n;
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-          timeout(ps, d);
-          ps.setLong(1, from);
-          ps.setLong(2, to);
-          n = ps.executeUpdate();
-        }
-        archive.progress(c, e, to, n);
-        return n;
-      });
+      total += inTransaction(c, d, "restore of " + e.origin(), () -> restoreBatch(c, d, e, sql, from, to));
       lo = to;
       log.debug("restored {} of {} archived rows of {}", lo, e.rows(), e.origin());
     }
     return total;
+  }
+
+  /** Restores archive rows {@code rb_seq} in ({@code from}, {@code to}] and records the progress, in the caller's transaction. */
+  private long restoreBatch(Connection c, Dialect d, Archive.Entry e, String sql, long from, long to) throws SQLException {
+    applyTimeouts(c, d);
+    long n;
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      timeout(ps, d);
+      ps.setLong(1, from);
+      ps.setLong(2, to);
+      n = ps.executeUpdate();
+    }
+    archive.progress(c, e, to, n);
+    return n;
   }
 
   // ------------------------------------------------------------------ verification
