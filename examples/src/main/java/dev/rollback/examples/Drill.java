@@ -16,7 +16,10 @@ import dev.rollback.RollbackResult;
 import dev.rollback.Snapshot;
 import dev.rollback.Trigger;
 import dev.rollback.journal.FileJournal;
+import dev.rollback.report.HtmlReport;
+import dev.rollback.report.PostMortem;
 import dev.rollback.report.RunReport;
+import dev.rollback.report.Timeline;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -66,7 +69,7 @@ public final class Drill {
     RollbackResult result = run(out);
     System.out.println();
     System.out.println("Drill finished: " + result.outcome() + " — " + result.summary());
-    System.out.println("Reports written to " + out.toAbsolutePath() + " (report.md, report.json, journal/)");
+    System.out.println("Reports written to " + out.toAbsolutePath() + " (report.md, report.json, timeline.json, postmortem.md, postmortem.html, journal/)");
   }
 
   /** Runs the drill and writes its files to {@code out}; returns the run's result. */
@@ -109,6 +112,13 @@ public final class Drill {
         RunReport report = RunReport.of(journal, result.runId());
         Files.writeString(out.resolve("report.md"), report.toMarkdown(), StandardCharsets.UTF_8);
         Files.writeString(out.resolve("report.json"), report.toJson(), StandardCharsets.UTF_8);
+        Timeline timeline = Timeline.of(journal, result.runId());
+        PostMortem postMortem = PostMortem.of(timeline);
+        Files.writeString(out.resolve("timeline.json"), timeline.toJson(), StandardCharsets.UTF_8);
+        Files.writeString(out.resolve("postmortem.md"), postMortem.toMarkdown(), StandardCharsets.UTF_8);
+        Files.writeString(out.resolve("postmortem.html"), HtmlReport.of(postMortem), StandardCharsets.UTF_8);
+        System.out.println("time to detect: " + timeline.timeToDetect().map(Duration::toMillis).map(ms -> ms + " ms").orElse("—")
+            + ", time to mitigate: " + timeline.timeToMitigate().map(Duration::toMillis).map(ms -> ms + " ms").orElse("—"));
         System.out.printf("after the rollback: flag new-checkout=%s, weights=%s, deployed=%s%n",
             shop.flags.get("new-checkout"), shop.weights, shop.deployed);
         return result;

@@ -21,5 +21,8 @@ class DrillTest {
     assertThat(Files.readString(out.resolve("report.md"))).contains("RECOVERED").contains("shift traffic to v2/revert");
     assertThat(Files.readString(out.resolve("report.json"))).contains("\"outcome\" : \"RECOVERED\"");
     assertThat(out.resolve("journal")).isDirectoryContaining(p -> p.toString().endsWith(".jsonl"));
+    assertThat(Files.readString(out.resolve("postmortem.md"))).contains("## Timeline").contains("## Action Items");
+    assertThat(Files.readString(out.resolve("postmortem.html"))).contains("<svg");
+    assertThat(Files.readString(out.resolve("timeline.json"))).contains("RECOVERED");
   }
 }
