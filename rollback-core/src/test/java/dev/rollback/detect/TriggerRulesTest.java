@@ -103,7 +103,7 @@ class TriggerRulesTest {
   @Test
   void errorRatioFiresAboveTheThresholdWithItsEvidence() {
     ScriptedSignal s = ScriptedSignal.requests("checkout requests");
-    Trigger t = Trigger.errorRatio(s).above(0.05).over(Duration.ofSeconds(30)).minSamples(50);
+    Trigger t = Trigger.errorRatio(s).above(0.05).over(Duration.ofSeconds(2)).minSamples(50);
     t.evaluate(clock.instant());
     s.add(97, 3);
     assertThat(at(t, Duration.ofSeconds(1)).verdict()).isEqualTo(Verdict.HOLD);
@@ -120,12 +120,32 @@ class TriggerRulesTest {
     Trigger t = Trigger.errorRatio(s).above(0.05).over(Duration.ofSeconds(10)).minSamples(10);
     t.evaluate(clock.instant());
     s.add(0, 100);
-    assertThat(at(t, Duration.ofSeconds(1)).verdict()).isEqualTo(Verdict.ROLL_BACK);
+    assertThat(at(t, Duration.ofSeconds(1)).verdict()).as("the window has filled 1 s of 10 s").isEqualTo(Verdict.HOLD);
+    assertThat(at(t, Duration.ofSeconds(4)).verdict()).isEqualTo(Verdict.ROLL_BACK);
     for (int i = 0; i < 12; i++) {
       s.add(100, 0);
       at(t, Duration.ofSeconds(1));
     }
     assertThat(at(t, Duration.ofSeconds(1)).verdict()).isEqualTo(Verdict.HOLD);
+  }
+
+  @Test
+  void errorRatioDoesNotJudgeAWindowThatHasOnlyJustStartedFilling() {
+    ScriptedSignal s = ScriptedSignal.requests("r");
+    Trigger t = Trigger.errorRatio(s).above(0.05).over(Duration.ofSeconds(30)).minSamples(50);
+    t.evaluate(clock.instant());
+    s.add(118, 7);
+    Evaluation e = at(t, Duration.ofMillis(250));
+    assertThat(e.verdict()).isEqualTo(Verdict.HOLD);
+    assertThat(e.evidence()).contains("has filled 250 ms of 30 s");
+    for (int i = 0; i < 60; i++) {
+      s.add(125, 0);
+      at(t, Duration.ofMillis(250));
+    }
+    s.add(0, 125);
+    assertThat(at(t, Duration.ofMillis(250)).verdict()).isEqualTo(Verdict.HOLD);
+    s.add(0, 500);
+    assertThat(at(t, Duration.ofMillis(250)).verdict()).isEqualTo(Verdict.ROLL_BACK);
   }
 
   @Test
