@@ -17,5 +17,5 @@ for pidfile in /run/nginx.pid /run/haproxy.pid; do
     fi
   fi
 done
-haproxy -v | head -1
+haproxy -v | sed -n 1p   # sed reads all of it: head would end the pipe early (SIGPIPE under pipefail)
 nginx -v
