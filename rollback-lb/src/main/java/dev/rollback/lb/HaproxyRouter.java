@@ -1,5 +1,7 @@
 package dev.rollback.lb;
 
+import dev.rollback.HealthCheck;
+import dev.rollback.HealthStatus;
 import dev.rollback.Signal;
 import dev.rollback.lb.internal.CounterSignal;
 import dev.rollback.lb.internal.Names;
@@ -188,6 +190,32 @@ public final class HaproxyRouter implements TrafficRouter {
       return new CounterSignal.Reading(c.responses(), c.responses5xx(),
           c.responses5xx() + " of " + c.responses() + " responses were 5xx, status " + c.status());
     });
+  }
+
+  /**
+   * Verifies that traffic really moved away from {@code server}: UP when its response count in
+   * {@code show stat} does not grow during {@code window} (so pass it while requests are flowing),
+   * DOWN with the number of responses it still served otherwise.
+   */
+  public HealthCheck receivesNoTraffic(String backend, String server, Duration window) {
+    Names.require("backend", backend);
+    Names.require("server", server);
+    Objects.requireNonNull(window, "window");
+    String check = "no new requests to " + backend + "/" + server + " within " + window + " on " + name;
+    return HealthCheck.of(check, () -> {
+      long before = responsesOf(backend, server);
+      Thread.sleep(window.toMillis());
+      long served = responsesOf(backend, server) - before;
+      if (served > 0) throw new IllegalStateException(server + " still served " + served + " requests in " + window);
+      return HealthStatus.UP;
+    });
+  }
+
+  private long responsesOf(String backend, String server) {
+    return counters(backend).stream().filter(c -> c.server().equals(server)).findFirst()
+        .orElseThrow(() -> new RouterException(name, "show stat " + backend + " 4 -1",
+            "backend " + backend + " has no server " + server, null, null))
+        .responses();
   }
 
   /** Writes {@code show servers state} to the server-state file now (atomically); e.g. right before a reload. */

@@ -35,8 +35,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>NGINX rejects {@code weight=0}, so a server taking no traffic is written {@code down}; it has
  * no drain either, so DRAIN and MAINT are {@code down} too (in-flight requests still finish because
- * the reload is graceful). Each line carries a tag comment with the exact routing, so a read gives
- * back what was applied.
+ * the reload is graceful). For the same reason {@link Cutover#hardCut()} is not available: the
+ * old workers always finish their requests. Each line carries a tag comment with the exact routing,
+ * so a read gives back what was applied.
  *
  * <pre>{@code
  * NginxRouter nginx = NginxRouter.of(Path.of("/etc/nginx/nginx.conf"), Path.of("/etc/nginx/upstreams.conf"))

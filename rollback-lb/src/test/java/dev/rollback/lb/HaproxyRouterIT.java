@@ -105,10 +105,15 @@ class HaproxyRouterIT {
     List<Response> responses;
     long rolledBackAt;
     RollbackResult result;
+    dev.rollback.Health noTrafficToV2;
+    dev.rollback.Health trafficToV1;
     try (LoadGenerator load = LoadGenerator.start(haproxy.frontendPort(), 250)) {
       await().atMost(Duration.ofSeconds(30)).until(() -> load.answered() >= 150);
       result = engine.start(plan, deployment, RunOptions.defaults().withKnownGood(knownGood)).await();
       rolledBackAt = System.nanoTime();
+      // traffic really moved: HAProxy's own counters see no new request reach v2, and v1 serving
+      noTrafficToV2 = router.receivesNoTraffic("app", "v2", Duration.ofMillis(300)).check();
+      trafficToV1 = router.receivesNoTraffic("app", "v1", Duration.ofMillis(300)).check();
       long before = load.sent();
       await().atMost(Duration.ofSeconds(30)).until(() -> load.sent() >= before + 150);
       assertThat(load.rate()).isGreaterThanOrEqualTo(200);
@@ -116,6 +121,9 @@ class HaproxyRouterIT {
     }
 
     assertThat(result.outcome()).as(result.summary()).isEqualTo(RunOutcome.RECOVERED);
+    assertThat(noTrafficToV2.isUp()).as(noTrafficToV2.toString()).isTrue();
+    assertThat(trafficToV1.isUp()).as(trafficToV1.toString()).isFalse();
+    assertThat(trafficToV1.detail()).contains("v1 still served");
     assertNoRequestLost(responses);
     assertThat(responses).filteredOn(r -> r.doneNanos() < rolledBackAt).anyMatch(r -> r.servedBy().equals("v2"));
     assertThat(responses).filteredOn(r -> r.sentNanos() > rolledBackAt).isNotEmpty()
@@ -154,6 +162,27 @@ class HaproxyRouterIT {
     assertThat(responses).filteredOn(r -> r.sentNanos() > doneAt).isNotEmpty().allMatch(r -> r.servedBy().equals("v1"));
     assertThat(router.read("app").server("v2").weight()).isZero();
     assertThat(router.read("app").server("v1").weight()).isEqualTo(100);
+  }
+
+  @Test
+  void aReleaseThatRoutesToABadVersionIsRevertedToTheRoutingCapturedAtItsStart() throws Exception {
+    start(100, 0);
+    v2.failBusinessRequests(true);
+    dev.rollback.Release release = dev.rollback.Release.builder("checkout-2.4.0")
+        .change(Traffic.change("route to v2", router,
+            state(ServerRoute.of(100, AdminState.DRAIN), ServerRoute.ready(100))))
+        .healthGate(Traffic.probe("checkout through haproxy",
+            URI.create("http://127.0.0.1:" + haproxy.frontendPort() + "/"), Duration.ofSeconds(10)),
+            Duration.ofSeconds(2), Duration.ofMillis(100))
+        .build();
+
+    RollbackResult result = release.run(engine);
+
+    assertThat(result.outcome()).as(result.summary()).isEqualTo(RunOutcome.RECOVERED);
+    assertThat(result.step("route to v2/apply")).isInstanceOf(StepOutcome.Succeeded.class);
+    assertThat(result.step("route to v2/revert")).isInstanceOf(StepOutcome.Succeeded.class);
+    assertThat(router.read("app").server("v1")).isEqualTo(new ServerRoute(100, AdminState.READY, Operational.UP));
+    assertThat(router.read("app").serving()).containsExactly("v1");
   }
 
   @Test
