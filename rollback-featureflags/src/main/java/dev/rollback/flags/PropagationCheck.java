@@ -4,6 +4,9 @@ import dev.openfeature.sdk.Client;
 import dev.openfeature.sdk.EventDetails;
 import dev.openfeature.sdk.FlagEvaluationDetails;
 import dev.openfeature.sdk.ImmutableContext;
+import dev.rollback.Health;
+import dev.rollback.HealthCheck;
+import dev.rollback.HealthStatus;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -135,6 +138,53 @@ public final class PropagationCheck {
     } finally {
       listen(onChange, false);
     }
+  }
+
+  /**
+   * A health check, UP while the client evaluates {@code flag} as {@code store}'s current state
+   * predicts for every sample user; DOWN naming the first user that disagrees; UNKNOWN for a
+   * custom targeting rule. For {@code verifiedBy}: "the application sees the flag off".
+   */
+  public HealthCheck asHealthCheck(FlagStore store, String flag) {
+    Objects.requireNonNull(store, "store");
+    Objects.requireNonNull(flag, "flag");
+    String name = "flag '" + flag + "' as clients see it";
+    return new HealthCheck() {
+      @Override
+      public String name() {
+        return name;
+      }
+
+      @Override
+      public Health check() {
+        long start = System.nanoTime();
+        try {
+          FlagState state = store.read(flag);
+          if (!state.isPredictable()) {
+            return Health.of(name, HealthStatus.UNKNOWN, since(start), state.describe() + " has a custom targeting rule");
+          }
+          List<String> users = samplesFor(flag, store.bucketing());
+          boolean[] want = new boolean[users.size()];
+          String off = state.enabled() ? store.offVariant(flag) : "";
+          for (int i = 0; i < want.length; i++) want[i] = state.isOnFor(users.get(i), store.bucketing(), off);
+          String mismatch = firstMismatch(flag, users, want);
+          return mismatch == null
+              ? Health.up(name, since(start), users.size() + " sample users see " + state.describe())
+              : Health.of(name, HealthStatus.DOWN, since(start), mismatch + " (" + store.describe() + " has " + state.describe() + ")");
+        } catch (RuntimeException e) {
+          return Health.of(name, HealthStatus.DOWN, since(start), e.getClass().getSimpleName() + ": " + e.getMessage());
+        }
+      }
+
+      @Override
+      public String toString() {
+        return "HealthCheck[" + name + "]";
+      }
+    };
+  }
+
+  private static Duration since(long startNanos) {
+    return Duration.ofNanos(System.nanoTime() - startNanos);
   }
 
   /**

@@ -88,6 +88,27 @@ class InMemoryFlagStoreTest {
   }
 
   @Test
+  void aHealthCheckReportsWhetherClientsSeeTheStoresState() {
+    var check = PropagationCheck.of(client).asHealthCheck(store, "new-checkout");
+    assertThat(check.check().status()).isEqualTo(dev.rollback.HealthStatus.UP);
+    store.disable("new-checkout");
+    assertThat(check.check().detail()).contains("see flag 'new-checkout' off");
+
+    InMemoryFlagStore elsewhere = InMemoryFlagStore.create().define("new-checkout", Rollout.all());
+    OpenFeatureAPI other = OpenFeatureAPI.createIsolated();
+    try {
+      other.setProviderAndWait(elsewhere.provider());
+      var stale = PropagationCheck.of(other.getClient()).asHealthCheck(store, "new-checkout");
+      var health = stale.check();
+      assertThat(health.status()).isEqualTo(dev.rollback.HealthStatus.DOWN);
+      assertThat(health.detail()).contains("gets true").contains("expected false");
+      assertThat(PropagationCheck.of(client).asHealthCheck(store, "nope").check().detail()).contains("'nope'");
+    } finally {
+      other.shutdown();
+    }
+  }
+
+  @Test
   void givesUsersWithoutATargetingKeyTheSafePath() {
     assertThat(client.getBooleanValue("new-checkout", true, new ImmutableContext())).isFalse();
   }
