@@ -246,7 +246,7 @@ public final class HaproxyRouter implements TrafficRouter {
       current = read(target.backend());
     } catch (RouterException e) {
       throw new RouterException(name, "read backend " + target.backend() + " before applying " + target,
-          e.getMessage(), null, e);
+          problemOf(e) + "; nothing was changed", null, e);
     }
     String attempt = "apply " + target;
     Optional<String> problem = Transitions.problem(current, target, MAX_WEIGHT);

@@ -239,6 +239,28 @@ class HaproxyRouterIT {
   }
 
   @Test
+  void aCommandHaproxyRefusesMidwayPutsBackWhatWasAlreadyChanged() throws Exception {
+    // static-rr accepts only 0% or 100% of the initial weight: the second command of this target fails
+    haproxy = HaproxyProcess.withBackend(dir, "  balance static-rr\n"
+        + "  server v1 127.0.0.1:" + v1.port() + " weight 100\n"
+        + "  server v2 127.0.0.1:" + v2.port() + " weight 100\n");
+    router = HaproxyRouter.unixSocket(haproxy.socket());
+    await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> router.read("app").servers().size() == 2);
+    router.command("set server app/v2 weight 0");
+    java.util.Map<String, ServerRoute> target = new java.util.LinkedHashMap<>();
+    target.put("v2", ServerRoute.ready(100));
+    target.put("v1", ServerRoute.ready(37));
+
+    assertThatThrownBy(() -> router.apply(RoutingState.of("app", target), Cutover.drain()))
+        .isInstanceOf(RouterException.class)
+        .hasMessageContaining(router.name() + ": set server app/v1 weight 37 failed: HAProxy answered")
+        .hasMessageContaining("previous routing state kept: app{v1=100/READY/UP, v2=0/READY/UP}")
+        .satisfies(e -> assertThat(((RouterException) e).previous()).isPresent());
+    assertThat(router.read("app").server("v2").weight()).isZero();
+    assertThat(router.read("app").server("v1").weight()).isEqualTo(100);
+  }
+
+  @Test
   void anUnknownBackendFailsWithWhatHaproxyAnswered() throws IOException {
     start(100, 0);
 
