@@ -56,6 +56,23 @@ class FlagSignalHookTest {
   }
 
   @Test
+  void aJudgeOverTheCohortsCallsForRollbackWhenOnlyTheCanaryFails() {
+    var judge = dev.rollback.Trigger.judge(hook.cohort("false"), hook.cohort("true"))
+        .onErrors(0.05).minSamples(20).over(java.time.Duration.ofMinutes(1));
+    Instant t0 = Instant.now();
+    judge.evaluate(t0);
+    for (int round = 1; round <= 5; round++) {
+      for (String u : PropagationCheck.sampleUsers(100)) {
+        boolean canary = client.getBooleanValue("new-checkout", false, new ImmutableContext(u + "-" + round));
+        hook.record(canary ? Outcome.FAILURE : Outcome.SUCCESS, 2_000_000);
+      }
+      judge.evaluate(t0.plusSeconds(round));
+    }
+    var verdict = judge.evaluate(t0.plusSeconds(6));
+    assertThat(verdict.verdict()).isEqualTo(dev.rollback.Verdict.ROLL_BACK);
+  }
+
+  @Test
   void recordsNothingOnAThreadThatDidNotEvaluateTheFlag() {
     assertThat(hook.record(Outcome.SUCCESS, 1)).isFalse();
     assertThat(hook.currentCohort()).isEmpty();
