@@ -1,5 +1,8 @@
 /**
- * Kubernetes workload rollback (Deployments, StatefulSets, DaemonSets), Service switch and Lease. Coming with the Kubernetes issue.
+ * Kubernetes workload rollback on fabric8: Deployment undo with {@code kubectl rollout undo}
+ * parity (previous, chosen or known-good revision), StatefulSet and DaemonSet undo through
+ * ControllerRevisions, Service selector switches, rollout and pod health checks, and a
+ * {@code coordination.k8s.io/v1} Lease with fencing tokens. Start at {@link dev.rollback.k8s.Kubernetes}.
  */
 @NullMarked
 package dev.rollback.k8s;

@@ -1,0 +1,46 @@
+package dev.rollback.k8s;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.util.Objects;
+
+/**
+ * The entry point: rollback steps, changes and health checks for the workloads of one cluster,
+ * on a fabric8 {@link KubernetesClient} the caller owns (and closes).
+ *
+ * <pre>{@code
+ * Kubernetes k8s = Kubernetes.using(client);
+ * Release release = Release.builder("checkout 2.4.0")
+ *     .change(k8s.deployment("shop", "checkout").setImage("app", "registry/checkout:2.4.0"))
+ *     .healthGate(k8s.deployment("shop", "checkout").restarts(2), Duration.ofMinutes(2))
+ *     .build();
+ * }</pre>
+ */
+public final class Kubernetes {
+  private final KubernetesClient client;
+
+  private Kubernetes(KubernetesClient client) {
+    this.client = client;
+  }
+
+  public static Kubernetes using(KubernetesClient client) {
+    return new Kubernetes(Objects.requireNonNull(client, "client"));
+  }
+
+  public KubernetesClient client() { return client; }
+
+  /** The Deployment {@code namespace/name} (not read until used). */
+  public DeploymentRollout deployment(String namespace, String name) {
+    return new DeploymentRollout(client, requireName("namespace", namespace), requireName("name", name));
+  }
+
+  static String requireName(String what, String value) {
+    Objects.requireNonNull(value, what);
+    if (value.isBlank()) throw new IllegalArgumentException(what + " must not be blank");
+    return value;
+  }
+
+  @Override
+  public String toString() {
+    return "Kubernetes[" + client.getMasterUrl() + "]";
+  }
+}
