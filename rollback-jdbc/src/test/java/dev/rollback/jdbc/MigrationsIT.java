@@ -47,12 +47,12 @@ class MigrationsIT {
     RollbackSummary back = m.rollbackTo("1", "shop@2.0");
 
     assertThat(back.undone()).containsExactly("2");
-    assertThat(back.rowsRestored()).isEqualTo(4);
+    assertThat(back.rowsRestored()).isEqualTo(3); // bob's discount was NULL: nothing to write back
     assertThat(rows(ds, "SELECT id, customer, discount FROM orders ORDER BY id")).containsExactly(
         "1|ann|2.50", "2|bea|null", "3|cid|4.00", "5|eve|6.00", "6|fay|null");
     assertThat(m.currentVersion()).isEqualTo("1");
     assertThat(rows(ds, "SELECT \"deployment\", \"from_version\", \"to_version\", \"rows_restored\", \"outcome\" FROM"
-        + " \"rollback_archive\".\"audit\"")).containsExactly("shop@2.0|2|1|4|SUCCEEDED");
+        + " \"rollback_archive\".\"audit\"")).containsExactly("shop@2.0|2|1|3|SUCCEEDED");
   }
 
   @ParameterizedTest

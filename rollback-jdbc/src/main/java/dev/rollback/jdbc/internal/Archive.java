@@ -274,10 +274,17 @@ public final class Archive {
     List<String> on = new ArrayList<>();
     for (String k : e.key()) on.add("x." + Names.quote(t.column(k)) + " = s." + Names.quote(k));
     List<String> set = new ArrayList<>();
-    for (String col : e.columns()) set.add(Names.quote(t.column(col)) + " = s." + Names.quote(col));
+    List<String> differs = new ArrayList<>();
+    for (String col : e.columns()) {
+      set.add(Names.quote(t.column(col)) + " = s." + Names.quote(col));
+      differs.add("x." + Names.quote(t.column(col)) + " IS DISTINCT FROM s." + Names.quote(col));
+    }
+    // rows that already hold the archived values (e.g. NULL in a re-added column) are not rewritten
+    List<String> when = new ArrayList<>(unchanged);
+    when.add("(" + String.join(" OR ", differs) + ")");
     return "MERGE INTO " + t.qualified() + " x USING (SELECT " + String.join(", ", src) + " FROM " + arch + " a" + join
-        + " WHERE a.rb_seq > ? AND a.rb_seq <= ?) s ON (" + String.join(" AND ", on) + ") WHEN MATCHED"
-        + (unchanged.isEmpty() ? "" : " AND " + String.join(" AND ", unchanged)) + " THEN UPDATE SET " + String.join(", ", set);
+        + " WHERE a.rb_seq > ? AND a.rb_seq <= ?) s ON (" + String.join(" AND ", on) + ") WHEN MATCHED AND "
+        + String.join(" AND ", when) + " THEN UPDATE SET " + String.join(", ", set);
   }
 
   /** Records a committed batch. */

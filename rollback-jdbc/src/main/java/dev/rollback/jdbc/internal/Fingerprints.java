@@ -1,7 +1,6 @@
 package dev.rollback.jdbc.internal;
 
 import dev.rollback.jdbc.Fingerprint;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -24,6 +23,8 @@ public final class Fingerprints {
     List<String> cols = columnsOf(t, chosen);
     List<String> key = t.hasKey() ? t.primaryKey() : List.of();
     String sql = "SELECT " + select(cols, key) + " FROM " + t.qualified();
+    long[] nameHashes = new long[cols.size()];
+    for (int i = 0; i < cols.size(); i++) nameHashes[i] = fnv(0xcbf29ce484222325L, cols.get(i).toLowerCase(Locale.ROOT));
     long rows = 0;
     long checksum = 0;
     boolean auto = c.getAutoCommit();
@@ -32,7 +33,7 @@ public final class Fingerprints {
       st.setFetchSize(5000);
       try (ResultSet rs = st.executeQuery(sql)) {
         while (rs.next()) {
-          long h = rowHash(rs, cols);
+          long h = rowHash(rs, nameHashes);
           int b = bucket(key.isEmpty() ? h : keyHash(rs, cols.size(), key.size()));
           sums[b] += h;
           counts[b]++;
@@ -87,10 +88,10 @@ public final class Fingerprints {
     return all.isEmpty() ? "1" : String.join(", ", all);
   }
 
-  private static long rowHash(ResultSet rs, List<String> cols) throws SQLException {
+  private static long rowHash(ResultSet rs, long[] nameHashes) throws SQLException {
     long h = 0xcbf29ce484222325L;
-    for (int i = 0; i < cols.size(); i++) {
-      h = fnv(h, cols.get(i).toLowerCase(Locale.ROOT));
+    for (int i = 0; i < nameHashes.length; i++) {
+      h = (h ^ nameHashes[i]) * 0x100000001b3L;
       String v = rs.getString(i + 1);
       h = v == null ? (h ^ 0x01) * 0x100000001b3L : fnv((h ^ 0x02) * 0x100000001b3L, v);
     }
@@ -110,10 +111,13 @@ public final class Fingerprints {
     return (int) ((h >>> 58) & (Fingerprint.BUCKETS - 1));
   }
 
+  /** FNV-1a over the UTF-16 code units, then a separator. */
   private static long fnv(long h, String s) {
-    byte[] b = s.getBytes(StandardCharsets.UTF_8);
-    for (byte x : b) {
-      h ^= x & 0xff;
+    for (int i = 0, n = s.length(); i < n; i++) {
+      char ch = s.charAt(i);
+      h ^= ch & 0xff;
+      h *= 0x100000001b3L;
+      h ^= ch >>> 8;
       h *= 0x100000001b3L;
     }
     h ^= 0xff;
