@@ -33,6 +33,18 @@ public final class Kubernetes {
     return new DeploymentRollout(client, requireName("namespace", namespace), requireName("name", name));
   }
 
+  /** The StatefulSet {@code namespace/name}, rolled back through its ControllerRevisions. */
+  public RevisionedRollout statefulSet(String namespace, String name) {
+    return new RevisionedRollout(client, RevisionedRollout.Kind.STATEFUL_SET, requireName("namespace", namespace),
+        requireName("name", name));
+  }
+
+  /** The DaemonSet {@code namespace/name}, rolled back through its ControllerRevisions. */
+  public RevisionedRollout daemonSet(String namespace, String name) {
+    return new RevisionedRollout(client, RevisionedRollout.Kind.DAEMON_SET, requireName("namespace", namespace),
+        requireName("name", name));
+  }
+
   static String requireName(String what, String value) {
     Objects.requireNonNull(value, what);
     if (value.isBlank()) throw new IllegalArgumentException(what + " must not be blank");

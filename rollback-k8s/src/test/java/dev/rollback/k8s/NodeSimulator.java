@@ -77,9 +77,17 @@ final class NodeSimulator implements AutoCloseable {
 
   private void tickOnce() {
     for (Pod p : client.pods().inAnyNamespace().list().getItems()) {
-      if (p.getMetadata().getDeletionTimestamp() != null) continue;
       String ns = p.getMetadata().getNamespace();
       String name = p.getMetadata().getName();
+      if (p.getMetadata().getDeletionTimestamp() != null) {
+        // kubelet would stop the containers and confirm: finish the graceful deletion
+        try {
+          client.pods().inNamespace(ns).withName(name).withGracePeriod(0).delete();
+        } catch (KubernetesClientException e) {
+          // gone already
+        }
+        continue;
+      }
       if (p.getSpec().getNodeName() == null || p.getSpec().getNodeName().isEmpty()) {
         try {
           client.bindings().inNamespace(ns).resource(new BindingBuilder().withNewMetadata().withName(name).endMetadata()
