@@ -232,9 +232,22 @@ public final class Execution implements RollbackRun {
 
   // ------------------------------------------------------------------ journal
 
+  /**
+   * Records whose loss in a crash costs nothing, because a forced record always follows before
+   * anything they describe matters (an undo snapshot precedes its STEP_STARTED) or because they only
+   * inform (notes, health results, notifications). Everything else is forced before it returns.
+   */
+  private static final java.util.Set<RecordType> LAZY = java.util.EnumSet.of(RecordType.STAGE_STARTED,
+      RecordType.UNDO_SNAPSHOT, RecordType.NOTE, RecordType.HEALTH_CHECKED, RecordType.GATE_OPENED,
+      RecordType.TRIGGER_FIRED, RecordType.NOTIFICATION, RecordType.BUDGET_EXCEEDED);
+
   private synchronized JournalRecord append(RecordType type, @Nullable String step, Map<String, Object> data) {
     JournalRecord r = JournalRecord.of(state.lastSeq + 1, runId, type, svc.clock().instant(), fence, step, data);
-    svc.journal().append(r);
+    if (LAZY.contains(type)) {
+      svc.journal().appendLazily(r);
+    } else {
+      svc.journal().append(r);
+    }
     state.apply(r, type);
     return r;
   }

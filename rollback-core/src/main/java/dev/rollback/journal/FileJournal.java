@@ -68,6 +68,16 @@ public final class FileJournal implements Journal {
 
   @Override
   public synchronized void append(JournalRecord record) {
+    write(record, true);
+  }
+
+  /** Written now, forced with the next {@link #append}: the file keeps the order, so nothing is lost out of order. */
+  @Override
+  public synchronized void appendLazily(JournalRecord record) {
+    write(record, false);
+  }
+
+  private void write(JournalRecord record, boolean force) {
     Channel c = channel(record.runId());
     if (record.fence() < c.highestFence) {
       throw new FencedOffException(record.runId(), record.fence(), c.highestFence);
@@ -76,7 +86,7 @@ public final class FileJournal implements Journal {
     try {
       ByteBuffer buf = ByteBuffer.wrap(line);
       while (buf.hasRemaining()) c.ch.write(buf);
-      if (fsync) c.ch.force(false);
+      if (fsync && force) c.ch.force(false);
     } catch (IOException e) {
       throw new JournalException("cannot append " + record.type() + " to " + fileOf(record.runId()) + ": " + e.getMessage(), e);
     }

@@ -13,6 +13,15 @@ public interface Journal extends AutoCloseable {
   void append(JournalRecord record);
 
   /**
+   * Appends a record whose loss in a crash costs nothing (a note, a health result, a stage
+   * marker): it is durable no later than the next {@link #append}, in order. Journals without a
+   * cheaper path make it durable at once.
+   */
+  default void appendLazily(JournalRecord record) {
+    append(record);
+  }
+
+  /**
    * Reads one run. A torn last record (a crash while writing it) is reported in
    * {@link JournalRead#problems()} and left out; garbage before the last record is a
    * {@link JournalCorruptedException} naming the place.

@@ -115,6 +115,18 @@ class FileJournalTest {
   }
 
   @Test
+  void keepsLazilyAppendedRecordsInOrderWithTheForcedOnes() {
+    try (FileJournal journal = FileJournal.in(dir)) {
+      journal.append(record(1, RecordType.PLAN_STARTED, 0));
+      journal.appendLazily(record(2, RecordType.NOTE, 0));
+      journal.append(record(3, RecordType.STEP_STARTED, 0));
+
+      assertThat(journal.read("run-1").records()).extracting(JournalRecord::type)
+          .containsExactly("PLAN_STARTED", "NOTE", "STEP_STARTED");
+    }
+  }
+
+  @Test
   void refusesARunIdThatIsNotAFileName() {
     try (FileJournal journal = FileJournal.in(dir)) {
       assertThatThrownBy(() -> journal.fileOf("../etc/passwd")).isInstanceOf(IllegalArgumentException.class)
