@@ -22,6 +22,7 @@ public final class Fingerprints {
     if (t == null) return new Fingerprint(table, chosen, false, 0, 0, sums, counts);
     List<String> cols = columnsOf(t, chosen);
     List<String> key = t.hasKey() ? t.primaryKey() : List.of();
+    if (Dialect.of(c) == Dialect.POSTGRES) return inPostgres(c, t, table, chosen, cols, key);
     String sql = "SELECT " + select(cols, key) + " FROM " + t.qualified();
     long[] nameHashes = new long[cols.size()];
     for (int i = 0; i < cols.size(); i++) nameHashes[i] = fnv(0xcbf29ce484222325L, cols.get(i).toLowerCase(Locale.ROOT));
@@ -50,6 +51,44 @@ public final class Fingerprints {
     return new Fingerprint(table, chosen, true, rows, checksum, sums, counts);
   }
 
+  /**
+   * On PostgreSQL the hashing runs in the server ({@code hashtextextended} over a text rendering
+   * of each row, summed per key bucket), so only 64 rows cross the wire. Fingerprints are only
+   * compared with fingerprints from the same database, so the two implementations never meet.
+   */
+  private static Fingerprint inPostgres(Connection c, Names.ResolvedTable t, String table, List<String> chosen, List<String> cols,
+      List<String> key) throws SQLException {
+    String rowHash = "hashtextextended(" + pgText(cols, true) + ", 7)";
+    String bucket = key.isEmpty() ? "(" + rowHash + " >> 58) & 63" : "(hashtextextended(" + pgText(key, false) + ", 0) >> 58) & 63";
+    String sql = "SELECT b, count(*), sum(h)::text FROM (SELECT " + bucket + " AS b, " + rowHash + " AS h FROM " + t.qualified()
+        + ") x GROUP BY b";
+    long[] sums = new long[Fingerprint.BUCKETS];
+    long[] counts = new long[Fingerprint.BUCKETS];
+    long rows = 0;
+    long checksum = 0;
+    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+      while (rs.next()) {
+        int b = rs.getInt(1);
+        counts[b] = rs.getLong(2);
+        sums[b] = new java.math.BigInteger(rs.getString(3)).longValue(); // the low 64 bits: a sum modulo 2^64
+        rows += counts[b];
+        checksum += sums[b];
+      }
+    }
+    return new Fingerprint(table, chosen, true, rows, checksum, sums, counts);
+  }
+
+  /** A text rendering of the columns that tells NULL from any value and keeps column boundaries. */
+  private static String pgText(List<String> cols, boolean withNames) {
+    List<String> parts = new ArrayList<>();
+    for (String col : cols) {
+      String q = Names.quote(col);
+      String value = "CASE WHEN " + q + " IS NULL THEN chr(2) ELSE chr(4) || " + q + "::text END";
+      parts.add(withNames ? "'" + col.toLowerCase(Locale.ROOT).replace("'", "''") + "' || chr(1) || " + value : value);
+    }
+    return parts.isEmpty() ? "''" : String.join(" || chr(3) || ", parts);
+  }
+
   /** Keys (rendered "col=value") of rows now in the given buckets, at most {@code limit}. */
   public static List<String> sampleKeys(Connection c, String table, List<Integer> buckets, int limit) throws SQLException {
     Names.ResolvedTable t = Names.resolve(c, table);
@@ -57,6 +96,22 @@ public final class Fingerprints {
     if (t == null || !t.hasKey() || buckets.isEmpty()) return out;
     Set<Integer> wanted = Set.copyOf(buckets);
     List<String> key = t.primaryKey();
+    if (Dialect.of(c) == Dialect.POSTGRES) {
+      StringBuilder in = new StringBuilder();
+      for (int b : wanted) in.append(in.length() == 0 ? "" : ", ").append(b);
+      try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT " + select(List.of(), key) + " FROM "
+          + t.qualified() + " WHERE ((hashtextextended(" + pgText(key, false) + ", 0) >> 58) & 63) IN (" + in + ") LIMIT " + limit)) {
+        while (rs.next()) {
+          StringBuilder sb = new StringBuilder();
+          for (int i = 0; i < key.size(); i++) {
+            if (i > 0) sb.append(',');
+            sb.append(key.get(i).toLowerCase(Locale.ROOT)).append('=').append(rs.getString(i + 1));
+          }
+          out.add(sb.toString());
+        }
+      }
+      return out;
+    }
     try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT " + select(List.of(), key) + " FROM " + t.qualified())) {
       while (rs.next() && out.size() < limit) {
         if (wanted.contains(bucket(keyHash(rs, 0, key.size())))) {
