@@ -193,7 +193,13 @@ public final class Guard implements AutoCloseable {
         for (Signal s : t.signals()) s.addWakeUp(wakeUp);
       }
       watching = true;
-      nextTick = timer.schedule(() -> tick(true), Duration.ZERO);
+      // the first evaluation happens now, so every rule's baseline is the moment of arming
+      try {
+        evaluate(false);
+      } catch (RuntimeException e) {
+        log.error("guard for {}: first evaluation failed; still watching", deployment, e);
+      }
+      if (watching) nextTick = timer.schedule(() -> tick(true), evaluationInterval);
     }
   }
 
