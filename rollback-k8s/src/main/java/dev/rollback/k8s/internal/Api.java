@@ -30,7 +30,7 @@ public final class Api {
   }
 
   public static K8sApiException translate(String call, KubernetesClientException e) {
-    int code = e.getCode();
+    int code = Math.max(0, e.getCode());
     String what;
     if (code == 0) {
       Throwable root = e;

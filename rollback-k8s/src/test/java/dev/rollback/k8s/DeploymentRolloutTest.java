@@ -1,0 +1,87 @@
+package dev.rollback.k8s;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.fabric8.kubernetes.api.model.PodTemplateSpec;
+import io.fabric8.kubernetes.api.model.PodTemplateSpecBuilder;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.fabric8.kubernetes.api.model.apps.ReplicaSetBuilder;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.ConfigBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import java.net.ServerSocket;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Fast unit-level tests on the fabric8 mock server in CRUD mode (no controllers, no validation). */
+@EnableKubernetesMockClient(crud = true)
+class DeploymentRolloutTest {
+  static KubernetesClient client;
+
+  static PodTemplateSpec template(String image, String hash) {
+    return new PodTemplateSpecBuilder().withNewMetadata().withLabels(
+            hash == null ? Map.of("app", "web") : Map.of("app", "web", "pod-template-hash", hash)).endMetadata()
+        .withNewSpec().addNewContainer().withName("app").withImage(image).endContainer().endSpec().build();
+  }
+
+  static void replicaSet(String name, long revision, String ownerUid, String image, String hash, Map<String, String> annotations) {
+    var a = new java.util.HashMap<>(annotations);
+    a.put("deployment.kubernetes.io/revision", Long.toString(revision));
+    client.apps().replicaSets().inNamespace("shop").resource(new ReplicaSetBuilder().withNewMetadata().withName(name)
+        .withLabels(Map.of("app", "web", "pod-template-hash", hash)).withAnnotations(a)
+        .addNewOwnerReference().withApiVersion("apps/v1").withKind("Deployment").withName("web").withUid(ownerUid)
+        .withController(true).endOwnerReference().endMetadata()
+        .withNewSpec().withReplicas(0).withNewSelector().withMatchLabels(Map.of("app", "web")).endSelector()
+        .withTemplate(template(image, hash)).endSpec().build()).create();
+  }
+
+  @Test
+  void findsReplicaSetsByControllerOwnerReferenceNotByLabelsAlone() {
+    client.apps().deployments().inNamespace("shop").resource(new DeploymentBuilder().withNewMetadata().withName("web")
+        .withUid("uid-web").withAnnotations(Map.of("deployment.kubernetes.io/revision", "2",
+            "kubectl.kubernetes.io/last-applied-configuration", "{}")).endMetadata()
+        .withNewSpec().withReplicas(1).withNewSelector().withMatchLabels(Map.of("app", "web")).endSelector()
+        .withTemplate(template("web:2", null)).endSpec().build()).create();
+    String uid = client.apps().deployments().inNamespace("shop").withName("web").get().getMetadata().getUid();
+    replicaSet("web-1", 1, uid, "web:1", "h1", Map.of("change-cause", "release 1"));
+    replicaSet("web-2", 2, uid, "web:2", "h2", Map.of("change-cause", "release 2"));
+    // same labels, higher revision, but controlled by another Deployment (a label collision)
+    replicaSet("other-9", 9, "uid-other", "other:9", "h9", Map.of());
+
+    UndoResult r = Kubernetes.using(client).deployment("shop", "web").undo(Revision.previous());
+
+    assertThat(r.restoredRevision()).isEqualTo(1);
+    var d = client.apps().deployments().inNamespace("shop").withName("web").get();
+    assertThat(d.getSpec().getTemplate().getSpec().getContainers().get(0).getImage()).isEqualTo("web:1");
+    assertThat(d.getSpec().getTemplate().getMetadata().getLabels()).doesNotContainKey("pod-template-hash");
+    assertThat(d.getMetadata().getAnnotations())
+        .containsEntry("change-cause", "release 1")
+        .containsEntry("kubectl.kubernetes.io/last-applied-configuration", "{}")
+        .containsEntry("deployment.kubernetes.io/revision", "2");
+  }
+
+  @Test
+  void anApiServerThatIsDownIsAFailureNamingTheCall() throws Exception {
+    int port;
+    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      port = s.getLocalPort();
+    }
+    Config config = new ConfigBuilder(Config.empty()).withMasterUrl("https://127.0.0.1:" + port)
+        .withTrustCerts(true).withRequestRetryBackoffLimit(0).withConnectionTimeout(2000).build();
+    try (KubernetesClient down = new KubernetesClientBuilder().withConfig(config).build()) {
+      assertThatThrownBy(() -> Kubernetes.using(down).deployment("shop", "web").undo(Revision.previous()))
+          .isInstanceOf(K8sApiException.class)
+          .hasMessageContaining("GET apps/v1 namespaces/shop/deployments/web")
+          .hasMessageContaining("API server unreachable")
+          .satisfies(e -> assertThat(((K8sApiException) e).code()).isZero());
+    }
+  }
+
+  @Test
+  void revisionNumbersMustBePositive() {
+    assertThatThrownBy(() -> Revision.number(0)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("0");
+  }
+}
