@@ -99,6 +99,7 @@ public final class Guard implements AutoCloseable {
   private @Nullable RollbackRun run;
   private @Nullable String pendingDecision;
   private boolean watching;
+  private boolean resumeOwnRun;
 
   private Guard(Builder b, RollbackEngine engine, boolean ownsEngine, Lease lease) {
     this.plan = b.plan;
@@ -175,9 +176,22 @@ public final class Guard implements AutoCloseable {
   public void arm() {
     synchronized (this) {
       if (state != GuardState.CREATED) throw new IllegalStateException("guard for " + deployment + " is already " + state);
-      Optional<String> earlier = findRollback();
+      Optional<Earlier> earlier = findRollback();
       if (earlier.isPresent()) {
-        standDown(earlier.get());
+        Earlier e = earlier.get();
+        if (e.finished() || !e.runId().equals(runId)) {
+          standDown(e.description() + (e.finished() ? "" : " (resume it with the engine)"));
+          return;
+        }
+        // this guard's own rollback, interrupted (the replica running it died): take it over once the lease is free
+        resumeOwnRun = true;
+        armedAt = clock.instant();
+        bakeEnd = armedAt.plus(bakeTime);
+        state = GuardState.ARMED;
+        detail = e.description() + "; resuming it once the lease " + leaseName + " is free";
+        log.warn("guard for {}: {}", deployment, detail);
+        watching = true;
+        tick(true);
         return;
       }
       knownGood = engine.captureKnownGood(plan, deployment,
@@ -240,7 +254,8 @@ public final class Guard implements AutoCloseable {
       }
       if (watching && (state == GuardState.ARMED || state == GuardState.NEEDS_HUMAN) && periodic) {
         Duration left = Duration.between(clock.instant(), bakeEnd);
-        Duration next = left.compareTo(evaluationInterval) < 0 ? (left.isNegative() ? Duration.ZERO : left) : evaluationInterval;
+        Duration next = resumeOwnRun || left.compareTo(evaluationInterval) >= 0 ? evaluationInterval
+            : (left.isNegative() ? Duration.ZERO : left);
         nextTick = timer.schedule(() -> tick(true), next);
       }
     }
@@ -248,6 +263,10 @@ public final class Guard implements AutoCloseable {
 
   private void evaluate(boolean periodic) {
     Instant now = clock.instant();
+    if (resumeOwnRun) {
+      resumeOwnRun();
+      return;
+    }
     if (pendingDecision != null) {
       String why = pendingDecision;
       if (startRollback(new Evaluation("journal", Verdict.ROLL_BACK, now, why, Map.of()), why)) return;
@@ -288,6 +307,45 @@ public final class Guard implements AutoCloseable {
     }
   }
 
+  /** Takes over this guard's own interrupted run once the lease is free (the replica that held it died). */
+  private void resumeOwnRun() {
+    Optional<LeaseGrant> g;
+    try {
+      g = lease.tryAcquire(leaseName, holder, leaseTtl);
+    } catch (RuntimeException e) {
+      detail = "waiting to resume run " + runId + ": the lease " + leaseName + " is unavailable: " + e.getMessage();
+      return;
+    }
+    if (g.isEmpty()) {
+      detail = "run " + runId + " is in progress on the replica holding the lease " + leaseName + "; standing by";
+      return;
+    }
+    LeaseGrant grant = g.get();
+    Optional<Earlier> now = findRollback();
+    if (now.isEmpty() || now.get().finished() || !now.get().runId().equals(runId)) {
+      lease.release(grant);
+      resumeOwnRun = false;
+      standDown(now.map(Earlier::description).orElse("run " + runId + " disappeared from the journal"));
+      return;
+    }
+    RollbackRun r;
+    try {
+      r = engine.resume(runId, plan, ResumeOptions.defaults().withFencingToken(grant.fencingToken()));
+    } catch (RollbackException e) {
+      lease.release(grant);
+      resumeOwnRun = false;
+      standDown("cannot resume run " + runId + ": " + e.getMessage());
+      return;
+    }
+    resumeOwnRun = false;
+    run = r;
+    state = GuardState.FIRED;
+    detail = "resumed run " + runId + ", interrupted on another replica or before a restart";
+    log.warn("guard for {}: {}", deployment, detail);
+    stopWatching();
+    keepLease(grant, r);
+  }
+
   private void fire(Trigger t, Evaluation ev) {
     String reason = "trigger '" + t.name() + "' fired: " + ev.evidence();
     if (!cooldown.isZero()) {
@@ -317,10 +375,10 @@ public final class Guard implements AutoCloseable {
       return false;
     }
     LeaseGrant grant = g.get();
-    Optional<String> earlier = findRollback();
+    Optional<Earlier> earlier = findRollback();
     if (earlier.isPresent()) {
       lease.release(grant);
-      standDown(earlier.get());
+      standDown(earlier.get().description());
       return true;
     }
     try {
@@ -431,8 +489,11 @@ public final class Guard implements AutoCloseable {
     for (Trigger tr : triggers) for (Signal s : tr.signals()) s.removeWakeUp(wakeUp);
   }
 
-  /** A started rollback of this deployment in the journal, described; empty if none. */
-  private Optional<String> findRollback() {
+  /** A rollback of this deployment found in the journal. */
+  private record Earlier(String runId, boolean finished, String description) {}
+
+  /** A started rollback of this deployment in the journal; empty if none. */
+  private Optional<Earlier> findRollback() {
     Journal j = engine.journal();
     for (String id : j.runIds()) {
       JournalRead read;
@@ -450,11 +511,12 @@ public final class Guard implements AutoCloseable {
           started = r;
         }
         if (r.is(RecordType.PLAN_COMPLETED)) outcome = r.stringOr("outcome", "");
+        if (r.is(RecordType.PLAN_RESUMED)) outcome = "";
       }
       if (started != null) {
-        return Optional.of("run " + id + " (plan '" + started.stringOr("plan", "?") + "') already rolled back " + deployment
-            + ", started at " + started.at() + (outcome.isEmpty() ? " and not finished (resume it with the engine)" : ", ended " + outcome)
-            + ": " + started.stringOr("reason", ""));
+        return Optional.of(new Earlier(id, !outcome.isEmpty(), "run " + id + " (plan '" + started.stringOr("plan", "?")
+            + "') already rolled back " + deployment + ", started at " + started.at()
+            + (outcome.isEmpty() ? " and not finished" : ", ended " + outcome) + ": " + started.stringOr("reason", "")));
       }
     }
     return Optional.empty();

@@ -213,6 +213,51 @@ class GuardTest {
     assertThat(plansStarted()).isEqualTo(1);
   }
 
+  @Test
+  void aRollbackInterruptedWithItsReplicaIsResumedByAnotherReplicasGuard() throws Exception {
+    AtomicInteger killSwitch = new AtomicInteger();
+    AtomicInteger undoRollout = new AtomicInteger();
+    java.util.concurrent.CountDownLatch onReplicaA = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch hostDies = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicBoolean replicaA = new java.util.concurrent.atomic.AtomicBoolean(true);
+    RollbackPlan plan = RollbackPlan.builder("checkout-2.4.0")
+        .step(Step.builder("kill switch").execute(ctx -> killSwitch.incrementAndGet()).idempotent().build())
+        .step(Step.builder("undo rollout").execute(ctx -> {
+          undoRollout.incrementAndGet();
+          if (replicaA.get()) {
+            onReplicaA.countDown();
+            hostDies.await();
+          }
+        }).idempotent().build())
+        .build();
+    Trigger.Manual manual = Trigger.manual("on-call");
+    Guard a = Guard.builder(plan, DEPLOYMENT).withEngine(engine).withHolder("replica-a").trigger(manual).build();
+    toClose.add(a);
+    a.arm();
+    manual.fire("alice", "bad release");
+    clock.runDue();
+    assertThat(onReplicaA.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    try {
+      // the shared journal as replica A's host left it, mid-step; A's lease expired with it
+      InMemoryJournal shared = InMemoryJournal.withBytes(a.runId(), journal.bytes(a.runId()));
+      replicaA.set(false);
+      RollbackEngine engineB = RollbackEngine.builder().withClock(clock).withJournal(shared).build();
+      toClose.add(engineB);
+      Guard b = Guard.builder(plan, DEPLOYMENT).withEngine(engineB).withLease(Leases.inMemory(clock)).withHolder("replica-b")
+          .trigger(Trigger.manual("on-call")).build();
+      toClose.add(b);
+      b.arm();
+      assertThat(b.state()).isEqualTo(GuardState.FIRED);
+      assertThat(b.status().detail()).contains("resumed run " + a.runId());
+      RollbackResult result = b.run().orElseThrow().await(Duration.ofSeconds(10));
+      assertThat(result.outcome()).isEqualTo(RunOutcome.RECOVERED);
+      assertThat(killSwitch).as("a finished step is not run again").hasValue(1);
+      assertThat(undoRollout).as("the idempotent in-doubt step runs again").hasValue(2);
+    } finally {
+      hostDies.countDown();
+    }
+  }
+
   private static void await(CyclicBarrier b) {
     try {
       b.await();
