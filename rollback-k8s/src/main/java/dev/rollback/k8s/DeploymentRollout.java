@@ -53,13 +53,15 @@ public final class DeploymentRollout {
   private final Duration pollInterval;
   private final int conflictRetries;
   private final @Nullable IntConsumer beforeWrite;
+  private final boolean hostsThisProcess;
 
   DeploymentRollout(KubernetesClient client, String namespace, String name) {
-    this(client, namespace, name, false, Duration.ofMinutes(5), Duration.ofMillis(100), 5, null);
+    this(client, namespace, name, false, Duration.ofMinutes(5), Duration.ofMillis(100), 5, null, false);
   }
 
   private DeploymentRollout(KubernetesClient client, String namespace, String name, boolean resumeIfPaused,
-      Duration rolloutTimeout, Duration pollInterval, int conflictRetries, @Nullable IntConsumer beforeWrite) {
+      Duration rolloutTimeout, Duration pollInterval, int conflictRetries, @Nullable IntConsumer beforeWrite,
+      boolean hostsThisProcess) {
     this.client = client;
     this.namespace = namespace;
     this.name = name;
@@ -68,36 +70,54 @@ public final class DeploymentRollout {
     this.pollInterval = pollInterval;
     this.conflictRetries = conflictRetries;
     this.beforeWrite = beforeWrite;
+    this.hostsThisProcess = hostsThisProcess;
   }
 
   /** A paused Deployment is resumed by the undo (in the same patch) instead of refused. */
   public DeploymentRollout resumingIfPaused() {
-    return new DeploymentRollout(client, namespace, name, true, rolloutTimeout, pollInterval, conflictRetries, beforeWrite);
+    return new DeploymentRollout(client, namespace, name, true, rolloutTimeout, pollInterval, conflictRetries, beforeWrite, hostsThisProcess);
   }
 
   /** How long steps wait for the rollout to complete (default 5 min); {@link Duration#ZERO} to not wait. */
   public DeploymentRollout withRolloutTimeout(Duration timeout) {
     Objects.requireNonNull(timeout, "timeout");
     if (timeout.isNegative()) throw new IllegalArgumentException("rollout timeout must not be negative: " + timeout);
-    return new DeploymentRollout(client, namespace, name, resumeIfPaused, timeout, pollInterval, conflictRetries, beforeWrite);
+    return new DeploymentRollout(client, namespace, name, resumeIfPaused, timeout, pollInterval, conflictRetries, beforeWrite, hostsThisProcess);
   }
 
   /** How often a rollout wait reads the Deployment (default 100 ms). */
   public DeploymentRollout withPollInterval(Duration interval) {
     Objects.requireNonNull(interval, "interval");
     if (interval.isNegative() || interval.isZero()) throw new IllegalArgumentException("poll interval must be positive: " + interval);
-    return new DeploymentRollout(client, namespace, name, resumeIfPaused, rolloutTimeout, interval, conflictRetries, beforeWrite);
+    return new DeploymentRollout(client, namespace, name, resumeIfPaused, rolloutTimeout, interval, conflictRetries, beforeWrite, hostsThisProcess);
   }
 
   /** How many times an undo starts over after a 409 conflict (default 5). */
   public DeploymentRollout withConflictRetries(int retries) {
     if (retries < 0) throw new IllegalArgumentException("conflict retries must not be negative: " + retries);
-    return new DeploymentRollout(client, namespace, name, resumeIfPaused, rolloutTimeout, pollInterval, retries, beforeWrite);
+    return new DeploymentRollout(client, namespace, name, resumeIfPaused, rolloutTimeout, pollInterval, retries, beforeWrite, hostsThisProcess);
+  }
+
+  /**
+   * This Deployment runs the process that executes the plan (a guard inside the app): its undo
+   * and revert steps are marked {@code mayTerminateHost()}, so the engine journals before them and
+   * a replica that takes over resumes the run.
+   */
+  public DeploymentRollout hostingThisProcess() {
+    return new DeploymentRollout(client, namespace, name, resumeIfPaused, rolloutTimeout, pollInterval, conflictRetries,
+        beforeWrite, true);
+  }
+
+  /** Whether {@link #hostingThisProcess()} was set. */
+  public boolean hostsThisProcess() { return hostsThisProcess; }
+
+  private Step.Builder host(Step.Builder b) {
+    return hostsThisProcess ? b.mayTerminateHost() : b;
   }
 
   /** Test seam: runs before each write attempt of an undo (with the attempt number). */
   DeploymentRollout withBeforeWrite(IntConsumer hook) {
-    return new DeploymentRollout(client, namespace, name, resumeIfPaused, rolloutTimeout, pollInterval, conflictRetries, hook);
+    return new DeploymentRollout(client, namespace, name, resumeIfPaused, rolloutTimeout, pollInterval, conflictRetries, hook, hostsThisProcess);
   }
 
   public String namespace() { return namespace; }
@@ -215,7 +235,8 @@ public final class DeploymentRollout {
       if (beforeWrite != null) beforeWrite.accept(attempt);
       String call = "PATCH " + path();
       try {
-        Api.run(call, () -> client.apps().deployments().inNamespace(namespace).withName(name)
+        // resource(d): fabric8 sends the PATCH alone (withName(..).patch would GET the object first)
+        Api.run(call, () -> client.apps().deployments().inNamespace(namespace).resource(d)
             .patch(PatchContext.of(PatchType.JSON), json().asJson(ops)));
       } catch (K8sApiException e) {
         if (e.code() == 409 && attempt <= conflictRetries) {
@@ -376,7 +397,7 @@ public final class DeploymentRollout {
   /** A step that rolls back to {@code target} and waits for the rollout; its own undo rolls forward again. */
   public Step undoStep(Revision target) {
     Objects.requireNonNull(target, "target");
-    return Step.builder("undo " + label())
+    return host(Step.builder("undo " + label()))
         .captureForUndo(ctx -> captureRevision())
         .execute(ctx -> {
           UndoResult r = undo(target);
@@ -397,7 +418,7 @@ public final class DeploymentRollout {
    * rolls back to it when run.
    */
   public Step undoToKnownGood() {
-    return Step.builder("undo " + label() + " to known-good")
+    return host(Step.builder("undo " + label() + " to known-good"))
         .captureKnownGood(ctx -> captureRevision())
         .captureForUndo(ctx -> captureRevision())
         .execute(ctx -> {
@@ -432,7 +453,7 @@ public final class DeploymentRollout {
   }
 
   private Change change(String description, PatchType type, String body) {
-    Step apply = Step.builder("apply")
+    Step apply = host(Step.builder("apply"))
         .execute(ctx -> {
           Api.run("PATCH " + path(), () -> client.apps().deployments().inNamespace(namespace).withName(name)
               .patch(PatchContext.of(type), body));
@@ -440,7 +461,7 @@ public final class DeploymentRollout {
         })
         .describedAs(description)
         .build();
-    Step revert = Step.builder("revert")
+    Step revert = host(Step.builder("revert"))
         .execute(ctx -> {
           Snapshot known = ctx.knownGood().orElseThrow(() -> new K8sRollbackException(
               "no known-good revision of " + describe() + " was captured when the release started"));

@@ -45,6 +45,16 @@ public final class Kubernetes {
         requireName("name", name));
   }
 
+  /** The Service {@code namespace/name}, for blue/green switches of its selector. */
+  public ServiceSwitch service(String namespace, String name) {
+    return new ServiceSwitch(client, requireName("namespace", namespace), requireName("name", name));
+  }
+
+  /** Leases in {@code namespace} (coordination.k8s.io/v1), for guards running in several replicas. */
+  public KubernetesLease leases(String namespace) {
+    return KubernetesLease.in(client, namespace);
+  }
+
   static String requireName(String what, String value) {
     Objects.requireNonNull(value, what);
     if (value.isBlank()) throw new IllegalArgumentException(what + " must not be blank");

@@ -81,6 +81,41 @@ class DeploymentRolloutTest {
   }
 
   @Test
+  void aBlueGreenSwitchIsRevertedToTheCapturedSelectorWhenTheHealthGateFails() {
+    client.services().inNamespace("shop").resource(new io.fabric8.kubernetes.api.model.ServiceBuilder()
+        .withNewMetadata().withName("front").endMetadata()
+        .withNewSpec().withSelector(Map.of("app", "front", "color", "blue")).addNewPort().withPort(80).endPort().endSpec()
+        .build()).create();
+    ServiceSwitch svc = Kubernetes.using(client).service("shop", "front");
+
+    dev.rollback.Release release = dev.rollback.Release.builder("green")
+        .change(svc.switchTo(Map.of("app", "front", "color", "green")))
+        .healthGate(dev.rollback.HealthCheck.constant("green smoke test", dev.rollback.HealthStatus.DOWN),
+            java.time.Duration.ofMillis(300))
+        .build();
+    dev.rollback.RollbackResult result;
+    try (dev.rollback.RollbackEngine engine = dev.rollback.RollbackEngine.builder().build()) {
+      result = release.run(engine);
+    }
+
+    assertThat(result.outcome()).as(result.summary()).isEqualTo(dev.rollback.RunOutcome.RECOVERED);
+    assertThat(svc.selector()).isEqualTo(Map.of("app", "front", "color", "blue"));
+  }
+
+  @Test
+  void undoingTheWorkloadThisProcessRunsInIsAMayTerminateHostStep() {
+    DeploymentRollout d = Kubernetes.using(client).deployment("shop", "guarded");
+    assertThat(d.undoStep(Revision.previous()).mayTerminateHost()).isFalse();
+
+    DeploymentRollout self = d.hostingThisProcess();
+
+    assertThat(self.undoStep(Revision.previous()).mayTerminateHost()).isTrue();
+    assertThat(self.undoToKnownGood().mayTerminateHost()).isTrue();
+    assertThat(self.setImage("app", "app:2").revert().mayTerminateHost()).isTrue();
+    assertThat(self.undoStep(Revision.previous()).name()).doesNotContain("/");
+  }
+
+  @Test
   void revisionNumbersMustBePositive() {
     assertThatThrownBy(() -> Revision.number(0)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("0");
   }

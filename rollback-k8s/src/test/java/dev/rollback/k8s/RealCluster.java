@@ -17,12 +17,12 @@ import java.util.concurrent.TimeUnit;
  * shutdown hook ({@code cluster.sh stop DIR}, which stops exactly the pids it recorded). The
  * script's watchdog also stops it if this JVM is killed. A node simulator binds pods in place of kubelet.
  */
-final class RealCluster {
+public final class RealCluster {
   private static RealCluster instance;
 
   final Path dir;
-  final Map<String, String> env;
-  final KubernetesClient client;
+  public final Map<String, String> env;
+  public final KubernetesClient client;
   final NodeSimulator nodes;
 
   private RealCluster(Path dir, Map<String, String> env) {
@@ -32,12 +32,12 @@ final class RealCluster {
     this.nodes = new NodeSimulator(client);
   }
 
-  static synchronized RealCluster get() {
+  public static synchronized RealCluster get() {
     if (instance == null) instance = start();
     return instance;
   }
 
-  KubernetesClient client(String token) {
+  public KubernetesClient client(String token) {
     Config config = new ConfigBuilder(Config.empty())
         .withMasterUrl(env.get("KUBE_SERVER"))
         .withOauthToken(token)
@@ -113,7 +113,7 @@ final class RealCluster {
   }
 
   /** A fresh namespace for one test. */
-  String namespace(String prefix) {
+  public String namespace(String prefix) {
     String name = prefix + "-" + Long.toHexString(System.nanoTime() & 0xffffffL);
     client.namespaces().resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder()
         .withNewMetadata().withName(name).endMetadata().build()).create();
