@@ -70,7 +70,12 @@ public final class RealCluster {
           instance.client.close();
         }
         try {
-          new ProcessBuilder("bash", script.toString(), "stop", dir.toString()).inheritIO().start().waitFor(60, TimeUnit.SECONDS);
+          Process stop = new ProcessBuilder("bash", script.toString(), "stop", dir.toString()).inheritIO().start();
+          if (stop.waitFor(60, TimeUnit.SECONDS) && stop.exitValue() == 0) {
+            try (var files = Files.walk(dir)) {
+              files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            }
+          }
         } catch (Exception e) {
           System.err.println("could not stop the cluster in " + dir + ": " + e);
         }
