@@ -317,6 +317,17 @@ class MigrationsIT {
     }
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"h2", "postgres"})
+  void anUnderscoreInATableNameIsNotAWildcardWhenFindingTheTableToArchive(String db) throws Exception {
+    DataSource ds = TestDatabases.create(db);
+    sql(ds, "CREATE TABLE orderXitems (id INT PRIMARY KEY, v INT)");
+    assertThat(tableExists(ds, "order_items")).isFalse();
+    sql(ds, "CREATE TABLE order_items (id INT PRIMARY KEY, w INT)");
+    assertThat(columnExists(ds, "order_items", "w")).isTrue();
+    assertThat(columnExists(ds, "order_items", "v")).isFalse();
+  }
+
   // ------------------------------------------------------------------ helpers
 
   static String col(String db, String name) {

@@ -207,7 +207,8 @@ public final class Archive {
   }
 
   public boolean tableExists(Connection c, String name) throws SQLException {
-    try (ResultSet rs = c.getMetaData().getTables(null, schema, name, null)) {
+    java.sql.DatabaseMetaData md = c.getMetaData();
+    try (ResultSet rs = md.getTables(null, Names.pattern(md, schema), Names.pattern(md, name), null)) {
       return rs.next();
     }
   }

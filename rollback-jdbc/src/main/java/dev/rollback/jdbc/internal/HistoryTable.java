@@ -52,7 +52,8 @@ public final class HistoryTable {
   }
 
   public static boolean exists(Connection c, Kind kind) throws SQLException {
-    try (ResultSet rs = c.getMetaData().getTables(null, null, kind.table(), null)) {
+    java.sql.DatabaseMetaData md = c.getMetaData();
+    try (ResultSet rs = md.getTables(null, Names.pattern(md, c.getSchema()), Names.pattern(md, kind.table()), null)) {
       return rs.next();
     }
   }

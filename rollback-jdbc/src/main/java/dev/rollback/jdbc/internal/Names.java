@@ -69,7 +69,7 @@ public final class Names {
       String s = cand[0];
       String n = cand[1];
       if (s == null) s = c.getSchema();
-      try (ResultSet rs = md.getTables(null, s, n, null)) {
+      try (ResultSet rs = md.getTables(null, pattern(md, s), pattern(md, n), null)) {
         if (rs.next()) {
           String foundSchema = rs.getString("TABLE_SCHEM");
           String foundName = rs.getString("TABLE_NAME");
@@ -79,6 +79,14 @@ public final class Names {
       }
     }
     return null;
+  }
+
+  /** {@code name} as a catalog search pattern that matches only itself ('_' and '%' escaped). */
+  public static String pattern(DatabaseMetaData md, String name) throws SQLException {
+    if (name == null) return null;
+    String esc = md.getSearchStringEscape();
+    if (esc == null || esc.isEmpty()) return name;
+    return name.replace(esc, esc + esc).replace("_", esc + "_").replace("%", esc + "%");
   }
 
   private static int dotOutsideQuotes(String s) {
@@ -110,7 +118,7 @@ public final class Names {
 
   private static List<String> primaryKey(DatabaseMetaData md, String schema, String table) throws SQLException {
     Map<Integer, String> cols = new TreeMap<>();
-    try (ResultSet rs = md.getPrimaryKeys(null, schema, table)) {
+    try (ResultSet rs = md.getPrimaryKeys(null, schema, table)) { // not a pattern: exact names
       while (rs.next()) cols.put(rs.getInt("KEY_SEQ"), rs.getString("COLUMN_NAME"));
     }
     return new ArrayList<>(cols.values());
@@ -118,7 +126,7 @@ public final class Names {
 
   private static List<String> columns(DatabaseMetaData md, String schema, String table) throws SQLException {
     Map<Integer, String> cols = new TreeMap<>();
-    try (ResultSet rs = md.getColumns(null, schema, table, null)) {
+    try (ResultSet rs = md.getColumns(null, pattern(md, schema), pattern(md, table), null)) {
       while (rs.next()) cols.put(rs.getInt("ORDINAL_POSITION"), rs.getString("COLUMN_NAME"));
     }
     return new ArrayList<>(cols.values());
