@@ -22,6 +22,16 @@ public final class Signals {
     return new PolledSignal(check, interval);
   }
 
+  /**
+   * Like {@link #poll}, but a poll that could not tell (UNKNOWN: a timeout, a hang, no data)
+   * counts as a failure. Opt in only where silence means the service is down: by default the
+   * rules never roll back on missing data.
+   */
+  public static Signal pollTreatingUnknownAsDown(HealthCheck check, Duration interval) {
+    poll(check, interval);
+    return new PolledSignal(check, interval, true);
+  }
+
   /** Requests the application records itself; see {@link RequestRecorder}. */
   public static RequestRecorder requests(String name) {
     return RequestRecorder.create(name);

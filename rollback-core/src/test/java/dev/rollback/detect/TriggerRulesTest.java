@@ -63,6 +63,17 @@ class TriggerRulesTest {
   }
 
   @Test
+  void unknownPollsRollBackOnlyWhenTheUserAskedForIt() {
+    ScriptedSignal.ScriptedCheck check = new ScriptedSignal.ScriptedCheck("hanging endpoint");
+    check.always(HealthStatus.UNKNOWN);
+    Trigger t = Trigger.consecutiveFailures(Signals.pollTreatingUnknownAsDown(check, Duration.ofSeconds(1)), 3);
+    Evaluation e = null;
+    for (int i = 0; i < 3; i++) e = at(t, Duration.ofSeconds(1));
+    assertThat(e.verdict()).isEqualTo(Verdict.ROLL_BACK);
+    assertThat(e.evidence()).contains("3 consecutive failures").contains("UNKNOWN");
+  }
+
+  @Test
   void aCheckThatThrowsIsUnknownNotAFailure() {
     HealthCheck throwing = new HealthCheck() {
       @Override public String name() { return "broken"; }

@@ -18,6 +18,7 @@ public final class PolledSignal implements Signal {
 
   private final HealthCheck check;
   private final Duration interval;
+  private final boolean unknownIsFailure;
   private @Nullable Instant lastPoll;
   private long total;
   private long failures;
@@ -29,8 +30,14 @@ public final class PolledSignal implements Signal {
   private @Nullable Health last;
 
   public PolledSignal(HealthCheck check, Duration interval) {
+    this(check, interval, false);
+  }
+
+  /** With {@code unknownIsFailure}, a poll that could not tell counts as DOWN (the user asked for it). */
+  public PolledSignal(HealthCheck check, Duration interval, boolean unknownIsFailure) {
     this.check = check;
     this.interval = interval;
+    this.unknownIsFailure = unknownIsFailure;
   }
 
   @Override
@@ -68,7 +75,8 @@ public final class PolledSignal implements Signal {
     last = h;
     total++;
     latency[LatencyHistogram.bucketOf(h.latency().toNanos())]++;
-    switch (h.status()) {
+    HealthStatus status = unknownIsFailure && h.status() == HealthStatus.UNKNOWN ? HealthStatus.DOWN : h.status();
+    switch (status) {
       case UP -> {
         trailingFailures = 0;
         trailingUnknown = 0;
@@ -94,6 +102,6 @@ public final class PolledSignal implements Signal {
 
   @Override
   public String toString() {
-    return "poll(" + check.name() + " every " + interval + ")";
+    return "poll(" + check.name() + " every " + interval + (unknownIsFailure ? ", UNKNOWN counts as DOWN" : "") + ")";
   }
 }
