@@ -1,13 +1,11 @@
 package dev.rollback.jdbc;
 
-import dev.rollback.internal.JournalCodec;
 import dev.rollback.journal.FencedOffException;
 import dev.rollback.journal.Journal;
-import dev.rollback.journal.JournalCorruptedException;
 import dev.rollback.journal.JournalException;
+import dev.rollback.journal.JournalLines;
 import dev.rollback.journal.JournalRead;
 import dev.rollback.journal.JournalRecord;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -76,8 +74,7 @@ public final class JdbcJournal implements Journal {
 
   @Override
   public void append(JournalRecord record) {
-    byte[] encoded = JournalCodec.encode(record);
-    String line = new String(encoded, 0, encoded.length - 1, StandardCharsets.UTF_8);
+    String line = JournalLines.encode(record);
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(true);
       ensureTables(c);
@@ -147,12 +144,7 @@ public final class JdbcJournal implements Journal {
         ps.setString(1, runId);
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
-            byte[] b = rs.getString(2).getBytes(StandardCharsets.UTF_8);
-            try {
-              out.add(JournalCodec.decode(b, 0, b.length));
-            } catch (JournalCodec.BadRecordException e) {
-              throw new JournalCorruptedException(records + " run " + runId + " position " + rs.getLong(1), e.getMessage());
-            }
+            out.add(JournalLines.decode(rs.getString(2), records + " run " + runId + " position " + rs.getLong(1)));
           }
         }
       }
