@@ -9,5 +9,7 @@ mvn -B -q -pl rollback-core test-compile dependency:build-classpath -Dmdep.outpu
   -Dmdep.includeScope=test
 CP="rollback-core/target/test-classes:rollback-core/target/classes:$(cat target/bench-classpath.txt 2>/dev/null || cat rollback-core/target/bench-classpath.txt)"
 mkdir -p target
+# JMH options: the arguments if given, else one fork, 3 warm-up and 5 measured iterations
+if [ $# -eq 0 ]; then set -- -f 1 -wi 3 -w 2s -i 5 -r 3s; fi
 exec java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -Dbench.dir=target -cp "$CP" org.openjdk.jmh.Main \
-  'dev.rollback.bench.EngineBenchmark' -f 1 -wi 3 -w 2s -i 5 -r 3s "$@"
+  'dev.rollback.bench.EngineBenchmark' "$@"
