@@ -116,6 +116,26 @@ class DeploymentRolloutTest {
   }
 
   @Test
+  void aScaleChangeIsRevertedToTheCapturedReplicaCount() {
+    client.apps().deployments().inNamespace("shop").resource(new DeploymentBuilder().withNewMetadata().withName("scaled")
+        .endMetadata().withNewSpec().withReplicas(3).withNewSelector().withMatchLabels(Map.of("app", "scaled")).endSelector()
+        .withTemplate(template("scaled:1", null)).endSpec().build()).create();
+    DeploymentRollout d = Kubernetes.using(client).deployment("shop", "scaled").withRolloutTimeout(java.time.Duration.ZERO);
+
+    dev.rollback.Release release = dev.rollback.Release.builder("scale down")
+        .change(d.scale(1))
+        .healthGate(dev.rollback.HealthCheck.constant("capacity", dev.rollback.HealthStatus.DOWN), java.time.Duration.ofMillis(300))
+        .build();
+    dev.rollback.RollbackResult result;
+    try (dev.rollback.RollbackEngine engine = dev.rollback.RollbackEngine.builder().build()) {
+      result = release.run(engine);
+    }
+
+    assertThat(result.outcome()).as(result.summary()).isEqualTo(dev.rollback.RunOutcome.RECOVERED);
+    assertThat(client.apps().deployments().inNamespace("shop").withName("scaled").get().getSpec().getReplicas()).isEqualTo(3);
+  }
+
+  @Test
   void revisionNumbersMustBePositive() {
     assertThatThrownBy(() -> Revision.number(0)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("0");
   }

@@ -273,6 +273,28 @@ class DeploymentUndoIT {
   }
 
   @Test
+  void anUndoStepToARevisionThatDoesNotExistFailsTheRunNamingTheDeploymentAndWritesNothing() {
+    DeploymentRollout d = create("plan", "app:1");
+    release(d, "app:2", "second");
+    String rv = get("plan").getMetadata().getResourceVersion();
+    dev.rollback.RollbackPlan plan = dev.rollback.RollbackPlan.builder("back to 42")
+        .sequential("k8s", s -> s.step(d.undoStep(Revision.number(42))))
+        .onFailure(dev.rollback.FailurePolicy.CONTINUE).build();
+
+    RollbackResult result;
+    try (RollbackEngine engine = RollbackEngine.builder().build()) {
+      result = engine.run(plan, dev.rollback.Deployment.of("plan", "2"));
+    }
+
+    assertThat(result.outcome().isSuccess()).as(result.summary()).isFalse();
+    var step = result.step("k8s/undo deployment plan in " + ns);
+    assertThat(step).isInstanceOf(dev.rollback.StepOutcome.Failed.class);
+    assertThat(((dev.rollback.StepOutcome.Failed) step).error())
+        .contains("deployment " + ns + "/plan").contains("revision 42").contains("not in the history");
+    assertThat(get("plan").getMetadata().getResourceVersion()).isEqualTo(rv);
+  }
+
+  @Test
   void badInputNamesTheObjectAndTheApiCall() {
     assertThatThrownBy(() -> k8s.deployment("no-such-ns", "x").undo(Revision.previous()))
         .isInstanceOf(K8sApiException.class)
