@@ -295,6 +295,26 @@ class DeploymentUndoIT {
   }
 
   @Test
+  void restoresTheKnownGoodTemplateFromTheSnapshotAfterItsReplicaSetWasPruned() {
+    DeploymentRollout d = create("pruned", "app:1");
+    client.apps().deployments().inNamespace(ns).withName("pruned").patch(PatchContext.of(PatchType.JSON_MERGE),
+        "{\"spec\":{\"revisionHistoryLimit\":1}}");
+    var known = d.captureRevision();
+    release(d, "app:2", "second");
+    release(d, "app:3", "third");
+    Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+        .until(() -> client.apps().replicaSets().inNamespace(ns).list().getItems().stream()
+            .noneMatch(rs -> rs.getMetadata().getName().startsWith("pruned-")
+                && "app:1".equals(rs.getSpec().getTemplate().getSpec().getContainers().get(0).getImage())));
+
+    UndoResult r = d.undo(Revision.captured(known));
+
+    assertThat(r.skipped()).isFalse();
+    assertThat(image("pruned")).isEqualTo("app:1");
+    assertThat(d.awaitRollout(Duration.ofSeconds(60)).isComplete()).isTrue();
+  }
+
+  @Test
   void badInputNamesTheObjectAndTheApiCall() {
     assertThatThrownBy(() -> k8s.deployment("no-such-ns", "x").undo(Revision.previous()))
         .isInstanceOf(K8sApiException.class)
