@@ -788,10 +788,19 @@ public final class Execution implements RollbackRun {
       append(RecordType.NOTE, path, data("message", "outcome of attempt " + rec.attempts + " unknown; reconcile observed NOT_APPLIED, so it runs again"));
       return Optional.empty();
     }
+    return askAboutInDoubt(path, "Step '" + path + "' (" + step.describe() + ") may or may not have taken effect (attempt "
+        + rec.attempts + " was cut off: " + (rec.error.isEmpty() ? "crash" : rec.error)
+        + "), and it is neither idempotent nor reconcilable.");
+  }
+
+  /**
+   * The IN_DOUBT gate: empty when the step should run again (RETRY); its outcome when a human
+   * said it took effect (SKIP) or failed (FAIL); HALT stops the run.
+   */
+  private Optional<StepOutcome> askAboutInDoubt(String path, String situation) {
+    RunState.StepRec rec = state.step(path);
     Decision d = gate(GateKind.IN_DOUBT, path, "a" + rec.attempts, Gate.named("step in doubt"),
-        "Step '" + path + "' (" + step.describe() + ") may or may not have taken effect (attempt " + rec.attempts
-            + " was cut off: " + (rec.error.isEmpty() ? "crash" : rec.error) + "), and it is neither idempotent nor reconcilable. "
-            + "RETRY runs it again, SKIP records it as done, FAIL records it as failed, HALT stops the run.");
+        situation + " RETRY runs it again, SKIP records it as done, FAIL records it as failed, HALT stops the run.");
     if (d == Decision.SKIP) {
       append(RecordType.STEP_SUCCEEDED, path, data("attempt", rec.attempts, "reconciled", true,
           "markedDoneBy", lastActor, "how", "marked done by " + lastActor));
@@ -868,7 +877,7 @@ public final class Execution implements RollbackRun {
       Throwable cause = e.getCause();
       if (cause instanceof FailsafeException fe && fe.getCause() != null) cause = fe.getCause();
       if (cause instanceof InDoubt) {
-        Optional<StepOutcome> resolved = resolveInDoubtAfterTimeout(step, path, knownGoodKey, undoKey);
+        Optional<StepOutcome> resolved = resolveInDoubtAfterTimeout(step, path);
         return resolved.orElseGet(() -> attempts(step, path, knownGoodKey, undoKey, siblings));
       }
       if (cause instanceof Halt h) throw h;
@@ -881,23 +890,10 @@ public final class Execution implements RollbackRun {
     }
   }
 
-  private Optional<StepOutcome> resolveInDoubtAfterTimeout(Step step, String path, String kg, String undoKey) {
+  private Optional<StepOutcome> resolveInDoubtAfterTimeout(Step step, String path) {
     // the reconciler already said UNKNOWN inside the retry loop: ask a human
-    Decision d = gate(GateKind.IN_DOUBT, path, "a" + state.step(path).attempts, Gate.named("step in doubt"),
-        "Step '" + path + "' (" + step.describe() + ") timed out on attempt " + state.step(path).attempts
-            + " and may have taken effect; it is neither idempotent nor reconcilable. "
-            + "RETRY runs it again, SKIP records it as done, FAIL records it as failed, HALT stops the run.");
-    RunState.StepRec rec = state.step(path);
-    if (d == Decision.SKIP) {
-      append(RecordType.STEP_SUCCEEDED, path, data("attempt", rec.attempts, "reconciled", true,
-          "markedDoneBy", lastActor, "how", "marked done by " + lastActor));
-      StepOutcome o = new StepOutcome.AlreadyApplied(rec.attempts, "marked done by " + lastActor);
-      finished(path, o);
-      return Optional.of(o);
-    }
-    if (d == Decision.FAIL) return Optional.of(declaredFailed(path));
-    if (d == Decision.HALT) throw new Halt(lastGate, "step '" + path + "' is in doubt; halted by " + lastActor);
-    return Optional.empty();
+    return askAboutInDoubt(path, "Step '" + path + "' (" + step.describe() + ") timed out on attempt "
+        + state.step(path).attempts + " and may have taken effect; it is neither idempotent nor reconcilable.");
   }
 
   private StepOutcome failedOutcome(String path) {
