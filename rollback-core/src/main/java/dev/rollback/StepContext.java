@@ -44,6 +44,14 @@ public interface StepContext {
   void checkCancelled();
 
   /**
+   * Waits {@code duration} on the engine's clock: real time, or virtual time under a
+   * {@link ManualClock}. Wakes early with a {@link java.util.concurrent.CancellationException}
+   * when the step is cancelled. Use it for waits that belong to the plan (between the steps of a
+   * gradual shift, between health-gate polls) instead of {@code Thread.sleep}.
+   */
+  void sleep(java.time.Duration duration) throws InterruptedException;
+
+  /**
    * The known-good state captured for this step when the release started or the guard was armed,
    * read back from the journal.
    */

@@ -1225,6 +1225,7 @@ public final class Execution implements RollbackRun {
     volatile @Nullable String cancelReason;
     volatile @Nullable Thread thread;
     volatile @Nullable CompletableFuture<Void> done;
+    volatile @Nullable CompletableFuture<Void> sleeping;
 
     Ctx(String path, String knownGoodKey, @Nullable String undoKey, int attempt, Instant deadline) {
       this.path = path;
@@ -1240,6 +1241,8 @@ public final class Execution implements RollbackRun {
       cancelled = true;
       CompletableFuture<Void> d = done;
       if (d != null) d.completeExceptionally(new CancellationException(reason));
+      CompletableFuture<Void> s = sleeping;
+      if (s != null) s.completeExceptionally(new CancellationException(reason));
       Thread t = thread;
       if (t != null) t.interrupt();
     }
@@ -1264,6 +1267,26 @@ public final class Execution implements RollbackRun {
         throw new CancellationException("step '" + path + "' cancelled: "
             + (cancelReason != null ? cancelReason : Execution.this.cancelReason));
       }
+    }
+
+    @Override
+    public void sleep(Duration duration) throws InterruptedException {
+      java.util.Objects.requireNonNull(duration, "duration");
+      checkCancelled();
+      if (duration.isNegative() || duration.isZero()) return;
+      CompletableFuture<Void> wake = new CompletableFuture<>();
+      sleeping = wake;
+      Timer.Cancellable timer = svc.timer().schedule(() -> wake.complete(null), duration);
+      try {
+        if (isCancelled()) wake.completeExceptionally(new CancellationException(String.valueOf(cancelReason)));
+        wake.get();
+      } catch (ExecutionException e) {
+        throw new IllegalStateException("sleep of step '" + path + "' failed", e.getCause());
+      } finally {
+        timer.cancel();
+        sleeping = null;
+      }
+      checkCancelled();
     }
 
     @Override

@@ -234,8 +234,7 @@ public final class FeatureFlags {
   }
 
   private void awaitGate(StepContext ctx, HealthCheck gate, String flag, int next) throws InterruptedException {
-    long start = System.nanoTime();
-    long limit = gateTimeout.toNanos();
+    Instant giveUp = ctx.clock().instant().plus(gateTimeout);
     Instant deadline = ctx.deadline();
     Health h;
     while (true) {
@@ -245,9 +244,10 @@ public final class FeatureFlags {
         ctx.note("health gate '" + gate.name() + "' UP before shifting flag '" + flag + "' to " + next + "%: " + h.detail());
         return;
       }
-      long waited = System.nanoTime() - start;
-      if (waited >= limit || !ctx.clock().instant().plus(gateInterval).isBefore(deadline)) break;
-      Thread.sleep(Math.min(gateInterval.toMillis(), Math.max(1, (limit - waited) / 1_000_000)));
+      Instant now = ctx.clock().instant();
+      if (!now.isBefore(giveUp) || !now.plus(gateInterval).isBefore(deadline)) break;
+      Duration left = Duration.between(now, giveUp);
+      ctx.sleep(left.compareTo(gateInterval) < 0 ? left : gateInterval);
     }
     throw new FlagException("health gate '" + gate.name() + "' was not UP within " + gateTimeout
         + " before shifting flag '" + flag + "' to " + next + "% (last: " + h + "); the flag stays at its last step: "

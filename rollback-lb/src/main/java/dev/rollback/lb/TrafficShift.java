@@ -155,10 +155,10 @@ public final class TrafficShift {
 
   private void passGate(StepContext ctx, int percent) throws InterruptedException {
     HealthCheck g = Objects.requireNonNull(gate);
-    long deadline = System.nanoTime() + gateWithin.toNanos();
+    java.time.Instant deadline = ctx.clock().instant().plus(gateWithin);
     Health h = g.check();
     while (!h.isUp()) {
-      if (System.nanoTime() - deadline >= 0) {
+      if (!ctx.clock().instant().isBefore(deadline)) {
         throw new IllegalStateException("health gate '" + g.name() + "' was not UP within " + gateWithin
             + " after shifting backend " + backend + " to " + percent + "% on " + from + " (" + router.name()
             + "); last result: " + h + "; the shift stopped there");
@@ -169,12 +169,7 @@ public final class TrafficShift {
   }
 
   private static void waitFor(StepContext ctx, Duration d) throws InterruptedException {
-    long until = System.nanoTime() + d.toNanos();
-    long left;
-    while ((left = until - System.nanoTime()) > 0) {
-      ctx.checkCancelled();
-      Thread.sleep(Math.max(1, Math.min(left / 1_000_000, 50)));
-    }
+    ctx.sleep(d);
   }
 
   private static void requirePositive(String what, Duration d) {

@@ -34,6 +34,9 @@ final class TestStepContext implements StepContext {
   @Override public Clock clock() { return Clock.systemUTC(); }
   @Override public boolean isCancelled() { return false; }
   @Override public void checkCancelled() {}
+  @Override public void sleep(java.time.Duration d) throws InterruptedException {
+    java.util.concurrent.TimeUnit.NANOSECONDS.sleep(d.toNanos()); // a test double outside any engine: real time
+  }
   @Override public Optional<Snapshot> knownGood() { return Optional.ofNullable(knownGood); }
   @Override public Optional<Snapshot> undoSnapshot() { return Optional.ofNullable(undo); }
   @Override public void checkpoint(String key, String value) { checkpoints.put(key, value); }
