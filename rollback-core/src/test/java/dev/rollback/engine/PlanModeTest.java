@@ -176,13 +176,13 @@ class PlanModeTest {
       new CountDownLatch(1).await(); // blocks until interrupted
     }).build();
     Step failing = Step.builder("failing").execute(ctx -> {
-      slowStarted.await(5, TimeUnit.SECONDS);
+      slowStarted.await(30, TimeUnit.SECONDS);
       throw new IllegalStateException("boom");
     }).build();
     RollbackPlan plan = RollbackPlan.builder("p").parallel("bleed", s -> s.step(slow).step(failing)).build();
 
     RollbackRun run = engine.start(plan, DEPLOYMENT);
-    GateRequest gate = run.awaitGate(Duration.ofSeconds(5));
+    GateRequest gate = run.awaitGate(Duration.ofSeconds(30));
 
     assertThat(gate.stepPath()).isEqualTo("bleed/failing");
     assertThat(journal.read(run.runId()).records()).anyMatch(r -> r.is(RecordType.STEP_CANCELLED)
@@ -215,6 +215,8 @@ class PlanModeTest {
     }).reconcile(ctx -> applied.contains("x") ? Reconciliation.APPLIED : Reconciliation.NOT_APPLIED)
         .withTimeout(Duration.ofSeconds(30)).withRetry(Retry.times(2).withFixedDelay(Duration.ofSeconds(1))).build();
     RollbackRun run = engine.start(RollbackPlan.builder("p").step(slow).build(), DEPLOYMENT);
+    // the effect must have happened before virtual time reaches the timeout
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> applied.contains("x"));
 
     VirtualTime.advanceUntilDone(clock, run, Duration.ofSeconds(5));
 
@@ -283,6 +285,23 @@ class PlanModeTest {
     assertThat(result.outcome()).isEqualTo(RunOutcome.CANCELLED);
     assertThat(result.step("blocks/blocks")).isInstanceOf(StepOutcome.Cancelled.class);
     assertThat(world.log).isEmpty();
+  }
+
+  @Test
+  void aStepSleepsOnTheEnginesClockAndACancelWakesIt() {
+    Step waits = Step.builder("waits").execute(ctx -> ctx.sleep(Duration.ofMinutes(5))).build();
+    RollbackRun run = engine.start(RollbackPlan.builder("p").step(waits).build(), DEPLOYMENT);
+    VirtualTime.advanceUntilDone(clock, run, Duration.ofMinutes(1));
+    RollbackResult result = run.await(Duration.ofSeconds(5));
+    assertThat(result.outcome()).isEqualTo(RunOutcome.RECOVERED);
+    assertThat(result.elapsed()).isEqualTo(Duration.ofMinutes(5));
+
+    RollbackRun sleeping = engine.start(RollbackPlan.builder("p").step(waits).build(), DEPLOYMENT);
+    VirtualTime.settle(clock);
+    sleeping.cancel("operator stopped it");
+    RollbackResult cancelled = sleeping.await(Duration.ofSeconds(5));
+    assertThat(cancelled.outcome()).isEqualTo(RunOutcome.CANCELLED);
+    assertThat(cancelled.step("waits/waits")).isInstanceOf(StepOutcome.Cancelled.class);
   }
 
   @Test
