@@ -234,11 +234,14 @@ public final class Execution implements RollbackRun {
 
   /**
    * Records whose loss in a crash costs nothing, because a forced record always follows before
-   * anything they describe matters (an undo snapshot precedes its STEP_STARTED) or because they only
-   * inform (notes, health results, notifications). Everything else is forced before it returns.
+   * anything they describe matters, or because they only inform (notes, health results,
+   * notifications). PLAN_STARTED is one of them: the run acts on the world only after a forced
+   * STEP_STARTED and waits for a human only after a forced GATE_OPENED, and a run lost before
+   * either did nothing, so the first step of a kill switch waits for one fsync, not two. The same
+   * holds for an undo snapshot (before its STEP_STARTED). Everything else is forced before it returns.
    */
-  private static final java.util.Set<RecordType> LAZY = java.util.EnumSet.of(RecordType.STAGE_STARTED,
-      RecordType.UNDO_SNAPSHOT, RecordType.NOTE, RecordType.HEALTH_CHECKED, RecordType.GATE_OPENED,
+  private static final java.util.Set<RecordType> LAZY = java.util.EnumSet.of(RecordType.PLAN_STARTED,
+      RecordType.STAGE_STARTED, RecordType.UNDO_SNAPSHOT, RecordType.NOTE, RecordType.HEALTH_CHECKED,
       RecordType.TRIGGER_FIRED, RecordType.NOTIFICATION, RecordType.BUDGET_EXCEEDED);
 
   private synchronized JournalRecord append(RecordType type, @Nullable String step, Map<String, Object> data) {
