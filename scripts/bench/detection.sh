@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Detection benchmarks, not part of `mvn verify`:
 #  1. JMH: RequestRecorder.record() next to Micrometer's Counter.increment() (and Timer.record) in one
-#     run, from 1, 2 and 4 threads.
+#     run, from 1, 2 and 4 threads; then the two interleaved round by round (RecordRatioBenchmark),
+#     which a machine whose load drifts affects on both sides alike.
 #  2. DetectionBenchmark on virtual time: 500 req/s, 1% background errors, then 100% errors; bad
 #     responses before ROLL_BACK and time to fire for the sequential and the windowed rule over
 #     N runs, then false fires over simulated days at 1% errors.
@@ -22,6 +23,10 @@ for threads in 1 2 4; do
     'dev.rollback.micrometer.bench.RecordBenchmark' -f 1 -wi 2 -w 1s -i 3 -r 2s -t "$threads" -rf text \
     -rff "rollback-micrometer/target/jmh-$threads.txt" | grep -E '^(Benchmark|RecordBenchmark)' || true
   cat "rollback-micrometer/target/jmh-$threads.txt"
+done
+echo "== interleaved: RequestRecorder.record() / Counter.increment(), 30 pairs of 200 ms"
+for threads in 1 2 4; do
+  java -cp "$CP" dev.rollback.micrometer.bench.RecordRatioBenchmark "$threads" 30 200 varying
 done
 echo "== detection on virtual time"
 java -cp "$CP" -Dorg.slf4j.simpleLogger.defaultLogLevel=error dev.rollback.micrometer.bench.DetectionBenchmark "$runs" "$days"

@@ -1,16 +1,16 @@
 package dev.rollback;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.Objects;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The application's own request path as a {@link Signal}: call {@link #record} once per request
- * with its outcome and latency. Lock-free and allocation-free per call (one striped
- * {@link LongAdder} increment in the bucket for the outcome and latency), so it can sit on the
- * hottest path of a service.
+ * with its outcome and latency. Lock-free and allocation-free per call (one compare-and-set on
+ * the counter of the outcome's latency bucket), so it can sit on the hottest path of a service.
  *
  * <pre>{@code
  * RequestRecorder requests = RequestRecorder.create("checkout requests");
@@ -29,16 +29,35 @@ public final class RequestRecorder implements Signal {
   public enum Outcome { SUCCESS, FAILURE }
 
   private static final Runnable[] NONE = new Runnable[0];
+  private static final VarHandle CELL = MethodHandles.arrayElementVarHandle(long[].class);
+  private static final VarHandle STRIPE = MethodHandles.arrayElementVarHandle(long[][].class);
+  /** Counters per stripe: successes by bucket, then failures by bucket. */
+  private static final int CELLS = 2 * LatencyHistogram.BUCKETS;
+  private static final int STRIPES = stripes(Runtime.getRuntime().availableProcessors());
 
   private final String name;
   private final Duration sampleInterval;
-  private final LongAdder[] cells = new LongAdder[2 * LatencyHistogram.BUCKETS];
+  /**
+   * Striped counters, like a {@link java.util.concurrent.atomic.LongAdder} for the whole histogram
+   * at once: every thread counts in stripe 0 until a compare-and-set there fails, then each thread
+   * counts in a stripe of its own (chosen by its id, created on first use). A stripe is 4 KiB, so
+   * threads in different stripes never share a cache line; one LongAdder per bucket did, because
+   * the adders of neighbouring buckets sit next to each other on the heap.
+   */
+  private final long[][] stripes = new long[STRIPES][];
+  private volatile boolean contended;
   private volatile Runnable[] wakeUps = NONE;
 
   private RequestRecorder(String name, Duration sampleInterval) {
     this.name = name;
     this.sampleInterval = sampleInterval;
-    for (int i = 0; i < cells.length; i++) cells[i] = new LongAdder();
+    stripes[0] = new long[CELLS];
+  }
+
+  /** A power of two ≥ 4 × cpus, at most 128: stripes are created on first use, so unused ones cost a null. */
+  private static int stripes(int cpus) {
+    int c = Math.max(1, Math.min(cpus, 32));
+    return Integer.highestOneBit(c * 2 - 1) * 4;
   }
 
   /** A recorder that promises at least one request per second (see {@link #create(String, double)}). */
@@ -63,7 +82,7 @@ public final class RequestRecorder implements Signal {
   public void record(Outcome outcome, long latencyNanos) {
     int bucket = LatencyHistogram.bucketOf(latencyNanos);
     if (outcome == Outcome.FAILURE) {
-      cells[LatencyHistogram.BUCKETS + bucket].increment();
+      count(LatencyHistogram.BUCKETS + bucket);
       Runnable[] ws = wakeUps;
       for (Runnable w : ws) {
         try {
@@ -73,8 +92,39 @@ public final class RequestRecorder implements Signal {
         }
       }
     } else {
-      cells[bucket].increment();
+      count(bucket);
     }
+  }
+
+  private void count(int cell) {
+    if (!contended) {
+      long[] base = stripes[0];
+      long v = (long) CELL.getOpaque(base, cell);
+      if (CELL.compareAndSet(base, cell, v, v + 1)) return;
+      contended = true;
+    }
+    long[] own = ownStripe();
+    CELL.getAndAdd(own, cell, 1L);
+  }
+
+  private long[] ownStripe() {
+    long id = Thread.currentThread().getId();
+    int i = (int) ((id * 0x9E3779B97F4A7C15L) >>> 40) & (STRIPES - 1);
+    long[] s = (long[]) STRIPE.getAcquire(stripes, i);
+    if (s != null) return s;
+    long[] fresh = new long[CELLS];
+    long[] witness = (long[]) STRIPE.compareAndExchangeRelease(stripes, i, (long[]) null, fresh);
+    return witness == null ? fresh : witness;
+  }
+
+  /** The sum of one counter over all stripes. */
+  private long sum(int cell) {
+    long n = 0;
+    for (int i = 0; i < STRIPES; i++) {
+      long[] s = (long[]) STRIPE.getAcquire(stripes, i);
+      if (s != null) n += (long) CELL.getOpaque(s, cell);
+    }
+    return n;
   }
 
   /** Records one request with its latency as a Duration. */
@@ -107,8 +157,8 @@ public final class RequestRecorder implements Signal {
     long[] all = new long[LatencyHistogram.BUCKETS];
     long failures = 0;
     for (int i = 0; i < LatencyHistogram.BUCKETS; i++) {
-      long ok = cells[i].sum();
-      long bad = cells[LatencyHistogram.BUCKETS + i].sum();
+      long ok = sum(i);
+      long bad = sum(LatencyHistogram.BUCKETS + i);
       all[i] = ok + bad;
       failures += bad;
     }
@@ -120,7 +170,7 @@ public final class RequestRecorder implements Signal {
   /** Latencies of the failed requests only. */
   public LatencyHistogram failureLatency() {
     long[] bad = new long[LatencyHistogram.BUCKETS];
-    for (int i = 0; i < LatencyHistogram.BUCKETS; i++) bad[i] = cells[LatencyHistogram.BUCKETS + i].sum();
+    for (int i = 0; i < LatencyHistogram.BUCKETS; i++) bad[i] = sum(LatencyHistogram.BUCKETS + i);
     return LatencyHistogram.of(bad);
   }
 

@@ -1,0 +1,160 @@
+package dev.rollback.micrometer.bench;
+
+import dev.rollback.RequestRecorder;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.concurrent.CyclicBarrier;
+
+/**
+ * {@link RequestRecorder#record} against Micrometer's {@code Counter.increment()}, interleaved:
+ * short rounds of one, then the other, many times, from N threads each, so that a machine whose
+ * load drifts (other builds on a shared box) slows both sides alike. Reports each side's median
+ * throughput and the median and range of the per-pair ratio recorder / counter (≥ 1 means the
+ * recorder is no slower). JMH's {@code RecordBenchmark} measures the same calls one after the
+ * other; this one exists because on a loaded machine its error bars were as wide as the scores.
+ *
+ * <p>Usage: {@code RecordRatioBenchmark [threads=1] [pairs=30] [roundMillis=200] [varying|constant]}
+ * ({@code varying}: each call a different latency, so the bucket moves as with real requests;
+ * {@code constant}: always the same bucket); run by
+ * {@code scripts/bench/detection.sh}.
+ */
+public final class RecordRatioBenchmark {
+
+  public static void main(String[] args) throws Exception {
+    int threads = args.length > 0 ? Integer.parseInt(args[0]) : 1;
+    int pairs = args.length > 1 ? Integer.parseInt(args[1]) : 30;
+    long roundNanos = (args.length > 2 ? Long.parseLong(args[2]) : 200) * 1_000_000L;
+    boolean varying = args.length <= 3 || !args[3].equals("constant");
+
+    RequestRecorder recorder = RequestRecorder.create("bench");
+    Counter counter = new SimpleMeterRegistry().counter("bench.requests");
+    // the latency is derived from the loop counter (a register), not from a per-call store to memory:
+    // a store before each locked instruction would cost the recorder's side more than the call itself
+    Op[] perThreadRecord = new Op[threads];
+    Arrays.fill(perThreadRecord, varying
+        ? (Op) k -> recorder.record(RequestRecorder.Outcome.SUCCESS, 1_000_000L + ((k * 7919) & 0xFFFFF))
+        : (Op) k -> recorder.record(RequestRecorder.Outcome.SUCCESS, 1_500_000L));
+    Op[] perThreadCount = new Op[threads];
+    Arrays.fill(perThreadCount, (Op) k -> counter.increment());
+
+    // warm-up: both sides, long enough for the JIT
+    for (int w = 0; w < 5; w++) {
+      round(perThreadRecord, roundNanos);
+      round(perThreadCount, roundNanos);
+    }
+    double[] rec = new double[pairs];
+    double[] cnt = new double[pairs];
+    double[] ratio = new double[pairs];
+    for (int p = 0; p < pairs; p++) {
+      // alternate which side goes first so neither always gets the fresher CPU
+      if (p % 2 == 0) {
+        rec[p] = round(perThreadRecord, roundNanos);
+        cnt[p] = round(perThreadCount, roundNanos);
+      } else {
+        cnt[p] = round(perThreadCount, roundNanos);
+        rec[p] = round(perThreadRecord, roundNanos);
+      }
+      ratio[p] = rec[p] / cnt[p];
+    }
+    long recorded = recorder.observe(java.time.Instant.EPOCH).total();
+    if (recorded <= 0) throw new IllegalStateException("the recorder counted nothing");
+    System.out.printf(Locale.ROOT,
+        "%s latency, threads %d, %d interleaved pairs of %d ms: recorder median %.1f ops/us, Counter.increment median %.1f ops/us;"
+            + " ratio recorder/counter median %.2f (range %.2f-%.2f, %d of %d pairs >= 1.0)%n",
+        varying ? "varying" : "constant", threads, pairs, roundNanos / 1_000_000, median(rec), median(cnt), median(ratio), min(ratio), max(ratio),
+        Arrays.stream(ratio).filter(r -> r >= 1.0).count(), pairs);
+  }
+
+  /**
+   * Runs {@code ops[t]} on worker thread {@code t} for {@code nanos}; returns the total ops per
+   * microsecond. The workers live for the whole benchmark, as a server's request threads do.
+   */
+  /** One call; {@code k} counts the calls of this thread. */
+  interface Op {
+    void run(long k);
+  }
+
+  private static double round(Op[] ops, long nanos) throws Exception {
+    return Workers.of(ops.length).run(ops, nanos);
+  }
+
+  /** A fixed set of threads that run one round at a time. */
+  private static final class Workers {
+    private static Workers instance;
+    private final int n;
+    private final java.util.concurrent.Semaphore go = new java.util.concurrent.Semaphore(0);
+    private final java.util.concurrent.Semaphore done = new java.util.concurrent.Semaphore(0);
+    private volatile Op[] ops;
+    private volatile long nanos;
+    private final long[] counts;
+    private final long[] elapsed;
+    private volatile CyclicBarrier start;
+
+    static synchronized Workers of(int n) {
+      if (instance == null) instance = new Workers(n);
+      return instance;
+    }
+
+    private Workers(int n) {
+      this.n = n;
+      this.counts = new long[n];
+      this.elapsed = new long[n];
+      for (int t = 0; t < n; t++) {
+        int idx = t;
+        Thread th = new Thread(() -> loop(idx), "bench-worker-" + t);
+        th.setDaemon(true);
+        th.start();
+      }
+    }
+
+    private void loop(int idx) {
+      while (true) {
+        go.acquireUninterruptibly();
+        try {
+          start.await();
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+        Op op = ops[idx];
+        long t0 = System.nanoTime();
+        long deadline = t0 + nanos;
+        long count = 0;
+        long now;
+        do {
+          for (int k = 0; k < 1024; k++) op.run(count + k);
+          count += 1024;
+        } while ((now = System.nanoTime()) < deadline);
+        counts[idx] = count;
+        elapsed[idx] = now - t0;
+        done.release();
+      }
+    }
+
+    double run(Op[] ops, long nanos) {
+      this.ops = ops;
+      this.nanos = nanos;
+      this.start = new CyclicBarrier(n);
+      go.release(n);
+      done.acquireUninterruptibly(n);
+      long total = Arrays.stream(counts).sum();
+      long maxElapsed = Arrays.stream(elapsed).max().orElse(1);
+      return total / (maxElapsed / 1000.0);
+    }
+  }
+
+  private static double median(double[] xs) {
+    double[] s = xs.clone();
+    Arrays.sort(s);
+    return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  }
+
+  private static double min(double[] xs) {
+    return Arrays.stream(xs).min().orElse(Double.NaN);
+  }
+
+  private static double max(double[] xs) {
+    return Arrays.stream(xs).max().orElse(Double.NaN);
+  }
+}
