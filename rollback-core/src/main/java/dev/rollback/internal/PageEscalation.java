@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,7 +54,6 @@ public final class PageEscalation {
   private final Set<String> closedGates = ConcurrentHashMap.newKeySet();
   private volatile @Nullable Instant lastAcknowledged;
   private volatile boolean stopped;
-  private long pages;
 
   public PageEscalation(CommunicationPlan plan, NotificationDispatcher dispatcher, Timer timer, Clock clock, String runId,
       String planName, Deployment deployment, Run run) {
@@ -80,10 +78,7 @@ public final class PageEscalation {
    */
   public void paged(NotificationKind kind, String title, String text, Map<String, String> facts, @Nullable String gateId) {
     if (!escalates(kind) || stopped || plan.escalations().isEmpty()) return;
-    Page page;
-    synchronized (this) {
-      page = new Page(++pages, kind, title, text, facts, gateId, clock.instant());
-    }
+    Page page = new Page(kind, title, text, facts, gateId, clock.instant());
     for (String audience : plan.audiencesFor(kind)) {
       page.reached.add(audience);
     }
@@ -174,7 +169,6 @@ public final class PageEscalation {
   }
 
   private static final class Page {
-    final long id;
     final NotificationKind kind;
     final String title;
     final String text;
@@ -183,9 +177,8 @@ public final class PageEscalation {
     final Instant sentAt;
     final Set<String> reached = ConcurrentHashMap.newKeySet();
 
-    Page(long id, NotificationKind kind, String title, String text, Map<String, String> facts, @Nullable String gateId,
+    Page(NotificationKind kind, String title, String text, Map<String, String> facts, @Nullable String gateId,
         Instant sentAt) {
-      this.id = id;
       this.kind = kind;
       this.title = title;
       this.text = text;
