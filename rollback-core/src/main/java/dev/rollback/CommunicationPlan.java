@@ -32,8 +32,10 @@ import java.util.Set;
  * <p>Templates fill {@code {plan}}, {@code {deployment}}, {@code {service}}, {@code {version}},
  * {@code {run}}, {@code {audience}}, {@code {kind}}, the engine's own {@code {title}} and
  * {@code {text}}, and any fact as {@code {fact:name}} (for example {@code {fact:reason}},
- * {@code {fact:onTimeout}}). An escalation sends a gate's HUMAN_NEEDED message on to the next
- * audience when nobody answered it in time (see {@code GateEscalation} in rollback-notify).
+ * {@code {fact:onTimeout}}). An escalation sends a page (ROLLBACK_TRIGGERED or HUMAN_NEEDED) on to
+ * the next audience when nobody acknowledged it in time ({@code RollbackEngine.acknowledge}, a
+ * human answer at a gate, or an acknowledgement in PagerDuty through rollback-notify); the engine
+ * times it on its clock and journals each escalation (ESCALATED) and its deliveries.
  * De-duplication drops a message identical to one sent to the same audience within the window.
  */
 public final class CommunicationPlan {
@@ -79,7 +81,7 @@ public final class CommunicationPlan {
     return Optional.ofNullable(templates.get(kind));
   }
 
-  /** Who hears about an unanswered gate next, in declaration order. */
+  /** Who hears about an unacknowledged page next, in declaration order. */
   public List<Escalation> escalations() { return escalations; }
 
   /** The escalations that start at {@code audience}. */
@@ -145,7 +147,7 @@ public final class CommunicationPlan {
     }
   }
 
-  /** When a gate's message to {@code from} is not answered within {@code after}, tell {@code to}. */
+  /** When a page to {@code from} is not acknowledged within {@code after}, tell {@code to}. */
   public record Escalation(String from, Duration after, String to) {
     public Escalation {
       Objects.requireNonNull(from, "from");
@@ -208,7 +210,14 @@ public final class CommunicationPlan {
       return this;
     }
 
-    /** A gate's HUMAN_NEEDED message to {@code fromAudience}, unanswered after {@code after}, goes to {@code toAudience} too. */
+    /**
+     * A page (ROLLBACK_TRIGGERED, or HUMAN_NEEDED) to {@code fromAudience} that nobody acknowledged
+     * within {@code after} goes to {@code toAudience} too. Rules chain (on-call, then engineering,
+     * then management; {@code after} counts from the previous step); each audience hears a page
+     * at most once, so an audience the page was routed to directly is not told again. A page stops
+     * escalating once someone acknowledges the run after it was sent (a human answer at a gate
+     * counts), once its gate is decided, and when the run ends or is cancelled.
+     */
     public Builder escalate(String fromAudience, Duration after, String toAudience) {
       for (String a : List.of(fromAudience, toAudience)) {
         if (!audiences.containsKey(a)) {

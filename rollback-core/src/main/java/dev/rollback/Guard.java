@@ -472,6 +472,44 @@ public final class Guard implements AutoCloseable {
     } catch (RuntimeException e) {
       log.warn("guard for {}: could not journal the inconclusive verdict of '{}'", deployment, trigger, e);
     }
+    askHumans(trigger, ev);
+  }
+
+  /**
+   * Tells the plan's HUMAN_NEEDED audiences that a trigger is inconclusive, with its evidence and
+   * what the guard does if nobody answers. Delivery runs on the engine's notification lanes; each
+   * outcome is journaled in the guard's run.
+   */
+  private void askHumans(String trigger, Evaluation ev) {
+    CommunicationPlan comms = plan.communication();
+    if (comms.audiencesFor(NotificationKind.HUMAN_NEEDED).isEmpty()) return;
+    Instant end = Objects.requireNonNull(bakeEnd);
+    String ifNobody = "If nobody answers, the guard does not roll back for this verdict: it keeps evaluating every "
+        + human(evaluationInterval) + " until the bake time ends at " + end + "; it rolls back by itself only if a"
+        + " trigger says ROLL_BACK, and goes back to watching if the triggers hold again. After " + end
+        + " it stops watching and the release stays.";
+    String text = "Guard for " + deployment.id() + ": trigger '" + trigger + "' is inconclusive: " + ev.evidence()
+        + ". To roll back now, call rollBackNow(actor, reason) on the guard (run " + runId + "). " + ifNobody;
+    Map<String, String> facts = new LinkedHashMap<>();
+    facts.put("trigger", trigger);
+    facts.put("reason", ev.evidence());
+    ev.facts().forEach((k, v) -> facts.putIfAbsent("evidence." + k, String.valueOf(v)));
+    facts.put("bakeEndsAt", end.toString());
+    facts.put("onTimeout", "release stays; guard stops watching at " + end);
+    facts.put("deadline", end.toString());
+    engine.notifications().dispatch(this::journalNotification, comms, NotificationKind.HUMAN_NEEDED, runId, plan.name(),
+        deployment, "Decision needed: is " + deployment.id() + " bad?", text, facts, Notification.dedupKeyFor(runId),
+        clock.instant());
+  }
+
+  private void journalNotification(Map<String, Object> outcome) {
+    synchronized (this) {
+      try {
+        engine.record(runId, RecordType.NOTIFICATION, outcome);
+      } catch (RuntimeException e) {
+        log.warn("guard for {}: could not journal a notification outcome: {}", deployment, e.toString());
+      }
+    }
   }
 
   private void standDown(String why) {

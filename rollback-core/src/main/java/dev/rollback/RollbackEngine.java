@@ -48,6 +48,8 @@ public final class RollbackEngine implements AutoCloseable {
   private final EventBus events;
   private final NotificationDispatcher notifications;
   private final Execution.Services services;
+  /** Runs of this engine that have not ended, by run id: for acknowledgements. */
+  private final java.util.concurrent.ConcurrentMap<String, Execution> live = new java.util.concurrent.ConcurrentHashMap<>();
 
   private RollbackEngine(Builder b) {
     this.journal = b.journal != null ? b.journal : InMemoryJournal.create();
@@ -113,8 +115,14 @@ public final class RollbackEngine implements AutoCloseable {
     }
     Execution e = new Execution(services, runId, plan, null, deployment, state, false, options.reason(),
         options.fencingToken(), List.of());
-    executor.execute(e::run);
+    launch(e);
     return e;
+  }
+
+  private void launch(Execution e) {
+    live.put(e.runId(), e);
+    e.result().whenComplete((r, x) -> live.remove(e.runId(), e));
+    executor.execute(e::run);
   }
 
   /** Starts and waits for the result. */
@@ -152,7 +160,7 @@ public final class RollbackEngine implements AutoCloseable {
     if (state.started) throw new RollbackException("run " + runId + " was already started; use resume(\"" + runId + "\", release)");
     Execution e = new Execution(services, runId, null, release, release.deployment(), state, false, options.reason(),
         options.fencingToken(), List.of());
-    executor.execute(e::run);
+    launch(e);
     return e;
   }
 
@@ -171,7 +179,7 @@ public final class RollbackEngine implements AutoCloseable {
     Loaded l = load(runId, "rollback", plan.name(), plan.fingerprint(), Fingerprints.outline(plan), options);
     Deployment d = Deployment.of(l.state.service, l.state.version);
     Execution e = new Execution(services, runId, plan, null, d, l.state, true, l.reason, options.fencingToken(), l.problems);
-    executor.execute(e::run);
+    launch(e);
     return e;
   }
 
@@ -184,7 +192,7 @@ public final class RollbackEngine implements AutoCloseable {
     Loaded l = load(runId, "release", release.name(), release.fingerprint(), Fingerprints.outline(release), options);
     Deployment d = Deployment.of(l.state.service, l.state.version);
     Execution e = new Execution(services, runId, null, release, d, l.state, true, l.reason, options.fencingToken(), l.problems);
-    executor.execute(e::run);
+    launch(e);
     return e;
   }
 
@@ -245,6 +253,52 @@ public final class RollbackEngine implements AutoCloseable {
   /** Answers a gate of any run of this engine; journaled with {@code actor}. */
   public void answer(String gateId, Decision decision, String actor) {
     gates.answer(gateId, decision, actor, false);
+  }
+
+  /**
+   * Records that {@code actor} acknowledged the page of run {@code runId} through {@code source}
+   * ("http", "pagerduty", "api", ...): journaled as ACKNOWLEDGED, and the run's pages sent until now
+   * stop escalating to the next audience (see {@link CommunicationPlan.Builder#escalate}).
+   *
+   * @throws RollbackException if {@code runId} is not a run of this engine that is still going
+   */
+  public void acknowledge(String runId, String actor, String source) {
+    Objects.requireNonNull(runId, "runId");
+    Objects.requireNonNull(actor, "actor");
+    Objects.requireNonNull(source, "source");
+    if (actor.isBlank()) throw new IllegalArgumentException("actor must not be blank (who acknowledged run " + runId + "?)");
+    Execution e = live.get(runId);
+    if (e == null) {
+      throw new RollbackException("run " + runId + " is not running in this engine (unknown, or it has ended); nothing to acknowledge");
+    }
+    e.acknowledge(actor, source);
+  }
+
+  /** The ids of the runs of this engine that have not ended, in no particular order. */
+  public List<String> runningRuns() {
+    return List.copyOf(live.keySet());
+  }
+
+  /** The dispatcher a guard sends its own notifications through (the same lanes as the runs). */
+  NotificationDispatcher notifications() {
+    return notifications;
+  }
+
+  /**
+   * Journals an informational record for {@code runId}: through the run if it is going (so its
+   * sequence numbers stay in order), else appended after the run's last record. For the guard.
+   */
+  synchronized void record(String runId, RecordType type, Map<String, Object> data) {
+    Execution e = live.get(runId);
+    if (e != null) {
+      e.record(type, data);
+      return;
+    }
+    List<JournalRecord> records = journal.read(runId).records();
+    long seq = records.isEmpty() ? 1 : records.get(records.size() - 1).seq() + 1;
+    long fence = 0;
+    for (JournalRecord r : records) fence = Math.max(fence, r.fence());
+    journal.appendLazily(JournalRecord.of(seq, runId, type, clock.instant(), fence, null, data));
   }
 
   /** The gates all runs of this engine wait on now, oldest first. */

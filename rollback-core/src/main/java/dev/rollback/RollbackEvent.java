@@ -32,6 +32,13 @@ public sealed interface RollbackEvent {
 
   record BudgetExceeded(String runId, Duration budget, Duration elapsed, Instant at) implements RollbackEvent {}
 
+  /** Someone acknowledged the run's page ({@code source}: "http", "pagerduty", "api", ...); escalation stops. */
+  record Acknowledged(String runId, String actor, String source, Instant at) implements RollbackEvent {}
+
+  /** A page to {@code from} was not acknowledged within {@code waited}; it went on to {@code to}. */
+  record Escalated(String runId, NotificationKind kind, String from, String to, Duration waited, Instant at)
+      implements RollbackEvent {}
+
   record Note(String runId, String step, String message, Instant at) implements RollbackEvent {}
 
   record RunFinished(String runId, RunOutcome outcome, Duration elapsed, Instant at) implements RollbackEvent {}

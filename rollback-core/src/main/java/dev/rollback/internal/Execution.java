@@ -17,6 +17,7 @@ import dev.rollback.Health;
 import dev.rollback.HealthCheck;
 import dev.rollback.HealthStatus;
 import dev.rollback.KnownGood;
+import dev.rollback.Notification;
 import dev.rollback.NotificationKind;
 import dev.rollback.Reconciliation;
 import dev.rollback.Release;
@@ -130,6 +131,7 @@ public final class Execution implements RollbackRun {
   private volatile @Nullable Thread runThread;
   private Timer.@Nullable Cancellable budgetTimer;
   private final List<String> failedSteps = Collections.synchronizedList(new ArrayList<>());
+  private final PageEscalation escalation;
 
   public Execution(Services svc, String runId, @Nullable RollbackPlan plan, @Nullable Release release,
       Deployment deployment, RunState state, boolean resumed, String reason, long fence, List<String> problems) {
@@ -149,6 +151,23 @@ public final class Execution implements RollbackRun {
     this.fence = fence;
     this.problems.addAll(problems);
     this.failsafeScheduler = new TimerScheduler(svc.timer(), svc.executor());
+    this.escalation = new PageEscalation(communication, svc.notifications(), svc.timer(), svc.clock(), runId, planName,
+        deployment, new PageEscalation.Run() {
+          @Override
+          public void escalated(Map<String, Object> data, NotificationKind kind, String from, String to, Duration waited) {
+            try {
+              append(RecordType.ESCALATED, null, data);
+            } catch (RuntimeException e) {
+              log.warn("plan '{}' run {}: could not journal the escalation to {}: {}", planName, runId, to, e.toString());
+            }
+            svc.events().emit(new RollbackEvent.Escalated(runId, kind, from, to, waited, svc.clock().instant()));
+          }
+
+          @Override
+          public void delivered(Map<String, Object> outcome) {
+            journalNotification(outcome);
+          }
+        });
   }
 
   // ------------------------------------------------------------------ RollbackRun
@@ -189,6 +208,7 @@ public final class Execution implements RollbackRun {
   public void cancel(String reason) {
     if (result.isDone() || cancelReason != null) return;
     cancelReason = reason == null || reason.isBlank() ? "cancelled" : reason;
+    escalation.stop();
     for (Ctx c : active) c.cancel("run cancelled: " + cancelReason);
     for (String g : myGates) svc.gates().abandon(g);
     Thread t = runThread;
@@ -230,6 +250,27 @@ public final class Execution implements RollbackRun {
     svc.gates().answer(gateId, decision, actor, false);
   }
 
+  /**
+   * Journals that {@code actor} acknowledged the run's page through {@code source}; pages sent
+   * until now stop escalating.
+   *
+   * @throws RollbackException if the run has ended
+   */
+  public void acknowledge(String actor, String source) {
+    if (result.isDone()) {
+      throw new RollbackException("run " + runId + " of plan '" + planName + "' has ended; nothing to acknowledge");
+    }
+    JournalRecord r = append(RecordType.ACKNOWLEDGED, null, data("actor", actor, "source", source));
+    escalation.acknowledged(r.at());
+    log.info("plan '{}' run {} acknowledged by {} via {}", planName, runId, actor, source);
+    svc.events().emit(new RollbackEvent.Acknowledged(runId, actor, source, r.at()));
+  }
+
+  /** Journals an informational record of {@code type} (a notification outcome of the guard that started this run). */
+  public void record(RecordType type, Map<String, Object> data) {
+    append(type, null, data);
+  }
+
   // ------------------------------------------------------------------ journal
 
   /**
@@ -242,7 +283,7 @@ public final class Execution implements RollbackRun {
    */
   private static final java.util.Set<RecordType> LAZY = java.util.EnumSet.of(RecordType.PLAN_STARTED,
       RecordType.STAGE_STARTED, RecordType.UNDO_SNAPSHOT, RecordType.NOTE, RecordType.HEALTH_CHECKED,
-      RecordType.TRIGGER_FIRED, RecordType.NOTIFICATION, RecordType.BUDGET_EXCEEDED);
+      RecordType.TRIGGER_FIRED, RecordType.NOTIFICATION, RecordType.BUDGET_EXCEEDED, RecordType.ESCALATED);
 
   private synchronized JournalRecord append(RecordType type, @Nullable String step, Map<String, Object> data) {
     JournalRecord r = JournalRecord.of(state.lastSeq + 1, runId, type, svc.clock().instant(), fence, step, data);
@@ -337,6 +378,7 @@ public final class Execution implements RollbackRun {
     } finally {
       runThread = null;
       if (budgetTimer != null) budgetTimer.cancel();
+      escalation.stop();
     }
     if (cancelReason != null && outcome != RunOutcome.CANCELLED && !outcome.isSuccess()
         && outcome != RunOutcome.NOT_RECOVERED && outcome != RunOutcome.ABANDONED) {
@@ -1139,6 +1181,8 @@ public final class Execution implements RollbackRun {
         "timedOut", a.timedOut()));
     log.info("plan '{}' run {} gate {} decided {} by {}", planName, runId, id, a.decision(), a.actor());
     svc.events().emit(new RollbackEvent.GateDecided(runId, id, a.decision(), a.actor(), a.timedOut(), a.at()));
+    escalation.gateClosed(id);
+    if (!a.timedOut()) escalation.acknowledged(a.at()); // a human answered: someone has the incident
     lastGate = req;
     lastActor = a.actor();
     return a.decision();
@@ -1169,7 +1213,8 @@ public final class Execution implements RollbackRun {
   private void notify(NotificationKind kind, String title, String text, Map<String, String> facts) {
     if (communication.isEmpty()) return;
     svc.notifications().dispatch(this::journalNotification, communication, kind, runId, planName, deployment,
-        title, text, facts, runId + ":notify", svc.clock().instant());
+        title, text, facts, Notification.dedupKeyFor(runId), svc.clock().instant());
+    escalation.paged(kind, title, text, facts, facts.get("gateId"));
   }
 
   private void journalNotification(Map<String, Object> d) {

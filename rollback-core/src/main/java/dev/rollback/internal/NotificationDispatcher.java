@@ -53,6 +53,9 @@ public final class NotificationDispatcher implements AutoCloseable {
   /** Journals the outcomes of rejected deliveries, so a full queue costs the run thread no journal write. */
   private final ThreadPoolExecutor overflow;
   private boolean closed;
+  /** Deliveries queued or running; guarded by {@link #idle}, which is notified when it drops to zero. */
+  private final Object idle = new Object();
+  private long pending;
 
   public NotificationDispatcher(int queueCapacity, int maxAttempts, Duration initialDelay) {
     this(queueCapacity, maxAttempts, initialDelay, Duration.ofSeconds(30), Duration.ofMinutes(1));
@@ -116,18 +119,34 @@ public final class NotificationDispatcher implements AutoCloseable {
       journal.accept(outcome(n, notifier, "DROPPED", 0, "the engine is closed"));
       return;
     }
+    busy();
     try {
-      lane.pool.execute(() -> deliver(journal, lane, notifier, n));
+      lane.pool.execute(() -> {
+        try {
+          deliver(journal, lane, notifier, n);
+        } finally {
+          done();
+        }
+      });
     } catch (RejectedExecutionException e) {
+      done();
       long drops = lane.drops.incrementAndGet();
       if (drops == 1 || drops % 100 == 0) {
         log.warn("notification queue of {} full; dropped {} for {} ({} dropped so far)", notifier.name(), n.kind(),
             n.audience(), drops);
       }
       Map<String, Object> dropped = outcome(n, notifier, "DROPPED", 0, "notification queue of " + notifier.name() + " full");
+      busy();
       try {
-        overflow.execute(() -> journal.accept(dropped));
+        overflow.execute(() -> {
+          try {
+            journal.accept(dropped);
+          } finally {
+            done();
+          }
+        });
       } catch (RejectedExecutionException again) {
+        done();
         log.warn("could not journal that {} for {} via {} was dropped: too many drops", n.kind(), n.audience(), notifier.name());
       }
     }
@@ -211,19 +230,32 @@ public final class NotificationDispatcher implements AutoCloseable {
     return d;
   }
 
-  /** Waits up to {@code max} for every queued delivery to finish; for tests and orderly shutdown. */
+  private void busy() {
+    synchronized (idle) {
+      pending++;
+    }
+  }
+
+  private void done() {
+    synchronized (idle) {
+      if (--pending == 0) idle.notifyAll();
+    }
+  }
+
+  /**
+   * Waits up to {@code max} until no delivery is queued or running (each lane's, and the journaling
+   * of dropped messages); for tests and orderly shutdown. Woken by the last delivery to finish, not polled.
+   */
   public boolean awaitIdle(Duration max) throws InterruptedException {
     long deadline = System.nanoTime() + max.toNanos();
-    while (System.nanoTime() < deadline) {
-      boolean idle;
-      synchronized (this) {
-        idle = lanes.values().stream().allMatch(l -> l.pool.getQueue().isEmpty() && l.pool.getActiveCount() == 0);
+    synchronized (idle) {
+      while (pending > 0) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) return false;
+        TimeUnit.NANOSECONDS.timedWait(idle, left);
       }
-      idle = idle && overflow.getQueue().isEmpty() && overflow.getActiveCount() == 0;
-      if (idle) return true;
-      Thread.sleep(5);
+      return true;
     }
-    return false;
   }
 
   @Override

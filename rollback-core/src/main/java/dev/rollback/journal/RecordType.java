@@ -28,6 +28,10 @@ public enum RecordType {
   BUDGET_EXCEEDED,
   NOTE,
   NOTIFICATION,
+  /** A human (or their paging tool) acknowledged the run's page: actor, source; stops escalation. */
+  ACKNOWLEDGED,
+  /** A page nobody acknowledged in time went on to the next audience: kind, from, to, after, reason. */
+  ESCALATED,
   JOURNAL_REPAIRED,
   PLAN_COMPLETED;
 

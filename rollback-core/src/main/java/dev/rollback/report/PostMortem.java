@@ -161,10 +161,14 @@ public final class PostMortem {
     }
     t.milestone(Milestone.ACKNOWLEDGED).ifPresent(a -> p.add("A human first acted at " + time(a) + ", "
         + or(t.timeToAcknowledge(), "?") + " after detection."));
-    long sent = t.entries(Kind.NOTIFICATION).stream().filter(e -> e.text().contains(": SENT")).count();
-    long notSent = t.entries(Kind.NOTIFICATION).size() - sent;
-    if (!t.entries(Kind.NOTIFICATION).isEmpty()) {
+    List<TimelineEntry> deliveries = t.entries(Kind.NOTIFICATION).stream().filter(e -> !isEscalation(e)).toList();
+    long sent = deliveries.stream().filter(e -> e.text().contains(": SENT")).count();
+    long notSent = deliveries.size() - sent;
+    if (!deliveries.isEmpty()) {
       p.add(sent + " notification(s) delivered" + (notSent > 0 ? ", " + notSent + " not delivered (see Action Items)" : "") + ".");
+    }
+    for (TimelineEntry e : t.entries(Kind.NOTIFICATION)) {
+      if (isEscalation(e)) p.add(time(e.at()) + ": " + e.text() + ".");
     }
     return p;
   }
@@ -178,6 +182,11 @@ public final class PostMortem {
       if (e.actor().type() != Actor.Type.AUTOMATION) p.add(time(e.at()) + ": " + e.text());
     }
     return p;
+  }
+
+  /** An escalation entry (ESCALATED record), as opposed to a delivery outcome. */
+  private static boolean isEscalation(TimelineEntry e) {
+    return e.text().startsWith("Escalated ");
   }
 
   private static List<List<String>> resolutionTable(Timeline t) {
@@ -209,7 +218,13 @@ public final class PostMortem {
       a.add(new ActionItem("The rollback exceeded its time budget: make the slow steps faster or revise the budget", "mitigate", "TBD", ""));
     }
     Set<String> channels = new LinkedHashSet<>();
-    for (TimelineEntry e : t.entries(Kind.NOTIFICATION)) if (!e.text().contains(": SENT") && !e.text().contains(": DEDUPLICATED")) channels.add(e.actor().name());
+    for (TimelineEntry e : t.entries(Kind.NOTIFICATION)) {
+      if (!isEscalation(e) && !e.text().contains(": SENT") && !e.text().contains(": DEDUPLICATED")) channels.add(e.actor().name());
+    }
+    if (t.entries(Kind.NOTIFICATION).stream().anyMatch(PostMortem::isEscalation)) {
+      a.add(new ActionItem("A page was escalated because nobody acknowledged it in time: review the on-call rota and"
+          + " the escalation delays", "process", "TBD", ""));
+    }
     channels.forEach(c -> a.add(new ActionItem("Fix notification channel '" + c + "' (messages were not delivered)", "process", "TBD", "")));
     if (!"RECOVERED".equals(t.outcome()) && !"RELEASED".equals(t.outcome())) {
       a.add(new ActionItem("The run ended " + (t.outcome().isEmpty() ? "unfinished" : t.outcome())

@@ -31,7 +31,9 @@ import org.jspecify.annotations.Nullable;
  *       release started), else when the plan started. The earliest moment the library knows of.
  *   <li><b>detected</b>: the first trigger that fired or the start of a release's revert; in
  *       rollback mode, the start of the rollback (its reason is the evidence).
- *   <li><b>acknowledged</b>: the first gate decision by a named human (not a timeout).
+ *   <li><b>acknowledged</b>: the first acknowledgement of the run's page (an ACKNOWLEDGED record:
+ *       over the gate endpoint, from PagerDuty, through the API) or the first gate decision by a
+ *       named human (not a timeout), whichever came first.
  *   <li><b>mitigated</b>: the last rollback step (or revert) that finished, when the run went on to
  *       verification; <b>resolved</b>: the end of a run that recovered.
  * </ul>
@@ -182,6 +184,19 @@ public final class Timeline {
         case BUDGET_EXCEEDED -> out.add(entry(r, Kind.BUDGET, Actor.ENGINE, "Over the budget of "
             + r.stringOr("budget", "?") + " (" + r.stringOr("elapsed", "?") + " so far); the rollback goes on"));
         case NOTE -> out.add(entry(r, Kind.NOTE, Actor.ENGINE, r.stringOr("message", "")));
+        case ACKNOWLEDGED -> {
+          String who = r.stringOr("actor", "?");
+          TimelineEntry e = entry(r, Kind.GATE, Actor.human(who), who + " acknowledged the page via "
+              + r.stringOr("source", "?"));
+          if (!ms.containsKey(Milestone.ACKNOWLEDGED)) {
+            ms.put(Milestone.ACKNOWLEDGED, r.at());
+            e = e.marking(Milestone.ACKNOWLEDGED);
+          }
+          out.add(e);
+        }
+        case ESCALATED -> out.add(entry(r, Kind.NOTIFICATION, Actor.ENGINE, "Escalated " + r.stringOr("kind", "?")
+            + " from " + r.stringOr("from", "?") + " to " + r.stringOr("to", "?") + " after " + r.stringOr("after", "?")
+            + ": " + r.stringOr("reason", "")));
         case NOTIFICATION -> out.add(entry(r, Kind.NOTIFICATION, Actor.automation(r.stringOr("channel", "?")),
             r.stringOr("kind", "?") + " to " + r.stringOr("audience", "?") + " via " + r.stringOr("channel", "?") + ": "
                 + r.stringOr("status", "?") + (r.has("error") ? " (" + r.stringOr("error", "") + ")" : "")));

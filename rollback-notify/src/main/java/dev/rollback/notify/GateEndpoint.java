@@ -34,9 +34,15 @@ import org.slf4j.LoggerFactory;
  *       happens on timeout).
  *   <li>{@code POST /gates/answer} with {@code {"gate": id, "decision": "PROCEED", "actor": "alice"}}:
  *       answers through {@link RollbackEngine#answer}, which journals the decision and the actor.
+ *   <li>{@code POST /runs/{id}/acknowledge} with {@code {"actor": "alice"}}: acknowledges the run's
+ *       page through {@link RollbackEngine#acknowledge} (source "http"): journaled, and its pages
+ *       stop escalating.
+ *   <li>{@code POST /pagerduty/webhook}, once {@link #acceptPagerDutyWebhooks} is called: PagerDuty
+ *       V3 webhooks, authenticated by their signature instead of the bearer token.
  * </ul>
  * Answers: 200 done, 400 bad input (the message says what is wrong), 401 no or wrong token, 404
- * no such open gate, 405 wrong method, 409 already decided (says by whom), 413 body too large.
+ * no such open gate or running run, 405 wrong method, 409 already decided (says by whom), 413 body
+ * too large.
  */
 public final class GateEndpoint implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(GateEndpoint.class);
@@ -73,6 +79,7 @@ public final class GateEndpoint implements AutoCloseable {
     server.setExecutor(executor);
     GateEndpoint endpoint = new GateEndpoint(server, executor, engine, token);
     server.createContext("/gates", endpoint::handle);
+    server.createContext("/runs/", endpoint::handle);
     server.start();
     log.info("gate endpoint listening on {}", endpoint.uri());
     return endpoint;
@@ -108,34 +115,130 @@ public final class GateEndpoint implements AutoCloseable {
           return;
         }
         answer(ex);
+      } else if (path.startsWith("/runs/") && path.endsWith("/acknowledge")
+          && path.length() > "/runs//acknowledge".length()) {
+        if (!method.equals("POST")) {
+          reply(ex, 405, error("acknowledge with POST /runs/<run id>/acknowledge"));
+          return;
+        }
+        acknowledge(ex, path.substring("/runs/".length(), path.length() - "/acknowledge".length()));
       } else {
-        reply(ex, 404, error("no such resource " + path + "; use GET /gates or POST /gates/answer"));
+        reply(ex, 404, error("no such resource " + path
+            + "; use GET /gates, POST /gates/answer or POST /runs/<run id>/acknowledge"));
       }
     } catch (RuntimeException e) {
       log.warn("gate endpoint failed on {} {}", ex.getRequestMethod(), ex.getRequestURI().getPath(), e);
     }
   }
 
-  private void answer(HttpExchange ex) throws IOException {
+  /** The request body, at most {@link #MAX_BODY} bytes; null after replying 413. */
+  private static byte @org.jspecify.annotations.Nullable [] body(HttpExchange ex) throws IOException {
     byte[] raw;
     try (InputStream in = ex.getRequestBody()) {
       raw = in.readNBytes(MAX_BODY + 1);
     }
     if (raw.length > MAX_BODY) {
       reply(ex, 413, error("body larger than " + MAX_BODY + " bytes"));
-      return;
+      return null;
     }
+    return raw;
+  }
+
+  /** The body as a JSON object; null after replying 400 with {@code expected}. */
+  private static @org.jspecify.annotations.Nullable JsonNode object(HttpExchange ex, byte[] raw, String expected)
+      throws IOException {
     JsonNode body;
     try {
       body = Http.JSON.readTree(new String(raw, StandardCharsets.UTF_8));
     } catch (IOException e) {
-      reply(ex, 400, error("body is not JSON; send {\"gate\": \"<id>\", \"decision\": \"PROCEED\", \"actor\": \"<name>\"}"));
-      return;
+      reply(ex, 400, error("body is not JSON; send " + expected));
+      return null;
     }
     if (body == null || !body.isObject()) {
-      reply(ex, 400, error("body must be a JSON object with gate, decision and actor"));
+      reply(ex, 400, error("body must be a JSON object: " + expected));
+      return null;
+    }
+    return body;
+  }
+
+  private void acknowledge(HttpExchange ex, String runId) throws IOException {
+    byte[] raw = body(ex);
+    if (raw == null) return;
+    JsonNode body = object(ex, raw, "{\"actor\": \"<name>\"}");
+    if (body == null) return;
+    String actor = text(body, "actor");
+    if (actor.isEmpty()) {
+      reply(ex, 400, error("actor is required: who acknowledges run " + runId + "?"));
       return;
     }
+    try {
+      engine.acknowledge(runId, actor, "http");
+    } catch (RollbackException e) {
+      reply(ex, 404, error(e.getMessage()));
+      return;
+    }
+    log.info("run {} acknowledged by {} over HTTP", runId, actor);
+    reply(ex, 200, Http.object().put("run", runId).put("acknowledgedBy", actor));
+  }
+
+  /**
+   * Also accepts PagerDuty V3 webhooks at {@code POST /pagerduty/webhook}: each request must carry
+   * {@code X-PagerDuty-Signature: v1=<hex HMAC-SHA256 of the body with signingSecret>} (several
+   * comma-separated signatures are allowed while PagerDuty rotates the secret; one must match,
+   * compared in constant time), else 401. An {@code incident.acknowledged} or
+   * {@code incident.resolved} event for a run's incident key acknowledges that run (source
+   * "pagerduty webhook", actor the event's agent); other events and unknown keys get 202 and are
+   * ignored. Returns this endpoint.
+   */
+  public GateEndpoint acceptPagerDutyWebhooks(Secret signingSecret) {
+    Objects.requireNonNull(signingSecret, "signingSecret");
+    server.createContext("/pagerduty/webhook", ex -> pagerDuty(ex, signingSecret));
+    log.info("gate endpoint accepts PagerDuty webhooks at {}/pagerduty/webhook", uri());
+    return this;
+  }
+
+  private void pagerDuty(HttpExchange exchange, Secret secret) throws IOException {
+    try (HttpExchange ex = exchange) {
+      if (!ex.getRequestMethod().equals("POST")) {
+        reply(ex, 405, error("PagerDuty webhooks are POSTed"));
+        return;
+      }
+      byte[] raw = body(ex);
+      if (raw == null) return;
+      if (!PagerDutyWebhook.verify(secret, raw, ex.getRequestHeaders().getFirst("X-PagerDuty-Signature"))) {
+        reply(ex, 401, error("missing or wrong X-PagerDuty-Signature"));
+        return;
+      }
+      JsonNode body = object(ex, raw, "a PagerDuty V3 webhook ({\"event\": {...}})");
+      if (body == null) return;
+      PagerDutyWebhook.Event event = PagerDutyWebhook.Event.of(body);
+      if (!event.acknowledges()) {
+        reply(ex, 202, Http.object().put("ignored", "event type " + event.type() + " does not acknowledge a run"));
+        return;
+      }
+      java.util.Optional<String> runId = dev.rollback.Notification.runIdOf(event.incidentKey());
+      if (runId.isEmpty()) {
+        reply(ex, 202, Http.object().put("ignored", "incident key '" + event.incidentKey() + "' is not a rollback run's"));
+        return;
+      }
+      try {
+        engine.acknowledge(runId.get(), event.agent(), "pagerduty webhook");
+      } catch (RollbackException e) {
+        reply(ex, 202, Http.object().put("ignored", e.getMessage()));
+        return;
+      }
+      log.info("run {} acknowledged by {} in PagerDuty ({})", runId.get(), event.agent(), event.type());
+      reply(ex, 200, Http.object().put("run", runId.get()).put("acknowledgedBy", event.agent()));
+    } catch (RuntimeException e) {
+      log.warn("gate endpoint failed on a PagerDuty webhook", e);
+    }
+  }
+
+  private void answer(HttpExchange ex) throws IOException {
+    byte[] raw = body(ex);
+    if (raw == null) return;
+    JsonNode body = object(ex, raw, "{\"gate\": \"<id>\", \"decision\": \"PROCEED\", \"actor\": \"<name>\"}");
+    if (body == null) return;
     String gate = text(body, "gate");
     String decisionText = text(body, "decision");
     String actor = text(body, "actor");

@@ -4,7 +4,9 @@
  * {@link dev.rollback.notify.EmailNotifier} implement core's {@link dev.rollback.Notifier} and go
  * into a {@link dev.rollback.CommunicationPlan}; {@link dev.rollback.notify.GateEndpoint} (HTTP) and
  * {@link dev.rollback.notify.GateAnswerFiles} (file/CLI) answer gates;
- * {@link dev.rollback.notify.GateEscalation} tells the next audience about an unanswered gate.
+ * {@link dev.rollback.notify.GateEndpoint} also takes acknowledgements of a run's page (and PagerDuty
+ * webhooks), and {@link dev.rollback.notify.PagerDutyAcknowledgements} keeps a run's acknowledgement
+ * and its PagerDuty alert in step. Escalation of unacknowledged pages is core's (the engine's clock).
  * Every secret is a {@link dev.rollback.notify.Secret}, which never prints itself.
  */
 @NullMarked

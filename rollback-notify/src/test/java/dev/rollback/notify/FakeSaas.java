@@ -22,7 +22,7 @@ import java.util.concurrent.Executors;
  * empty it answers with the default. {@link #hang()} makes it never answer, until closed.
  */
 final class FakeSaas implements AutoCloseable {
-  record Recorded(String method, String path, Map<String, List<String>> headers, String body) {
+  record Recorded(String method, String path, Map<String, List<String>> headers, String body, String query) {
     String header(String name) {
       return headers.entrySet().stream().filter(e -> e.getKey().equalsIgnoreCase(name))
           .map(e -> e.getValue().get(0)).findFirst().orElse("");
@@ -95,7 +95,8 @@ final class FakeSaas implements AutoCloseable {
   private void handle(HttpExchange ex) throws IOException {
     try (ex) {
       String body = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
-      requests.add(new Recorded(ex.getRequestMethod(), ex.getRequestURI().getPath(), Map.copyOf(ex.getRequestHeaders()), body));
+      requests.add(new Recorded(ex.getRequestMethod(), ex.getRequestURI().getPath(), Map.copyOf(ex.getRequestHeaders()), body,
+          ex.getRequestURI().getRawQuery() == null ? "" : ex.getRequestURI().getRawQuery()));
       if (hang) {
         try {
           release.await();

@@ -51,10 +51,25 @@ public final class Http {
         .header("User-Agent", "rollback-notify")
         .POST(HttpRequest.BodyPublishers.ofString(body));
     headers.forEach(b::header);
+    return send(channel, b.build(), 500);
+  }
+
+  /** GETs {@code uri}; an I/O failure is a retryable {@link DeliveryFailure} naming {@code channel} only. */
+  public static Response get(String channel, URI uri, Map<String, String> headers, Duration timeout)
+      throws DeliveryFailure, InterruptedException {
+    HttpRequest.Builder b = HttpRequest.newBuilder(uri)
+        .timeout(timeout)
+        .header("User-Agent", "rollback-notify")
+        .GET();
+    headers.forEach(b::header);
+    return send(channel, b.build(), 64 * 1024);
+  }
+
+  private static Response send(String channel, HttpRequest request, int maxBody) throws DeliveryFailure, InterruptedException {
     try {
-      HttpResponse<String> r = CLIENT.send(b.build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r = CLIENT.send(request, HttpResponse.BodyHandlers.ofString());
       String text = r.body() == null ? "" : r.body();
-      if (text.length() > 500) text = text.substring(0, 500) + "...";
+      if (text.length() > maxBody) text = text.substring(0, maxBody) + "...";
       return new Response(r.statusCode(), text, r.headers().firstValue("Retry-After"));
     } catch (IOException e) {
       // the exception's message can hold the URI; say only what kind of failure it was

@@ -55,6 +55,7 @@ public final class NotifyBenchmark {
           .audience("stakeholders", SlackNotifier.webhook(Secret.of(uri(ok, "/services/T/B/x").toString())),
               WebhookNotifier.to(uri(hang, "/hook"), Secret.of("k")).withTimeout(Duration.ofMinutes(10)))
           .routeAll("on-call").routeAll("stakeholders")
+          .escalate("on-call", Duration.ofMinutes(5), "stakeholders") // each run's page arms an escalation timer
           .build();
       Notifier noop = named("noop", () -> { });
       Notifier blocked = named("blocked", never::await);

@@ -1,0 +1,155 @@
+package dev.rollback.detect;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.rollback.CommunicationPlan;
+import dev.rollback.Deployment;
+import dev.rollback.Guard;
+import dev.rollback.GuardState;
+import dev.rollback.HealthStatus;
+import dev.rollback.ManualClock;
+import dev.rollback.Notification;
+import dev.rollback.NotificationKind;
+import dev.rollback.Notifier;
+import dev.rollback.RollbackEngine;
+import dev.rollback.RollbackPlan;
+import dev.rollback.RunOutcome;
+import dev.rollback.Signals;
+import dev.rollback.Step;
+import dev.rollback.Trigger;
+import dev.rollback.journal.InMemoryJournal;
+import dev.rollback.journal.JournalRecord;
+import dev.rollback.journal.RecordType;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** An inconclusive trigger makes the guard ask the HUMAN_NEEDED audience, and say what happens if nobody answers. */
+@org.junit.jupiter.api.Timeout(60)
+class GuardAsksHumansTest {
+  private static final Instant T0 = Instant.parse("2026-11-27T01:00:00Z");
+  private final ManualClock clock = ManualClock.startingAt(T0);
+  private final InMemoryJournal journal = InMemoryJournal.create();
+  private final RollbackEngine engine = RollbackEngine.builder().withClock(clock).withJournal(journal).build();
+  private final Recording onCall = new Recording("on-call pager");
+  private final Recording stakeholders = new Recording("stakeholder mail");
+  private final CommunicationPlan comms = CommunicationPlan.builder()
+      .audience("on-call", onCall).audience("stakeholders", stakeholders)
+      .route(NotificationKind.HUMAN_NEEDED, "on-call")
+      .route(NotificationKind.ROLLBACK_COMPLETED, "stakeholders")
+      .build();
+  private final RollbackPlan plan = RollbackPlan.builder("checkout-2.4.0")
+      .step(Step.builder("kill switch").execute(ctx -> { }).build())
+      .withCommunication(comms)
+      .build();
+
+  @AfterEach
+  void close() {
+    engine.close();
+  }
+
+  private Guard armedOnAHangingHealthCheck() {
+    ScriptedSignal.ScriptedCheck health = new ScriptedSignal.ScriptedCheck("checkout health");
+    health.always(HealthStatus.UNKNOWN);
+    Guard g = Guard.builder(plan, Deployment.of("checkout", "2.4.0")).withEngine(engine)
+        .trigger(Trigger.consecutiveFailures(Signals.poll(health, Duration.ofSeconds(2)), 3))
+        .withBakeTime(Duration.ofMinutes(10))
+        .build();
+    g.arm();
+    return g;
+  }
+
+  private List<JournalRecord> records(String runId, RecordType type) {
+    return journal.read(runId).records().stream().filter(r -> r.is(type)).toList();
+  }
+
+  @Test
+  void anInconclusiveTriggerTellsTheHumanNeededAudienceWithTheEvidenceAndWhatHappensIfNobodyAnswers() {
+    try (Guard g = armedOnAHangingHealthCheck()) {
+      clock.advance(Duration.ofMinutes(1));
+      assertThat(g.state()).isEqualTo(GuardState.NEEDS_HUMAN);
+
+      await().atMost(Duration.ofSeconds(10)).until(() -> onCall.sent.size() == 1);
+      Notification n = onCall.sent.get(0);
+      String evidence = records(g.runId(), RecordType.TRIGGER_FIRED).get(0).stringOr("evidence", "?");
+      assertThat(n.kind()).isEqualTo(NotificationKind.HUMAN_NEEDED);
+      assertThat(n.runId()).isEqualTo(g.runId());
+      assertThat(n.dedupKey()).isEqualTo(Notification.dedupKeyFor(g.runId()));
+      assertThat(n.text()).contains("is inconclusive: " + evidence)
+          .contains("rollBackNow")
+          .contains("If nobody answers, the guard does not roll back for this verdict")
+          .contains("until the bake time ends at 2026-11-27T01:10:00Z")
+          .contains("the release stays");
+      assertThat(n.facts()).containsEntry("reason", evidence).containsEntry("bakeEndsAt", "2026-11-27T01:10:00Z");
+      assertThat(stakeholders.sent).isEmpty();
+      await().atMost(Duration.ofSeconds(10)).until(() -> !records(g.runId(), RecordType.NOTIFICATION).isEmpty());
+      JournalRecord outcome = records(g.runId(), RecordType.NOTIFICATION).get(0);
+      assertThat(outcome.stringOr("kind", "")).isEqualTo("HUMAN_NEEDED");
+      assertThat(outcome.stringOr("audience", "")).isEqualTo("on-call");
+      assertThat(outcome.stringOr("status", "")).isEqualTo("SENT");
+    }
+  }
+
+  @Test
+  void whatTheMessageSaysIsWhatTheGuardDoesWhenNobodyAnswers() {
+    try (Guard g = armedOnAHangingHealthCheck()) {
+      clock.advance(Duration.ofMinutes(11));
+
+      assertThat(g.state()).isEqualTo(GuardState.NEEDS_HUMAN);
+      assertThat(g.run()).isEmpty();
+      assertThat(journal.read(g.runId()).records()).noneMatch(r -> r.is(RecordType.PLAN_STARTED));
+      await().atMost(Duration.ofSeconds(10)).until(() -> onCall.sent.size() == 1);
+      assertThat(onCall.sent).hasSize(1); // asked once for the trigger, not every evaluation
+
+      g.rollBackNow("alice", "the health endpoint hangs");
+      assertThat(g.run().orElseThrow().await(Duration.ofSeconds(10)).outcome()).isEqualTo(RunOutcome.RECOVERED);
+      await().atMost(Duration.ofSeconds(10)).until(() -> stakeholders.sent.size() == 1);
+      await().atMost(Duration.ofSeconds(10)).until(() -> records(g.runId(), RecordType.NOTIFICATION).size() == 2);
+      List<Long> seqs = journal.read(g.runId()).records().stream().map(JournalRecord::seq).toList();
+      assertThat(seqs).doesNotHaveDuplicates().isSorted();
+    }
+  }
+
+  @Test
+  void aPlanWithoutAHumanNeededRouteSendsNothing() {
+    Recording other = new Recording("chat");
+    RollbackPlan quiet = RollbackPlan.builder("checkout-2.4.0").step(Step.builder("kill switch").execute(ctx -> { }).build())
+        .withCommunication(CommunicationPlan.builder().audience("eng", other)
+            .route(NotificationKind.ROLLBACK_COMPLETED, "eng").build())
+        .build();
+    ScriptedSignal.ScriptedCheck health = new ScriptedSignal.ScriptedCheck("checkout health");
+    health.always(HealthStatus.UNKNOWN);
+    try (Guard g = Guard.builder(quiet, Deployment.of("checkout", "2.4.0")).withEngine(engine)
+        .trigger(Trigger.consecutiveFailures(Signals.poll(health, Duration.ofSeconds(2)), 3))
+        .withBakeTime(Duration.ofMinutes(10)).build()) {
+      g.arm();
+      clock.advance(Duration.ofMinutes(1));
+      assertThat(g.state()).isEqualTo(GuardState.NEEDS_HUMAN);
+      assertThat(other.sent).isEmpty();
+      assertThat(records(g.runId(), RecordType.NOTIFICATION)).isEmpty();
+    }
+  }
+
+  private static final class Recording implements Notifier {
+    final String name;
+    final List<Notification> sent = new CopyOnWriteArrayList<>();
+
+    Recording(String name) {
+      this.name = name;
+    }
+
+    @Override
+    public String name() {
+      return name;
+    }
+
+    @Override
+    public void send(Notification n) {
+      sent.add(n);
+    }
+  }
+}
