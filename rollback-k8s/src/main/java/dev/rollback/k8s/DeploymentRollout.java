@@ -366,18 +366,13 @@ public final class DeploymentRollout {
   }
 
   private RolloutStatus await(Duration timeout, @Nullable StepContext ctx) {
-    Instant end = Instant.now().plus(timeout);
+    Instant end = Poll.now(ctx).plus(timeout);
     if (ctx != null && ctx.deadline().isBefore(end)) end = ctx.deadline();
     while (true) {
       RolloutStatus s = rolloutStatus();
-      if (s.isComplete() || s.isFailed() || !Instant.now().isBefore(end)) return s;
+      if (s.isComplete() || s.isFailed() || !Poll.now(ctx).isBefore(end)) return s;
       if (ctx != null) ctx.checkCancelled();
-      try {
-        Thread.sleep(pollInterval.toMillis());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new java.util.concurrent.CancellationException("interrupted while waiting for " + describe());
-      }
+      Poll.pause(ctx, pollInterval, describe());
     }
   }
 

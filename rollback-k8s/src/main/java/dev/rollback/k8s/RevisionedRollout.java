@@ -280,7 +280,7 @@ public final class RevisionedRollout {
         update = s.getStatus().getUpdateRevision();
         break;
       }
-      sleep();
+      Poll.pause(null, pollInterval, "the controller to observe " + describe());
     }
     if (update == null) update = to.getMetadata().getName();
     int deleted = 0;
@@ -295,15 +295,6 @@ public final class RevisionedRollout {
       }
     }
     return deleted;
-  }
-
-  private void sleep() {
-    try {
-      Thread.sleep(pollInterval.toMillis());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new java.util.concurrent.CancellationException("interrupted while waiting for " + describe());
-    }
   }
 
   // ------------------------------------------------------------------ rollout status
@@ -353,13 +344,13 @@ public final class RevisionedRollout {
   }
 
   private RolloutStatus await(Duration timeout, @Nullable StepContext ctx) {
-    Instant end = Instant.now().plus(timeout);
+    Instant end = Poll.now(ctx).plus(timeout);
     if (ctx != null && ctx.deadline().isBefore(end)) end = ctx.deadline();
     while (true) {
       RolloutStatus s = rolloutStatus();
-      if (s.isComplete() || s.isFailed() || !Instant.now().isBefore(end)) return s;
+      if (s.isComplete() || s.isFailed() || !Poll.now(ctx).isBefore(end)) return s;
       if (ctx != null) ctx.checkCancelled();
-      sleep();
+      Poll.pause(ctx, pollInterval, describe());
     }
   }
 
