@@ -44,7 +44,10 @@ class SecretRedactionTest {
   private static final String HMAC_KEY = "WebhookHmacSECRET";
   private static final String SMTP_PASSWORD = "SmtpPa55wordSECRET";
   private static final String GATE_TOKEN = "GateBearerSECRET";
-  private static final List<String> SECRETS = List.of(SLACK_TOKEN, ROUTING_KEY, HMAC_KEY, SMTP_PASSWORD, GATE_TOKEN);
+  private static final String PD_API_TOKEN = "PdApiT0kenSECRET";
+  private static final String PD_WEBHOOK_SECRET = "PdWebhookSigningSECRET";
+  private static final List<String> SECRETS = List.of(SLACK_TOKEN, ROUTING_KEY, HMAC_KEY, SMTP_PASSWORD, GATE_TOKEN,
+      PD_API_TOKEN, PD_WEBHOOK_SECRET);
 
   @Test
   void noSecretAppearsInAnyOutputOfAFullRun() throws Exception {
@@ -54,7 +57,10 @@ class SecretRedactionTest {
     GreenMail smtp = new GreenMail(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
     smtp.setUser("rollback@example.com", "rollback", SMTP_PASSWORD);
     smtp.start();
-    try (FakeSaas slack = FakeSaas.slack(); FakeSaas pd = FakeSaas.pagerDuty(); FakeSaas hook = FakeSaas.webhook()) {
+    try (FakeSaas slack = FakeSaas.slack(); FakeSaas pd = FakeSaas.pagerDuty(); FakeSaas hook = FakeSaas.webhook();
+        FakeSaas pdApi = FakeSaas.webhook()) {
+      // the worst case: the REST API echoes the token it refused
+      pdApi.always(401, "{\"error\":{\"message\":\"Authentication failed for token " + PD_API_TOKEN + "\",\"code\":2006}}");
       slack.then(404, "no_service");
       pd.then(400, "{\"status\":\"invalid event\",\"errors\":[\"routing_key " + ROUTING_KEY + " is not valid\"]}");
       hook.then(500, "oops");
@@ -71,10 +77,22 @@ class SecretRedactionTest {
       InMemoryJournal journal = InMemoryJournal.create();
       List<String> events = new CopyOnWriteArrayList<>();
       try (RollbackEngine engine = RollbackEngine.builder().withJournal(journal).withListener(e -> events.add(e.toString())).build();
-          GateEndpoint endpoint = GateEndpoint.start(engine, Secret.of(GATE_TOKEN))) {
+          GateEndpoint endpoint = GateEndpoint.start(engine, Secret.of(GATE_TOKEN)).acceptPagerDutyWebhooks(Secret.of(PD_WEBHOOK_SECRET));
+          PagerDutyAcknowledgements acks = PagerDutyAcknowledgements.builder(comms)
+              .pollIncidents(Secret.of(PD_API_TOKEN), Duration.ofHours(1)).withApiBaseUri(pdApi.uri("")).build()) {
         RollbackRun run = engine.start(plan, Deployment.of("checkout", "2.4.0"));
         GateRequest gate = run.awaitGate(Duration.ofSeconds(10));
+        acks.start(engine);
+        acks.pollOnce();
+        assertThat(pdApi.requests()).as("the poller asked PagerDuty").isNotEmpty();
         HttpClient http = HttpClient.newHttpClient();
+        HttpResponse<String> badWebhook = http.send(HttpRequest.newBuilder(endpoint.uri().resolve("/pagerduty/webhook"))
+            .header("X-PagerDuty-Signature", "v1=" + "00".repeat(32))
+            .POST(HttpRequest.BodyPublishers.ofString("{\"event\":{\"event_type\":\"incident.acknowledged\"}}"))
+            .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(badWebhook.statusCode()).as("a webhook with a wrong signature").isGreaterThanOrEqualTo(400);
+        outputs.add(badWebhook.body());
+        outputs.add(acks.toString());
         HttpResponse<String> list = http.send(HttpRequest.newBuilder(endpoint.uri().resolve("/gates"))
             .header("Authorization", "Bearer " + GATE_TOKEN).build(), HttpResponse.BodyHandlers.ofString());
         HttpResponse<String> wrong = http.send(HttpRequest.newBuilder(endpoint.uri().resolve("/gates"))
