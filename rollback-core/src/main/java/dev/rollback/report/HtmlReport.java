@@ -172,7 +172,7 @@ public final class HtmlReport {
     if (e.kind() == Kind.GATE) return e.actor().type() == TimelineEntry.Actor.Type.HUMAN ? "#2c6fbb" : "#e0a800";
     if (e.kind() == Kind.NOTIFICATION) return e.text().contains(": SENT") ? "#3a9d5d" : "#c0392b";
     if (e.kind() == Kind.HEALTH) return e.text().contains(" UP") ? "#3a9d5d" : "#c0392b";
-    if (e.kind() == Kind.BUDGET) return "#e0a800";
+    if (e.kind() == Kind.BUDGET || e.kind() == Kind.ESCALATION) return "#e0a800";
     return "#555555";
   }
 

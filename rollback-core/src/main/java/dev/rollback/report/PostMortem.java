@@ -161,15 +161,13 @@ public final class PostMortem {
     }
     t.milestone(Milestone.ACKNOWLEDGED).ifPresent(a -> p.add("A human first acted at " + time(a) + ", "
         + or(t.timeToAcknowledge(), "?") + " after detection."));
-    List<TimelineEntry> deliveries = t.entries(Kind.NOTIFICATION).stream().filter(e -> !isEscalation(e)).toList();
+    List<TimelineEntry> deliveries = t.entries(Kind.NOTIFICATION);
     long sent = deliveries.stream().filter(e -> e.text().contains(": SENT")).count();
     long notSent = deliveries.size() - sent;
     if (!deliveries.isEmpty()) {
       p.add(sent + " notification(s) delivered" + (notSent > 0 ? ", " + notSent + " not delivered (see Action Items)" : "") + ".");
     }
-    for (TimelineEntry e : t.entries(Kind.NOTIFICATION)) {
-      if (isEscalation(e)) p.add(time(e.at()) + ": " + e.text() + ".");
-    }
+    for (TimelineEntry e : t.entries(Kind.ESCALATION)) p.add(time(e.at()) + ": " + e.text() + ".");
     return p;
   }
 
@@ -182,11 +180,6 @@ public final class PostMortem {
       if (e.actor().type() != Actor.Type.AUTOMATION) p.add(time(e.at()) + ": " + e.text());
     }
     return p;
-  }
-
-  /** An escalation entry (ESCALATED record), as opposed to a delivery outcome. */
-  private static boolean isEscalation(TimelineEntry e) {
-    return e.text().startsWith("Escalated ");
   }
 
   private static List<List<String>> resolutionTable(Timeline t) {
@@ -219,9 +212,9 @@ public final class PostMortem {
     }
     Set<String> channels = new LinkedHashSet<>();
     for (TimelineEntry e : t.entries(Kind.NOTIFICATION)) {
-      if (!isEscalation(e) && !e.text().contains(": SENT") && !e.text().contains(": DEDUPLICATED")) channels.add(e.actor().name());
+      if (!e.text().contains(": SENT") && !e.text().contains(": DEDUPLICATED")) channels.add(e.actor().name());
     }
-    if (t.entries(Kind.NOTIFICATION).stream().anyMatch(PostMortem::isEscalation)) {
+    if (!t.entries(Kind.ESCALATION).isEmpty()) {
       a.add(new ActionItem("A page was escalated because nobody acknowledged it in time: review the on-call rota and"
           + " the escalation delays", "process", "TBD", ""));
     }

@@ -194,7 +194,7 @@ public final class Timeline {
           }
           out.add(e);
         }
-        case ESCALATED -> out.add(entry(r, Kind.NOTIFICATION, Actor.ENGINE, "Escalated " + r.stringOr("kind", "?")
+        case ESCALATED -> out.add(entry(r, Kind.ESCALATION, Actor.ENGINE, "Escalated " + r.stringOr("kind", "?")
             + " from " + r.stringOr("from", "?") + " to " + r.stringOr("to", "?") + " after " + r.stringOr("after", "?")
             + ": " + r.stringOr("reason", "")));
         case NOTIFICATION -> out.add(entry(r, Kind.NOTIFICATION, Actor.automation(r.stringOr("channel", "?")),

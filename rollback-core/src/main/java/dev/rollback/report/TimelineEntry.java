@@ -45,6 +45,8 @@ public record TimelineEntry(Instant at, Kind kind, Actor actor, String step, Str
     HEALTH,
     /** A notification was sent, failed or dropped. */
     NOTIFICATION,
+    /** A page went on to the next audience because nobody acknowledged it in time. */
+    ESCALATION,
     /** The plan's time budget ran out. */
     BUDGET,
     /** A note, a journal repair, or a record of a kind this reader does not know. */

@@ -60,7 +60,7 @@ class TimelineAcknowledgementTest {
   void anEscalationShowsWhoWasToldWhyAndAfterHowLong() {
     Timeline t = Timeline.of(escalatedThenAcknowledged());
 
-    assertThat(t.entries(Kind.NOTIFICATION)).extracting(TimelineEntry::text).contains(
+    assertThat(t.entries(Kind.ESCALATION)).extracting(TimelineEntry::text).contains(
         "Escalated ROLLBACK_TRIGGERED from on-call to engineering after PT5M: nobody acknowledged the page within PT5M");
     assertThat(t.toJson()).contains("\"timeToAcknowledge\" : \"PT8M\"").contains("Escalated ROLLBACK_TRIGGERED");
   }
