@@ -43,6 +43,20 @@ public interface HealthCheck {
     };
   }
 
+  /**
+   * This check, answering within {@code timeout} whatever the probe does: a probe that has not
+   * answered in time is UNKNOWN ("did not answer within …") and is interrupted; while it stays
+   * stuck, further checks are UNKNOWN at once instead of starting another. Checks with timeouts of
+   * their own (HTTP, TCP, Prometheus) are returned unchanged. {@link Signals#poll} applies this to
+   * every other check, with the poll interval (at most 5 s) as the timeout, so a stuck probe never
+   * stops the guard's thread; the rules' worst-case formulas take such probes as prompt (a hang ends
+   * as UNKNOWN, which does not roll back unless {@link Signals#pollTreatingUnknownAsDown} is used).
+   */
+  default HealthCheck withTimeout(Duration timeout) {
+    Objects.requireNonNull(timeout, "timeout");
+    return dev.rollback.internal.detect.BoundedCheck.of(this, timeout);
+  }
+
   /** A check that always reports {@code status}; for tests and drills. */
   static HealthCheck constant(String name, HealthStatus status) {
     return of(name, () -> status);

@@ -15,8 +15,12 @@ import org.slf4j.LoggerFactory;
 /** A health check polled at most once per interval, when a rule reads it. */
 public final class PolledSignal implements Signal {
   private static final Logger log = LoggerFactory.getLogger(PolledSignal.class);
+  /** The longest a probe without a timeout of its own may take before it counts as UNKNOWN. */
+  static final Duration MAX_TIMEOUT = Duration.ofSeconds(5);
 
   private final HealthCheck check;
+  /** The check as given: its own timeout, if it has one, is part of the sample interval. */
+  private final HealthCheck given;
   private final Duration interval;
   private final boolean unknownIsFailure;
   private @Nullable Instant lastPoll;
@@ -35,7 +39,10 @@ public final class PolledSignal implements Signal {
 
   /** With {@code unknownIsFailure}, a poll that could not tell counts as DOWN (the user asked for it). */
   public PolledSignal(HealthCheck check, Duration interval, boolean unknownIsFailure) {
-    this.check = check;
+    // a probe with no timeout of its own must not be able to stop the guard's one thread; the
+    // formulas still take it as prompt (a hang ends as UNKNOWN, which never rolls back by itself)
+    this.given = check;
+    this.check = BoundedCheck.of(check, interval.compareTo(MAX_TIMEOUT) < 0 ? interval : MAX_TIMEOUT);
     this.interval = interval;
     this.unknownIsFailure = unknownIsFailure;
   }
@@ -47,7 +54,7 @@ public final class PolledSignal implements Signal {
 
   @Override
   public Duration sampleInterval() {
-    return check instanceof TimedCheck t ? interval.plus(t.timeout()) : interval;
+    return given instanceof TimedCheck t ? interval.plus(t.timeout()) : interval;
   }
 
   public Duration interval() {
