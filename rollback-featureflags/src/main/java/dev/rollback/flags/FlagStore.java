@@ -32,4 +32,14 @@ public interface FlagStore {
   default String offVariant(String flag) {
     return "off";
   }
+
+  /**
+   * The value each variant of {@code flag} serves, where the store defines them (a flagd file,
+   * the in-memory store); empty where a variant is only a name (Unleash: the payload is
+   * optional). A {@link PropagationCheck} compares values where it knows them, since not every
+   * provider reports the variant name it chose.
+   */
+  default java.util.Map<String, Object> variantValues(String flag) {
+    return java.util.Map.of();
+  }
 }

@@ -120,6 +120,12 @@ public final class InMemoryFlagStore implements FlagStore {
     return d == null ? "off" : d.offVariant();
   }
 
+  @Override
+  public Map<String, Object> variantValues(String flag) {
+    Definition d = definitions.get(flag);
+    return d == null ? Map.of() : java.util.Collections.unmodifiableMap(d.variants());
+  }
+
   private void apply(FlagState state, Definition d) {
     Flag.FlagBuilder<Object> b = Flag.builder().variants(d.variants()).defaultVariant(d.offVariant());
     if (state.enabled()) {
