@@ -28,6 +28,11 @@ public interface FlagStore {
   /** How this store assigns users to buckets, to predict who a change affects. */
   Bucketing bucketing();
 
+  /** The variant users get when a percentage turns the feature on for them (used to predict non-boolean flags). */
+  default String onVariant(String flag) {
+    return "on";
+  }
+
   /** The variant users get when the feature is off for them (used to predict evaluations). */
   default String offVariant(String flag) {
     return "off";

@@ -169,6 +169,13 @@ public final class FlagdFileStore implements FlagStore {
   }
 
   @Override
+  public synchronized String onVariant(String flag) {
+    String named = onVariants.get(flag);
+    if (named != null) return named;
+    return variantOf(flag, flagNode(load(), flag), true);
+  }
+
+  @Override
   public synchronized String offVariant(String flag) {
     String named = offVariants.get(flag);
     if (named != null) return named;

@@ -115,6 +115,12 @@ public final class InMemoryFlagStore implements FlagStore {
   }
 
   @Override
+  public String onVariant(String flag) {
+    Definition d = definitions.get(flag);
+    return d == null ? "on" : d.onVariant();
+  }
+
+  @Override
   public String offVariant(String flag) {
     Definition d = definitions.get(flag);
     return d == null ? "off" : d.offVariant();

@@ -153,7 +153,7 @@ public final class PropagationCheck {
         } finally {
           lock.unlock();
         }
-        String mismatch = firstMismatch(expected.flag(), plan.expectations);
+        String mismatch = firstMismatch(expected.flag(), plan);
         long now = System.nanoTime();
         if (mismatch == null) return new Seen(Duration.ofNanos(now - start), plan.expectations.size(), plan.moved, plan.variants);
         if (now - deadline >= 0) {
@@ -201,7 +201,7 @@ public final class PropagationCheck {
             return Health.of(name, HealthStatus.UNKNOWN, since(start), state.describe() + " has a custom targeting rule");
           }
           Plan plan = plan(store, state, null);
-          String mismatch = firstMismatch(flag, plan.expectations);
+          String mismatch = firstMismatch(flag, plan);
           return mismatch == null
               ? Health.up(name, since(start), plan.expectations.size() + " sample users see " + state.describe())
               : Health.of(name, HealthStatus.DOWN, since(start), mismatch + " (" + store.describe() + " has " + state.describe() + ")");
@@ -256,7 +256,12 @@ public final class PropagationCheck {
    */
   private record Expectation(String user, boolean on, @Nullable String variant, @Nullable Object value) {}
 
-  private record Plan(List<Expectation> expectations, int moved, boolean variants) {}
+  /**
+   * {@code onOff} gives the values of the flag's on and off variants, looked up only when a
+   * boolean evaluation reports TYPE_MISMATCH (a non-boolean flag under a percentage or kill
+   * switch); null entries where the store does not know them.
+   */
+  private record Plan(List<Expectation> expectations, int moved, boolean variants, java.util.function.Supplier<Object[]> onOff) {}
 
   private Plan plan(FlagStore store, FlagState expected, @Nullable FlagState previous) {
     String flag = expected.flag();
@@ -281,12 +286,33 @@ public final class PropagationCheck {
     for (String u : users) {
       if (variants) {
         String v = bucketing.variant(flag, u, (Rollout.Weights) expected.rollout());
-        out.add(new Expectation(u, true, v, values.get(v)));
+        out.add(new Expectation(u, true, v, checkable(values.get(v))));
       } else {
         out.add(new Expectation(u, expected.isOnFor(u, bucketing, off), null, null));
       }
     }
-    return new Plan(List.copyOf(out), moved, variants);
+    Object[][] memo = new Object[1][];
+    java.util.function.Supplier<Object[]> onOff = () -> {
+      if (memo[0] == null) {
+        java.util.Map<String, Object> all = store.variantValues(flag);
+        memo[0] = new Object[] {valueOf(all, () -> store.onVariant(flag)), valueOf(all, () -> store.offVariant(flag))};
+      }
+      return memo[0];
+    };
+    return new Plan(List.copyOf(out), moved, variants, onOff);
+  }
+
+  /** A value this check can evaluate with its type (string, boolean, integer, double), else null. */
+  private static @Nullable Object checkable(@Nullable Object v) {
+    return v instanceof String || v instanceof Boolean || v instanceof Integer || v instanceof Double ? v : null;
+  }
+
+  private static @Nullable Object valueOf(java.util.Map<String, Object> values, java.util.function.Supplier<String> variant) {
+    try {
+      return checkable(values.get(variant.get()));
+    } catch (FlagException e) {
+      return null; // the store cannot name that variant: the mismatch stays a mismatch
+    }
   }
 
   /** What {@code state} predicts for a user, comparable across states. */
@@ -312,11 +338,18 @@ public final class PropagationCheck {
     });
   }
 
-  private @Nullable String firstMismatch(String flag, List<Expectation> expectations) {
-    for (Expectation e : expectations) {
+  private @Nullable String firstMismatch(String flag, Plan plan) {
+    for (Expectation e : plan.expectations()) {
       ImmutableContext ctx = new ImmutableContext(e.user());
       if (e.variant() == null) {
         FlagEvaluationDetails<Boolean> d = client.getBooleanDetails(flag, false, ctx);
+        if (d.getErrorCode() == dev.openfeature.sdk.ErrorCode.TYPE_MISMATCH) {
+          // not a boolean flag: the answer is the value of its on or off variant
+          Object want = plan.onOff().get()[e.on() ? 0 : 1];
+          String m = valueMismatch(flag, ctx, e.user(), e.on() ? "on" : "off", want);
+          if (m != null) return m;
+          continue;
+        }
         boolean got = Boolean.TRUE.equals(d.getValue());
         if (got != e.on()) {
           return "user '" + e.user() + "' gets " + got + " (reason " + d.getReason()
@@ -325,31 +358,40 @@ public final class PropagationCheck {
         continue;
       }
       Object want = e.value();
-      FlagEvaluationDetails<?> d;
-      boolean ok;
-      if (want instanceof String w) {
-        d = client.getStringDetails(flag, w.isEmpty() ? "\u0000" : "", ctx);
-        ok = w.equals(d.getValue());
-      } else if (want instanceof Boolean w) {
-        d = client.getBooleanDetails(flag, !w, ctx);
-        ok = w.equals(d.getValue());
-      } else if (want instanceof Integer w) {
-        d = client.getIntegerDetails(flag, w + 1, ctx);
-        ok = w.equals(d.getValue());
-      } else if (want instanceof Double w) {
-        d = client.getDoubleDetails(flag, w + 1, ctx);
-        ok = w.equals(d.getValue());
-      } else {
-        d = client.getStringDetails(flag, "", ctx);
-        ok = e.variant().equals(d.getVariant());
+      if (want != null) {
+        String m = valueMismatch(flag, ctx, e.user(), "'" + e.variant() + "'", want);
+        if (m != null) return m;
+        continue;
       }
-      if (!ok || d.getErrorCode() != null) {
+      // the store does not know the variant's value: compare the variant name the provider reports
+      FlagEvaluationDetails<String> d = client.getStringDetails(flag, "", ctx);
+      if (!e.variant().equals(d.getVariant()) || d.getErrorCode() != null) {
         return "user '" + e.user() + "' gets variant '" + d.getVariant() + "' value '" + d.getValue() + "' (reason "
             + d.getReason() + (d.getErrorCode() != null ? ", error " + d.getErrorCode() : "") + "), expected variant '"
-            + e.variant() + "'" + (want != null ? " value '" + want + "'" : "");
+            + e.variant() + "'";
       }
     }
     return null;
+  }
+
+  /** Evaluates {@code flag} with {@code want}'s type; a description of the mismatch, or null when the value is {@code want}. */
+  private @Nullable String valueMismatch(String flag, ImmutableContext ctx, String user, String variant, @Nullable Object want) {
+    FlagEvaluationDetails<?> d;
+    if (want instanceof String w) {
+      d = client.getStringDetails(flag, w.isEmpty() ? "\u0000" : "", ctx);
+    } else if (want instanceof Boolean w) {
+      d = client.getBooleanDetails(flag, !w, ctx);
+    } else if (want instanceof Integer w) {
+      d = client.getIntegerDetails(flag, w + 1, ctx);
+    } else if (want instanceof Double w) {
+      d = client.getDoubleDetails(flag, w + 1, ctx);
+    } else {
+      return "user '" + user + "': flag '" + flag + "' is not boolean and the store does not know the value of its "
+          + variant + " variant, so the answer cannot be checked";
+    }
+    if (want.equals(d.getValue()) && d.getErrorCode() == null) return null;
+    return "user '" + user + "' gets variant '" + d.getVariant() + "' value '" + d.getValue() + "' (reason " + d.getReason()
+        + (d.getErrorCode() != null ? ", error " + d.getErrorCode() : "") + "), expected variant " + variant + " value '" + want + "'";
   }
 
   private void listen(Consumer<EventDetails> onChange, boolean on) {

@@ -204,4 +204,34 @@ class FlagdFileProviderIT {
         .hasMessageContaining("flag 'theme'").hasMessageContaining("no variant 'purple'").hasMessageContaining("[blue, green, red]");
     assertThat(Files.readString(store.file())).isEqualTo(content);
   }
+
+  private static final String BANNER = """
+      {"flags": {"banner": {"state": "ENABLED", "variants": {"new": "N", "old": "O"},
+        "defaultVariant": "old", "targeting": {"fractional": [["new", 50], ["old", 50]]}}}}
+      """;
+
+  @Test
+  void onAStringFlagTheCheckComparesTheOnAndOffValuesNotAFailedBooleanEvaluation() throws Exception {
+    start(BANNER);
+    store = store.withVariants("banner", "new", "old");
+    FlagState now = store.read("banner");
+    assertThat(now.rollout()).isEqualTo(Rollout.percent(50));
+    // a boolean evaluation of this flag is a TYPE_MISMATCH answering the default false: the check
+    // must not take that for "off"
+    FlagState neverWritten = new FlagState("banner", false, Rollout.all(), now.definition());
+    PropagationCheck quick = PropagationCheck.of(client).withTimeout(Duration.ofMillis(300));
+    assertThatThrownBy(() -> quick.awaitVisible(store, neverWritten))
+        .isInstanceOf(PropagationTimeoutException.class).hasMessageContaining("expected variant off value 'O'");
+
+    RollbackResult result = engine.run(RollbackPlan.builder("p").step(flags().setRollout("banner", Rollout.percent(20)))
+        .step(flags().killSwitch("banner")).build(), DEPLOYMENT);
+
+    assertThat(result.outcome()).isEqualTo(RunOutcome.RECOVERED);
+    for (String u : PropagationCheck.sampleUsers(300)) {
+      assertThat(client.getStringValue("banner", "x", new ImmutableContext(u))).isEqualTo("O");
+    }
+    assertThat(journal.read(result.runId()).records()).filteredOn(r -> r.is(RecordType.NOTE))
+        .anySatisfy(r -> assertThat(r.stringOr("message", "")).contains("set to 20%").contains("visible to the OpenFeature client after"))
+        .anySatisfy(r -> assertThat(r.stringOr("message", "")).contains("turned off").contains("visible to the OpenFeature client after"));
+  }
 }
