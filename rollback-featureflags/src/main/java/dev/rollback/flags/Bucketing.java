@@ -16,7 +16,9 @@ import java.util.Objects;
  *       listed order ({@code fractional}).
  *   <li>{@link #unleash()}: hash of {@code groupId + ":" + userId} (groupId defaults to the flag
  *       name), unsigned, {@code % 100 + 1}; the user is in iff that is {@code <= rollout}
- *       ({@code flexibleRollout}).
+ *       ({@code flexibleRollout}). Variants: the same key hashed with seed {@code 86028157},
+ *       unsigned, {@code % totalWeight + 1}; the first variant (in stored order, skipping weight 0)
+ *       whose running weight reaches it.
  * </ul>
  *
  * <p>In both, the "on" bucket is a prefix of the range, so lowering a percentage never turns a
@@ -58,6 +60,15 @@ public interface Bucketing {
     return (int) (Integer.toUnsignedLong(Murmur3.hash32(groupId + ":" + userId, 0)) % 100) + 1;
   }
 
+  /** The seed Unleash hashes with when it picks a variant (client specification, {@code VARIANT_SEED}). */
+  int UNLEASH_VARIANT_SEED = 86028157;
+
+  /** Unleash's variant target of a user, in [1, totalWeight]. */
+  static int unleashVariantValue(String groupId, String userId, int totalWeight) {
+    if (totalWeight <= 0) throw new IllegalArgumentException("total weight must be positive: " + totalWeight);
+    return (int) (Integer.toUnsignedLong(Murmur3.hash32(groupId + ":" + userId, UNLEASH_VARIANT_SEED)) % totalWeight) + 1;
+  }
+
   /** flagd bucketing. */
   enum Flagd implements Bucketing {
     INSTANCE;
@@ -92,9 +103,21 @@ public interface Bucketing {
       return percent > 0 && unleashValue(flag, targetingKey) <= percent;
     }
 
+    /**
+     * The strategy (or feature environment) variant {@code targetingKey} gets, with the flag name
+     * as groupId and stickiness on userId; {@code weights} in the order Unleash stores them (it
+     * sorts variants by name on every write, so use the weights {@link FlagStore#read} returns).
+     */
     @Override
     public String variant(String flag, String targetingKey, Rollout.Weights weights) {
-      throw new UnsupportedOperationException("Unleash flexibleRollout has a percentage, not variant weights: " + weights);
+      int target = unleashVariantValue(flag, targetingKey, weights.total());
+      int counter = 0;
+      for (Map.Entry<String, Integer> e : weights.weights().entrySet()) {
+        if (e.getValue() == 0) continue;
+        counter += e.getValue();
+        if (counter >= target) return e.getKey();
+      }
+      throw new IllegalStateException("no variant reaches " + target + " in " + weights); // counter ends at the total
     }
   }
 }

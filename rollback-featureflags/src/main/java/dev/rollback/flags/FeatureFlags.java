@@ -133,6 +133,48 @@ public final class FeatureFlags {
   }
 
   /**
+   * Sets {@code flag}'s rollout in one write: a percentage, or variant weights, e.g. sending
+   * everyone back to the old variant with {@code Rollout.weights("v1", 100, "v2", 0)}. With a
+   * propagation check, waits until the client evaluates the new split, checking users it moves
+   * from the state at step start. Idempotent; its undo restores the state the flag had when the
+   * step started.
+   */
+  public Step setRollout(String flag, Rollout rollout) {
+    requireFlag(flag);
+    Objects.requireNonNull(rollout, "rollout");
+    if (rollout instanceof Rollout.Custom) throw new IllegalArgumentException("flag '" + flag + "': a custom rollout can only be restored");
+    return Step.builder("set rollout " + flag)
+        .describedAs("set flag '" + flag + "' to " + rollout.encode() + " in " + store.describe())
+        .captureForUndo(ctx -> store.read(flag).toSnapshot())
+        .execute(ctx -> {
+          FlagState before = ctx.undoSnapshot().map(FlagState::fromSnapshot).orElse(null);
+          store.setRollout(flag, rollout);
+          afterWrite(ctx, store.read(flag), before, "flag '" + flag + "' set to " + rollout.encode());
+        })
+        .reconcile(ctx -> {
+          FlagState s = store.read(flag);
+          return s.enabled() && sameSplit(s.rollout(), rollout) ? Reconciliation.APPLIED : Reconciliation.NOT_APPLIED;
+        })
+        .undo(ctx -> restoreFrom(ctx, ctx.undoSnapshot(), "undo snapshot"))
+        .idempotent()
+        .build();
+  }
+
+  /** Whether two rollouts split users alike: equal, or weights in the same proportions (Unleash stores per mille). */
+  static boolean sameSplit(Rollout a, Rollout b) {
+    if (a.equals(b)) return true;
+    if (!(a instanceof Rollout.Weights x) || !(b instanceof Rollout.Weights y)) return false;
+    java.util.Set<String> names = new java.util.HashSet<>(x.weights().keySet());
+    names.addAll(y.weights().keySet());
+    for (String n : names) {
+      long l = (long) x.weights().getOrDefault(n, 0) * y.total();
+      long r = (long) y.weights().getOrDefault(n, 0) * x.total();
+      if (l != r) return false;
+    }
+    return true;
+  }
+
+  /**
    * Restores the state {@code flag} had when the release started or the guard was armed (captured
    * then and journaled). Idempotent; its undo restores the state at step start.
    */
@@ -167,8 +209,9 @@ public final class FeatureFlags {
     Step apply = Step.builder("apply")
         .describedAs("turn flag '" + flag + "' on at " + rollout.encode() + " in " + store.describe())
         .execute(ctx -> {
+          FlagState before = rollout instanceof Rollout.Weights ? store.read(flag) : null;
           store.setRollout(flag, rollout);
-          afterWrite(ctx, store.read(flag), "flag '" + flag + "' on at " + rollout.encode());
+          afterWrite(ctx, store.read(flag), before, "flag '" + flag + "' on at " + rollout.encode());
         })
         .idempotent()
         .build();
@@ -218,6 +261,10 @@ public final class FeatureFlags {
   }
 
   private void afterWrite(StepContext ctx, FlagState expected, String what) {
+    afterWrite(ctx, expected, null, what);
+  }
+
+  private void afterWrite(StepContext ctx, FlagState expected, @Nullable FlagState previous, String what) {
     if (propagation == null) {
       ctx.note(what + " in " + store.describe());
       return;
@@ -226,9 +273,9 @@ public final class FeatureFlags {
       ctx.note(what + " in " + store.describe() + "; propagation not checked (custom targeting rule)");
       return;
     }
-    Duration took = propagation.awaitVisible(store, expected);
+    PropagationCheck.Seen seen = propagation.awaitVisible(store, expected, previous);
     String note = what + " in " + store.describe() + "; visible to the OpenFeature client after "
-        + String.format(java.util.Locale.ROOT, "%.1f", took.toNanos() / 1e6) + " ms";
+        + String.format(java.util.Locale.ROOT, "%.1f", seen.took().toNanos() / 1e6) + " ms (" + seen.describe() + ")";
     log.info("{}", note);
     ctx.note(note);
   }

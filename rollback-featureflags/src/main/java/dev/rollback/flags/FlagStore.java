@@ -28,8 +28,23 @@ public interface FlagStore {
   /** How this store assigns users to buckets, to predict who a change affects. */
   Bucketing bucketing();
 
+  /** The variant users get when a percentage turns the feature on for them (used to predict non-boolean flags). */
+  default String onVariant(String flag) {
+    return "on";
+  }
+
   /** The variant users get when the feature is off for them (used to predict evaluations). */
   default String offVariant(String flag) {
     return "off";
+  }
+
+  /**
+   * The value each variant of {@code flag} serves, where the store defines them (a flagd file,
+   * the in-memory store); empty where a variant is only a name (Unleash: the payload is
+   * optional). A {@link PropagationCheck} compares values where it knows them, since not every
+   * provider reports the variant name it chose.
+   */
+  default java.util.Map<String, Object> variantValues(String flag) {
+    return java.util.Map.of();
   }
 }

@@ -41,7 +41,8 @@ import org.slf4j.LoggerFactory;
  *       flagd then answers FLAG_NOT_FOUND with the caller's default, which reads as an
  *       evaluation error.
  *   <li>Percentages and weights: a {@code fractional} rule, on variant first, so lowering a
- *       percentage never turns a user on.
+ *       percentage never turns a user on. The default variant (users without a targeting key)
+ *       becomes the off variant; for weights on a flag without one it stays as it was.
  *   <li>Off variant: the one whose value is {@code false}, else the one named {@code off}; or
  *       name it with {@link #withOffVariant}.
  * </ul>
@@ -116,7 +117,11 @@ public final class FlagdFileStore implements FlagStore {
     ObjectNode root = load();
     ObjectNode f = flagNode(root, flag);
     ArrayNode fractional = JSON.createArrayNode();
-    String off = variantOf(flag, f, false);
+    // the default variant serves users without a targeting key: the off variant, or, for weights on a
+    // flag that has none (e.g. string variants), the default it already has
+    String off = rollout instanceof Rollout.Weights && offVariants.get(flag) == null && findVariant(f, false) == null
+        && f.path("variants").has(f.path("defaultVariant").asText(""))
+        ? f.path("defaultVariant").asText() : variantOf(flag, f, false);
     if (rollout instanceof Rollout.Percentage p) {
       String on = variantOf(flag, f, true);
       fractional.add(JSON.createArrayNode().add(on).add(p.percent()));
@@ -164,10 +169,32 @@ public final class FlagdFileStore implements FlagStore {
   }
 
   @Override
+  public synchronized String onVariant(String flag) {
+    String named = onVariants.get(flag);
+    if (named != null) return named;
+    return variantOf(flag, flagNode(load(), flag), true);
+  }
+
+  @Override
   public synchronized String offVariant(String flag) {
     String named = offVariants.get(flag);
     if (named != null) return named;
     return variantOf(flag, flagNode(load(), flag), false);
+  }
+
+  /** The flag's variants whose values are a string, boolean or number, by name. */
+  @Override
+  public synchronized Map<String, Object> variantValues(String flag) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    for (Iterator<Map.Entry<String, JsonNode>> it = flagNode(load(), flag).path("variants").fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      JsonNode v = e.getValue();
+      if (v.isTextual()) out.put(e.getKey(), v.asText());
+      else if (v.isBoolean()) out.put(e.getKey(), v.booleanValue());
+      else if (v.isInt()) out.put(e.getKey(), v.intValue());
+      else if (v.isNumber()) out.put(e.getKey(), v.doubleValue());
+    }
+    return out;
   }
 
   // ---- reading

@@ -115,9 +115,21 @@ public final class InMemoryFlagStore implements FlagStore {
   }
 
   @Override
+  public String onVariant(String flag) {
+    Definition d = definitions.get(flag);
+    return d == null ? "on" : d.onVariant();
+  }
+
+  @Override
   public String offVariant(String flag) {
     Definition d = definitions.get(flag);
     return d == null ? "off" : d.offVariant();
+  }
+
+  @Override
+  public Map<String, Object> variantValues(String flag) {
+    Definition d = definitions.get(flag);
+    return d == null ? Map.of() : java.util.Collections.unmodifiableMap(d.variants());
   }
 
   private void apply(FlagState state, Definition d) {

@@ -30,11 +30,22 @@ import org.slf4j.LoggerFactory;
  *   <li>Kill switch: {@code POST …/features/{flag}/environments/{env}/off}, one request.
  *   <li>Percentage: the {@code rollout} parameter of the flag's {@code flexibleRollout} strategy
  *       ({@code PUT …/strategies/{id}}, or {@code POST} when there is none), then the environment on.
- *   <li>Restore: the environment's strategies exactly as captured (PUT by id, POST the missing,
- *       DELETE the added) and its on/off switch. When the target is off, the switch goes first;
- *       when a request fails part-way, {@link PartialWriteException} carries the state before the
- *       restore and the writes that landed.
+ *   <li>Variant weights: the same strategy at 100% with <em>strategy variants</em> (Unleash
+ *       weights are per mille: the relative weights are scaled to a total of 1000, so their sum
+ *       must divide 1000). Variants the flag already has keep their payloads; one it does not know
+ *       is refused. Feature environment variants are deprecated in Unleash 6 (it refuses to create
+ *       them, 403) and are only ever restored.
+ *   <li>Restore: the environment's strategies (with their variants) and its feature environment
+ *       variants exactly as captured (PUT by id, POST the missing, DELETE the added; {@code PUT
+ *       …/environments/{env}/variants}) and its on/off switch. When the target is off, the switch
+ *       goes first; when a request fails part-way, {@link PartialWriteException} carries the state
+ *       before the restore and the writes that landed.
  * </ul>
+ *
+ * <p>Unleash recomputes the weight of every {@code variable} variant on each write (1000 minus
+ * the fixed ones, shared out, the remainder to the first ones <em>in the request</em>) and then
+ * stores the variants sorted by name. Every write here therefore lists the variable variants with
+ * the larger share first, so what Unleash stores is exactly what was captured or asked for.
  *
  * <p>Clients see a write only after Unleash's own propagation (about 1–3 s) plus the SDK's poll
  * interval; pair steps with a {@link PropagationCheck}. Bucketing is {@link Bucketing#unleash()}
@@ -45,6 +56,10 @@ public final class UnleashFlagStore implements FlagStore {
   private static final Logger log = LoggerFactory.getLogger(UnleashFlagStore.class);
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String FLEXIBLE = "flexibleRollout";
+  private static final String VARIABLE = "variable";
+  private static final String ENV_VARIANTS = "variants";
+  private static final int UNLEASH_TOTAL = 1000;
+  private static final java.util.regex.Pattern URL_SAFE = java.util.regex.Pattern.compile("[A-Za-z0-9\\-_.!~*'()]+");
 
   private final URI baseUrl;
   private final String adminToken;
@@ -86,10 +101,12 @@ public final class UnleashFlagStore implements FlagStore {
     boolean enabled = env.path("enabled").asBoolean(false);
     ArrayNode strategies = JSON.createArrayNode();
     for (JsonNode s : env.path("strategies")) strategies.add(strategyBody(s, true));
+    JsonNode envVariants = send("GET", envPath(flag) + "/variants", null, "read variants of '" + flag + "'").path("variants");
     ObjectNode def = JSON.createObjectNode();
     def.put("enabled", enabled);
     def.set("strategies", strategies);
-    return new FlagState(flag, enabled, rolloutOf(strategies), def.toString());
+    def.set(ENV_VARIANTS, envVariants.isArray() ? envVariants.deepCopy() : JSON.createArrayNode());
+    return new FlagState(flag, enabled, rolloutOf(flag, strategies, def.get(ENV_VARIANTS)), def.toString());
   }
 
   @Override
@@ -98,45 +115,60 @@ public final class UnleashFlagStore implements FlagStore {
     log.info("{}: flag '{}' turned off", describe(), flag);
   }
 
+  /**
+   * Percentage: the flexibleRollout's {@code rollout}, keeping its variants. Weights: the
+   * flexibleRollout at 100% with strategy variants whose per-mille weights are {@code rollout}'s
+   * scaled to 1000. Either way the environment is turned on last.
+   *
+   * @throws IllegalArgumentException naming the flag and the variant when a weight cannot be
+   *     written exactly (names Unleash refuses, a sum that does not divide 1000, a variant the flag
+   *     does not have) or the rollout is custom; nothing is written then
+   */
   @Override
   public void setRollout(String flag, Rollout rollout) {
-    if (!(rollout instanceof Rollout.Percentage p)) {
-      throw new IllegalArgumentException("Unleash flexibleRollout takes a percentage, not " + rollout.encode()
-          + " (flag '" + flag + "' in " + describe() + ")");
+    Objects.requireNonNull(rollout, "rollout");
+    if (rollout instanceof Rollout.Custom) {
+      throw new IllegalArgumentException("a custom rollout can only be restored, not set: flag '" + flag + "' in " + describe());
     }
+    if (rollout instanceof Rollout.Weights w) perMille(flag, w); // validate before any request
     FlagState before = read(flag);
-    JsonNode strategies = tree(before.definition()).path("strategies");
-    JsonNode flexible = null;
-    for (JsonNode s : strategies) {
-      if (s.path("disabled").asBoolean(false)) continue;
-      if (!FLEXIBLE.equals(s.path("name").asText())) {
-        throw new FlagException("flag '" + flag + "' in " + describe() + " has a '" + s.path("name").asText()
-            + "' strategy besides flexibleRollout, so a percentage cannot say who gets it; "
-            + "remove it or restore a captured state instead");
+    JsonNode def = tree(before.definition());
+    JsonNode flexible = singleFlexible(flag, def.path("strategies"), rollout);
+    String what = rollout instanceof Rollout.Percentage p ? p.percent() + "%" : "weights " + rollout.encode();
+    ObjectNode body;
+    if (flexible == null) {
+      body = JSON.createObjectNode();
+      body.put("name", FLEXIBLE);
+      body.set("constraints", JSON.createArrayNode());
+      ObjectNode params = body.putObject("parameters");
+      params.put("stickiness", "default");
+      params.put("groupId", flag);
+      body.set("variants", JSON.createArrayNode());
+    } else {
+      body = strategyBody(flexible, false);
+    }
+    ObjectNode params = (ObjectNode) body.get("parameters");
+    if (rollout instanceof Rollout.Percentage p) {
+      params.put("rollout", Integer.toString(p.percent()));
+    } else {
+      Rollout.Weights w = (Rollout.Weights) rollout;
+      JsonNode known = flexible != null && !flexible.path("variants").isEmpty() ? flexible.path("variants") : def.path(ENV_VARIANTS);
+      String group = params.path("groupId").asText(flag);
+      if (!group.equals(flag)) {
+        throw new FlagException("flag '" + flag + "' in " + describe() + " buckets on groupId '" + group
+            + "', not the flag name; variant weights cannot be predicted there: restore a captured state instead");
       }
-      if (flexible != null) {
-        throw new FlagException("flag '" + flag + "' in " + describe() + " has more than one flexibleRollout strategy; "
-            + "a single percentage cannot describe it");
-      }
-      flexible = s;
+      params.put("rollout", "100");
+      body.set("variants", variantsFor(flag, w, known));
     }
     List<String> applied = new ArrayList<>();
     try {
       if (flexible == null) {
-        ObjectNode body = JSON.createObjectNode();
-        body.put("name", FLEXIBLE);
-        body.set("constraints", JSON.createArrayNode());
-        ObjectNode params = body.putObject("parameters");
-        params.put("rollout", Integer.toString(p.percent()));
-        params.put("stickiness", "default");
-        params.put("groupId", flag);
-        post(envPath(flag) + "/strategies", body, "add flexibleRollout " + p.percent() + "%");
-        applied.add("added flexibleRollout " + p.percent() + "%");
+        post(envPath(flag) + "/strategies", body, "add flexibleRollout " + what);
+        applied.add("added flexibleRollout " + what);
       } else {
-        ObjectNode body = strategyBody(flexible, false);
-        ((ObjectNode) body.get("parameters")).put("rollout", Integer.toString(p.percent()));
-        put(envPath(flag) + "/strategies/" + enc(flexible.path("id").asText()), body, "rollout " + p.percent() + "%");
-        applied.add("flexibleRollout set to " + p.percent() + "%");
+        put(envPath(flag) + "/strategies/" + enc(flexible.path("id").asText()), body, "flexibleRollout " + what);
+        applied.add("flexibleRollout set to " + what);
       }
       if (!before.enabled()) {
         post(envPath(flag) + "/on", null, "turn on");
@@ -145,7 +177,85 @@ public final class UnleashFlagStore implements FlagStore {
     } catch (FlagException e) {
       throw applied.isEmpty() ? e : new PartialWriteException(describe(), before, applied, e);
     }
-    log.info("{}: flag '{}' on at {}%", describe(), flag, p.percent());
+    log.info("{}: flag '{}' on at {}", describe(), flag, what);
+  }
+
+  /** The one active flexibleRollout strategy, null when there is none; refuses anything a rollout cannot describe. */
+  private @Nullable JsonNode singleFlexible(String flag, JsonNode strategies, Rollout rollout) {
+    JsonNode flexible = null;
+    String kind = rollout instanceof Rollout.Percentage ? "a percentage" : "variant weights";
+    for (JsonNode s : strategies) {
+      if (s.path("disabled").asBoolean(false)) continue;
+      if (!FLEXIBLE.equals(s.path("name").asText())) {
+        throw new FlagException("flag '" + flag + "' in " + describe() + " has a '" + s.path("name").asText()
+            + "' strategy besides flexibleRollout, so " + kind + " cannot say who gets it; "
+            + "remove it or restore a captured state instead");
+      }
+      if (flexible != null) {
+        throw new FlagException("flag '" + flag + "' in " + describe() + " has more than one flexibleRollout strategy; "
+            + kind + " cannot describe it");
+      }
+      flexible = s;
+    }
+    return flexible;
+  }
+
+  /**
+   * {@code w}'s weights in Unleash's per mille, in {@code w}'s order. Unleash takes variant names
+   * that are URL-safe ({@code encodeURIComponent(name) == name}), 1 to 100 characters, and
+   * integer weights 0..1000 that add up to exactly 1000.
+   */
+  static Map<String, Integer> perMille(String flag, Rollout.Weights w) {
+    int total = w.total();
+    if (UNLEASH_TOTAL % total != 0) {
+      throw new IllegalArgumentException("variant weights " + w.encode() + " of flag '" + flag + "' add up to " + total
+          + ", which does not divide 1000: Unleash weights are per mille, so these cannot be written exactly; "
+          + "give weights that add up to 100 or 1000");
+    }
+    int factor = UNLEASH_TOTAL / total;
+    Map<String, Integer> out = new LinkedHashMap<>();
+    w.weights().forEach((name, weight) -> {
+      if (name.length() > 100 || !URL_SAFE.matcher(name).matches() || name.equals(".") || name.equals("..")) {
+        throw new IllegalArgumentException("variant '" + name + "' of flag '" + flag + "': Unleash takes variant names of "
+            + "1 to 100 characters from A-Z a-z 0-9 - _ . ! ~ * ' ( )");
+      }
+      out.put(name, weight * factor);
+    });
+    return out;
+  }
+
+  /**
+   * The strategy variants for {@code w}: payloads of the variants the flag has ({@code known})
+   * kept, its variants {@code w} does not name kept at weight 0, and every variant {@code fix}
+   * except the last one with a weight, which is {@code variable} (Unleash wants one) and gets
+   * exactly the rest of 1000.
+   */
+  private ArrayNode variantsFor(String flag, Rollout.Weights w, JsonNode known) {
+    Map<String, Integer> weights = perMille(flag, w);
+    Map<String, JsonNode> byName = new LinkedHashMap<>();
+    for (JsonNode v : known) byName.put(v.path("name").asText(), v);
+    if (!byName.isEmpty()) {
+      for (String name : weights.keySet()) {
+        if (!byName.containsKey(name)) {
+          throw new IllegalArgumentException("flag '" + flag + "' in " + describe() + " has no variant '" + name
+              + "' (variants: " + byName.keySet() + ")");
+        }
+      }
+      for (String name : byName.keySet()) weights.putIfAbsent(name, 0);
+    }
+    String variable = null;
+    for (Map.Entry<String, Integer> e : weights.entrySet()) if (e.getValue() > 0) variable = e.getKey();
+    ArrayNode out = JSON.createArrayNode();
+    for (Map.Entry<String, Integer> e : weights.entrySet()) {
+      ObjectNode v = out.addObject();
+      v.put("name", e.getKey());
+      v.put("weight", e.getValue());
+      v.put("weightType", e.getKey().equals(variable) ? VARIABLE : "fix");
+      v.put("stickiness", "default");
+      JsonNode had = byName.get(e.getKey());
+      if (had != null && had.hasNonNull("payload")) v.set("payload", had.get("payload").deepCopy());
+    }
+    return out;
   }
 
   @Override
@@ -189,6 +299,13 @@ public final class UnleashFlagStore implements FlagStore {
           applied.add("removed strategy " + id);
         }
       }
+      // snapshots taken before variants were captured have no such key: their variants are left alone
+      JsonNode wantedVariants = def.get(ENV_VARIANTS);
+      if (wantedVariants != null && wantedVariants.isArray()
+          && !wantedVariants.equals(tree(before.definition()).path(ENV_VARIANTS))) {
+        put(envPath(flag) + "/variants", forWrite(wantedVariants), "restore feature environment variants");
+        applied.add("restored feature environment variants");
+      }
       if (enabled && !before.enabled()) {
         post(envPath(flag) + "/on", null, "turn on");
         applied.add("environment '" + environment + "' on");
@@ -225,22 +342,70 @@ public final class UnleashFlagStore implements FlagStore {
 
   // ---- helpers
 
-  private static Rollout rolloutOf(ArrayNode strategies) {
+  /**
+   * What the SDK does with these strategies, when it can be predicted from a user id: one
+   * flexibleRollout without constraints or segments, bucketing on the user id with the flag name
+   * as groupId. At 100% with variants (the strategy's, else the feature environment's) it is
+   * {@link Rollout.Weights} in Unleash's per mille and stored order; otherwise a percentage (its
+   * variants, if any, only split the users who get the feature). Anything else is custom.
+   */
+  private static Rollout rolloutOf(String flag, ArrayNode strategies, JsonNode envVariants) {
     List<JsonNode> active = new ArrayList<>();
     for (JsonNode s : strategies) if (!s.path("disabled").asBoolean(false)) active.add(s);
-    if (active.isEmpty()) return Rollout.all();
+    if (active.isEmpty()) return envVariants.isEmpty() ? Rollout.all() : weightsOf(envVariants);
     if (active.size() == 1 && FLEXIBLE.equals(active.get(0).path("name").asText())
         && active.get(0).path("constraints").isEmpty() && active.get(0).path("segments").isEmpty()) {
       JsonNode params = active.get(0).path("parameters");
       String stickiness = params.path("stickiness").asText("default");
+      if (!sticksToUserId(stickiness) || !flag.equals(params.path("groupId").asText(flag))) return Rollout.Custom.INSTANCE;
+      int pct;
       try {
-        int pct = Integer.parseInt(params.path("rollout").asText("100"));
-        if (("default".equals(stickiness) || "userId".equals(stickiness)) && pct >= 0 && pct <= 100) return Rollout.percent(pct);
+        pct = Integer.parseInt(params.path("rollout").asText("100"));
       } catch (NumberFormatException e) {
         return Rollout.Custom.INSTANCE;
       }
+      if (pct < 0 || pct > 100) return Rollout.Custom.INSTANCE;
+      JsonNode variants = active.get(0).path("variants").isEmpty() ? envVariants : active.get(0).path("variants");
+      if (pct < 100 || variants.isEmpty()) return Rollout.percent(pct);
+      return weightsOf(variants);
     }
     return Rollout.Custom.INSTANCE;
+  }
+
+  private static Rollout weightsOf(JsonNode variants) {
+    Map<String, Integer> w = new LinkedHashMap<>();
+    for (JsonNode v : variants) {
+      if (!sticksToUserId(v.path("stickiness").asText("default")) || !v.path("overrides").isEmpty()
+          || !v.path("weight").canConvertToInt()) {
+        return Rollout.Custom.INSTANCE;
+      }
+      w.put(v.path("name").asText(), v.path("weight").asInt());
+    }
+    try {
+      return Rollout.weights(w);
+    } catch (IllegalArgumentException e) {
+      return Rollout.Custom.INSTANCE; // all 0, or a name the compact form cannot carry
+    }
+  }
+
+  private static boolean sticksToUserId(String stickiness) {
+    return "default".equals(stickiness) || "userId".equals(stickiness);
+  }
+
+  /**
+   * {@code variants} ordered so that Unleash's weight fixing reproduces them: variable variants
+   * with the larger weight first (they get the remainder), then the fixed ones. Unleash sorts by
+   * name when it stores them, so the order sent is not what is stored.
+   */
+  private static ArrayNode forWrite(JsonNode variants) {
+    List<JsonNode> variable = new ArrayList<>();
+    List<JsonNode> fixed = new ArrayList<>();
+    for (JsonNode v : variants) (VARIABLE.equals(v.path("weightType").asText(VARIABLE)) ? variable : fixed).add(v.deepCopy());
+    variable.sort((a, b) -> Integer.compare(b.path("weight").asInt(), a.path("weight").asInt()));
+    ArrayNode out = JSON.createArrayNode();
+    variable.forEach(out::add);
+    fixed.forEach(out::add);
+    return out;
   }
 
   private static JsonNode tree(String json) {
@@ -266,7 +431,7 @@ public final class UnleashFlagStore implements FlagStore {
     b.put("disabled", s.path("disabled").asBoolean(false));
     b.set("constraints", s.has("constraints") ? s.get("constraints").deepCopy() : JSON.createArrayNode());
     b.set("parameters", s.has("parameters") ? s.get("parameters").deepCopy() : JSON.createObjectNode());
-    b.set("variants", s.has("variants") ? s.get("variants").deepCopy() : JSON.createArrayNode());
+    b.set("variants", s.has("variants") ? (withId ? s.get("variants").deepCopy() : forWrite(s.get("variants"))) : JSON.createArrayNode());
     b.set("segments", s.has("segments") ? s.get("segments").deepCopy() : JSON.createArrayNode());
     if (s.has("sortOrder")) b.put("sortOrder", s.path("sortOrder").asInt());
     return b;
@@ -321,8 +486,10 @@ public final class UnleashFlagStore implements FlagStore {
     String message = unleashMessage(resp.body());
     String prefix = what + ": " + describe() + " answered " + status + " to " + method + " " + uri.getPath() + ": " + message;
     switch (status) {
-      case 401, 403 -> throw new FlagWriteException(prefix + "; check that the admin token is valid and has admin scope for project '"
+      case 401 -> throw new FlagWriteException(prefix + "; check that the admin token is valid and has admin scope for project '"
           + project + "'", status);
+      case 403 -> throw new FlagWriteException(prefix + ("InvalidOperationError".equals(unleashErrorName(resp.body()))
+          ? "" : "; check that the admin token is valid and has admin scope for project '" + project + "'"), status);
       case 404 -> {
         String flag = flagOf(path);
         if (flag != null && message.contains("no feature")) {
@@ -353,6 +520,14 @@ public final class UnleashFlagStore implements FlagStore {
       // not JSON: show the start of it
     }
     return body.length() > 300 ? body.substring(0, 300) + "…" : body;
+  }
+
+  private static String unleashErrorName(@Nullable String body) {
+    try {
+      return body == null ? "" : JSON.readTree(body).path("name").asText("");
+    } catch (JsonProcessingException e) {
+      return "";
+    }
   }
 
   private static String enc(String s) {

@@ -77,4 +77,17 @@ class BucketingProperties {
     Rollout.Weights w = Rollout.weights("on", pct, "off", 100 - pct);
     assertThat(Bucketing.flagd().variant("f", user, w).equals("on")).isEqualTo(Bucketing.flagd().isIn("f", user, pct));
   }
+
+  @Property
+  void anUnleashVariantIsTheFirstWhoseRunningWeightReachesTheUsersTarget(@ForAll @AlphaChars @StringLength(min = 1, max = 30) String flag,
+      @ForAll String user, @ForAll @IntRange(min = 0, max = 400) int a, @ForAll @IntRange(min = 0, max = 400) int b,
+      @ForAll @IntRange(min = 1, max = 200) int c) {
+    Rollout.Weights w = Rollout.weights("a", a, "b", b, "c", c);
+    // the target computed independently: commons-codec's MurmurHash3 with Unleash's variant seed
+    byte[] key = (flag + ":" + user).getBytes(StandardCharsets.UTF_8);
+    long target = Integer.toUnsignedLong(MurmurHash3.hash32x86(key, 0, key.length, 86028157)) % (a + b + c) + 1;
+    String expected = target <= a ? "a" : target <= a + b ? "b" : "c";
+    assertThat(Bucketing.unleash().variant(flag, user, w)).isEqualTo(expected);
+    assertThat(Bucketing.unleashVariantValue(flag, user, a + b + c)).isEqualTo((int) target);
+  }
 }

@@ -13,6 +13,7 @@ import dev.rollback.RollbackEngine;
 import dev.rollback.RollbackPlan;
 import dev.rollback.RollbackResult;
 import dev.rollback.RunOutcome;
+import dev.rollback.Step;
 import dev.rollback.StepOutcome;
 import dev.rollback.journal.InMemoryJournal;
 import dev.rollback.journal.JournalRecord;
@@ -181,5 +182,49 @@ class FeatureFlagsTest {
         .onFailure(dev.rollback.FailurePolicy.CONTINUE).build(), DEPLOYMENT);
     assertThat(result.outcome()).isNotEqualTo(RunOutcome.RECOVERED);
     assertThat(result.summary() + result.steps()).contains("'nope'");
+  }
+
+  @Test
+  void setRolloutStepMovesUsersBetweenStringVariantsAndItsUndoRestoresTheSplit() {
+    store.define("theme", java.util.Map.of("blue", "#00f", "green", "#0f0", "off", "none"), "blue", "off", true,
+        Rollout.weights("blue", 50, "green", 50));
+    FlagState before = store.read("theme");
+    Rollout.Weights back = Rollout.weights("blue", 90, "green", 10);
+    Step step = flags.setRollout("theme", back);
+
+    RollbackResult result = engine.run(RollbackPlan.builder("p").step(step).build(), DEPLOYMENT);
+
+    assertThat(result.outcome()).isEqualTo(RunOutcome.RECOVERED);
+    assertThat(notes(result)).anySatisfy(n -> assertThat(n).contains("set to blue=90,green=10")
+        .contains("variants").contains(PropagationCheck.MOVERS + " of them moved by the write"));
+    for (String u : PropagationCheck.sampleUsers(500)) {
+      String v = Bucketing.flagd().variant("theme", u, back);
+      assertThat(api.getClient().getStringValue("theme", "?", new dev.openfeature.sdk.ImmutableContext(u))).as(u)
+          .isEqualTo(v.equals("blue") ? "#00f" : "#0f0");
+    }
+    assertThat(FeatureFlags.sameSplit(Rollout.weights("a", 900, "b", 100), back)).isFalse();
+    assertThat(FeatureFlags.sameSplit(Rollout.weights("blue", 900, "green", 100), back)).isTrue();
+
+    // the same write again reconciles as applied; a different split does not
+    assertThat(store.read("theme").rollout()).isEqualTo(back);
+    store.restore(before);
+    assertThat(store.read("theme")).isEqualTo(before);
+  }
+
+  @Test
+  void aVariantCheckFailsWhenTheClientServesAnotherSplitNamingTheUserAndValue() {
+    store.define("theme", java.util.Map.of("blue", "#00f", "green", "#0f0", "off", "none"), "blue", "off", true,
+        Rollout.weights("blue", 50, "green", 50));
+    FlagState served = store.read("theme");
+    FlagState claimed = new FlagState("theme", true, Rollout.weights("blue", 90, "green", 10), served.definition());
+    PropagationCheck check = PropagationCheck.of(api.getClient()).withTimeout(Duration.ofMillis(200));
+
+    assertThatThrownBy(() -> check.awaitVisible(store, claimed, served))
+        .isInstanceOf(PropagationTimeoutException.class)
+        .hasMessageContaining("expected variant 'blue' value '#00f'").hasMessageContaining("gets variant");
+    // and the split actually served passes, comparing values
+    PropagationCheck.Seen seen = check.awaitVisible(store, served, claimed);
+    assertThat(seen.variants()).isTrue();
+    assertThat(seen.movedUsers()).isEqualTo(PropagationCheck.MOVERS);
   }
 }

@@ -154,4 +154,84 @@ class FlagdFileProviderIT {
         .hasMessageContaining("not visible to the OpenFeature client after 300 ms")
         .hasMessageContaining("user 'rollback-").hasMessageContaining("expected false");
   }
+
+  private static final String THEME = """
+      {"flags": {"theme": {"state": "ENABLED", "variants": {"blue": "b", "green": "g", "red": "r"},
+        "defaultVariant": "blue", "targeting": {"fractional": [["blue", 5], ["green", 3], ["red", 2]]}}}}
+      """;
+
+  @Test
+  void aWeightsStepIsSeenByTheProviderForTheUsersItMovesAndIsJournaled() throws Exception {
+    start(THEME);
+    FlagState before = store.read("theme");
+    Rollout.Weights w = Rollout.weights("blue", 1, "green", 1, "red", 8);
+
+    RollbackResult result = engine.run(RollbackPlan.builder("p").step(flags().setRollout("theme", w)).build(), DEPLOYMENT);
+
+    assertThat(result.outcome()).isEqualTo(RunOutcome.RECOVERED);
+    assertThat(journal.read(result.runId()).records()).filteredOn(r -> r.is(RecordType.NOTE))
+        .anySatisfy(r -> assertThat(r.stringOr("message", "")).contains("set to blue=1,green=1,red=8")
+            .contains("visible to the OpenFeature client after").contains("variants, 8 of them moved by the write"));
+    for (String u : PropagationCheck.sampleUsers(1000)) {
+      assertThat(client.getStringValue("theme", "x", new ImmutableContext(u))).as(u)
+          .isEqualTo(Bucketing.flagd().variant("theme", u, w).substring(0, 1));
+    }
+
+    FlagState after = store.read("theme");
+    store.restore(before);
+    PropagationCheck.Seen seen = PropagationCheck.of(client).withTimeout(Duration.ofSeconds(10)).awaitVisible(store, before, after);
+    assertThat(seen.movedUsers()).isEqualTo(PropagationCheck.MOVERS);
+    assertThat(store.read("theme")).isEqualTo(before);
+  }
+
+  @Test
+  void aWeightsCheckThatNeverSeesItsStateFailsNamingTheUserAndTheVariantValue() throws Exception {
+    start(THEME);
+    FlagState now = store.read("theme");
+    FlagState neverWritten = new FlagState("theme", true, Rollout.weights("red", 1), now.definition());
+    PropagationCheck check = PropagationCheck.of(client).withTimeout(Duration.ofMillis(300));
+    assertThatThrownBy(() -> check.awaitVisible(store, neverWritten, now))
+        .isInstanceOf(PropagationTimeoutException.class)
+        .hasMessageContaining("user 'rollback-").hasMessageContaining("expected variant 'red' value 'r'");
+  }
+
+  @Test
+  void weightsNamingAVariantTheFlagDoesNotHaveAreRefusedAndTheFileIsUntouched() throws Exception {
+    start(THEME);
+    String content = Files.readString(store.file());
+    assertThatThrownBy(() -> store.setRollout("theme", Rollout.weights("blue", 1, "purple", 1)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("flag 'theme'").hasMessageContaining("no variant 'purple'").hasMessageContaining("[blue, green, red]");
+    assertThat(Files.readString(store.file())).isEqualTo(content);
+  }
+
+  private static final String BANNER = """
+      {"flags": {"banner": {"state": "ENABLED", "variants": {"new": "N", "old": "O"},
+        "defaultVariant": "old", "targeting": {"fractional": [["new", 50], ["old", 50]]}}}}
+      """;
+
+  @Test
+  void onAStringFlagTheCheckComparesTheOnAndOffValuesNotAFailedBooleanEvaluation() throws Exception {
+    start(BANNER);
+    store = store.withVariants("banner", "new", "old");
+    FlagState now = store.read("banner");
+    assertThat(now.rollout()).isEqualTo(Rollout.percent(50));
+    // a boolean evaluation of this flag is a TYPE_MISMATCH answering the default false: the check
+    // must not take that for "off"
+    FlagState neverWritten = new FlagState("banner", false, Rollout.all(), now.definition());
+    PropagationCheck quick = PropagationCheck.of(client).withTimeout(Duration.ofMillis(300));
+    assertThatThrownBy(() -> quick.awaitVisible(store, neverWritten))
+        .isInstanceOf(PropagationTimeoutException.class).hasMessageContaining("expected variant off value 'O'");
+
+    RollbackResult result = engine.run(RollbackPlan.builder("p").step(flags().setRollout("banner", Rollout.percent(20)))
+        .step(flags().killSwitch("banner")).build(), DEPLOYMENT);
+
+    assertThat(result.outcome()).isEqualTo(RunOutcome.RECOVERED);
+    for (String u : PropagationCheck.sampleUsers(300)) {
+      assertThat(client.getStringValue("banner", "x", new ImmutableContext(u))).isEqualTo("O");
+    }
+    assertThat(journal.read(result.runId()).records()).filteredOn(r -> r.is(RecordType.NOTE))
+        .anySatisfy(r -> assertThat(r.stringOr("message", "")).contains("set to 20%").contains("visible to the OpenFeature client after"))
+        .anySatisfy(r -> assertThat(r.stringOr("message", "")).contains("turned off").contains("visible to the OpenFeature client after"));
+  }
 }

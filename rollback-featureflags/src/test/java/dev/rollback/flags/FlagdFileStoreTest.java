@@ -148,4 +148,15 @@ class FlagdFileStoreTest {
     store.withOffVariant("color", "blue").disable("color");
     assertThat(store.read("color").rollout()).isEqualTo(Rollout.weights("blue", 1));
   }
+
+  @Test
+  void weightsOnAFlagWithoutAnOffVariantKeepItsDefaultAndReadBackAsWeights() throws Exception {
+    FlagdFileStore store = store("{\"flags\":{\"color\":{\"state\":\"ENABLED\",\"variants\":{\"red\":\"r\",\"blue\":\"b\"},\"defaultVariant\":\"red\"}}}");
+    store.setRollout("color", Rollout.weights("blue", 3, "red", 1));
+    JsonNode f = JSON.readTree(Files.readString(store.file())).path("flags").path("color");
+    assertThat(f.path("defaultVariant").asText()).isEqualTo("red");
+    assertThat(f.path("targeting").toString()).isEqualTo("{\"fractional\":[[\"blue\",3],[\"red\",1]]}");
+    assertThat(store.read("color").rollout()).isEqualTo(Rollout.weights("blue", 3, "red", 1));
+    assertThat(store.variantValues("color")).containsExactly(java.util.Map.entry("red", "r"), java.util.Map.entry("blue", "b"));
+  }
 }

@@ -18,6 +18,9 @@ import dev.rollback.journal.RecordType;
 import io.getunleash.DefaultUnleash;
 import io.getunleash.UnleashContext;
 import io.getunleash.util.UnleashConfig;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -167,12 +170,16 @@ class UnleashFlagStoreIT {
   }
 
   @Test
-  void aPartialWriteReportsThePreviousStateAndWhatLandedAndNothingIsLost() {
+  void aPartialWriteReportsThePreviousStateAndWhatLandedAndNothingIsLost() throws Exception {
     String flag = flagAt(40);
     FlagState before = store.read(flag);
     // a target whose first writes are valid and whose last is refused by Unleash (400)
-    String bad = before.definition().replace("\"enabled\":true", "\"enabled\":false").replace("\"rollout\":\"40\"", "\"rollout\":\"20\"")
-        .replace("]}", ",{\"id\":\"x\",\"name\":\"no-such-strategy\",\"disabled\":false,\"constraints\":[],\"parameters\":{}}]}");
+    com.fasterxml.jackson.databind.node.ObjectNode def = (com.fasterxml.jackson.databind.node.ObjectNode)
+        new com.fasterxml.jackson.databind.ObjectMapper().readTree(before.definition().replace("\"rollout\":\"40\"", "\"rollout\":\"20\""));
+    def.put("enabled", false);
+    def.withArray("strategies").addObject().put("id", "x").put("name", "no-such-strategy").put("disabled", false)
+        .<com.fasterxml.jackson.databind.node.ObjectNode>set("constraints", def.arrayNode()).set("parameters", def.objectNode());
+    String bad = def.toString();
     FlagState target = new FlagState(flag, false, Rollout.Custom.INSTANCE, bad);
 
     assertThatThrownBy(() -> store.restore(target))
@@ -187,10 +194,165 @@ class UnleashFlagStoreIT {
     assertThat(store.read(flag)).isEqualTo(before);
   }
 
+  // ---- variant weights
+
+  /** A new flag whose flexibleRollout (100%) carries the given strategy variants, visible to the SDK. */
+  private static String flagWithStrategyVariants(String variantsJson) throws Exception {
+    String flag = "theme-v" + FLAGS.incrementAndGet();
+    store.create(flag, "experiment");
+    admin("POST", "api/admin/projects/default/features/" + flag + "/environments/development/strategies",
+        "{\"name\":\"flexibleRollout\",\"constraints\":[],\"parameters\":{\"rollout\":\"100\",\"stickiness\":\"default\",\"groupId\":\""
+            + flag + "\"},\"variants\":" + variantsJson + "}");
+    admin("POST", "api/admin/projects/default/features/" + flag + "/environments/development/on", null);
+    check().awaitVisible(store, store.read(flag));
+    return flag;
+  }
+
+  /** A raw admin request, to set up what the store does not write itself (legacy data, payloads). */
+  private static String admin(String method, String path, String body) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(server.baseUrl.resolve(path)).header("Authorization", server.adminToken)
+        .header("Content-Type", "application/json")
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    HttpResponse<String> r = HttpClient.newHttpClient().send(b.build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as("%s %s: %s", method, path, r.body()).isBetween(200, 299);
+    return r.body();
+  }
+
+  private static final String THREE_VARIABLE = "[{\"name\":\"c\",\"weight\":0,\"weightType\":\"variable\",\"stickiness\":\"default\"},"
+      + "{\"name\":\"a\",\"weight\":0,\"weightType\":\"variable\",\"stickiness\":\"default\",\"payload\":{\"type\":\"string\",\"value\":\"alpha\"}},"
+      + "{\"name\":\"b\",\"weight\":0,\"weightType\":\"variable\",\"stickiness\":\"default\"}]";
+
   @Test
-  void refusesVariantWeightsBecauseFlexibleRolloutHasOnlyAPercentage() {
-    String flag = flagAt(5);
-    assertThatThrownBy(() -> store.setRollout(flag, Rollout.weights("a", 1, "b", 1)))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("takes a percentage");
+  void bucketingPredictsTheVariantTheSdkGivesEveryUserUnderStrategyVariants() {
+    String flag = "theme-v" + FLAGS.incrementAndGet();
+    store.create(flag, "experiment");
+    store.setRollout(flag, Rollout.weights("red", 10, "green", 20, "blue", 70));
+    FlagState state = store.read(flag);
+    // per mille, in the order Unleash stores them (by name)
+    assertThat(state.rollout()).isEqualTo(Rollout.weights("blue", 700, "green", 200, "red", 100));
+    assertThat(((Rollout.Weights) state.rollout()).variants()).containsExactly("blue", "green", "red");
+    check().awaitVisible(store, state);
+
+    Rollout.Weights w = (Rollout.Weights) state.rollout();
+    java.util.Map<String, Integer> counts = new java.util.HashMap<>();
+    for (String u : PropagationCheck.sampleUsers(1000)) {
+      String predicted = Bucketing.unleash().variant(flag, u, w);
+      assertThat(unleash.getVariant(flag, UnleashContext.builder().userId(u).build()).getName()).as("SDK, user %s", u).isEqualTo(predicted);
+      assertThat(client.getStringDetails(flag, "x", new ImmutableContext(u)).getVariant()).as("OpenFeature, user %s", u).isEqualTo(predicted);
+      counts.merge(predicted, 1, Integer::sum);
+    }
+    assertThat(counts.get("blue")).isBetween(640, 760);
+    assertThat(counts.get("green")).isBetween(150, 250);
+    assertThat(counts.get("red")).isBetween(60, 140);
+  }
+
+  @Test
+  void weightsStepSendsEveryoneToOneVariantKeepingPayloadsAndItsUndoRestoresTheRemainderExactly() throws Exception {
+    // Unleash gave the remainder of 1000/3 to 'c', the first variable variant of the request
+    String flag = flagWithStrategyVariants(THREE_VARIABLE);
+    FlagState before = store.read(flag);
+    assertThat(before.rollout()).isEqualTo(Rollout.weights("a", 333, "b", 333, "c", 334));
+
+    InMemoryJournal journal = InMemoryJournal.create();
+    FeatureFlags flags = FeatureFlags.using(store).withPropagationCheck(check());
+    try (RollbackEngine engine = RollbackEngine.builder().withJournal(journal).build()) {
+      RollbackResult result = engine.run(RollbackPlan.builder("p").step(flags.setRollout(flag, Rollout.weights("a", 100))).build(), DEPLOYMENT);
+      assertThat(result.outcome()).isEqualTo(RunOutcome.RECOVERED);
+      assertThat(journal.read(result.runId()).records()).filteredOn(r -> r.is(RecordType.NOTE))
+          .anySatisfy(r -> assertThat(r.stringOr("message", "")).contains("set to a=100").contains("visible to the OpenFeature client after")
+              .contains("variants").contains("8 of them moved by the write"));
+    }
+    // b and c are kept at 0, a keeps its payload, and the SDK serves it to everyone
+    assertThat(store.read(flag).rollout()).isEqualTo(Rollout.weights("a", 1000, "b", 0, "c", 0));
+    for (String u : PropagationCheck.sampleUsers(200)) {
+      var d = client.getStringDetails(flag, "x", new ImmutableContext(u));
+      assertThat(d.getVariant()).isEqualTo("a");
+      assertThat(d.getValue()).isEqualTo("alpha");
+    }
+
+    FlagState allOnA = store.read(flag);
+    store.restore(before);
+    assertThat(store.read(flag)).isEqualTo(before);
+    assertThat(before.definition()).contains("\"name\":\"c\",\"weight\":334");
+    PropagationCheck.Seen seen = check().awaitVisible(store, before, allOnA);
+    assertThat(seen.variants()).isTrue();
+    assertThat(seen.movedUsers()).isEqualTo(PropagationCheck.MOVERS);
+  }
+
+  @Test
+  void featureEnvironmentVariantsAreReadPredictedShadowedByWeightsAndRestoredExactly() throws Exception {
+    // a flag from before strategy variants: its variants live on the environment (Unleash 6 only keeps those it has)
+    String flag = "legacy-v" + FLAGS.incrementAndGet();
+    admin("POST", "api/admin/projects/default/features", "{\"name\":\"" + flag + "\",\"type\":\"experiment\",\"variants\":["
+        + "{\"name\":\"x\",\"weight\":750,\"weightType\":\"variable\",\"stickiness\":\"default\",\"payload\":{\"type\":\"string\",\"value\":\"ex\"}},"
+        + "{\"name\":\"y\",\"weight\":250,\"weightType\":\"fix\",\"stickiness\":\"default\"}]}");
+    store.setRollout(flag, Rollout.all());
+    FlagState before = store.read(flag);
+    assertThat(before.rollout()).isEqualTo(Rollout.weights("x", 750, "y", 250));
+    check().awaitVisible(store, before);
+    Rollout.Weights w = (Rollout.Weights) before.rollout();
+    for (String u : PropagationCheck.sampleUsers(300)) {
+      assertThat(unleash.getVariant(flag, UnleashContext.builder().userId(u).build()).getName()).as(u)
+          .isEqualTo(Bucketing.unleash().variant(flag, u, w));
+    }
+
+    // weights go on the strategy (it takes precedence), with x's payload from the environment variants
+    store.setRollout(flag, Rollout.weights("y", 1));
+    check().awaitVisible(store, store.read(flag), before);
+    assertThat(client.getStringDetails(flag, "?", new ImmutableContext("rollback-probe-3")).getVariant()).isEqualTo("y");
+    // someone edits the environment variants too
+    admin("PUT", "api/admin/projects/default/features/" + flag + "/environments/development/variants",
+        "[{\"name\":\"z\",\"weight\":1000,\"weightType\":\"variable\",\"stickiness\":\"default\"}]");
+
+    store.restore(before);
+
+    assertThat(store.read(flag)).isEqualTo(before);
+    assertThat(check().awaitVisible(store, before)).isLessThan(Duration.ofSeconds(30));
+  }
+
+  @Test
+  void badWeightsAreRefusedNamingTheFlagAndVariantAndNothingIsWritten() throws Exception {
+    String flag = flagWithStrategyVariants(THREE_VARIABLE);
+    FlagState before = store.read(flag);
+
+    assertThatThrownBy(() -> store.setRollout(flag, Rollout.weights("a", 50, "purple", 50)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("flag '" + flag + "'").hasMessageContaining("no variant 'purple'").hasMessageContaining("[a, b, c]");
+    assertThatThrownBy(() -> store.setRollout(flag, Rollout.weights("a", 1, "b", 2)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("flag '" + flag + "'").hasMessageContaining("add up to 3").hasMessageContaining("1000");
+    assertThatThrownBy(() -> store.setRollout(flag, Rollout.weights("a b", 100)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("variant 'a b' of flag '" + flag + "'");
+    assertThat(store.read(flag)).isEqualTo(before);
+    assertThat(store.events(flag)).noneSatisfy(e -> assertThat(e).contains("feature-strategy-update"));
+
+    assertThatThrownBy(() -> store.setRollout("no-such-flag", Rollout.weights("a", 100)))
+        .isInstanceOf(UnknownFlagException.class).hasMessageContaining("'no-such-flag'");
+  }
+
+  @Test
+  void unleashRefusesToCreateFeatureEnvironmentVariantsAndTheErrorSaysWhyNotTheToken() {
+    String flag = flagAt(30);
+    FlagState before = store.read(flag);
+    FlagState withEnvVariants = new FlagState(flag, true, before.rollout(), before.definition()
+        .replace("\"variants\":[]}", "\"variants\":[{\"name\":\"x\",\"weight\":1000,\"weightType\":\"variable\",\"stickiness\":\"default\"}]}"));
+    assertThat(withEnvVariants.definition()).isNotEqualTo(before.definition());
+
+    assertThatThrownBy(() -> store.restore(withEnvVariants))
+        .isInstanceOfSatisfying(FlagWriteException.class, e -> assertThat(e.status()).isEqualTo(403))
+        .hasMessageContaining("Environment variants deprecated").hasMessageNotContaining("admin token");
+    assertThat(store.read(flag)).isEqualTo(before);
+  }
+
+  @Test
+  void aWeightsCheckThatNeverSeesItsStateFailsNamingTheUserAndTheVariant() throws Exception {
+    String flag = flagWithStrategyVariants(THREE_VARIABLE);
+    FlagState now = store.read(flag);
+    FlagState neverWritten = new FlagState(flag, true, Rollout.weights("a", 100, "b", 800, "c", 100), now.definition());
+    PropagationCheck quick = PropagationCheck.of(client).withTimeout(Duration.ofMillis(1500));
+    assertThatThrownBy(() -> quick.awaitVisible(store, neverWritten, now))
+        .isInstanceOf(PropagationTimeoutException.class)
+        .hasMessageContaining("not visible to the OpenFeature client after 1500 ms")
+        .hasMessageContaining("user 'rollback-").hasMessageContaining("expected variant '");
   }
 }

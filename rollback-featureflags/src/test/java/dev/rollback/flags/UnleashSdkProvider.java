@@ -9,8 +9,15 @@ import dev.openfeature.sdk.Value;
 import dev.openfeature.sdk.ErrorCode;
 import io.getunleash.Unleash;
 import io.getunleash.UnleashContext;
+import io.getunleash.variant.Payload;
+import io.getunleash.variant.Variant;
 
-/** The Unleash Java SDK behind OpenFeature (boolean flags only), so tests observe Unleash through OpenFeature. */
+/**
+ * The Unleash Java SDK behind OpenFeature, so tests observe Unleash through OpenFeature: booleans
+ * from {@code isEnabled}, strings from {@code getVariant} (value = the payload's value, else the
+ * variant name; variant = the variant name, {@code disabled} when the SDK has none for the user,
+ * and then the caller's default with reason DISABLED). Other types are TYPE_MISMATCH.
+ */
 public final class UnleashSdkProvider implements FeatureProvider {
   private final Unleash unleash;
 
@@ -38,7 +45,14 @@ public final class UnleashSdkProvider implements FeatureProvider {
 
   @Override
   public ProviderEvaluation<String> getStringEvaluation(String key, String defaultValue, EvaluationContext ctx) {
-    return unsupported(defaultValue);
+    UnleashContext.Builder b = UnleashContext.builder();
+    if (ctx != null && ctx.getTargetingKey() != null) b.userId(ctx.getTargetingKey());
+    Variant v = unleash.getVariant(key, b.build());
+    if (!v.isEnabled()) {
+      return ProviderEvaluation.<String>builder().value(defaultValue).variant(v.getName()).reason(Reason.DISABLED.name()).build();
+    }
+    String value = v.getPayload().map(Payload::getValue).orElse(v.getName());
+    return ProviderEvaluation.<String>builder().value(value).variant(v.getName()).reason(Reason.TARGETING_MATCH.name()).build();
   }
 
   @Override
