@@ -69,6 +69,14 @@ public final class KillSwitchBenchmark {
         RollbackEngine memEngine = RollbackEngine.builder().withJournal(InMemoryJournal.create()).build()) {
       RollbackPlan plan = RollbackPlan.builder("kill").step(FeatureFlags.using(store).withPropagationCheck(check).killSwitch(FLAG)).build();
       Runnable reset = () -> store.setRollout(FLAG, Rollout.percent(50));
+      // what the issue measures: from the call until a client of the application sees the flag off,
+      // seen by a thread that evaluates the flag in a loop (the run goes on to journal its outcome)
+      dev.openfeature.sdk.Client observer = api.getClient();
+      Runnable allOn = () -> store.setRollout(FLAG, Rollout.all());
+      report("in-memory, call -> a client sees the flag off, engine + FileJournal (fsync)",
+          measure(runs, 20, allOn, () -> timeUntilSeenOff(fileEngine, plan, observer)));
+      report("in-memory, call -> a client sees the flag off, engine + InMemoryJournal",
+          measure(runs, 20, allOn, () -> timeUntilSeenOff(memEngine, plan, observer)));
       report("in-memory, step via engine + FileJournal (fsync)", measure(runs, 20, reset, () -> timeRun(fileEngine, plan)));
       report("in-memory, step via engine + InMemoryJournal", measure(runs, 20, reset, () -> timeRun(memEngine, plan)));
       RollbackPlan noop = RollbackPlan.builder("noop").step(dev.rollback.Step.of("noop", ctx -> { })).build();
@@ -174,6 +182,29 @@ public final class KillSwitchBenchmark {
     long took = System.nanoTime() - t0;
     if (r.outcome() != RunOutcome.RECOVERED) throw new IllegalStateException("kill switch run failed: " + r.summary());
     return took;
+  }
+
+  /**
+   * Nanoseconds from the call until {@code observer} (another thread, evaluating in a loop) first
+   * sees the flag off; the run is awaited before returning so runs do not overlap.
+   */
+  private static long timeUntilSeenOff(RollbackEngine engine, RollbackPlan plan, dev.openfeature.sdk.Client observer) throws Exception {
+    if (!observer.getBooleanValue(FLAG, false)) throw new IllegalStateException("the flag should be on before the kill switch");
+    java.util.concurrent.atomic.AtomicLong seenAt = new java.util.concurrent.atomic.AtomicLong();
+    java.util.concurrent.CountDownLatch watching = new java.util.concurrent.CountDownLatch(1);
+    Thread watcher = new Thread(() -> {
+      watching.countDown();
+      while (observer.getBooleanValue(FLAG, true)) Thread.yield(); // yields: the engine needs the CPU more
+      seenAt.set(System.nanoTime());
+    }, "bench-observer");
+    watcher.start();
+    watching.await();
+    long t0 = System.nanoTime();
+    RollbackResult r = engine.run(plan, DEPLOYMENT);
+    watcher.join(10_000);
+    if (r.outcome() != RunOutcome.RECOVERED) throw new IllegalStateException("kill switch run failed: " + r.summary());
+    if (seenAt.get() == 0) throw new IllegalStateException("the observer never saw the flag off");
+    return seenAt.get() - t0;
   }
 
   interface Timed {
