@@ -9,8 +9,8 @@ import java.util.Objects;
 
 /**
  * The application's own request path as a {@link Signal}: call {@link #record} once per request
- * with its outcome and latency. Lock-free and allocation-free per call (one compare-and-set on
- * the counter of the outcome's latency bucket), so it can sit on the hottest path of a service.
+ * with its outcome and latency. Lock-free and allocation-free per call (one atomic add on the
+ * counter of the outcome's latency bucket), so it can sit on the hottest path of a service.
  *
  * <pre>{@code
  * RequestRecorder requests = RequestRecorder.create("checkout requests");
@@ -38,26 +38,28 @@ public final class RequestRecorder implements Signal {
   private final String name;
   private final Duration sampleInterval;
   /**
-   * Striped counters, like a {@link java.util.concurrent.atomic.LongAdder} for the whole histogram
-   * at once: every thread counts in stripe 0 until a compare-and-set there fails, then each thread
-   * counts in a stripe of its own (chosen by its id, created on first use). A stripe is 4 KiB, so
-   * threads in different stripes never share a cache line; one LongAdder per bucket did, because
-   * the adders of neighbouring buckets sit next to each other on the heap.
+   * Striped counters for the whole histogram at once: each thread adds to a stripe chosen by its
+   * id (created on the thread's first count), with one locked add and no read before it. A stripe
+   * is 4 KiB, so threads on different stripes never share a cache line; one LongAdder per bucket
+   * did, because the adders of neighbouring buckets sit next to each other on the heap and only
+   * stripe themselves after a failed compare-and-set, which false sharing never causes.
    */
   private final long[][] stripes = new long[STRIPES][];
-  private volatile boolean contended;
   private volatile Runnable[] wakeUps = NONE;
 
   private RequestRecorder(String name, Duration sampleInterval) {
     this.name = name;
     this.sampleInterval = sampleInterval;
-    stripes[0] = new long[CELLS];
   }
 
-  /** A power of two ≥ 4 × cpus, at most 128: stripes are created on first use, so unused ones cost a null. */
+  /**
+   * A power of two ≥ 16 × cpus, between 64 and 256. Two threads whose ids hash to one stripe
+   * share its cache lines for good (nothing rehashes them), so stripes are many; each is created
+   * on the first count of a thread that lands on it, so an unused one costs a null.
+   */
   private static int stripes(int cpus) {
-    int c = Math.max(1, Math.min(cpus, 32));
-    return Integer.highestOneBit(c * 2 - 1) * 4;
+    int want = Integer.highestOneBit(Math.max(1, Math.min(cpus, 64)) * 16 * 2 - 1);
+    return Math.max(64, Math.min(256, want));
   }
 
   /** A recorder that promises at least one request per second (see {@link #create(String, double)}). */
@@ -80,9 +82,9 @@ public final class RequestRecorder implements Signal {
 
   /** Records one request. Lock-free, no allocation. */
   public void record(Outcome outcome, long latencyNanos) {
-    int bucket = LatencyHistogram.bucketOf(latencyNanos);
+    // successes by bucket, then failures by bucket: the index needs no branch
+    count(outcome.ordinal() * LatencyHistogram.BUCKETS + LatencyHistogram.bucketOf(latencyNanos));
     if (outcome == Outcome.FAILURE) {
-      count(LatencyHistogram.BUCKETS + bucket);
       Runnable[] ws = wakeUps;
       for (Runnable w : ws) {
         try {
@@ -91,20 +93,12 @@ public final class RequestRecorder implements Signal {
           // a wake-up must never break the application's request path
         }
       }
-    } else {
-      count(bucket);
     }
   }
 
   private void count(int cell) {
-    if (!contended) {
-      long[] base = stripes[0];
-      long v = (long) CELL.getOpaque(base, cell);
-      if (CELL.compareAndSet(base, cell, v, v + 1)) return;
-      contended = true;
-    }
-    long[] own = ownStripe();
-    CELL.getAndAdd(own, cell, 1L);
+    // one locked add, no read first: in the stripe of this thread, so threads rarely share a line
+    CELL.getAndAdd(ownStripe(), cell, 1L);
   }
 
   private long[] ownStripe() {
@@ -117,12 +111,13 @@ public final class RequestRecorder implements Signal {
     return witness == null ? fresh : witness;
   }
 
-  /** The sum of one counter over all stripes. */
-  private long sum(int cell) {
-    long n = 0;
+  /** Every counter summed over the stripes (successes by bucket, then failures by bucket). */
+  private long[] sums() {
+    long[] n = new long[CELLS];
     for (int i = 0; i < STRIPES; i++) {
       long[] s = (long[]) STRIPE.getAcquire(stripes, i);
-      if (s != null) n += (long) CELL.getOpaque(s, cell);
+      if (s == null) continue;
+      for (int c = 0; c < CELLS; c++) n[c] += (long) CELL.getOpaque(s, c);
     }
     return n;
   }
@@ -154,11 +149,12 @@ public final class RequestRecorder implements Signal {
 
   @Override
   public Observations observe(Instant now) {
+    long[] sums = sums();
     long[] all = new long[LatencyHistogram.BUCKETS];
     long failures = 0;
     for (int i = 0; i < LatencyHistogram.BUCKETS; i++) {
-      long ok = sum(i);
-      long bad = sum(LatencyHistogram.BUCKETS + i);
+      long ok = sums[i];
+      long bad = sums[LatencyHistogram.BUCKETS + i];
       all[i] = ok + bad;
       failures += bad;
     }
@@ -169,8 +165,8 @@ public final class RequestRecorder implements Signal {
 
   /** Latencies of the failed requests only. */
   public LatencyHistogram failureLatency() {
-    long[] bad = new long[LatencyHistogram.BUCKETS];
-    for (int i = 0; i < LatencyHistogram.BUCKETS; i++) bad[i] = sum(LatencyHistogram.BUCKETS + i);
+    long[] sums = sums();
+    long[] bad = java.util.Arrays.copyOfRange(sums, LatencyHistogram.BUCKETS, CELLS);
     return LatencyHistogram.of(bad);
   }
 
