@@ -8,7 +8,11 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 bash scripts/setup/20-postgres.sh
-mvn -B -q -o -pl rollback-core install -DskipTests
-mvn -B -q -o -pl rollback-jdbc test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
+# Built in the reactor, never installed: rollback-core resolves to rollback-core/target/classes, so
+# the benchmark runs in any worktree without touching ~/.m2 (other builds read it at the same time).
+mvn -B -q -o -pl rollback-core,rollback-jdbc -am test-compile dependency:build-classpath \
+  -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
+grep -q "rollback-core/target/classes" rollback-jdbc/target/bench.classpath \
+  || { echo "bench classpath does not take rollback-core from the reactor: rollback-jdbc/target/bench.classpath" >&2; exit 1; }
 CP="rollback-jdbc/target/test-classes:rollback-jdbc/target/classes:$(cat rollback-jdbc/target/bench.classpath)"
 exec java -Xmx1g -cp "$CP" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn dev.rollback.jdbc.bench.JdbcRollbackBenchmark "$@"
