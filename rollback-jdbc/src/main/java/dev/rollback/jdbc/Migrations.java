@@ -353,6 +353,11 @@ public final class Migrations {
       return this;
     }
 
+    /**
+     * The clock for history, archive and audit timestamps, retention, and the pauses between
+     * retries. A clock that schedules (the core's {@code ManualClock}) makes those pauses virtual:
+     * they pass when it is advanced, as the engine's other waits do.
+     */
     public Builder withClock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
       return this;
