@@ -217,6 +217,7 @@ public final class Migrations {
     private Duration backoff = Duration.ofMillis(200);
     private Duration lockWait = Duration.ofSeconds(30);
     private int batchSize = 10_000;
+    private int restoreConnections = 1;
     private final Map<String, List<String>> verified = new LinkedHashMap<>();
     private boolean allowChecksumMismatch;
     private boolean acceptUnarchivedLoss;
@@ -295,8 +296,27 @@ public final class Migrations {
 
     /** Rows restored per transaction. */
     public Builder withBatchSize(int rows) {
-      if (rows < 1) throw new IllegalArgumentException("batch size must be at least 1: " + rows);
+      if (rows < 1) throw new IllegalArgumentException("withBatchSize: batch size must be at least 1: " + rows);
       this.batchSize = rows;
+      return this;
+    }
+
+    /** The most connections {@link #withRestoreConnections} accepts. */
+    public static final int MAX_RESTORE_CONNECTIONS = 16;
+
+    /**
+     * Connections that restore batches at once (default 1). Each batch is still one transaction
+     * committed with its progress, holding row locks only; batches may commit out of order, and a
+     * resume redoes exactly the ranges that did not commit. {@code n - 1} connections come from
+     * the data source in addition to the runner's two (its lock and its work), for the length of
+     * a restore.
+     */
+    public Builder withRestoreConnections(int n) {
+      if (n < 1 || n > MAX_RESTORE_CONNECTIONS) {
+        throw new IllegalArgumentException("withRestoreConnections: restore connections must be between 1 and "
+            + MAX_RESTORE_CONNECTIONS + ": " + n);
+      }
+      this.restoreConnections = n;
       return this;
     }
 
@@ -333,6 +353,11 @@ public final class Migrations {
       return this;
     }
 
+    /**
+     * The clock for history, archive and audit timestamps, retention, and the pauses between
+     * retries. A clock that schedules (the core's {@code ManualClock}) makes those pauses virtual:
+     * they pass when it is advanced, as the engine's other waits do.
+     */
     public Builder withClock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
       return this;
@@ -352,7 +377,7 @@ public final class Migrations {
       }
       if (byVersion.isEmpty()) throw new MigrationException("no migrations: add fromClasspath(...), fromFolder(...) or withJavaMigration(...)");
       return new Migrations(new Settings(dataSource, new ArrayList<>(byVersion.values()), history, archiveSchema, lockTimeout,
-          statementTimeout, retries, backoff, lockWait, batchSize, verified, allowChecksumMismatch, acceptUnarchivedLoss,
+          statementTimeout, retries, backoff, lockWait, batchSize, restoreConnections, verified, allowChecksumMismatch, acceptUnarchivedLoss,
           retention, actor, clock));
     }
 

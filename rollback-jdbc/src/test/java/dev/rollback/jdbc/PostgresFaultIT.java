@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.rollback.ManualClock;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -118,6 +119,32 @@ class PostgresFaultIT {
     assertThat(m.currentVersion()).isEqualTo("1");
   }
 
+  @Test
+  void theBackoffBetweenRetriesWaitsOnTheInjectedClock() throws Exception {
+    DataSource ds = PostgresServer.newDatabase();
+    ManualClock clock = ManualClock.create();
+    // a ten-minute backoff: on real time this test would take ten minutes
+    Migrations m = Migrations.builder(ds).fromClasspath("db/orders").withLockTimeout(Duration.ofMillis(100))
+        .withRetries(1, Duration.ofMinutes(10)).withClock(clock).build();
+    m.migrateTo("1");
+    CompletableFuture<MigrationSummary> migrate;
+    try (Connection reader = ds.getConnection()) {
+      reader.setAutoCommit(false);
+      try (Statement st = reader.createStatement()) {
+        st.executeQuery("SELECT count(*) FROM orders").close();
+      }
+      migrate = CompletableFuture.supplyAsync(() -> m.migrateTo("2"));
+      await().atMost(Duration.ofSeconds(30)).until(() -> clock.scheduledCount() == 1);
+      assertThat(clock.nextDue()).contains(clock.instant().plus(Duration.ofMinutes(10)));
+      assertThat(migrate).isNotDone();
+      reader.commit();
+    }
+    clock.advance(Duration.ofMinutes(10));
+
+    assertThat(migrate.get(30, TimeUnit.SECONDS).applied()).containsExactly("2");
+    assertThat(MigrationsIT.columnExists(ds, "orders", "discount")).isFalse();
+  }
+
   private static int pid(Connection c) throws Exception {
     try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT pg_backend_pid()")) {
       rs.next();
@@ -136,7 +163,8 @@ class PostgresFaultIT {
 
   private static long restoredSoFar(DataSource ds) throws Exception {
     try (Connection c = ds.getConnection(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
-        "SELECT COALESCE(SUM(\"rows_restored\"), 0) FROM \"rollback_archive\".\"archive_index\"")) {
+        "SELECT (SELECT COALESCE(SUM(\"rows_restored\"), 0) FROM \"rollback_archive\".\"archive_index\")"
+            + " + (SELECT COALESCE(SUM(\"rows_restored\"), 0) FROM \"rollback_archive\".\"restore_batches\")")) {
       rs.next();
       return rs.getLong(1);
     }

@@ -21,8 +21,10 @@ import org.jspecify.annotations.Nullable;
  * <p>Restoring never deletes or overwrites what the application wrote since the change: whole
  * rows are re-inserted only where their key is missing; column values are put back only into
  * rows that still hold the value the change left (or, for a dropped column, that the column was
- * re-created for). It runs in batches of {@code rb_seq}, each committed with its progress, so a
- * resume continues after the last committed batch and no lock is held long.
+ * re-created for). It runs in batches of {@code rb_seq} ranges, each committed together with its
+ * row in {@code restore_batches}, so no lock is held long, batches on several connections may
+ * commit in any order, and a resume redoes exactly the ranges no committed batch covers (doing a
+ * range twice is harmless: rows that already hold the archived value are not written).
  */
 public final class Archive {
   public static final String ARCHIVED = "ARCHIVED";
@@ -73,7 +75,14 @@ public final class Archive {
           + " \"to_version\" VARCHAR(50) NOT NULL, \"versions\" VARCHAR(2000) NOT NULL, \"started_at\" TIMESTAMP NOT NULL,"
           + " \"finished_at\" TIMESTAMP NOT NULL, \"rows_restored\" BIGINT NOT NULL, \"verification\" VARCHAR(4000) NOT NULL,"
           + " \"outcome\" VARCHAR(20) NOT NULL, \"detail\" VARCHAR(4000) NOT NULL)");
+      // one row per committed restore batch: batches on several connections commit out of order
+      st.execute("CREATE TABLE IF NOT EXISTS " + batches() + " (\"archive_id\" BIGINT NOT NULL, \"seq_from\" BIGINT NOT NULL,"
+          + " \"seq_to\" BIGINT NOT NULL, \"rows_restored\" BIGINT NOT NULL, PRIMARY KEY (\"archive_id\", \"seq_from\"))");
     }
+  }
+
+  private String batches() {
+    return qs + ".\"restore_batches\"";
   }
 
   // ------------------------------------------------------------------ archiving
@@ -288,11 +297,90 @@ public final class Archive {
         + String.join(" AND ", when) + " THEN UPDATE SET " + String.join(", ", set);
   }
 
-  /** Records a committed batch. */
-  public void progress(Connection c, Entry e, long upto, long restored) throws SQLException {
-    try (Statement st = c.createStatement()) {
-      st.executeUpdate("UPDATE " + index() + " SET \"restored_upto\" = " + upto + ", \"rows_restored\" = \"rows_restored\" + " + restored
-          + (upto >= e.rows() ? ", \"phase\" = '" + RESTORED + "'" : "") + " WHERE \"id\" = " + e.id());
+  /**
+   * Whether the restore of {@code e} joins the archive slice to the table by its primary key only
+   * (no after-image join). Such a batch is best done as a nested loop over the key's index, each
+   * batch costing its own rows; the planner, which cannot see that a batch is a small slice of a
+   * large table, otherwise picks a hash join that scans the whole table once per batch.
+   */
+  public boolean joinsByKeyOnly(Entry e) {
+    return e.afterTable() == null;
+  }
+
+  /** Records a committed batch, rows {@code rb_seq} in ({@code from}, {@code to}], in the caller's transaction. */
+  public void recordBatch(Connection c, Entry e, long from, long to, long restored) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + batches() + " VALUES (?, ?, ?, ?)")) {
+      ps.setLong(1, e.id());
+      ps.setLong(2, from);
+      ps.setLong(3, to);
+      ps.setLong(4, restored);
+      ps.executeUpdate();
+    }
+  }
+
+  /**
+   * The {@code rb_seq} ranges of {@code e} no committed batch covered, split into batches of at
+   * most {@code batchSize} rows, in {@code rb_seq} order. Everything up to {@code restored_upto}
+   * (the progress of a restore that ran before batches were recorded one by one) counts as done.
+   */
+  public List<long[]> missingRanges(Connection c, Entry e, int batchSize) throws SQLException {
+    List<long[]> out = new ArrayList<>();
+    long lo = e.restoredUpto();
+    try (PreparedStatement ps = c.prepareStatement("SELECT \"seq_from\", \"seq_to\" FROM " + batches()
+        + " WHERE \"archive_id\" = ? ORDER BY \"seq_from\"")) {
+      ps.setLong(1, e.id());
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          long from = rs.getLong(1);
+          long to = rs.getLong(2);
+          if (from > lo) split(out, lo, from, batchSize);
+          lo = Math.max(lo, to);
+        }
+      }
+    }
+    split(out, lo, e.rows(), batchSize);
+    return out;
+  }
+
+  private static void split(List<long[]> out, long from, long to, int batchSize) {
+    for (long lo = from; lo < to; lo += batchSize) out.add(new long[] {lo, Math.min(to, lo + batchSize)});
+  }
+
+  /** Rows of {@code e} restored so far, by this and earlier attempts. */
+  public long restoredSoFar(Connection c, Entry e) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT COALESCE(SUM(\"rows_restored\"), 0) FROM " + batches()
+        + " WHERE \"archive_id\" = ?")) {
+      ps.setLong(1, e.id());
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return e.rowsRestored() + rs.getLong(1);
+      }
+    }
+  }
+
+  /** How many of the archived rows of {@code e} the committed batches cover (for a resume's note). */
+  public long coveredSoFar(Connection c, Entry e) throws SQLException {
+    long covered = 0;
+    for (long[] r : missingRanges(c, e, Integer.MAX_VALUE)) covered += r[1] - r[0];
+    return e.rows() - covered;
+  }
+
+  /**
+   * Once every batch committed: folds the batch rows into the index row (all rows restored,
+   * their count, phase RESTORED) and deletes them, in the caller's transaction.
+   */
+  public void finishRestore(Connection c, Entry e) throws SQLException {
+    long restored = restoredSoFar(c, e);
+    try (PreparedStatement ps = c.prepareStatement("UPDATE " + index() + " SET \"restored_upto\" = ?, \"rows_restored\" = ?,"
+        + " \"phase\" = '" + RESTORED + "' WHERE \"id\" = ?")) {
+      ps.setLong(1, e.rows());
+      ps.setLong(2, restored);
+      ps.setLong(3, e.id());
+      ps.executeUpdate();
+    }
+    try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + batches() + " WHERE \"archive_id\" = ?")) {
+      ps.setLong(1, e.id());
+      ps.executeUpdate();
     }
   }
 

@@ -60,7 +60,7 @@ public final class MigrationLock implements AutoCloseable {
                 + "); waited " + wait + ". It is released when that runner finishes or its connection ends");
           }
           log.debug("migration lock of {} is held; waiting {} ms", name, sleep);
-          Thread.sleep(sleep);
+          Waits.pause(Duration.ofMillis(sleep));
           sleep = Math.min(sleep * 2, 500);
         }
       }
@@ -87,7 +87,7 @@ public final class MigrationLock implements AutoCloseable {
             throw new MigrationException("another runner holds the migration lock of " + name + " (row lock on " + lockTable
                 + "); waited " + wait);
           }
-          Thread.sleep(sleep);
+          Waits.pause(Duration.ofMillis(sleep));
           sleep = Math.min(sleep * 2, 500);
         }
       }

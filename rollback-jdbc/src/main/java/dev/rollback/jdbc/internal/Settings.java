@@ -19,6 +19,7 @@ public record Settings(
     Duration backoff,
     Duration lockWait,
     int batchSize,
+    int restoreConnections,
     Map<String, List<String>> verifiedTables,
     boolean allowChecksumMismatch,
     boolean acceptUnarchivedLoss,

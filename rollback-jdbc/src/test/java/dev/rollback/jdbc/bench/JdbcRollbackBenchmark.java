@@ -41,6 +41,8 @@ public final class JdbcRollbackBenchmark {
     int rows = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
     int writes = args.length > 1 ? Integer.parseInt(args[1]) : 10_000;
     int batch = args.length > 2 ? Integer.parseInt(args[2]) : 50_000;
+    int connections = args.length > 3 ? Integer.parseInt(args[3]) : 1;
+    System.out.printf("rows %,d, writes %,d, restore batch %,d, restore connections %d%n", rows, writes, batch, connections);
     PostgresServer.Server server = PostgresServer.start();
     DataSource ds = PostgresServer.newDatabase();
     String db;
@@ -53,7 +55,7 @@ public final class JdbcRollbackBenchmark {
     Files.writeString(dir.resolve("U1__orders.sql"), "DROP TABLE orders;\n");
     Files.writeString(dir.resolve("V2__drop_discount.sql"), "ALTER TABLE orders DROP COLUMN discount;\n");
     Files.writeString(dir.resolve("U2__drop_discount.sql"), "ALTER TABLE orders ADD COLUMN discount NUMERIC(10, 2);\n");
-    Migrations m = Migrations.builder(ds).fromFolder(dir).withBatchSize(batch).build();
+    Migrations m = Migrations.builder(ds).fromFolder(dir).withBatchSize(batch).withRestoreConnections(connections).build();
     m.migrateTo("1");
     long t = System.nanoTime();
     exec(ds, "INSERT INTO orders SELECT g, 'customer ' || g, (g % 10000) / 100.0, CASE WHEN g % 3 = 0 THEN NULL ELSE (g % 500) / 100.0 END,"
@@ -91,12 +93,25 @@ public final class JdbcRollbackBenchmark {
     }
     System.out.printf("application writes: %,d in %.2f s%n", writes, secs(t));
 
+    // a rollback comes minutes or hours after the release; by then autovacuum has analyzed the
+    // new archive table (1,000,000 inserted rows pass its threshold within a minute)
+    List<String> archives = new ArrayList<>();
+    try (Connection c = ds.getConnection(); Statement st = c.createStatement();
+         ResultSet rs = st.executeQuery("SELECT archive_table FROM rollback_archive.archive_index WHERE archive_table <> '-'")) {
+      while (rs.next()) archives.add(rs.getString(1));
+    }
+    for (String a : archives) exec(ds, "ANALYZE rollback_archive." + a);
+    System.out.printf("analyzed the archive (%s), as autovacuum does within a minute of the release%n", archives);
+    long seqScans = seqScans(ds);
     LockMonitor monitor = new LockMonitor(ds);
     monitor.start();
     t = System.nanoTime();
     RollbackSummary back = m.rollbackTo("1", "bench@2");
     double rollbackSecs = secs(t);
     monitor.stop();
+    // a backend's statistics reach pg_stat_user_tables at the latest when it exits: wait for the runner's to go
+    awaitNoOtherBackends(ds);
+    System.out.printf("sequential scans of orders during the rollback: %d%n", seqScans(ds) - seqScans);
     long restoredDiscounts = count(ds, "SELECT count(*) FROM orders WHERE discount IS NOT NULL");
     long survivedInserts = count(ds, "SELECT count(*) FROM orders WHERE note = 'written after the release'");
     long survivedUpdates = count(ds, "SELECT count(*) FROM orders WHERE note = 'edited after the release'");
@@ -170,6 +185,8 @@ public final class JdbcRollbackBenchmark {
               longest.accumulateAndGet((now - since.get(h)) / 1_000_000, Math::max);
             }
             since.keySet().retainAll(holders);
+            // about one poll per millisecond: a spinning monitor would take a core from the work it watches
+            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
           }
         } catch (SQLException e) {
           System.err.println("lock monitor stopped: " + e.getMessage());
@@ -195,6 +212,25 @@ public final class JdbcRollbackBenchmark {
 
     long pollMillis() {
       return polls.get() == 0 ? 0 : (stoppedAt - startedAt) / 1_000_000 / polls.get();
+    }
+  }
+
+  private static void awaitNoOtherBackends(DataSource ds) throws Exception {
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (count(ds, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()") > 0) {
+      if (System.nanoTime() > deadline) throw new IllegalStateException("the runner's connections did not close within 10 s");
+      java.util.concurrent.locks.LockSupport.parkNanos(10_000_000);
+    }
+    java.util.concurrent.locks.LockSupport.parkNanos(200_000_000); // the exiting backends' last stats flush
+  }
+
+  private static long seqScans(DataSource ds) throws SQLException {
+    try (Connection c = ds.getConnection(); Statement st = c.createStatement()) {
+      st.execute("SELECT pg_stat_force_next_flush()");
+      try (ResultSet rs = st.executeQuery("SELECT seq_scan FROM pg_stat_user_tables WHERE relname = 'orders'")) {
+        rs.next();
+        return rs.getLong(1);
+      }
     }
   }
 
