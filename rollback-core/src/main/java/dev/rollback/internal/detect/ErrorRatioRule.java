@@ -8,31 +8,20 @@ import dev.rollback.Trigger;
 import dev.rollback.Verdict;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import java.util.Objects;
 
 /**
  * Error ratio over a sliding window with a minimum sample count, judged once the window has
  * filled at least half its length. Worst case: window + resolution.
  */
-public final class ErrorRatioRule extends Rule implements Trigger.ErrorRatio {
-  private final Signal signal;
+public final class ErrorRatioRule extends WindowedRule implements Trigger.ErrorRatio {
   private final double threshold;
-  private final Duration length;
-  private final int minSamples;
-  private final Window window;
 
   private ErrorRatioRule(Signal signal, double threshold, Duration length, int minSamples) {
-    super("error ratio of '" + signal.name() + "' above " + threshold + " over " + human(length));
+    super("error ratio of '" + signal.name() + "' above " + threshold + " over " + human(Objects.requireNonNull(length, "window")),
+        signal, length, minSamples);
     if (!(threshold >= 0 && threshold < 1)) throw new IllegalArgumentException("error ratio threshold must be in [0, 1): " + threshold);
-    Objects.requireNonNull(length, "window");
-    if (length.isNegative() || length.isZero()) throw new IllegalArgumentException("window must be positive: " + length);
-    if (minSamples < 1) throw new IllegalArgumentException("minSamples must be at least 1: " + minSamples);
-    this.signal = signal;
     this.threshold = threshold;
-    this.length = length;
-    this.minSamples = minSamples;
-    this.window = new Window(length);
   }
 
   public static ErrorRatioRule of(Signal signal) {
@@ -47,12 +36,8 @@ public final class ErrorRatioRule extends Rule implements Trigger.ErrorRatio {
   protected Evaluation doEvaluate(Instant now, boolean deadline) {
     Window.Delta d = window.slide(signal.observe(now));
     long n = d.decided();
-    if (n < minSamples) {
-      String why = "only " + n + " samples of '" + signal.name() + "' in the last " + human(d.span()) + " (need "
-          + minSamples + " to judge the error ratio)";
-      return result(deadline ? Verdict.ASK_HUMAN : Verdict.HOLD, now, deadline ? why + " at the deadline" : why,
-          "samples", n, "minSamples", minSamples);
-    }
+    Evaluation few = tooFew(now, deadline, d, n, "samples", " to judge the error ratio", "samples", n, "minSamples", minSamples);
+    if (few != null) return few;
     if (d.span().compareTo(length.dividedBy(2)) < 0 && !deadline) {
       // a window that has only just started filling judges too few seconds: a burst of background
       // errors would look like an outage (measured: 3 false fires in 200 runs without this)
@@ -65,26 +50,5 @@ public final class ErrorRatioRule extends Rule implements Trigger.ErrorRatio {
         human(d.span()), d.failures(), n, ratio > threshold ? "is above" : "is within", threshold);
     return result(ratio > threshold ? Verdict.ROLL_BACK : Verdict.HOLD, now, ev,
         "errorRatio", String.format("%.6f", ratio), "failures", d.failures(), "samples", n, "threshold", threshold);
-  }
-
-  @Override
-  protected void doReset() {
-    window.clear();
-  }
-
-  @Override
-  public Duration worstCaseDetection() {
-    return length.plus(window.resolution());
-  }
-
-  @Override
-  public String detectionFormula() {
-    return "window " + human(length) + " + resolution " + human(window.resolution()) + ", with at least "
-        + minSamples + " samples per window";
-  }
-
-  @Override
-  public List<Signal> signals() {
-    return List.of(signal);
   }
 }

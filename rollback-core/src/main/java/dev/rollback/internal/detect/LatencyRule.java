@@ -8,32 +8,20 @@ import dev.rollback.Trigger;
 import dev.rollback.Verdict;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import java.util.Objects;
 
 /** A latency percentile over a sliding window. Worst case: window + resolution. */
-public final class LatencyRule extends Rule implements Trigger.LatencyPercentile {
-  private final Signal signal;
+public final class LatencyRule extends WindowedRule implements Trigger.LatencyPercentile {
   private final double quantile;
   private final Duration limit;
-  private final Duration length;
-  private final int minSamples;
-  private final Window window;
 
   private LatencyRule(Signal signal, double quantile, Duration limit, Duration length, int minSamples) {
-    super("p" + trim(quantile * 100) + " latency of '" + signal.name() + "' above " + human(limit) + " over " + human(length));
+    super("p" + trim(quantile * 100) + " latency of '" + signal.name() + "' above " + human(Objects.requireNonNull(limit, "limit"))
+        + " over " + human(Objects.requireNonNull(length, "window")), signal, length, minSamples);
     if (!(quantile > 0 && quantile <= 1)) throw new IllegalArgumentException("percentile must be in (0, 1]: " + quantile);
-    Objects.requireNonNull(limit, "limit");
-    Objects.requireNonNull(length, "window");
     if (limit.isNegative()) throw new IllegalArgumentException("latency limit must not be negative: " + limit);
-    if (length.isNegative() || length.isZero()) throw new IllegalArgumentException("window must be positive: " + length);
-    if (minSamples < 1) throw new IllegalArgumentException("minSamples must be at least 1: " + minSamples);
-    this.signal = signal;
     this.quantile = quantile;
     this.limit = limit;
-    this.length = length;
-    this.minSamples = minSamples;
-    this.window = new Window(length);
   }
 
   private static String trim(double d) {
@@ -53,37 +41,12 @@ public final class LatencyRule extends Rule implements Trigger.LatencyPercentile
   protected Evaluation doEvaluate(Instant now, boolean deadline) {
     Window.Delta d = window.slide(signal.observe(now));
     long n = d.latency().count();
-    if (n < minSamples) {
-      String why = "only " + n + " latency samples of '" + signal.name() + "' in the last " + human(d.span()) + " (need "
-          + minSamples + ")";
-      return result(deadline ? Verdict.ASK_HUMAN : Verdict.HOLD, now, deadline ? why + " at the deadline" : why,
-          "samples", n);
-    }
+    Evaluation few = tooFew(now, deadline, d, n, "latency samples", "", "samples", n);
+    if (few != null) return few;
     Duration p = d.latency().percentile(quantile).orElseThrow();
     boolean bad = p.compareTo(limit) > 0;
     String ev = "p" + trim(quantile * 100) + " latency of '" + signal.name() + "' is " + human(p) + " over the last "
         + human(d.span()) + " (" + n + " samples), " + (bad ? "above" : "within") + " the limit " + human(limit);
     return result(bad ? Verdict.ROLL_BACK : Verdict.HOLD, now, ev, "percentileNanos", p.toNanos(), "samples", n);
-  }
-
-  @Override
-  protected void doReset() {
-    window.clear();
-  }
-
-  @Override
-  public Duration worstCaseDetection() {
-    return length.plus(window.resolution());
-  }
-
-  @Override
-  public String detectionFormula() {
-    return "window " + human(length) + " + resolution " + human(window.resolution()) + ", with at least "
-        + minSamples + " samples per window";
-  }
-
-  @Override
-  public List<Signal> signals() {
-    return List.of(signal);
   }
 }

@@ -1,0 +1,68 @@
+package dev.rollback.internal.detect;
+
+import static dev.rollback.internal.detect.Durations.human;
+
+import dev.rollback.Evaluation;
+import dev.rollback.Signal;
+import dev.rollback.Verdict;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A rule judging one signal over a sliding window with a minimum sample count. Worst case:
+ * window + the window's resolution, whatever the rule measures in it.
+ */
+abstract class WindowedRule extends Rule {
+  protected final Signal signal;
+  protected final Duration length;
+  protected final int minSamples;
+  protected final Window window;
+
+  WindowedRule(String name, Signal signal, Duration length, int minSamples) {
+    super(name);
+    Objects.requireNonNull(length, "window");
+    if (length.isNegative() || length.isZero()) throw new IllegalArgumentException("window must be positive: " + length);
+    if (minSamples < 1) throw new IllegalArgumentException("minSamples must be at least 1: " + minSamples);
+    this.signal = signal;
+    this.length = length;
+    this.minSamples = minSamples;
+    this.window = new Window(length);
+  }
+
+  /**
+   * HOLD (or ASK_HUMAN at the deadline) when the window holds fewer than {@link #minSamples}
+   * {@code noun} (e.g. "latency samples"), saying how many it has and, in {@code neededFor}, what
+   * for; null when there are enough.
+   */
+  protected @Nullable Evaluation tooFew(Instant now, boolean deadline, Window.Delta d, long samples, String noun,
+      String neededFor, Object... data) {
+    if (samples >= minSamples) return null;
+    String why = "only " + samples + " " + noun + " of '" + signal.name() + "' in the last " + human(d.span()) + " (need "
+        + minSamples + neededFor + ")";
+    return result(deadline ? Verdict.ASK_HUMAN : Verdict.HOLD, now, deadline ? why + " at the deadline" : why, data);
+  }
+
+  @Override
+  protected void doReset() {
+    window.clear();
+  }
+
+  @Override
+  public Duration worstCaseDetection() {
+    return length.plus(window.resolution());
+  }
+
+  @Override
+  public String detectionFormula() {
+    return "window " + human(length) + " + resolution " + human(window.resolution()) + ", with at least "
+        + minSamples + " samples per window";
+  }
+
+  @Override
+  public List<Signal> signals() {
+    return List.of(signal);
+  }
+}
