@@ -2,6 +2,7 @@ package dev.rollback;
 
 import static dev.rollback.internal.detect.Durations.human;
 
+import dev.rollback.internal.PageEscalation;
 import dev.rollback.internal.RealTimer;
 import dev.rollback.internal.Timer;
 import dev.rollback.internal.detect.Budgets;
@@ -100,6 +101,8 @@ public final class Guard implements AutoCloseable {
   private @Nullable String pendingDecision;
   private boolean watching;
   private boolean resumeOwnRun;
+  /** Escalates the guard's own question (HUMAN_NEEDED before any run) while nobody acknowledges it. */
+  private @Nullable PageEscalation escalation;
 
   private Guard(Builder b, RollbackEngine engine, boolean ownsEngine, Lease lease) {
     this.plan = b.plan;
@@ -293,6 +296,7 @@ public final class Guard implements AutoCloseable {
     if (asking.isEmpty() && state == GuardState.NEEDS_HUMAN) {
       state = GuardState.ARMED;
       detail = "watching again: the inconclusive triggers hold now";
+      stopEscalating();
     }
     if (end) {
       if (state == GuardState.NEEDS_HUMAN) {
@@ -339,6 +343,7 @@ public final class Guard implements AutoCloseable {
     }
     resumeOwnRun = false;
     run = r;
+    stopEscalating();
     state = GuardState.FIRED;
     detail = "resumed run " + runId + ", interrupted on another replica or before a restart";
     log.warn("guard for {}: {}", deployment, detail);
@@ -399,6 +404,7 @@ public final class Guard implements AutoCloseable {
       log.warn("guard for {}: {}", deployment, detail);
       return false;
     }
+    stopEscalating(); // the rollback answers the question
     RollbackRun r;
     try {
       r = engine.start(plan, deployment, RunOptions.defaults().withKnownGood(Objects.requireNonNull(knownGood))
@@ -497,22 +503,70 @@ public final class Guard implements AutoCloseable {
     facts.put("bakeEndsAt", end.toString());
     facts.put("onTimeout", "release stays; guard stops watching at " + end);
     facts.put("deadline", end.toString());
+    String title = "Decision needed: is " + deployment.id() + " bad?";
     engine.notifications().dispatch(this::journalNotification, comms, NotificationKind.HUMAN_NEEDED, runId, plan.name(),
-        deployment, "Decision needed: is " + deployment.id() + " bad?", text, facts, Notification.dedupKeyFor(runId),
-        clock.instant());
+        deployment, title, text, facts, Notification.dedupKeyFor(runId), clock.instant());
+    if (comms.escalations().isEmpty()) return;
+    PageEscalation e;
+    synchronized (this) {
+      if (escalation == null) {
+        escalation = new PageEscalation(comms, engine.notifications(), timer, clock, runId, plan.name(), deployment,
+            new PageEscalation.Run() {
+              @Override
+              public void escalated(Map<String, Object> data, NotificationKind kind, String from, String to, Duration waited) {
+                journal(RecordType.ESCALATED, data);
+              }
+
+              @Override
+              public void delivered(Map<String, Object> outcome) {
+                journalNotification(outcome);
+              }
+            });
+        engine.whileAsking(runId, this::acknowledged);
+      }
+      e = escalation;
+    }
+    e.paged(NotificationKind.HUMAN_NEEDED, title, text, facts, null);
   }
 
-  private void journalNotification(Map<String, Object> outcome) {
+  /** A human took the guard's question (through {@link RollbackEngine#acknowledge}): it stops escalating. */
+  private void acknowledged(String actor, String source) {
+    Map<String, Object> data = new LinkedHashMap<>();
+    data.put("actor", actor);
+    data.put("source", source);
+    journal(RecordType.ACKNOWLEDGED, data);
+    PageEscalation e;
+    synchronized (this) {
+      e = escalation;
+    }
+    if (e != null) e.acknowledged(clock.instant());
+    log.info("guard for {}: {} acknowledged the question via {}", deployment, actor, source);
+  }
+
+  /** The question is settled (a rollback started, the triggers hold again, the guard stood down or closed). */
+  private synchronized void stopEscalating() {
+    if (escalation == null) return;
+    escalation.stop();
+    escalation = null;
+    engine.doneAsking(runId);
+  }
+
+  private void journal(RecordType type, Map<String, Object> data) {
     synchronized (this) {
       try {
-        engine.record(runId, RecordType.NOTIFICATION, outcome);
+        engine.record(runId, type, data);
       } catch (RuntimeException e) {
-        log.warn("guard for {}: could not journal a notification outcome: {}", deployment, e.toString());
+        log.warn("guard for {}: could not journal {}: {}", deployment, type, e.toString());
       }
     }
   }
 
+  private void journalNotification(Map<String, Object> outcome) {
+    journal(RecordType.NOTIFICATION, outcome);
+  }
+
   private void standDown(String why) {
+    stopEscalating();
     state = GuardState.STOOD_DOWN;
     detail = why;
     log.info("guard for {} stands down: {}", deployment, why);
@@ -605,6 +659,7 @@ public final class Guard implements AutoCloseable {
       stopWatching();
       r = run;
     }
+    stopEscalating();
     if (ownedScheduler != null) {
       if (r == null || r.result().isDone()) ownedScheduler.shutdownNow();
       else r.result().whenComplete((res, e) -> ownedScheduler.shutdownNow());

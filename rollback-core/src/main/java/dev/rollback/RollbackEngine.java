@@ -50,6 +50,9 @@ public final class RollbackEngine implements AutoCloseable {
   private final Execution.Services services;
   /** Runs of this engine that have not ended, by run id: for acknowledgements. */
   private final java.util.concurrent.ConcurrentMap<String, Execution> live = new java.util.concurrent.ConcurrentHashMap<>();
+  /** Guards asking humans about a release before any run started, by the run id they would start. */
+  private final java.util.concurrent.ConcurrentMap<String, java.util.function.BiConsumer<String, String>> asking =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   private RollbackEngine(Builder b) {
     this.journal = b.journal != null ? b.journal : InMemoryJournal.create();
@@ -260,7 +263,11 @@ public final class RollbackEngine implements AutoCloseable {
    * ("http", "pagerduty", "api", ...): journaled as ACKNOWLEDGED, and the run's pages sent until now
    * stop escalating to the next audience (see {@link CommunicationPlan.Builder#escalate}).
    *
-   * @throws RollbackException if {@code runId} is not a run of this engine that is still going
+   * <p>A guard that asked a human about its release (an inconclusive trigger) before any run
+   * started is acknowledged the same way, with its {@link Guard#runId()}.
+   *
+   * @throws RollbackException if {@code runId} is neither a run of this engine that is still going
+   *     nor a guard's open question
    */
   public void acknowledge(String runId, String actor, String source) {
     Objects.requireNonNull(runId, "runId");
@@ -268,10 +275,25 @@ public final class RollbackEngine implements AutoCloseable {
     Objects.requireNonNull(source, "source");
     if (actor.isBlank()) throw new IllegalArgumentException("actor must not be blank (who acknowledged run " + runId + "?)");
     Execution e = live.get(runId);
-    if (e == null) {
-      throw new RollbackException("run " + runId + " is not running in this engine (unknown, or it has ended); nothing to acknowledge");
+    if (e != null) {
+      e.acknowledge(actor, source);
+      return;
     }
-    e.acknowledge(actor, source);
+    java.util.function.BiConsumer<String, String> guard = asking.get(runId);
+    if (guard == null) {
+      throw new RollbackException("run " + runId + " is not running in this engine (unknown, or it has ended), and no guard"
+          + " is asking about it; nothing to acknowledge");
+    }
+    guard.accept(actor, source);
+  }
+
+  /** A guard asks humans about the release its run {@code runId} would roll back; until {@link #doneAsking}. */
+  void whileAsking(String runId, java.util.function.BiConsumer<String, String> onAcknowledged) {
+    asking.put(runId, onAcknowledged);
+  }
+
+  void doneAsking(String runId) {
+    asking.remove(runId);
   }
 
   /** The ids of the runs of this engine that have not ended, in no particular order. */

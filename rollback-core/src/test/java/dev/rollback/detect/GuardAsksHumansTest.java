@@ -134,6 +134,80 @@ class GuardAsksHumansTest {
     }
   }
 
+  private Guard armedWithEscalation(Recording engineering) {
+    CommunicationPlan escalating = CommunicationPlan.builder()
+        .audience("on-call", onCall).audience("engineering", engineering)
+        .route(NotificationKind.HUMAN_NEEDED, "on-call")
+        .escalate("on-call", Duration.ofMinutes(5), "engineering")
+        .build();
+    RollbackPlan p = RollbackPlan.builder("checkout-2.4.0").step(Step.builder("kill switch").execute(ctx -> { }).build())
+        .withCommunication(escalating).build();
+    ScriptedSignal.ScriptedCheck health = new ScriptedSignal.ScriptedCheck("checkout health");
+    health.always(HealthStatus.UNKNOWN);
+    Guard g = Guard.builder(p, Deployment.of("checkout", "2.4.0")).withEngine(engine)
+        .trigger(Trigger.consecutiveFailures(Signals.poll(health, Duration.ofSeconds(2)), 3))
+        .withBakeTime(Duration.ofMinutes(30)).build();
+    g.arm();
+    return g;
+  }
+
+  @Test
+  void theGuardsQuestionEscalatesWhenNobodyAcknowledgesIt() {
+    Recording engineering = new Recording("eng chat");
+    try (Guard g = armedWithEscalation(engineering)) {
+      clock.advance(Duration.ofMinutes(1));
+      assertThat(g.state()).isEqualTo(GuardState.NEEDS_HUMAN);
+      await().atMost(Duration.ofSeconds(10)).until(() -> onCall.sent.size() == 1);
+      clock.advance(Duration.ofMinutes(4));
+      assertThat(records(g.runId(), RecordType.ESCALATED)).as("not before 5 minutes").isEmpty();
+
+      clock.advance(Duration.ofMinutes(1));
+      await().atMost(Duration.ofSeconds(10)).until(() -> engineering.sent.size() == 1);
+      Notification escalated = engineering.sent.get(0);
+      assertThat(escalated.kind()).isEqualTo(NotificationKind.HUMAN_NEEDED);
+      assertThat(escalated.text()).contains("Nobody in 'on-call' acknowledged within PT5M").contains("rollBackNow");
+      JournalRecord e = records(g.runId(), RecordType.ESCALATED).get(0);
+      assertThat(e.stringOr("from", "")).isEqualTo("on-call");
+      assertThat(e.stringOr("to", "")).isEqualTo("engineering");
+      assertThat(e.stringOr("after", "")).isEqualTo("PT5M");
+    }
+  }
+
+  @Test
+  void acknowledgingTheGuardsQuestionStopsItsEscalationAndIsJournaled() {
+    Recording engineering = new Recording("eng chat");
+    try (Guard g = armedWithEscalation(engineering)) {
+      clock.advance(Duration.ofMinutes(1));
+      await().atMost(Duration.ofSeconds(10)).until(() -> onCall.sent.size() == 1);
+      clock.advance(Duration.ofMinutes(2));
+      engine.acknowledge(g.runId(), "alice", "http");
+      clock.advance(Duration.ofMinutes(10));
+
+      assertThat(records(g.runId(), RecordType.ESCALATED)).isEmpty();
+      assertThat(engineering.sent).isEmpty();
+      JournalRecord ack = records(g.runId(), RecordType.ACKNOWLEDGED).get(0);
+      assertThat(ack.stringOr("actor", "")).isEqualTo("alice");
+      assertThat(ack.stringOr("source", "")).isEqualTo("http");
+      assertThat(ack.at()).isEqualTo(T0.plus(Duration.ofMinutes(3)));
+    }
+  }
+
+  @Test
+  void onceTheGuardRollsBackItsQuestionNoLongerEscalatesOrTakesAcknowledgements() {
+    Recording engineering = new Recording("eng chat");
+    try (Guard g = armedWithEscalation(engineering)) {
+      clock.advance(Duration.ofMinutes(1));
+      await().atMost(Duration.ofSeconds(10)).until(() -> onCall.sent.size() == 1);
+      g.rollBackNow("alice", "it is bad");
+      assertThat(g.run().orElseThrow().await(Duration.ofSeconds(10)).outcome()).isEqualTo(RunOutcome.RECOVERED);
+      clock.advance(Duration.ofMinutes(10));
+      assertThat(records(g.runId(), RecordType.ESCALATED)).isEmpty();
+      assertThat(engineering.sent).isEmpty();
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> engine.acknowledge(g.runId(), "bob", "api"))
+          .hasMessageContaining("nothing to acknowledge");
+    }
+  }
+
   private static final class Recording implements Notifier {
     final String name;
     final List<Notification> sent = new CopyOnWriteArrayList<>();
