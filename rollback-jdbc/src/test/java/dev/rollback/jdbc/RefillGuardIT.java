@@ -129,6 +129,60 @@ class RefillGuardIT {
         .singleElement().asString().startsWith("!").contains(why);
   }
 
+  /**
+   * Two columns in one archive (a Java migration declaring what it drops): each is guarded by its
+   * own undo value, NULL for amount and the default 'n/a' for note, and a row's write into one of
+   * them keeps that one while the other still comes back.
+   */
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({"h2", "postgres"})
+  void twoReAddedColumnsInOneArchiveAreGuardedEachByItsOwnUndoValue(String db) throws Exception {
+    DataSource ds = TestDatabases.create(db);
+    Migrations m = Migrations.builder(ds).fromClasspath("db/orders").withBatchSize(2)
+        .withJavaMigration(JavaMigration.builder("1.5", "move amount and note out")
+            .up(c -> {
+              try (java.sql.Statement st = c.createStatement()) {
+                st.executeUpdate("ALTER TABLE orders DROP COLUMN amount");
+                st.executeUpdate("ALTER TABLE orders DROP COLUMN note");
+              }
+            })
+            .down(c -> {
+              try (java.sql.Statement st = c.createStatement()) {
+                st.executeUpdate("ALTER TABLE orders ADD COLUMN amount NUMERIC(10, 2)");
+                st.executeUpdate("ALTER TABLE orders ADD COLUMN note VARCHAR(200) DEFAULT 'n/a'");
+              }
+            })
+            .archiving("orders(amount, note)")
+            .build())
+        .build();
+    m.migrateTo("1");
+    insertOrders(ds);
+    m.migrateTo("1.5");
+    Map<Integer, Integer> idAt = idsByRbSeq(ds);
+    failUpdatesOf(ds, idAt.get(3));
+    assertThatThrownBy(() -> m.rollbackTo("1")).isInstanceOf(MigrationException.class);
+    stopFailing(ds);
+    int both = idAt.get(5);
+    int amountOnly = idAt.get(6);
+    int noteOnly = idAt.get(9);
+    MigrationsIT.sql(ds, "UPDATE orders SET amount = 555.00, note = 'app 5' WHERE id = " + both,
+        "UPDATE orders SET amount = 666.00 WHERE id = " + amountOnly,
+        "UPDATE orders SET note = 'app 9' WHERE id = " + noteOnly);
+
+    m.rollbackTo("1");
+
+    List<String> expected = new ArrayList<>();
+    for (int id = 1; id <= ROWS; id++) {
+      String amount = id == both ? "555.00" : id == amountOnly ? "666.00" : (id * 10) + ".00";
+      String note = id == both ? "app 5" : id == noteOnly ? "app 9" : "n" + id;
+      expected.add(id + "|" + amount + "|" + note);
+    }
+    assertThat(MigrationsIT.rows(ds, "SELECT id, amount, note FROM orders ORDER BY id")).containsExactlyElementsOf(expected);
+    assertThat(MigrationsIT.rows(ds, "SELECT \"refill_guard\" FROM \"rollback_archive\".\"archive_index\""))
+        .singleElement().asString().startsWith("=NULL\u001f='n/a'"); // PostgreSQL adds ::character varying
+    assertThat(restoreAgain(ds)).isZero();
+  }
+
   // ------------------------------------------------------------------ helpers
 
   /** Order i's discount before the release: NULL for 3, 0 for 6 (the default of the re-added column), else i + 0.25. */
