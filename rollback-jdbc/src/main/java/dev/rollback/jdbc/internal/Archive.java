@@ -259,8 +259,12 @@ public final class Archive {
    * (a function, a sequence, the time) or whose rows do not all hold that value (the undo script
    * filled it in) cannot be guarded: it is refilled as before, and the reason is returned, and kept
    * in the archive index, as a note. Does nothing when the guard was recorded already (a resume).
+   *
+   * @param undoOnlyAdds the undo script is nothing but {@code ALTER TABLE … ADD …}: it cannot have
+   *     written existing rows, so every row holds the default and the table is not scanned for one
+   *     that does not (the scan would hold the {@code ADD COLUMN}'s lock for a read of the table)
    */
-  public List<String> recordRefillGuard(Connection c, Entry e) throws SQLException {
+  public List<String> recordRefillGuard(Connection c, Entry e, boolean undoOnlyAdds) throws SQLException {
     if (!refillsRecreatedColumns(e) || e.refillGuard() != null) return List.of();
     Names.ResolvedTable t = Names.resolve(c, e.sourceTable());
     if (t == null) return List.of(); // the restore names the missing table
@@ -275,7 +279,7 @@ public final class Archive {
       if (!isConstant(left)) {
         why = "its default " + left + " is not a constant, so a value the application wrote cannot be told from it";
       } else {
-        String sample = rowNotHolding(c, t, name, left);
+        String sample = undoOnlyAdds ? null : rowNotHolding(c, t, name, left);
         if (sample != null) {
           why = "the undo script left " + sample + " instead of " + (left.equals("NULL") ? "NULL" : "the default " + left)
               + ", so a value the application wrote cannot be told from one it set";
@@ -353,6 +357,24 @@ public final class Archive {
         for (int i = 0; i < t.primaryKey().size(); i++) key.add(t.primaryKey().get(i) + "=" + rs.getString(i + 1));
         return rs.getString(t.primaryKey().size() + 1) + " in the row " + String.join(", ", key);
       }
+    }
+  }
+
+  /**
+   * Whether {@code sql} is an {@code ALTER TABLE} whose every operation adds something (a column,
+   * a constraint, an index): such a statement writes no existing row, except a new column's
+   * default. Anything else, or anything the parser cannot read, is not.
+   */
+  public static boolean onlyAdds(String sql) {
+    try {
+      if (!(net.sf.jsqlparser.parser.CCJSqlParserUtil.parse(sql) instanceof net.sf.jsqlparser.statement.alter.Alter a)) return false;
+      if (a.getAlterExpressions() == null || a.getAlterExpressions().isEmpty()) return false;
+      for (net.sf.jsqlparser.statement.alter.AlterExpression x : a.getAlterExpressions()) {
+        if (x.getOperation() != net.sf.jsqlparser.statement.alter.AlterOperation.ADD) return false;
+      }
+      return true;
+    } catch (Exception | StackOverflowError notSql) {
+      return false;
     }
   }
 

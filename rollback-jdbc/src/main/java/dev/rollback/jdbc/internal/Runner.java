@@ -406,9 +406,10 @@ public final class Runner {
    */
   private List<String> recordRefillGuards(Connection c, LoadedMigration m, int rank) throws SQLException {
     List<String> notes = new ArrayList<>();
+    boolean onlyAdds = m.java() == null && m.down().stream().allMatch(st -> Archive.onlyAdds(st.sql()));
     for (Archive.Entry e : archive.forMigration(c, m.version(), rank)) {
       if (!e.phase().equals(Archive.REVERTED)) continue;
-      for (String note : archive.recordRefillGuard(c, e)) {
+      for (String note : archive.recordRefillGuard(c, e, onlyAdds)) {
         log.warn("{}", note);
         notes.add(note);
       }
