@@ -55,7 +55,8 @@ public final class Archive {
   /** One archived effect. */
   public record Entry(long id, String deployment, String version, int rank, int stmt, int effect, Effect.Kind kind,
       String sourceTable, List<String> columns, List<String> key, String archiveTable, @Nullable String afterTable,
-      long rows, Instant createdAt, String phase, long restoredUpto, long rowsRestored, String origin) {}
+      long rows, Instant createdAt, String phase, long restoredUpto, long rowsRestored, String origin,
+      @Nullable String refillGuard) {}
 
   public void create(Connection c) throws SQLException {
     try (Statement st = c.createStatement()) {
@@ -65,7 +66,10 @@ public final class Archive {
           + " \"kind\" VARCHAR(20) NOT NULL, \"source_table\" VARCHAR(300) NOT NULL, \"columns\" VARCHAR(2000) NOT NULL,"
           + " \"key_columns\" VARCHAR(1000) NOT NULL, \"archive_table\" VARCHAR(100) NOT NULL, \"after_table\" VARCHAR(100),"
           + " \"rows_archived\" BIGINT NOT NULL, \"created_at\" TIMESTAMP NOT NULL, \"phase\" VARCHAR(20) NOT NULL,"
-          + " \"restored_upto\" BIGINT NOT NULL, \"rows_restored\" BIGINT NOT NULL, \"origin\" VARCHAR(1000) NOT NULL)");
+          + " \"restored_upto\" BIGINT NOT NULL, \"rows_restored\" BIGINT NOT NULL, \"origin\" VARCHAR(1000) NOT NULL,"
+          + " \"refill_guard\" VARCHAR(4000))");
+      // archive schemas made before the refill guard existed get the column (NULL: refilled as before)
+      st.execute("ALTER TABLE " + index() + " ADD COLUMN IF NOT EXISTS \"refill_guard\" VARCHAR(4000)");
       st.execute("CREATE TABLE IF NOT EXISTS " + qs + ".\"fingerprints\" (\"version\" VARCHAR(50) NOT NULL, \"history_rank\" INT NOT NULL,"
           + " \"table_name\" VARCHAR(300) NOT NULL, \"columns\" VARCHAR(2000) NOT NULL, \"fingerprint\" VARCHAR(8000) NOT NULL)");
       st.execute("CREATE TABLE IF NOT EXISTS " + qs + ".\"progress\" (\"version\" VARCHAR(50) NOT NULL, \"history_rank\" INT NOT NULL,"
@@ -129,7 +133,7 @@ public final class Archive {
       st.execute("ALTER TABLE " + table(name) + " ADD PRIMARY KEY (rb_seq)");
     }
     long rows = count(c, table(name));
-    try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + index() + " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
+    try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + index() + " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
       ps.setLong(1, id);
       ps.setString(2, deployment);
       ps.setString(3, m.version());
@@ -148,6 +152,7 @@ public final class Archive {
       ps.setLong(16, 0);
       ps.setLong(17, 0);
       ps.setString(18, origin);
+      ps.setString(19, null);
       ps.executeUpdate();
     }
     return find(c, m.version(), rank, stmt, effectNo);
@@ -205,7 +210,8 @@ public final class Archive {
             rs.getInt("stmt_no"), rs.getInt("effect_no"), Effect.Kind.valueOf(rs.getString("kind")), rs.getString("source_table"),
             List.of(rs.getString("columns").split("\u001f")), split(rs.getString("key_columns")), rs.getString("archive_table"),
             rs.getString("after_table"), rs.getLong("rows_archived"), rs.getTimestamp("created_at").toInstant(),
-            rs.getString("phase"), rs.getLong("restored_upto"), rs.getLong("rows_restored"), rs.getString("origin")));
+            rs.getString("phase"), rs.getLong("restored_upto"), rs.getLong("rows_restored"), rs.getString("origin"),
+            rs.getString("refill_guard")));
       }
     }
     return out;
@@ -231,6 +237,182 @@ public final class Archive {
       ps.setString(4, ARCHIVED);
       ps.executeUpdate();
     }
+  }
+
+  // ------------------------------------------------------------------ refill guard
+
+  /**
+   * Whether the restore of {@code e} refills columns the undo script re-created: a column-level
+   * archive without an after-image (the column did not exist after the change, so there is no
+   * value "the change left" to compare with).
+   */
+  public static boolean refillsRecreatedColumns(Entry e) {
+    return e.kind().columnsMode() && e.afterTable() == null && e.rows() > 0 && !e.archiveTable().equals("-");
+  }
+
+  /**
+   * Right after the undo script re-created the columns of {@code e} (in its transaction where DDL
+   * is transactional): records, per column, the value the undo script left in every row, so the
+   * restore refills only rows that still hold it and never overwrites a value the application
+   * wrote into the re-added column since. That value is NULL for a column without a default and
+   * the default for one whose default is a constant. A column whose default is not a constant
+   * (a function, a sequence, the time) or whose rows do not all hold that value (the undo script
+   * filled it in) cannot be guarded: it is refilled as before, and the reason is returned, and kept
+   * in the archive index, as a note. Does nothing when the guard was recorded already (a resume).
+   *
+   * @param undoOnlyAdds the undo script is nothing but {@code ALTER TABLE … ADD …}: it cannot have
+   *     written existing rows, so every row holds the default and the table is not scanned for one
+   *     that does not (the scan would hold the {@code ADD COLUMN}'s lock for a read of the table)
+   */
+  public List<String> recordRefillGuard(Connection c, Entry e, boolean undoOnlyAdds) throws SQLException {
+    if (!refillsRecreatedColumns(e) || e.refillGuard() != null) return List.of();
+    Names.ResolvedTable t = Names.resolve(c, e.sourceTable());
+    if (t == null) return List.of(); // the restore names the missing table
+    for (String col : e.columns()) if (!t.hasColumn(col)) return List.of(); // the restore names the missing column
+    List<String> guards = new ArrayList<>();
+    List<String> notes = new ArrayList<>();
+    for (String col : e.columns()) {
+      String name = t.column(col);
+      String def = columnDefault(c, t, name);
+      String left = def == null || def.isBlank() ? "NULL" : def.trim();
+      String why = null;
+      if (!isConstant(left)) {
+        why = "its default " + left + " is not a constant, so a value the application wrote cannot be told from it";
+      } else {
+        String sample = undoOnlyAdds ? null : rowNotHolding(c, t, name, left);
+        if (sample != null) {
+          why = "the undo script left " + sample + " instead of " + (left.equals("NULL") ? "NULL" : "the default " + left)
+              + ", so a value the application wrote cannot be told from one it set";
+        }
+      }
+      if (why == null) {
+        guards.add(GUARDED + left);
+      } else {
+        String note = "the restore of " + e.origin() + " (archive " + schema + "." + e.archiveTable() + ") refills "
+            + e.sourceTable() + "." + name + " in every archived row whose value differs, also where the application wrote it after"
+            + " the undo script: " + why;
+        guards.add(UNGUARDED + note);
+        notes.add(note);
+      }
+    }
+    try (PreparedStatement ps = c.prepareStatement("UPDATE " + index() + " SET \"refill_guard\" = ? WHERE \"id\" = ?")) {
+      ps.setString(1, cut(String.join("\u001f", guards)));
+      ps.setLong(2, e.id());
+      ps.executeUpdate();
+    }
+    return notes;
+  }
+
+  private static final String GUARDED = "=";
+  private static final String UNGUARDED = "!";
+
+  /**
+   * Per column of {@code e}: the SQL value the undo script left in it, or {@code null} where the
+   * column is refilled unguarded. {@code null} altogether when no guard was recorded (an archive
+   * reverted by a runner older than the guard: refilled as before).
+   */
+  static @Nullable List<@Nullable String> refillGuards(Entry e) {
+    if (e.refillGuard() == null) return null;
+    String[] parts = e.refillGuard().split("\u001f", -1);
+    if (parts.length != e.columns().size()) return null; // cut short: refilled as before
+    List<@Nullable String> out = new ArrayList<>();
+    for (String p : parts) out.add(p.startsWith(GUARDED) ? p.substring(GUARDED.length()) : null);
+    return out;
+  }
+
+  /** The notes recorded for the columns of {@code e} that are refilled unguarded. */
+  public static List<String> refillNotes(Entry e) {
+    List<String> out = new ArrayList<>();
+    if (e.refillGuard() == null) return out;
+    for (String p : e.refillGuard().split("\u001f", -1)) if (p.startsWith(UNGUARDED)) out.add(p.substring(UNGUARDED.length()));
+    return out;
+  }
+
+  private static String cut(String v) {
+    return v.length() > 4000 ? v.substring(0, 3999) : v;
+  }
+
+  private static @Nullable String columnDefault(Connection c, Names.ResolvedTable t, String column) throws SQLException {
+    java.sql.DatabaseMetaData md = c.getMetaData();
+    try (ResultSet rs = md.getColumns(null, t.schema() == null ? null : Names.pattern(md, t.schema()), Names.pattern(md, t.name()),
+        Names.pattern(md, column))) {
+      while (rs.next()) {
+        if (rs.getString("COLUMN_NAME").equals(column)) return rs.getString("COLUMN_DEF");
+      }
+    }
+    return null;
+  }
+
+  /** The key of one row whose {@code column} is not {@code value}, as "id=3 (holding 7)"; null when every row holds it. */
+  private static @Nullable String rowNotHolding(Connection c, Names.ResolvedTable t, String column, String value) throws SQLException {
+    List<String> sel = new ArrayList<>();
+    for (String k : t.primaryKey()) sel.add(Names.quote(k));
+    sel.add(Names.quote(column));
+    try (Statement st = c.createStatement()) {
+      st.setMaxRows(1);
+      try (ResultSet rs = st.executeQuery("SELECT " + String.join(", ", sel) + " FROM " + t.qualified() + " WHERE NOT ("
+          + holds(Names.quote(column), value) + ") FETCH FIRST 1 ROWS ONLY")) {
+        if (!rs.next()) return null;
+        List<String> key = new ArrayList<>();
+        for (int i = 0; i < t.primaryKey().size(); i++) key.add(t.primaryKey().get(i) + "=" + rs.getString(i + 1));
+        return rs.getString(t.primaryKey().size() + 1) + " in the row " + String.join(", ", key);
+      }
+    }
+  }
+
+  /**
+   * Whether {@code sql} is an {@code ALTER TABLE} whose every operation adds something (a column,
+   * a constraint, an index): such a statement writes no existing row, except a new column's
+   * default. Anything else, or anything the parser cannot read, is not.
+   */
+  public static boolean onlyAdds(String sql) {
+    try {
+      if (!(net.sf.jsqlparser.parser.CCJSqlParserUtil.parse(sql) instanceof net.sf.jsqlparser.statement.alter.Alter a)) return false;
+      if (a.getAlterExpressions() == null || a.getAlterExpressions().isEmpty()) return false;
+      for (net.sf.jsqlparser.statement.alter.AlterExpression x : a.getAlterExpressions()) {
+        if (x.getOperation() != net.sf.jsqlparser.statement.alter.AlterOperation.ADD) return false;
+      }
+      return true;
+    } catch (Exception | StackOverflowError notSql) {
+      return false;
+    }
+  }
+
+  /** {@code column} holds {@code value} (NULLs compare equal). */
+  private static String holds(String column, String value) {
+    return value.equals("NULL") ? column + " IS NULL" : column + " IS NOT DISTINCT FROM (" + value + ")";
+  }
+
+  /**
+   * Whether a catalog default is a constant: literals, signs, parentheses and casts of those
+   * ({@code 0}, {@code 'n/a'::character varying}, {@code '-1'::integer}, {@code DATE '2020-01-01'}).
+   * Anything else (functions, sequences, the current time) is not: its value cannot be compared.
+   */
+  static boolean isConstant(String expression) {
+    try {
+      return isConstant(net.sf.jsqlparser.parser.CCJSqlParserUtil.parseExpression(expression));
+    } catch (Exception | StackOverflowError notSql) {
+      return false;
+    }
+  }
+
+  private static boolean isConstant(net.sf.jsqlparser.expression.Expression x) {
+    if (x instanceof net.sf.jsqlparser.expression.NullValue || x instanceof net.sf.jsqlparser.expression.LongValue
+        || x instanceof net.sf.jsqlparser.expression.DoubleValue || x instanceof net.sf.jsqlparser.expression.StringValue
+        || x instanceof net.sf.jsqlparser.expression.HexValue || x instanceof net.sf.jsqlparser.expression.BooleanValue
+        || x instanceof net.sf.jsqlparser.expression.DateTimeLiteralExpression) {
+      return true;
+    }
+    if (x instanceof net.sf.jsqlparser.schema.Column col) {
+      String n = col.getFullyQualifiedName();
+      return n.equalsIgnoreCase("true") || n.equalsIgnoreCase("false");
+    }
+    if (x instanceof net.sf.jsqlparser.expression.SignedExpression s) return isConstant(s.getExpression());
+    if (x instanceof net.sf.jsqlparser.expression.CastExpression cast) return isConstant(cast.getLeftExpression());
+    if (x instanceof net.sf.jsqlparser.expression.operators.relational.ParenthesedExpressionList<?> p) {
+      return p.size() == 1 && isConstant(p.get(0));
+    }
+    return false;
   }
 
   // ------------------------------------------------------------------ restore
@@ -283,11 +465,24 @@ public final class Archive {
     }
     List<String> on = new ArrayList<>();
     for (String k : e.key()) on.add("x." + Names.quote(t.column(k)) + " = s." + Names.quote(k));
+    // a re-created column: refill only rows that still hold what the undo script left there
+    List<@Nullable String> guards = e.afterTable() == null ? refillGuards(e) : null;
     List<String> set = new ArrayList<>();
     List<String> differs = new ArrayList<>();
-    for (String col : e.columns()) {
-      set.add(Names.quote(t.column(col)) + " = s." + Names.quote(col));
-      differs.add("x." + Names.quote(t.column(col)) + " IS DISTINCT FROM s." + Names.quote(col));
+    for (int i = 0; i < e.columns().size(); i++) {
+      String col = e.columns().get(i);
+      String target = "x." + Names.quote(t.column(col));
+      String differ = target + " IS DISTINCT FROM s." + Names.quote(col);
+      String guard = guards == null ? null : guards.get(i);
+      if (guard == null) {
+        set.add(Names.quote(t.column(col)) + " = s." + Names.quote(col));
+        differs.add(differ);
+      } else {
+        String untouched = holds(target, guard);
+        set.add(Names.quote(t.column(col)) + " = " + (e.columns().size() == 1 ? "s." + Names.quote(col)
+            : "CASE WHEN " + untouched + " THEN s." + Names.quote(col) + " ELSE " + target + " END"));
+        differs.add("(" + untouched + " AND " + differ + ")");
+      }
     }
     // rows that already hold the archived values (e.g. NULL in a re-added column) are not rewritten
     List<String> when = new ArrayList<>(unchanged);

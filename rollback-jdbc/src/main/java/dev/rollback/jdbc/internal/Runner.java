@@ -180,7 +180,7 @@ public final class Runner {
 
   private void recordNothingToArchive(Connection c, Effect e, LoadedMigration m, int rank, int i, int j, String deployment,
       String origin) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + archive.index() + " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
+    try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + archive.index() + " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
       ps.setLong(1, Archive.nextId(c, archive.index()));
       ps.setString(2, deployment);
       ps.setString(3, m.version());
@@ -199,6 +199,7 @@ public final class Runner {
       ps.setLong(16, 0);
       ps.setLong(17, 0);
       ps.setString(18, origin);
+      ps.setString(19, null);
       ps.executeUpdate();
     }
   }
@@ -239,7 +240,7 @@ public final class Runner {
         String verification = s.verifiedTables().isEmpty() ? "not requested" : "passed: " + String.join(", ", verified);
         RollbackSummary summary = new RollbackSummary(from, t, undone, restored[0], verification,
             Duration.between(started, s.clock().instant()));
-        audit(c, deployment, summary, started, "SUCCEEDED", "");
+        audit(c, deployment, summary, started, "SUCCEEDED", String.join("; ", phases.notes));
         expire(c);
         log.info("rolled back {} from {} to {}: undid {}, restored {} rows, verification {}; {}", deployment, from, t, undone,
             restored[0], verification, phases.summary(System.nanoTime() - phases.started));
@@ -251,7 +252,8 @@ public final class Runner {
             if (!c.getAutoCommit()) c.rollback();
             c.setAutoCommit(true);
             audit(c, deployment, new RollbackSummary(from, t, undone, restored[0], verification,
-                Duration.between(started, s.clock().instant())), started, "FAILED", String.valueOf(e.getMessage()));
+                Duration.between(started, s.clock().instant())), started, "FAILED",
+                e.getMessage() + (phases.notes.isEmpty() ? "" : "; " + String.join("; ", phases.notes)));
           }
         } catch (SQLException auditFailed) {
           e.addSuppressed(auditFailed);
@@ -335,10 +337,13 @@ public final class Runner {
     if (d.transactionalDdl() && archived <= s.batchSize()) {
       // small enough for one batch: schema, history and data in one transaction, all or nothing
       long t0 = System.nanoTime();
+      List<String> notes = new ArrayList<>();
       long one = inTransaction(c, d, "U" + m.version(), () -> {
+        notes.clear(); // a retried attempt records its own
         for (int i = 0; i < n; i++) runDown(c, d, m, i);
         history.delete(c, rank);
         archive.setPhase(c, m.version(), rank, Archive.REVERTED);
+        notes.addAll(recordRefillGuards(c, m, rank));
         long restored = 0;
         List<Archive.Entry> entries = new ArrayList<>(archive.forMigration(c, m.version(), rank));
         Collections.reverse(entries);
@@ -354,17 +359,19 @@ public final class Runner {
         }
         return restored;
       });
+      phases.notes.addAll(notes);
       phases.undoScripts += System.nanoTime() - t0; // schema and data in one transaction: counted as the undo script
       return one;
     }
     long t0 = System.nanoTime();
     if (d.transactionalDdl()) {
-      inTransaction(c, d, "U" + m.version(), () -> {
+      phases.notes.addAll(inTransaction(c, d, "U" + m.version(), () -> {
         for (int i = 0; i < n; i++) runDown(c, d, m, i);
         history.delete(c, rank);
         archive.setPhase(c, m.version(), rank, Archive.REVERTED);
-        return null;
-      });
+        // in the undo script's transaction: nobody else can have written the re-created columns yet
+        return recordRefillGuards(c, m, rank);
+      }));
     } else {
       int done = progress(c, m.version(), rank, "down");
       for (int i = done; i < n; i++) {
@@ -375,12 +382,14 @@ public final class Runner {
           return null;
         });
       }
-      inTransaction(c, d, "U" + m.version(), () -> {
+      phases.notes.addAll(inTransaction(c, d, "U" + m.version(), () -> {
         history.delete(c, rank);
         archive.setPhase(c, m.version(), rank, Archive.REVERTED);
         clearProgress(c, m.version(), rank);
-        return null;
-      });
+        // the undo script's DDL committed on its own: a value written since it ran cannot be told
+        // from one it left, and turns the guard off for that column (with a note)
+        return recordRefillGuards(c, m, rank);
+      }));
     }
     phases.undoScripts += System.nanoTime() - t0;
     long restored = 0;
@@ -388,6 +397,24 @@ public final class Runner {
     Collections.reverse(entries);
     for (Archive.Entry e : entries) if (e.phase().equals(Archive.REVERTED)) restored += restore(c, d, e, phases);
     return restored;
+  }
+
+  /**
+   * Right after the undo script: for each archive of the migration that refills a column the
+   * script re-created, records what the script left in it (see {@link Archive#recordRefillGuard}).
+   * Returns the notes for columns that cannot be guarded, each also logged.
+   */
+  private List<String> recordRefillGuards(Connection c, LoadedMigration m, int rank) throws SQLException {
+    List<String> notes = new ArrayList<>();
+    boolean onlyAdds = m.java() == null && m.down().stream().allMatch(st -> Archive.onlyAdds(st.sql()));
+    for (Archive.Entry e : archive.forMigration(c, m.version(), rank)) {
+      if (!e.phase().equals(Archive.REVERTED)) continue;
+      for (String note : archive.recordRefillGuard(c, e, onlyAdds)) {
+        log.warn("{}", note);
+        notes.add(note);
+      }
+    }
+    return notes;
   }
 
   private void runDown(Connection c, Dialect d, LoadedMigration m, int i) throws Exception {
@@ -409,6 +436,14 @@ public final class Runner {
       });
       return 0;
     }
+    if (Archive.refillsRecreatedColumns(e) && e.refillGuard() == null) {
+      String note = "the restore of " + e.origin() + " (archive " + archive.schema() + "." + e.archiveTable() + ") refills "
+          + e.sourceTable() + "(" + String.join(", ", e.columns()) + ") in every archived row whose value differs: it was reverted"
+          + " by a runner that did not record what the undo script left, so values written since cannot be told apart";
+      log.warn("{}", note);
+      phases.notes.add(note);
+    }
+    for (String note : Archive.refillNotes(e)) if (!phases.notes.contains(note)) phases.notes.add(note); // also on a resume
     String sql = archive.restoreSql(c, e);
     List<long[]> ranges = archive.missingRanges(c, e, s.batchSize());
     int connections = Math.max(1, Math.min(s.restoreConnections(), ranges.size()));
@@ -532,6 +567,8 @@ public final class Runner {
     long restores;
     long batches;
     long verification;
+    /** Columns refilled without the guard, and why: logged, and kept in the audit row. */
+    final List<String> notes = new ArrayList<>();
 
     String summary(long total) {
       long other = total - undoScripts - restores - verification;
