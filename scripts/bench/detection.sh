@@ -2,7 +2,9 @@
 # Detection benchmarks, not part of `mvn verify`:
 #  1. JMH: RequestRecorder.record() next to Micrometer's Counter.increment() (and Timer.record) in one
 #     run, from 1, 2 and 4 threads; then the two interleaved round by round (RecordRatioBenchmark),
-#     which a machine whose load drifts affects on both sides alike.
+#     which a machine whose load drifts affects on both sides alike, in FORKS JVMs (default 8) per
+#     setting: "same-inputs" (both sides compute the same latency; they differ only in the call) and
+#     "varying" (only the recorder's side computes it).
 #  2. DetectionBenchmark on virtual time: 500 req/s, 1% background errors, then 100% errors; bad
 #     responses before ROLL_BACK and time to fire for the sequential and the windowed rule over
 #     N runs, then false fires over simulated days at 1% errors.
@@ -24,9 +26,16 @@ for threads in 1 2 4; do
     -rff "rollback-micrometer/target/jmh-$threads.txt" | grep -E '^(Benchmark|RecordBenchmark)' || true
   cat "rollback-micrometer/target/jmh-$threads.txt"
 done
-echo "== interleaved: RequestRecorder.record() / Counter.increment(), 30 pairs of 200 ms"
-for threads in 1 2 4; do
-  java -cp "$CP" dev.rollback.micrometer.bench.RecordRatioBenchmark "$threads" 30 200 varying
+# one JVM's result depends on where its threads' counters land (±10% between JVMs), so each
+# setting runs in several JVMs; compare the medians over them
+forks="${FORKS:-8}"
+echo "== interleaved: RequestRecorder.record() / Counter.increment(), 20 pairs of 200 ms, $forks JVMs each"
+for mode in same-inputs varying; do
+  for threads in 1 2 4; do
+    for ((f = 1; f <= forks; f++)); do
+      java -cp "$CP" dev.rollback.micrometer.bench.RecordRatioBenchmark "$threads" 20 200 "$mode"
+    done
+  done
 done
 echo "== detection on virtual time"
 java -cp "$CP" -Dorg.slf4j.simpleLogger.defaultLogLevel=error dev.rollback.micrometer.bench.DetectionBenchmark "$runs" "$days"

@@ -15,9 +15,11 @@ import java.util.concurrent.CyclicBarrier;
  * recorder is no slower). JMH's {@code RecordBenchmark} measures the same calls one after the
  * other; this one exists because on a loaded machine its error bars were as wide as the scores.
  *
- * <p>Usage: {@code RecordRatioBenchmark [threads=1] [pairs=30] [roundMillis=200] [varying|constant]}
- * ({@code varying}: each call a different latency, so the bucket moves as with real requests;
- * {@code constant}: always the same bucket); run by
+ * <p>Usage: {@code RecordRatioBenchmark [threads=1] [pairs=30] [roundMillis=200] [varying|constant|same-inputs]}
+ * ({@code varying}: each call a different latency, so the bucket moves as with real requests, and
+ * only the recorder's side computes it; {@code constant}: always the same bucket;
+ * {@code same-inputs}: as varying, and the counter's side computes the same latency too, so the
+ * two sides differ only in the call); run by
  * {@code scripts/bench/detection.sh}.
  */
 public final class RecordRatioBenchmark {
@@ -26,7 +28,11 @@ public final class RecordRatioBenchmark {
     int threads = args.length > 0 ? Integer.parseInt(args[0]) : 1;
     int pairs = args.length > 1 ? Integer.parseInt(args[1]) : 30;
     long roundNanos = (args.length > 2 ? Long.parseLong(args[2]) : 200) * 1_000_000L;
-    boolean varying = args.length <= 3 || !args[3].equals("constant");
+    String mode = args.length > 3 ? args[3] : "varying";
+    if (!mode.equals("varying") && !mode.equals("constant") && !mode.equals("same-inputs")) {
+      throw new IllegalArgumentException("mode must be varying, constant or same-inputs: " + mode);
+    }
+    boolean varying = !mode.equals("constant");
 
     RequestRecorder recorder = RequestRecorder.create("bench");
     Counter counter = new SimpleMeterRegistry().counter("bench.requests");
@@ -34,10 +40,27 @@ public final class RecordRatioBenchmark {
     // a store before each locked instruction would cost the recorder's side more than the call itself
     Op[] perThreadRecord = new Op[threads];
     Arrays.fill(perThreadRecord, varying
-        ? (Op) k -> recorder.record(RequestRecorder.Outcome.SUCCESS, 1_000_000L + ((k * 7919) & 0xFFFFF))
-        : (Op) k -> recorder.record(RequestRecorder.Outcome.SUCCESS, 1_500_000L));
+        ? (Op) k -> {
+          recorder.record(RequestRecorder.Outcome.SUCCESS, 1_000_000L + ((k * 7919) & 0xFFFFF));
+          return 0;
+        }
+        : (Op) k -> {
+          recorder.record(RequestRecorder.Outcome.SUCCESS, 1_500_000L);
+          return 0;
+        });
     Op[] perThreadCount = new Op[threads];
-    Arrays.fill(perThreadCount, (Op) k -> counter.increment());
+    Arrays.fill(perThreadCount, mode.equals("same-inputs")
+        // the counter's side computes the same latency as the recorder's and hands it back to the
+        // loop, which folds every op's result into a register on both sides; so the two sides run
+        // the same harness code and differ only in the call
+        ? (Op) k -> {
+          counter.increment();
+          return 1_000_000L + ((k * 7919) & 0xFFFFF);
+        }
+        : (Op) k -> {
+          counter.increment();
+          return 0;
+        });
 
     // warm-up: both sides, long enough for the JIT
     for (int w = 0; w < 5; w++) {
@@ -61,9 +84,9 @@ public final class RecordRatioBenchmark {
     long recorded = recorder.observe(java.time.Instant.EPOCH).total();
     if (recorded <= 0) throw new IllegalStateException("the recorder counted nothing");
     System.out.printf(Locale.ROOT,
-        "%s latency, threads %d, %d interleaved pairs of %d ms: recorder median %.1f ops/us, Counter.increment median %.1f ops/us;"
+        "%s, threads %d, %d interleaved pairs of %d ms: recorder median %.1f ops/us, Counter.increment median %.1f ops/us;"
             + " ratio recorder/counter median %.2f (range %.2f-%.2f, %d of %d pairs >= 1.0)%n",
-        varying ? "varying" : "constant", threads, pairs, roundNanos / 1_000_000, median(rec), median(cnt), median(ratio), min(ratio), max(ratio),
+        mode.equals("same-inputs") ? "varying latency, same inputs on both sides" : mode + " latency", threads, pairs, roundNanos / 1_000_000, median(rec), median(cnt), median(ratio), min(ratio), max(ratio),
         Arrays.stream(ratio).filter(r -> r >= 1.0).count(), pairs);
   }
 
@@ -71,9 +94,9 @@ public final class RecordRatioBenchmark {
    * Runs {@code ops[t]} on worker thread {@code t} for {@code nanos}; returns the total ops per
    * microsecond. The workers live for the whole benchmark, as a server's request threads do.
    */
-  /** One call; {@code k} counts the calls of this thread. */
+  /** One call; {@code k} counts the calls of this thread. What it returns is folded into a register by the loop. */
   interface Op {
-    void run(long k);
+    long run(long k);
   }
 
   private static double round(Op[] ops, long nanos) throws Exception {
@@ -91,6 +114,7 @@ public final class RecordRatioBenchmark {
     private final long[] counts;
     private final long[] elapsed;
     private volatile CyclicBarrier start;
+    private volatile long sink;
 
     static synchronized Workers of(int n) {
       if (instance == null) instance = new Workers(n);
@@ -121,11 +145,13 @@ public final class RecordRatioBenchmark {
         long t0 = System.nanoTime();
         long deadline = t0 + nanos;
         long count = 0;
+        long folded = 0;
         long now;
         do {
-          for (int k = 0; k < 1024; k++) op.run(count + k);
+          for (int k = 0; k < 1024; k++) folded ^= op.run(count + k);
           count += 1024;
         } while ((now = System.nanoTime()) < deadline);
+        sink ^= folded; // one write per round keeps the results alive
         counts[idx] = count;
         elapsed[idx] = now - t0;
         done.release();
