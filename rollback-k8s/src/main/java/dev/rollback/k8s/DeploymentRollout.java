@@ -366,14 +366,7 @@ public final class DeploymentRollout {
   }
 
   private RolloutStatus await(Duration timeout, @Nullable StepContext ctx) {
-    Instant end = Poll.now(ctx).plus(timeout);
-    if (ctx != null && ctx.deadline().isBefore(end)) end = ctx.deadline();
-    while (true) {
-      RolloutStatus s = rolloutStatus();
-      if (s.isComplete() || s.isFailed() || !Poll.now(ctx).isBefore(end)) return s;
-      if (ctx != null) ctx.checkCancelled();
-      Poll.pause(ctx, pollInterval, describe());
-    }
+    return Poll.rollout(this::rolloutStatus, timeout, pollInterval, ctx, describe());
   }
 
   /** Waits (up to the rollout timeout) and throws when the rollout failed or did not complete. */

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -15,6 +16,23 @@ import org.jspecify.annotations.Nullable;
  */
 final class Poll {
   private Poll() {}
+
+  /**
+   * Reads the rollout status every {@code interval} until it completes or fails, or until
+   * {@code timeout} (or the step's deadline, if sooner) passes; then returns the last status.
+   * Stops early when {@code ctx} is cancelled.
+   */
+  static RolloutStatus rollout(Supplier<RolloutStatus> status, Duration timeout, Duration interval, @Nullable StepContext ctx,
+      String waitingFor) {
+    Instant end = now(ctx).plus(timeout);
+    if (ctx != null && ctx.deadline().isBefore(end)) end = ctx.deadline();
+    while (true) {
+      RolloutStatus s = status.get();
+      if (s.isComplete() || s.isFailed() || !now(ctx).isBefore(end)) return s;
+      if (ctx != null) ctx.checkCancelled();
+      pause(ctx, interval, waitingFor);
+    }
+  }
 
   static Instant now(@Nullable StepContext ctx) {
     return ctx == null ? Instant.now() : ctx.clock().instant();
