@@ -461,23 +461,15 @@ public final class Guard implements AutoCloseable {
     detail = "inconclusive: " + ev.evidence();
     if (!isNew) return;
     log.warn("guard for {}: trigger '{}' is inconclusive, a human should look: {}", deployment, trigger, ev.evidence());
-    try {
-      JournalRead read = engine.journal().read(runId);
-      long seq = read.records().isEmpty() ? 1 : read.records().get(read.records().size() - 1).seq() + 1;
-      long fence = 0;
-      for (JournalRecord r : read.records()) fence = Math.max(fence, r.fence());
-      Map<String, Object> data = new LinkedHashMap<>();
-      data.put("trigger", trigger);
-      data.put("verdict", Verdict.ASK_HUMAN.name());
-      data.put("evidence", ev.evidence());
-      data.put("facts", ev.facts());
-      data.put("where", "guard");
-      data.put("deployment", deployment.id());
-      data.put("holder", holder);
-      engine.journal().append(JournalRecord.of(seq, runId, RecordType.TRIGGER_FIRED, clock.instant(), fence, null, data));
-    } catch (RuntimeException e) {
-      log.warn("guard for {}: could not journal the inconclusive verdict of '{}'", deployment, trigger, e);
-    }
+    Map<String, Object> data = new LinkedHashMap<>();
+    data.put("trigger", trigger);
+    data.put("verdict", Verdict.ASK_HUMAN.name());
+    data.put("evidence", ev.evidence());
+    data.put("facts", ev.facts());
+    data.put("where", "guard");
+    data.put("deployment", deployment.id());
+    data.put("holder", holder);
+    journal(RecordType.TRIGGER_FIRED, data);
     askHumans(trigger, ev);
   }
 
