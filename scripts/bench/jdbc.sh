@@ -3,7 +3,7 @@
 # 127.0.0.1, a column-drop release on N rows (default 1,000,000), W application writes (default
 # 10,000), our rollback next to pg_dump -t + pg_restore, the longest ACCESS EXCLUSIVE lock, and
 # fingerprint rows/s next to SELECT count(*).
-# Usage: scripts/bench/jdbc.sh [rows] [writes] [restore batch size] [restore connections]
+# Usage: scripts/bench/jdbc.sh [rows] [writes] [restore batch size] [restore connections, 0 = the default]
 # The runner's INFO lines break the rollback down: undo scripts, restore batches, verification, other.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -16,5 +16,5 @@ mvn -B -q -o -pl rollback-core,rollback-jdbc -am test-compile dependency:build-c
 grep -q "rollback-core/target/classes" rollback-jdbc/target/bench.classpath \
   || { echo "bench classpath does not take rollback-core from the reactor: rollback-jdbc/target/bench.classpath" >&2; exit 1; }
 CP="rollback-jdbc/target/test-classes:rollback-jdbc/target/classes:$(cat rollback-jdbc/target/bench.classpath)"
-exec java -Xmx1g -cp "$CP" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+exec java -Xmx1g ${BENCH_JAVA_OPTS:-} -cp "$CP" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
   -Dorg.slf4j.simpleLogger.log.dev.rollback.jdbc.internal.Runner=info dev.rollback.jdbc.bench.JdbcRollbackBenchmark "$@"

@@ -217,7 +217,7 @@ public final class Migrations {
     private Duration backoff = Duration.ofMillis(200);
     private Duration lockWait = Duration.ofSeconds(30);
     private int batchSize = 10_000;
-    private int restoreConnections = 1;
+    private int restoreConnections; // 0: the database's default
     private final Map<String, List<String>> verified = new LinkedHashMap<>();
     private boolean allowChecksumMismatch;
     private boolean acceptUnarchivedLoss;
@@ -305,7 +305,9 @@ public final class Migrations {
     public static final int MAX_RESTORE_CONNECTIONS = 16;
 
     /**
-     * Connections that restore batches at once (default 1). Each batch is still one transaction
+     * Connections that restore batches at once. By default 2 on PostgreSQL (like the server's own
+     * default of two parallel workers; on two cores this took a 1,000,000-row restore from about
+     * 3.9 s to 2.4 s, see the module README) and 1 on H2. Each batch is still one transaction
      * committed with its progress, holding row locks only; batches may commit out of order, and a
      * resume redoes exactly the ranges that did not commit. {@code n - 1} connections come from
      * the data source in addition to the runner's two (its lock and its work), for the length of

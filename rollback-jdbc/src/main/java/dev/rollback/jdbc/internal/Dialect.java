@@ -7,15 +7,26 @@ import java.util.Set;
 
 /** What differs between the databases we run on: transactional DDL, locking, timeouts. */
 public enum Dialect {
-  /** PostgreSQL: DDL is transactional; session advisory locks; lock_timeout and statement_timeout. */
-  POSTGRES(true),
+  /**
+   * PostgreSQL: DDL is transactional; session advisory locks; lock_timeout and statement_timeout.
+   * Restores on two connections unless told otherwise, as the server itself gives a query or an
+   * index build two parallel workers by default.
+   */
+  POSTGRES(true, 2),
   /** H2 (and anything else): DDL commits; a row lock in a lock table; LOCK_TIMEOUT and query timeouts. */
-  H2(false);
+  H2(false, 1);
 
   private final boolean transactionalDdl;
+  private final int restoreConnections;
 
-  Dialect(boolean transactionalDdl) {
+  Dialect(boolean transactionalDdl, int restoreConnections) {
     this.transactionalDdl = transactionalDdl;
+    this.restoreConnections = restoreConnections;
+  }
+
+  /** Connections a restore uses when the user did not choose ({@code withRestoreConnections}). */
+  public int defaultRestoreConnections() {
+    return restoreConnections;
   }
 
   public boolean transactionalDdl() {

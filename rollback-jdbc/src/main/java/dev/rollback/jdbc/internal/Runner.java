@@ -446,7 +446,7 @@ public final class Runner {
     for (String note : Archive.refillNotes(e)) if (!phases.notes.contains(note)) phases.notes.add(note); // also on a resume
     String sql = archive.restoreSql(c, e);
     List<long[]> ranges = archive.missingRanges(c, e, s.batchSize());
-    int connections = Math.max(1, Math.min(s.restoreConnections(), ranges.size()));
+    int connections = Math.max(1, Math.min(restoreConnections(d), ranges.size()));
     long total = connections == 1 ? restoreOn(c, d, e, sql, new ConcurrentLinkedQueue<>(ranges), new AtomicBoolean())
         : restoreInParallel(c, d, e, sql, ranges, connections);
     inTransaction(c, d, "restore of " + e.origin(), () -> {
@@ -533,6 +533,11 @@ public final class Runner {
       log.debug("restored archived rows {}..{} of {} of {}", from, to, e.rows(), e.origin());
     }
     return total;
+  }
+
+  /** The connections a restore uses: the user's choice, or the database's default. */
+  private int restoreConnections(Dialect d) {
+    return s.restoreConnections() > 0 ? s.restoreConnections() : d.defaultRestoreConnections();
   }
 
   /** Restores archive rows {@code rb_seq} in ({@code from}, {@code to}] and records the batch, in the caller's transaction. */
@@ -671,7 +676,7 @@ public final class Runner {
   public SqlPlan planRollbackTo(String target) {
     String t = Version.normalize(target);
     try (Connection c = s.dataSource().getConnection()) {
-      prepare(c);
+      Dialect d = prepare(c);
       List<HistoryTable.Row> rows = history.applied(c);
       String from = current(rows);
       List<PlannedStatement> out = new ArrayList<>();
@@ -709,7 +714,7 @@ public final class Runner {
             sql = "-- restore " + e.rows() + " rows from " + archive.schema() + "." + e.archiveTable() + " into " + e.sourceTable();
           }
           out.add(new PlannedStatement(m.version(), "restore of " + e.origin() + ", " + e.rows() + " rows in batches of "
-              + s.batchSize() + " (rb_seq ranges) on " + s.restoreConnections() + " connection" + (s.restoreConnections() == 1 ? "" : "s"), sql));
+              + s.batchSize() + " (rb_seq ranges) on " + restoreConnections(d) + " connection" + (restoreConnections(d) == 1 ? "" : "s"), sql));
         }
       }
       return new SqlPlan("roll back from " + from + " to " + t, out, notes);

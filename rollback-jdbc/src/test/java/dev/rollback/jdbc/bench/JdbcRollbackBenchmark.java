@@ -41,8 +41,9 @@ public final class JdbcRollbackBenchmark {
     int rows = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
     int writes = args.length > 1 ? Integer.parseInt(args[1]) : 10_000;
     int batch = args.length > 2 ? Integer.parseInt(args[2]) : 50_000;
-    int connections = args.length > 3 ? Integer.parseInt(args[3]) : 1;
-    System.out.printf("rows %,d, writes %,d, restore batch %,d, restore connections %d%n", rows, writes, batch, connections);
+    int connections = args.length > 3 ? Integer.parseInt(args[3]) : 0; // 0: the runner's default (2 on PostgreSQL)
+    System.out.printf("rows %,d, writes %,d, restore batch %,d, restore connections %s%n", rows, writes, batch,
+        connections == 0 ? "default" : String.valueOf(connections));
     PostgresServer.Server server = PostgresServer.start();
     DataSource ds = PostgresServer.newDatabase();
     String db;
@@ -55,7 +56,9 @@ public final class JdbcRollbackBenchmark {
     Files.writeString(dir.resolve("U1__orders.sql"), "DROP TABLE orders;\n");
     Files.writeString(dir.resolve("V2__drop_discount.sql"), "ALTER TABLE orders DROP COLUMN discount;\n");
     Files.writeString(dir.resolve("U2__drop_discount.sql"), "ALTER TABLE orders ADD COLUMN discount NUMERIC(10, 2);\n");
-    Migrations m = Migrations.builder(ds).fromFolder(dir).withBatchSize(batch).withRestoreConnections(connections).build();
+    Migrations.Builder mb = Migrations.builder(ds).fromFolder(dir).withBatchSize(batch);
+    if (connections > 0) mb.withRestoreConnections(connections);
+    Migrations m = mb.build();
     m.migrateTo("1");
     long t = System.nanoTime();
     exec(ds, "INSERT INTO orders SELECT g, 'customer ' || g, (g % 10000) / 100.0, CASE WHEN g % 3 = 0 THEN NULL ELSE (g % 500) / 100.0 END,"
@@ -151,6 +154,8 @@ public final class JdbcRollbackBenchmark {
 
   /** Polls pg_locks for AccessExclusiveLock on the orders table and keeps the longest continuous sighting per holder. */
   static final class LockMonitor {
+    /** Between polls of pg_locks: {@code -Dbench.lockPollMs} (default 1). */
+    static final long POLL_NANOS = Long.getLong("bench.lockPollMs", 1) * 1_000_000;
     private final DataSource ds;
     private final AtomicBoolean running = new AtomicBoolean();
     private final AtomicLong longest = new AtomicLong();
@@ -185,8 +190,8 @@ public final class JdbcRollbackBenchmark {
               longest.accumulateAndGet((now - since.get(h)) / 1_000_000, Math::max);
             }
             since.keySet().retainAll(holders);
-            // about one poll per millisecond: a spinning monitor would take a core from the work it watches
-            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+            // a spinning monitor would take a core from the work it watches
+            java.util.concurrent.locks.LockSupport.parkNanos(POLL_NANOS);
           }
         } catch (SQLException e) {
           System.err.println("lock monitor stopped: " + e.getMessage());
