@@ -105,6 +105,12 @@ public final class RollbackEngine implements AutoCloseable {
   }
 
   public RollbackRun start(RollbackPlan plan, Deployment deployment, RunOptions options) {
+    Execution e = execution(plan, deployment, options);
+    launch(e);
+    return e;
+  }
+
+  private Execution execution(RollbackPlan plan, Deployment deployment, RunOptions options) {
     Objects.requireNonNull(plan, "plan");
     Objects.requireNonNull(deployment, "deployment");
     Objects.requireNonNull(options, "options");
@@ -116,10 +122,8 @@ public final class RollbackEngine implements AutoCloseable {
     if (state.created && !state.fingerprint.isEmpty() && !state.fingerprint.equals(plan.fingerprint())) {
       throw new PlanChangedException(runId, plan.name(), Fingerprints.diff(state.outline, Fingerprints.outline(plan)));
     }
-    Execution e = new Execution(services, runId, plan, null, deployment, state, false, options.reason(),
+    return new Execution(services, runId, plan, null, deployment, state, false, options.reason(),
         options.fencingToken(), List.of());
-    launch(e);
-    return e;
   }
 
   private void launch(Execution e) {
@@ -128,9 +132,20 @@ public final class RollbackEngine implements AutoCloseable {
     executor.execute(e::run);
   }
 
-  /** Starts and waits for the result. */
+  /**
+   * Runs {@code plan} on the calling thread and returns its result: what {@code start(plan,
+   * deployment).await()} does, without handing the run to the engine's executor first, so a kill
+   * switch starts as soon as its intent is journaled. Steps with a timeout still run on the
+   * executor, so a step that ignores interrupts cannot hold the run past its timeout. Interrupting
+   * the calling thread interrupts the step running on it; use {@link #start} for a run that must
+   * go on whatever happens to its caller.
+   */
   public RollbackResult run(RollbackPlan plan, Deployment deployment) {
-    return start(plan, deployment).await();
+    Execution e = execution(plan, deployment, RunOptions.defaults());
+    live.put(e.runId(), e);
+    e.result().whenComplete((r, x) -> live.remove(e.runId(), e));
+    e.runOnCallingThread();
+    return e.await();
   }
 
   /**

@@ -129,6 +129,8 @@ public final class Execution implements RollbackRun {
   private final TimerScheduler failsafeScheduler;
   private volatile @Nullable String cancelReason;
   private volatile @Nullable Thread runThread;
+  /** Held while the run's thread is interrupted or let go, so no interrupt reaches it after the run. */
+  private final Object runThreadLock = new Object();
   private Timer.@Nullable Cancellable budgetTimer;
   private final List<String> failedSteps = Collections.synchronizedList(new ArrayList<>());
   private final PageEscalation escalation;
@@ -211,8 +213,10 @@ public final class Execution implements RollbackRun {
     escalation.stop();
     for (Ctx c : active) c.cancel("run cancelled: " + cancelReason);
     for (String g : myGates) svc.gates().abandon(g);
-    Thread t = runThread;
-    if (t != null) t.interrupt();
+    synchronized (runThreadLock) {
+      Thread t = runThread;
+      if (t != null) t.interrupt();
+    }
   }
 
   @Override
@@ -346,6 +350,22 @@ public final class Execution implements RollbackRun {
         "outline", outline);
   }
 
+  /**
+   * Runs on the calling thread instead of the engine's executor ({@link dev.rollback.RollbackEngine#run}):
+   * no hand-off between the call and the first step. The caller's MDC is put back afterwards, and
+   * an interrupt that a {@link #cancel} aimed at this run is cleared once it has ended.
+   */
+  public void runOnCallingThread() {
+    Map<String, String> mdc = MDC.getCopyOfContextMap();
+    try {
+      run();
+    } finally {
+      if (cancelReason != null) Thread.interrupted();
+      if (mdc == null) MDC.clear();
+      else MDC.setContextMap(mdc);
+    }
+  }
+
   /** Runs on the engine's executor until the run ends; completes {@link #result()}. */
   public void run() {
     runThread = Thread.currentThread();
@@ -376,7 +396,9 @@ public final class Execution implements RollbackRun {
       outcome = RunOutcome.HALTED;
       summary = "halted by an internal error: " + e;
     } finally {
-      runThread = null;
+      synchronized (runThreadLock) {
+        runThread = null;
+      }
       if (budgetTimer != null) budgetTimer.cancel();
       escalation.stop();
     }

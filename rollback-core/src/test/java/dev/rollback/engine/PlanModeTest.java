@@ -67,6 +67,24 @@ class PlanModeTest {
   }
 
   @Test
+  void runExecutesOnTheCallingThreadAndLeavesItUninterrupted() {
+    Thread caller = Thread.currentThread();
+    List<Thread> ranOn = new CopyOnWriteArrayList<>();
+    RollbackPlan plan = RollbackPlan.builder("p").step(Step.of("here", ctx -> ranOn.add(Thread.currentThread())))
+        .step(Step.builder("bounded").execute(ctx -> ranOn.add(Thread.currentThread())).withTimeout(Duration.ofSeconds(30)).build())
+        .build();
+
+    RollbackResult result = engine.run(plan, DEPLOYMENT);
+
+    assertThat(result.outcome()).isEqualTo(RunOutcome.RECOVERED);
+    // no hand-off before the first step; a step with a timeout still runs on the executor
+    assertThat(ranOn).hasSize(2);
+    assertThat(ranOn.get(0)).isSameAs(caller);
+    assertThat(ranOn.get(1)).isNotSameAs(caller);
+    assertThat(Thread.currentThread().isInterrupted()).isFalse();
+  }
+
+  @Test
   void endsNotRecoveredWhenFinalVerificationFails() {
     RollbackPlan plan = RollbackPlan.builder("p").step(world.step("a"))
         .verifiedBy(HealthCheck.constant("api", HealthStatus.DOWN)).build();

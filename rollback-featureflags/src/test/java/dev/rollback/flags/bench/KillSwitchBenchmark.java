@@ -63,7 +63,12 @@ public final class KillSwitchBenchmark {
     InMemoryFlagStore store = InMemoryFlagStore.create().define(FLAG, Rollout.percent(50));
     OpenFeatureAPI api = OpenFeatureAPI.createIsolated();
     api.setProviderAndWait(store.provider());
-    PropagationCheck check = PropagationCheck.of(api.getClient()).withTimeout(Duration.ofSeconds(5));
+    // the step's own propagation check is an in-process OpenFeature client: a hook on it notes, on the
+    // thread that evaluates, the first answer "off" (no extra thread, so no scheduling of one in the figure)
+    dev.openfeature.sdk.Client checkClient = api.getClient();
+    FirstOff firstOff = new FirstOff();
+    checkClient.addHooks(firstOff);
+    PropagationCheck check = PropagationCheck.of(checkClient).withTimeout(Duration.ofSeconds(5));
     Path dir = Files.createTempDirectory("rollback-bench-journal-");
     try (RollbackEngine fileEngine = RollbackEngine.builder().withJournal(FileJournal.in(dir)).build();
         RollbackEngine memEngine = RollbackEngine.builder().withJournal(InMemoryJournal.create()).build()) {
@@ -73,6 +78,10 @@ public final class KillSwitchBenchmark {
       // seen by a thread that evaluates the flag in a loop (the run goes on to journal its outcome)
       dev.openfeature.sdk.Client observer = api.getClient();
       Runnable allOn = () -> store.setRollout(FLAG, Rollout.all());
+      List<long[]> seenByCheck = interleave(runs, 20, allOn, () -> firstOff.timeRun(fileEngine, plan),
+          () -> firstOff.timeRun(memEngine, plan));
+      report("in-memory, call -> the step's OpenFeature client sees it off, FileJournal", seenByCheck.get(0));
+      report("in-memory, call -> the step's OpenFeature client sees it off, InMemoryJournal", seenByCheck.get(1));
       report("in-memory, call -> a client sees the flag off, engine + FileJournal (fsync)",
           measure(runs, 20, allOn, () -> timeUntilSeenOff(fileEngine, plan, observer)));
       report("in-memory, call -> a client sees the flag off, engine + InMemoryJournal",
@@ -173,6 +182,34 @@ public final class KillSwitchBenchmark {
         api.shutdown();
         unleash.shutdown();
       }
+    }
+  }
+
+  /** Notes when an evaluation of {@link #FLAG} first answers false while armed, on the evaluating thread. */
+  static final class FirstOff implements dev.openfeature.sdk.BooleanHook {
+    private final java.util.concurrent.atomic.AtomicLong at = new java.util.concurrent.atomic.AtomicLong();
+    private volatile boolean armed;
+
+    @Override
+    public void after(dev.openfeature.sdk.HookContext<Boolean> ctx, dev.openfeature.sdk.FlagEvaluationDetails<Boolean> details,
+        java.util.Map<String, Object> hints) {
+      if (armed && FLAG.equals(details.getFlagKey()) && Boolean.FALSE.equals(details.getValue())) at.compareAndSet(0, System.nanoTime());
+    }
+
+    /** Nanoseconds from the call until the step's client first saw the flag off. */
+    long timeRun(RollbackEngine engine, RollbackPlan plan) {
+      at.set(0);
+      armed = true;
+      long t0 = System.nanoTime();
+      RollbackResult r;
+      try {
+        r = engine.run(plan, DEPLOYMENT);
+      } finally {
+        armed = false;
+      }
+      if (r.outcome() != RunOutcome.RECOVERED) throw new IllegalStateException("kill switch run failed: " + r.summary());
+      if (at.get() == 0) throw new IllegalStateException("the step's client never saw the flag off");
+      return at.get() - t0;
     }
   }
 
