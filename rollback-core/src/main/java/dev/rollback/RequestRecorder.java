@@ -6,11 +6,14 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The application's own request path as a {@link Signal}: call {@link #record} once per request
- * with its outcome and latency. Lock-free and allocation-free per call (one atomic add on the
- * counter of the outcome's latency bucket), so it can sit on the hottest path of a service.
+ * with its outcome and latency. Lock-free and allocation-free per call: a thread adds to the
+ * counter of the outcome's latency bucket in an array only it writes (a plain add, no locked
+ * instruction), or with one atomic add where it shares an array, so it can sit on the hottest
+ * path of a service.
  *
  * <pre>{@code
  * RequestRecorder requests = RequestRecorder.create("checkout requests");
@@ -34,32 +37,46 @@ public final class RequestRecorder implements Signal {
   /** Counters per stripe: successes by bucket, then failures by bucket. */
   private static final int CELLS = 2 * LatencyHistogram.BUCKETS;
   private static final int STRIPES = stripes(Runtime.getRuntime().availableProcessors());
+  /** The cell of an owned array that holds its owner's thread id. */
+  private static final int OWNER = CELLS;
 
   private final String name;
   private final Duration sampleInterval;
+  private final int mask;
   /**
-   * Striped counters for the whole histogram at once: each thread adds to a stripe chosen by its
-   * id (created on the thread's first count), with one locked add and no read before it. A stripe
-   * is 4 KiB, so threads on different stripes never share a cache line; one LongAdder per bucket
-   * did, because the adders of neighbouring buckets sit next to each other on the heap and only
-   * stripe themselves after a failed compare-and-set, which false sharing never causes.
+   * Counters for the whole histogram, one array per thread that owns it: each thread hashes its id
+   * to a slot and, if the slot is free, claims it (the array's last cell holds the owner's id).
+   * Only the owner writes an owned array, so a count there is a plain add with an opaque store:
+   * no locked instruction on the request path. An array is 4 KiB, so owners never share a cache
+   * line. A thread whose slot another thread owns (or owned: ids are never reused) counts in the
+   * shared array of that slot with one locked add instead.
    */
-  private final long[][] stripes = new long[STRIPES][];
+  private final long[][] owned;
+  private final long[][] shared;
   private volatile Runnable[] wakeUps = NONE;
 
-  private RequestRecorder(String name, Duration sampleInterval) {
+  private RequestRecorder(String name, Duration sampleInterval, int slots) {
     this.name = name;
     this.sampleInterval = sampleInterval;
+    this.mask = slots - 1;
+    this.owned = new long[slots][];
+    this.shared = new long[slots][];
   }
 
   /**
-   * A power of two ≥ 16 × cpus, between 64 and 256. Two threads whose ids hash to one stripe
-   * share its cache lines for good (nothing rehashes them), so stripes are many; each is created
-   * on the first count of a thread that lands on it, so an unused one costs a null.
+   * A power of two ≥ 16 × cpus, between 64 and 256. Two threads whose ids hash to one slot share
+   * its array for good (nothing rehashes them), so slots are many; each array is created on the
+   * first count of a thread that lands on it, so an unused slot costs two nulls.
    */
   private static int stripes(int cpus) {
     int want = Integer.highestOneBit(Math.max(1, Math.min(cpus, 64)) * 16 * 2 - 1);
     return Math.max(64, Math.min(256, want));
+  }
+
+  /** A recorder with {@code slots} slots (a power of two): tests force threads to share one. */
+  static RequestRecorder withSlots(String name, int slots) {
+    if (slots < 1 || Integer.bitCount(slots) != 1) throw new IllegalArgumentException("slots must be a power of two: " + slots);
+    return new RequestRecorder(name, Duration.ofSeconds(1), slots);
   }
 
   /** A recorder that promises at least one request per second (see {@link #create(String, double)}). */
@@ -77,7 +94,7 @@ public final class RequestRecorder implements Signal {
     if (!(minRequestsPerSecond > 0) || Double.isInfinite(minRequestsPerSecond)) {
       throw new IllegalArgumentException("minRequestsPerSecond must be positive and finite: " + minRequestsPerSecond);
     }
-    return new RequestRecorder(name, Duration.ofNanos((long) Math.ceil(1e9 / minRequestsPerSecond)));
+    return new RequestRecorder(name, Duration.ofNanos((long) Math.ceil(1e9 / minRequestsPerSecond)), STRIPES);
   }
 
   /** Records one request. Lock-free, no allocation. */
@@ -97,27 +114,50 @@ public final class RequestRecorder implements Signal {
   }
 
   private void count(int cell) {
-    // one locked add, no read first: in the stripe of this thread, so threads rarely share a line
-    CELL.getAndAdd(ownStripe(), cell, 1L);
-  }
-
-  private long[] ownStripe() {
     long id = Thread.currentThread().getId();
-    int i = (int) ((id * 0x9E3779B97F4A7C15L) >>> 40) & (STRIPES - 1);
-    long[] s = (long[]) STRIPE.getAcquire(stripes, i);
-    if (s != null) return s;
-    long[] fresh = new long[CELLS];
-    long[] witness = (long[]) STRIPE.compareAndExchangeRelease(stripes, i, (long[]) null, fresh);
-    return witness == null ? fresh : witness;
+    int i = (int) ((id * 0x9E3779B97F4A7C15L) >>> 40) & mask;
+    long[] s = (long[]) STRIPE.getAcquire(owned, i);
+    if (s != null && s[OWNER] == id) {
+      // this thread is the only writer of s: read, add, publish; readers see whole values (opaque)
+      CELL.setOpaque(s, cell, (long) CELL.getOpaque(s, cell) + 1L);
+      return;
+    }
+    countSlow(id, i, s, cell);
   }
 
-  /** Every counter summed over the stripes (successes by bucket, then failures by bucket). */
+  private void countSlow(long id, int i, long @Nullable [] s, int cell) {
+    if (s == null) {
+      long[] fresh = new long[CELLS + 1];
+      fresh[OWNER] = id;
+      long[] witness = (long[]) STRIPE.compareAndExchangeRelease(owned, i, (long[]) null, fresh);
+      if (witness == null) {
+        CELL.setOpaque(fresh, cell, 1L);
+        return;
+      }
+      s = witness;
+      if (s[OWNER] == id) { // cannot happen: only this thread claims with its id; kept for clarity
+        CELL.setOpaque(s, cell, (long) CELL.getOpaque(s, cell) + 1L);
+        return;
+      }
+    }
+    long[] common = (long[]) STRIPE.getAcquire(shared, i);
+    if (common == null) {
+      long[] fresh = new long[CELLS];
+      long[] witness = (long[]) STRIPE.compareAndExchangeRelease(shared, i, (long[]) null, fresh);
+      common = witness == null ? fresh : witness;
+    }
+    CELL.getAndAdd(common, cell, 1L);
+  }
+
+  /** Every counter summed over the owned and shared arrays (successes by bucket, then failures by bucket). */
   private long[] sums() {
     long[] n = new long[CELLS];
-    for (int i = 0; i < STRIPES; i++) {
-      long[] s = (long[]) STRIPE.getAcquire(stripes, i);
-      if (s == null) continue;
-      for (int c = 0; c < CELLS; c++) n[c] += (long) CELL.getOpaque(s, c);
+    for (long[][] set : new long[][][] {owned, shared}) {
+      for (int i = 0; i < set.length; i++) {
+        long[] s = (long[]) STRIPE.getAcquire(set, i);
+        if (s == null) continue;
+        for (int c = 0; c < CELLS; c++) n[c] += (long) CELL.getOpaque(s, c);
+      }
     }
     return n;
   }

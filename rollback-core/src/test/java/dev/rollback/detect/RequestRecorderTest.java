@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.rollback.LatencyHistogram;
 import dev.rollback.Observations;
 import dev.rollback.RequestRecorder;
+import dev.rollback.RequestRecorderSlots;
 import dev.rollback.RequestRecorder.Outcome;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -33,7 +34,34 @@ class RequestRecorderTest {
   /** Threads racing on the same buckets lose no count, whichever stripe each ends up in. */
   @Test
   void concurrentRecordsAreAllCounted() throws Exception {
-    RequestRecorder r = RequestRecorder.create("checkout");
+    assertAllCounted(RequestRecorder.create("checkout"));
+  }
+
+  /**
+   * One slot for all: the first thread owns its array and adds without a locked instruction, the
+   * seven others share the slot's common array with atomic adds; a plain add by the owner in an
+   * array another thread also wrote would lose counts here.
+   */
+  @Test
+  void threadsSharingASlotWithItsOwnerLoseNoCount() throws Exception {
+    assertAllCounted(RequestRecorderSlots.withSlots("checkout", 1));
+  }
+
+  /** Threads that end leave their counts behind; later threads hashing to their slots still count. */
+  @Test
+  void countsOfThreadsThatEndedStay() throws Exception {
+    RequestRecorder r = RequestRecorderSlots.withSlots("checkout", 2);
+    for (int t = 0; t < 16; t++) {
+      Thread th = new Thread(() -> {
+        for (int i = 0; i < 1_000; i++) r.success(2_000);
+      });
+      th.start();
+      th.join();
+    }
+    assertThat(r.observe(Instant.EPOCH).total()).isEqualTo(16_000);
+  }
+
+  private static void assertAllCounted(RequestRecorder r) throws Exception {
     int threads = 8;
     int perThread = 200_000;
     CyclicBarrier start = new CyclicBarrier(threads);
@@ -54,6 +82,7 @@ class RequestRecorderTest {
       th.start();
     }
     for (Thread th : ts) th.join(60_000);
+    for (Thread th : ts) assertThat(th.isAlive()).isFalse();
 
     Observations o = r.observe(Instant.EPOCH);
     assertThat(o.total()).isEqualTo((long) threads * perThread);
