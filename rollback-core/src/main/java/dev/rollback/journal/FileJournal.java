@@ -87,10 +87,17 @@ public final class FileJournal implements Journal {
       ByteBuffer buf = ByteBuffer.wrap(line);
       while (buf.hasRemaining()) c.ch.write(buf);
       if (fsync && force) c.ch.force(false);
+      c.highestFence = Math.max(c.highestFence, record.fence());
+      if (record.is(RecordType.PLAN_COMPLETED)) {
+        // the run has ended: let its file go, or a long-lived process would hold one open file per run
+        // it ever ran; a record added later (an acknowledgement) opens it again and re-reads its fence
+        if (fsync && !force) c.ch.force(false);
+        open.remove(record.runId());
+        c.ch.close();
+      }
     } catch (IOException e) {
       throw new JournalException("cannot append " + record.type() + " to " + fileOf(record.runId()) + ": " + e.getMessage(), e);
     }
-    c.highestFence = Math.max(c.highestFence, record.fence());
   }
 
   private Channel channel(String runId) {

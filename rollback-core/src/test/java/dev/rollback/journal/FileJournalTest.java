@@ -126,6 +126,34 @@ class FileJournalTest {
     }
   }
 
+  /** A long-lived process runs many plans: an ended run's file is closed, and reopened for a late record. */
+  @Test
+  void closesTheFileOfAnEndedRunAndReopensItForALateRecord() throws IOException {
+    Path fds = Path.of("/proc/self/fd");
+    try (FileJournal journal = FileJournal.in(dir)) {
+      long before;
+      try (var s = Files.list(fds)) {
+        before = s.count();
+      }
+      for (int i = 0; i < 300; i++) {
+        String run = "run-" + i;
+        journal.append(JournalRecord.of(1, run, RecordType.PLAN_STARTED, Instant.EPOCH, 3, "", Map.of()));
+        journal.append(JournalRecord.of(2, run, RecordType.PLAN_COMPLETED, Instant.EPOCH, 3, "", Map.of("outcome", "RECOVERED")));
+      }
+      long after;
+      try (var s = Files.list(fds)) {
+        after = s.count();
+      }
+      assertThat(after - before).as("files left open by 300 ended runs").isLessThan(10);
+
+      journal.append(JournalRecord.of(3, "run-7", RecordType.ACKNOWLEDGED, Instant.EPOCH, 3, "", Map.of("actor", "alice")));
+      assertThat(journal.read("run-7").records()).extracting(JournalRecord::seq).containsExactly(1L, 2L, 3L);
+      // the fence written before the file was closed still holds
+      assertThatThrownBy(() -> journal.append(JournalRecord.of(4, "run-7", RecordType.ACKNOWLEDGED, Instant.EPOCH, 2, "", Map.of())))
+          .isInstanceOf(FencedOffException.class);
+    }
+  }
+
   @Test
   void refusesARunIdThatIsNotAFileName() {
     try (FileJournal journal = FileJournal.in(dir)) {
