@@ -209,10 +209,20 @@ public final class Archive {
     return find(c, m.version(), rank, stmt, 0);
   }
 
-  /** Whether the column a kept-in-place entry hides is still in its table. */
+  /**
+   * Whether the column a kept-in-place entry hides is still in its table, or in the archive of
+   * whole rows a later statement removed (a dropped table, deleted rows), which puts it back first.
+   */
   public boolean keptColumnExists(Connection c, Entry e) throws SQLException {
     Names.ResolvedTable t = Names.resolve(c, e.sourceTable());
-    return t != null && t.hasColumn(e.archiveTable());
+    if (t != null && t.hasColumn(e.archiveTable())) return true;
+    for (Entry rows : entries(c, "\"id\" > " + e.id() + " AND \"phase\" IN ('" + ARCHIVED + "', '" + REVERTED + "')")) {
+      if (!rows.kind().columnsMode() && !rows.archiveTable().equals("-") && rows.columns().contains(e.archiveTable())
+          && tableExists(c, rows.archiveTable())) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
