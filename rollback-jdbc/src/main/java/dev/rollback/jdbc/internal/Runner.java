@@ -440,9 +440,12 @@ public final class Runner {
         history.delete(c, rank);
         archive.setPhase(c, m.version(), rank, Archive.REVERTED);
         clearProgress(c, m.version(), rank);
+        List<String> notes = new ArrayList<>();
+        swapKeptColumns(c, d, m, rank, notes); // here: only notes, kept columns are copied back
         // the undo script's DDL committed on its own: a value written since it ran cannot be told
         // from one it left, and turns the guard off for that column (with a note)
-        return recordRefillGuards(c, m, rank);
+        notes.addAll(recordRefillGuards(c, m, rank));
+        return notes;
       }));
     }
     phases.undoScripts += System.nanoTime() - t0;
