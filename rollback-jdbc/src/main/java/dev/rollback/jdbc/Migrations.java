@@ -383,7 +383,8 @@ public final class Migrations {
      * the {@code NOT NULL} the undo script declared): no row is rewritten. Otherwise (another type,
      * H2, whose DDL commits on its own) it copies the kept values into the re-added column in key-range
      * batches, only where that column still holds what the undo script left, then drops the kept
-     * column. When the archive expires by retention, the kept column is dropped.
+     * column. When the archive expires by retention, the kept column is dropped. A swap counts the
+     * table's rows at the release in {@link RollbackSummary#rowsRestored()}; a copy counts the rows it wrote.
      *
      * <p><b>Caveat:</b> until the rollback or the archive's expiry, {@code SELECT *} and positional
      * {@code INSERT … VALUES} without a column list see one more column, named
