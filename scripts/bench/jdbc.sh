@@ -3,7 +3,8 @@
 # 127.0.0.1, a column-drop release on N rows (default 1,000,000), W application writes (default
 # 10,000), our rollback next to pg_dump -t + pg_restore, the longest ACCESS EXCLUSIVE lock, and
 # fingerprint rows/s next to SELECT count(*).
-# Usage: scripts/bench/jdbc.sh [rows] [writes] [restore batch size] [restore connections, 0 = the default]
+# Usage: scripts/bench/jdbc.sh [rows] [writes] [restore batch size] [restore connections, 0 = the default] [in-place]
+# "in-place" builds the runner withDroppedColumnsKeptInPlace(): the release renames the column instead of archiving it.
 # The runner's INFO lines break the rollback down: undo scripts, restore batches, verification, other.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"

@@ -224,6 +224,7 @@ public final class Migrations {
     private @Nullable Duration retention;
     private String actor = System.getProperty("user.name", "unknown");
     private Clock clock = Clock.systemUTC();
+    private boolean keepDroppedColumnsInPlace;
 
     private Builder(DataSource dataSource) {
       this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
@@ -365,6 +366,35 @@ public final class Migrations {
       return this;
     }
 
+    /**
+     * Keeps a dropped column in its table under a hidden name instead of copying its values into
+     * the archive and dropping it (expand/contract, as pgroll does; off by default). A statement
+     * that is exactly one {@code ALTER TABLE t DROP COLUMN [IF EXISTS] c} (no {@code CASCADE}), on a
+     * table whose primary key is one integer column, where nothing else (a view, an index, a
+     * constraint, a trigger) depends on {@code c}, runs as
+     * {@code ALTER TABLE t RENAME COLUMN c TO rb_dropped_<archive id>_<c>} and
+     * {@code ALTER TABLE t ALTER COLUMN rb_dropped_… DROP NOT NULL}: metadata only, nothing is copied,
+     * and the release's inserts, which do not name the column, get its default or NULL. Any other
+     * drop is archived and dropped as before, and the INFO log says why.
+     *
+     * <p>The rollback, after the {@code U} script re-added {@code c}: on PostgreSQL, when the
+     * re-added column has the kept column's type, swaps them in the undo script's transaction (drops
+     * the re-added column, renames the kept one back into its old position, gives it the default and
+     * the {@code NOT NULL} the undo script declared): no row is rewritten. Otherwise (another type,
+     * H2, whose DDL commits on its own) it copies the kept values into the re-added column in key-range
+     * batches, only where that column still holds what the undo script left, then drops the kept
+     * column. When the archive expires by retention, the kept column is dropped. A swap counts the
+     * table's rows at the release in {@link RollbackSummary#rowsRestored()}; a copy counts the rows it wrote.
+     *
+     * <p><b>Caveat:</b> until the rollback or the archive's expiry, {@code SELECT *} and positional
+     * {@code INSERT … VALUES} without a column list see one more column, named
+     * {@code rb_dropped_<archive id>_<column>}.
+     */
+    public Builder withDroppedColumnsKeptInPlace() {
+      this.keepDroppedColumnsInPlace = true;
+      return this;
+    }
+
     public Migrations build() {
       List<LoadedMigration> loaded = new ArrayList<>(MigrationLoader.load(scripts));
       Map<String, LoadedMigration> byVersion = new TreeMap<>(Version::compare);
@@ -380,7 +410,7 @@ public final class Migrations {
       if (byVersion.isEmpty()) throw new MigrationException("no migrations: add fromClasspath(...), fromFolder(...) or withJavaMigration(...)");
       return new Migrations(new Settings(dataSource, new ArrayList<>(byVersion.values()), history, archiveSchema, lockTimeout,
           statementTimeout, retries, backoff, lockWait, batchSize, restoreConnections, verified, allowChecksumMismatch, acceptUnarchivedLoss,
-          retention, actor, clock));
+          retention, actor, clock, keepDroppedColumnsInPlace));
     }
 
     private static Duration positive(Duration d, String what) {

@@ -37,7 +37,23 @@ class UpDownProperties {
     check(PostgresServer.newDatabase(), ops, seed);
   }
 
+  @Property(tries = 10)
+  void upThenDownRestoresTheFingerprintOnH2WithDroppedColumnsKeptInPlace(
+      @ForAll @Size(min = 1, max = 7) List<@IntRange(min = 0, max = 6) Integer> ops, @ForAll long seed) throws Exception {
+    check(TestDatabases.h2(), ops, seed, true);
+  }
+
+  @Property(tries = 3)
+  void upThenDownRestoresTheFingerprintOnPostgresWithDroppedColumnsKeptInPlace(
+      @ForAll @Size(min = 1, max = 6) List<@IntRange(min = 0, max = 6) Integer> ops, @ForAll long seed) throws Exception {
+    check(PostgresServer.newDatabase(), ops, seed, true);
+  }
+
   private static void check(DataSource ds, List<Integer> ops, long seed) throws Exception {
+    check(ds, ops, seed, false);
+  }
+
+  private static void check(DataSource ds, List<Integer> ops, long seed, boolean keptInPlace) throws Exception {
     Path dir = Files.createTempDirectory("updown");
     try {
       Generator g = new Generator(new Random(seed));
@@ -47,7 +63,9 @@ class UpDownProperties {
         String[] pair = g.next(op);
         g.write(dir, ++version, "op " + op, pair[0], pair[1]);
       }
-      Migrations m = Migrations.builder(ds).fromFolder(dir).withBatchSize(3).verifying("t").build();
+      Migrations.Builder b = Migrations.builder(ds).fromFolder(dir).withBatchSize(3).verifying("t");
+      if (keptInPlace) b.withDroppedColumnsKeptInPlace();
+      Migrations m = b.build();
       m.migrateTo("1");
       Fingerprint before;
       try (Connection c = ds.getConnection()) {

@@ -56,7 +56,17 @@ public final class Archive {
   public record Entry(long id, String deployment, String version, int rank, int stmt, int effect, Effect.Kind kind,
       String sourceTable, List<String> columns, List<String> key, String archiveTable, @Nullable String afterTable,
       long rows, Instant createdAt, String phase, long restoredUpto, long rowsRestored, String origin,
-      @Nullable String refillGuard) {}
+      @Nullable String refillGuard, @Nullable String keptInPlace) {
+    /** A dropped column kept in its table under a hidden name ({@code archiveTable} is that name). */
+    public boolean isKeptInPlace() {
+      return kind == Effect.Kind.KEPT_IN_PLACE;
+    }
+
+    /** What was recorded about the kept column; only for {@link #isKeptInPlace()}. */
+    public InPlace.Kept kept() {
+      return InPlace.Kept.decode(archiveTable, keptInPlace == null ? "" : keptInPlace);
+    }
+  }
 
   public void create(Connection c) throws SQLException {
     try (Statement st = c.createStatement()) {
@@ -67,9 +77,11 @@ public final class Archive {
           + " \"key_columns\" VARCHAR(1000) NOT NULL, \"archive_table\" VARCHAR(100) NOT NULL, \"after_table\" VARCHAR(100),"
           + " \"rows_archived\" BIGINT NOT NULL, \"created_at\" TIMESTAMP NOT NULL, \"phase\" VARCHAR(20) NOT NULL,"
           + " \"restored_upto\" BIGINT NOT NULL, \"rows_restored\" BIGINT NOT NULL, \"origin\" VARCHAR(1000) NOT NULL,"
-          + " \"refill_guard\" VARCHAR(4000))");
+          + " \"refill_guard\" VARCHAR(4000), \"kept_in_place\" VARCHAR(1000))");
       // archive schemas made before the refill guard existed get the column (NULL: refilled as before)
       st.execute("ALTER TABLE " + index() + " ADD COLUMN IF NOT EXISTS \"refill_guard\" VARCHAR(4000)");
+      // and before dropped columns could be kept in place (NULL: an archive table)
+      st.execute("ALTER TABLE " + index() + " ADD COLUMN IF NOT EXISTS \"kept_in_place\" VARCHAR(1000)");
       st.execute("CREATE TABLE IF NOT EXISTS " + qs + ".\"fingerprints\" (\"version\" VARCHAR(50) NOT NULL, \"history_rank\" INT NOT NULL,"
           + " \"table_name\" VARCHAR(300) NOT NULL, \"columns\" VARCHAR(2000) NOT NULL, \"fingerprint\" VARCHAR(8000) NOT NULL)");
       st.execute("CREATE TABLE IF NOT EXISTS " + qs + ".\"progress\" (\"version\" VARCHAR(50) NOT NULL, \"history_rank\" INT NOT NULL,"
@@ -133,7 +145,7 @@ public final class Archive {
       st.execute("ALTER TABLE " + table(name) + " ADD PRIMARY KEY (rb_seq)");
     }
     long rows = count(c, table(name));
-    try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + index() + " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
+    try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + index() + " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
       ps.setLong(1, id);
       ps.setString(2, deployment);
       ps.setString(3, m.version());
@@ -153,9 +165,117 @@ public final class Archive {
       ps.setLong(17, 0);
       ps.setString(18, origin);
       ps.setString(19, null);
+      ps.setString(20, null);
       ps.executeUpdate();
     }
     return find(c, m.version(), rank, stmt, effectNo);
+  }
+
+  /**
+   * Records a dropped column kept in place: the index row (kind {@code KEPT_IN_PLACE}, the hidden
+   * name as its archive table, whether it was NOT NULL and its type in {@code kept_in_place}, the
+   * table's rows at the release). The caller runs {@link InPlace#keepSql}. Nothing is copied.
+   */
+  public Entry keepInPlace(Connection c, Dialect d, Names.ResolvedTable t, String column, LoadedMigration m, int rank, int stmt,
+      String deployment, String origin, Instant now) throws SQLException {
+    long id = nextId(c, index());
+    String col = t.column(column);
+    String hidden = InPlace.hiddenName(t, id, col);
+    InPlace.Kept kept = new InPlace.Kept(hidden, InPlace.notNull(c, t, col), InPlace.typeOf(c, d, t, col));
+    long rows = count(c, t.qualified());
+    try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + index() + " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
+      ps.setLong(1, id);
+      ps.setString(2, deployment);
+      ps.setString(3, m.version());
+      ps.setInt(4, rank);
+      ps.setInt(5, stmt);
+      ps.setInt(6, 0);
+      ps.setString(7, Effect.Kind.KEPT_IN_PLACE.name());
+      ps.setString(8, t.written());
+      ps.setString(9, col);
+      ps.setString(10, String.join("\u001f", t.primaryKey()));
+      ps.setString(11, hidden);
+      ps.setString(12, null);
+      ps.setLong(13, rows);
+      ps.setTimestamp(14, Timestamp.from(now));
+      ps.setString(15, ARCHIVED);
+      ps.setLong(16, Long.MIN_VALUE); // the copy-back's progress: the last key of its last committed batch
+      ps.setLong(17, 0);
+      ps.setString(18, origin);
+      ps.setString(19, null);
+      ps.setString(20, kept.encode());
+      ps.executeUpdate();
+    }
+    return find(c, m.version(), rank, stmt, 0);
+  }
+
+  /**
+   * Whether the column a kept-in-place entry hides is still in its table, or in the archive of
+   * whole rows a later statement removed (a dropped table, deleted rows), which puts it back first.
+   */
+  public boolean keptColumnExists(Connection c, Entry e) throws SQLException {
+    Names.ResolvedTable t = Names.resolve(c, e.sourceTable());
+    if (t != null && t.hasColumn(e.archiveTable())) return true;
+    for (Entry rows : entries(c, "\"id\" > " + e.id() + " AND \"phase\" IN ('" + ARCHIVED + "', '" + REVERTED + "')")) {
+      if (!rows.kind().columnsMode() && !rows.archiveTable().equals("-") && rows.columns().contains(e.archiveTable())
+          && tableExists(c, rows.archiveTable())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Before whole archived rows go back into a table the undo script re-created: the columns kept in
+   * place there (archived with the rows, and not yet swapped back) are added back with their
+   * recorded type, so their values come back too. Returns the statements it ran.
+   */
+  public List<String> readdKeptColumns(Connection c, Entry e) throws SQLException {
+    List<String> ran = new ArrayList<>();
+    if (e.kind().columnsMode() || e.isKeptInPlace()) return ran;
+    Names.ResolvedTable t = Names.resolve(c, e.sourceTable());
+    if (t == null) return ran;
+    List<Entry> kept = entries(c, "\"kind\" = '" + Effect.Kind.KEPT_IN_PLACE.name() + "' AND \"phase\" = '" + ARCHIVED + "'");
+    for (String col : e.columns()) {
+      if (t.hasColumn(col)) continue;
+      for (Entry k : kept) {
+        Names.ResolvedTable kt = k.archiveTable().equals(col) ? Names.resolve(c, k.sourceTable()) : null;
+        if (kt == null || !kt.qualified().equals(t.qualified())) continue;
+        String sql = "ALTER TABLE " + t.qualified() + " ADD COLUMN " + Names.quote(col) + " " + k.kept().type();
+        try (Statement st = c.createStatement()) {
+          st.execute(sql);
+        }
+        ran.add(sql);
+        break;
+      }
+    }
+    return ran;
+  }
+
+  /** The copy-back of a kept column committed the batch ending at key {@code upto}, in the caller's transaction. */
+  public void recordCopied(Connection c, Entry e, long upto, long rows) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("UPDATE " + index() + " SET \"restored_upto\" = ?, \"rows_restored\" ="
+        + " \"rows_restored\" + ? WHERE \"id\" = ?")) {
+      ps.setLong(1, upto);
+      ps.setLong(2, rows);
+      ps.setLong(3, e.id());
+      ps.executeUpdate();
+    }
+  }
+
+  /** A kept column is back (swapped, or copied and dropped): phase RESTORED with {@code rows}, in the caller's transaction. */
+  public void finishKept(Connection c, Entry e, long rows) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("UPDATE " + index() + " SET \"rows_restored\" = ?, \"phase\" = '" + RESTORED
+        + "' WHERE \"id\" = ?")) {
+      ps.setLong(1, rows);
+      ps.setLong(2, e.id());
+      ps.executeUpdate();
+    }
+  }
+
+  /** Re-reads one entry (its progress changes as batches commit). */
+  public Entry reload(Connection c, Entry e) throws SQLException {
+    return entries(c, "\"id\" = " + e.id()).get(0);
   }
 
   /**
@@ -211,7 +331,7 @@ public final class Archive {
             List.of(rs.getString("columns").split("\u001f")), split(rs.getString("key_columns")), rs.getString("archive_table"),
             rs.getString("after_table"), rs.getLong("rows_archived"), rs.getTimestamp("created_at").toInstant(),
             rs.getString("phase"), rs.getLong("restored_upto"), rs.getLong("rows_restored"), rs.getString("origin"),
-            rs.getString("refill_guard")));
+            rs.getString("refill_guard"), rs.getString("kept_in_place")));
       }
     }
     return out;
@@ -247,6 +367,7 @@ public final class Archive {
    * value "the change left" to compare with).
    */
   public static boolean refillsRecreatedColumns(Entry e) {
+    if (e.isKeptInPlace()) return true; // the kept values are copied into the re-added column, guarded the same way
     return e.kind().columnsMode() && e.afterTable() == null && e.rows() > 0 && !e.archiveTable().equals("-");
   }
 
@@ -601,6 +722,17 @@ public final class Archive {
     for (Entry e : all(c)) {
       if (e.createdAt().isBefore(cutoff) && !e.phase().equals(EXPIRED) && !e.phase().equals(REVERTED)) {
         try (Statement st = c.createStatement()) {
+          if (e.isKeptInPlace()) {
+            // the kept column is the archive: dropped like any archive (a brief lock); after a
+            // rollback (RESTORED) it was swapped back or dropped already
+            Names.ResolvedTable t = e.phase().equals(ARCHIVED) ? Names.resolve(c, e.sourceTable()) : null;
+            if (t != null && t.hasColumn(e.archiveTable())) {
+              st.execute("ALTER TABLE " + t.qualified() + " DROP COLUMN " + Names.quote(t.column(e.archiveTable())));
+            }
+            st.executeUpdate("UPDATE " + index() + " SET \"phase\" = '" + EXPIRED + "' WHERE \"id\" = " + e.id());
+            n++;
+            continue;
+          }
           st.execute("DROP TABLE IF EXISTS " + table(e.archiveTable()));
           if (e.afterTable() != null) st.execute("DROP TABLE IF EXISTS " + table(e.afterTable()));
           st.executeUpdate("UPDATE " + index() + " SET \"phase\" = '" + EXPIRED + "' WHERE \"id\" = " + e.id());

@@ -26,7 +26,12 @@ public record Effect(Kind kind, String table, List<String> columns, @Nullable St
     /** Declared by a {@code -- rollback:archive table(cols)} directive. */
     DECLARED_COLUMNS(true),
     /** Declared by a {@code -- rollback:archive table} directive. */
-    DECLARED_ROWS(false);
+    DECLARED_ROWS(false),
+    /**
+     * A dropped column kept in the table under a hidden name instead ({@code withDroppedColumnsKeptInPlace}):
+     * nothing is copied; the rollback swaps it back or copies its values into the re-added column.
+     */
+    KEPT_IN_PLACE(true);
 
     private final boolean columnsMode;
 
@@ -50,6 +55,7 @@ public record Effect(Kind kind, String table, List<String> columns, @Nullable St
       case TRUNCATE -> "truncates " + table;
       case DECLARED_COLUMNS -> "touches " + table + "(" + String.join(", ", columns) + ") (declared)";
       case DECLARED_ROWS -> "touches rows of " + table + " (declared)";
+      case KEPT_IN_PLACE -> "drops " + table + "(" + String.join(", ", columns) + "), kept in place under a hidden name";
     };
     return where == null ? what : what + " where " + where;
   }

@@ -30,6 +30,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -159,6 +160,8 @@ public final class Runner {
     List<Archive.Entry> entries = new ArrayList<>();
     long rows = 0;
     List<Effect> effects = m.effects().get(i);
+    Archive.Entry kept = s.keepDroppedColumnsInPlace() ? keepInPlace(c, d, m, rank, i, deployment) : null;
+    if (kept != null) return kept.rows();
     for (int j = 0; j < effects.size(); j++) {
       Archive.Entry e = archive.archive(c, effects.get(j), m, rank, i, j, deployment, origin, s.clock().instant());
       if (e == null) {
@@ -178,9 +181,44 @@ public final class Runner {
     return rows;
   }
 
+  /**
+   * With {@code withDroppedColumnsKeptInPlace}: runs statement {@code i} as a rename of the dropped
+   * column to its hidden name (and DROP NOT NULL) when it is exactly one {@code DROP COLUMN} that
+   * can be kept, and returns its index entry; null when it cannot (the INFO log says why) and the
+   * statement is archived and run as written. On a resume (DDL that commits on its own) an entry
+   * recorded already is finished, not recorded again.
+   */
+  private Archive.@Nullable Entry keepInPlace(Connection c, Dialect d, LoadedMigration m, int rank, int i, String deployment)
+      throws Exception {
+    List<Effect> effects = m.effects().get(i);
+    if (m.java() != null || effects.size() != 1 || effects.get(0).kind() != Effect.Kind.DROP_COLUMNS) return null;
+    String origin = origin(m, i);
+    Effect e = effects.get(0);
+    Archive.Entry existing = archive.find(c, m.version(), rank, i, 0);
+    if (existing != null && !existing.isKeptInPlace()) return null; // archived before: finish that way
+    Names.ResolvedTable t = Names.resolve(c, e.table());
+    String why = InPlace.statementObstacle(m.up().get(i).sql());
+    if (why == null && t == null) why = "table " + e.table() + " does not exist";
+    if (why == null && existing == null) why = InPlace.tableObstacle(c, d, t, e.columns().get(0));
+    if (why != null) {
+      log.info("{}: {} is archived and dropped, not kept in place: {}", origin, e.describe(), why);
+      return null;
+    }
+    Archive.Entry kept = existing != null ? existing
+        : archive.keepInPlace(c, d, t, e.columns().get(0), m, rank, i, deployment, origin, s.clock().instant());
+    String column = kept.columns().get(0);
+    if (t.hasColumn(column) && !t.hasColumn(kept.archiveTable())) {
+      exec(c, d, InPlace.renameSql(t, column, kept.archiveTable()), origin);
+    }
+    exec(c, d, InPlace.keepSql(t, column, kept.archiveTable()).get(1), origin);
+    log.info("{}: kept {}.{} in place as {} ({} rows, nothing copied); SELECT * shows it until the rollback or the archive's expiry",
+        origin, t.written(), column, kept.archiveTable(), kept.rows());
+    return kept;
+  }
+
   private void recordNothingToArchive(Connection c, Effect e, LoadedMigration m, int rank, int i, int j, String deployment,
       String origin) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + archive.index() + " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
+    try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + archive.index() + " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
       ps.setLong(1, Archive.nextId(c, archive.index()));
       ps.setString(2, deployment);
       ps.setString(3, m.version());
@@ -200,6 +238,7 @@ public final class Runner {
       ps.setLong(17, 0);
       ps.setString(18, origin);
       ps.setString(19, null);
+      ps.setString(20, null);
       ps.executeUpdate();
     }
   }
@@ -309,7 +348,9 @@ public final class Runner {
           String why = null;
           if (a == null) why = "it was never archived (applied by another tool, or before archiving existed)";
           else if (a.phase().equals(Archive.EXPIRED)) why = "its archive expired by retention (taken " + a.createdAt() + ")";
-          else if (!a.archiveTable().equals("-") && !archive.tableExists(c, a.archiveTable())) {
+          else if (a.isKeptInPlace()) {
+            if (!archive.keptColumnExists(c, a)) why = "its kept column " + a.sourceTable() + "." + a.archiveTable() + " is gone";
+          } else if (!a.archiveTable().equals("-") && !archive.tableExists(c, a.archiveTable())) {
             why = "its archive table " + archive.schema() + "." + a.archiveTable() + " is gone";
           }
           if (why != null) missing.add("V" + m.version() + " " + origin(m, i) + " " + e.describe() + ", and " + why);
@@ -332,7 +373,10 @@ public final class Runner {
     int n = m.java() != null ? 1 : m.down().size();
     long archived = 0;
     for (Archive.Entry e : archive.forMigration(c, m.version(), rank)) {
-      if (e.phase().equals(Archive.ARCHIVED) && !e.archiveTable().equals("-")) archived += e.rows();
+      // a kept column is swapped back in the undo script's transaction (no row written), or copied after it
+      if (e.phase().equals(Archive.ARCHIVED) && !e.archiveTable().equals("-") && !(e.isKeptInPlace() && d.transactionalDdl())) {
+        archived += e.rows();
+      }
     }
     if (d.transactionalDdl() && archived <= s.batchSize()) {
       // small enough for one batch: schema, history and data in one transaction, all or nothing
@@ -343,12 +387,13 @@ public final class Runner {
         for (int i = 0; i < n; i++) runDown(c, d, m, i);
         history.delete(c, rank);
         archive.setPhase(c, m.version(), rank, Archive.REVERTED);
+        long restored = swapKeptColumns(c, d, m, rank, notes);
         notes.addAll(recordRefillGuards(c, m, rank));
-        long restored = 0;
         List<Archive.Entry> entries = new ArrayList<>(archive.forMigration(c, m.version(), rank));
         Collections.reverse(entries);
         for (Archive.Entry e : entries) {
-          if (!e.phase().equals(Archive.REVERTED)) continue;
+          if (!e.phase().equals(Archive.REVERTED) || e.isKeptInPlace()) continue; // a kept column to copy: after the commit
+          archive.readdKeptColumns(c, e);
           if (e.rows() == 0 || e.archiveTable().equals("-")) {
             archive.markRestored(c, e);
           } else {
@@ -361,17 +406,26 @@ public final class Runner {
       });
       phases.notes.addAll(notes);
       phases.undoScripts += System.nanoTime() - t0; // schema and data in one transaction: counted as the undo script
+      for (Archive.Entry e : archive.forMigration(c, m.version(), rank)) {
+        if (e.phase().equals(Archive.REVERTED)) one += restore(c, d, e, phases); // kept columns that are copied back
+      }
       return one;
     }
     long t0 = System.nanoTime();
+    long[] swapped = {0};
     if (d.transactionalDdl()) {
-      phases.notes.addAll(inTransaction(c, d, "U" + m.version(), () -> {
+      List<String> notes = new ArrayList<>();
+      swapped[0] = inTransaction(c, d, "U" + m.version(), () -> {
+        notes.clear();
         for (int i = 0; i < n; i++) runDown(c, d, m, i);
         history.delete(c, rank);
         archive.setPhase(c, m.version(), rank, Archive.REVERTED);
+        long kept = swapKeptColumns(c, d, m, rank, notes);
         // in the undo script's transaction: nobody else can have written the re-created columns yet
-        return recordRefillGuards(c, m, rank);
-      }));
+        notes.addAll(recordRefillGuards(c, m, rank));
+        return kept;
+      });
+      phases.notes.addAll(notes);
     } else {
       int done = progress(c, m.version(), rank, "down");
       for (int i = done; i < n; i++) {
@@ -386,17 +440,58 @@ public final class Runner {
         history.delete(c, rank);
         archive.setPhase(c, m.version(), rank, Archive.REVERTED);
         clearProgress(c, m.version(), rank);
+        List<String> notes = new ArrayList<>();
+        swapKeptColumns(c, d, m, rank, notes); // here: only notes, kept columns are copied back
         // the undo script's DDL committed on its own: a value written since it ran cannot be told
         // from one it left, and turns the guard off for that column (with a note)
-        return recordRefillGuards(c, m, rank);
+        notes.addAll(recordRefillGuards(c, m, rank));
+        return notes;
       }));
     }
     phases.undoScripts += System.nanoTime() - t0;
-    long restored = 0;
+    long restored = swapped[0];
     List<Archive.Entry> entries = new ArrayList<>(archive.forMigration(c, m.version(), rank));
     Collections.reverse(entries);
     for (Archive.Entry e : entries) if (e.phase().equals(Archive.REVERTED)) restored += restore(c, d, e, phases);
     return restored;
+  }
+
+  /**
+   * Right after the undo script, in its transaction: each column of the migration kept in place
+   * takes the place of the column the script re-added, where {@link InPlace#swap} allows (no row is
+   * written), and its entry is RESTORED; the others stay REVERTED and are copied back after the
+   * commit. Returns the rows swapped back (the table's rows at the release); adds a note per column.
+   */
+  private long swapKeptColumns(Connection c, Dialect d, LoadedMigration m, int rank, List<String> notes) throws Exception {
+    long rows = 0;
+    for (Archive.Entry e : archive.forMigration(c, m.version(), rank)) {
+      if (!e.isKeptInPlace() || !e.phase().equals(Archive.REVERTED)) continue;
+      Names.ResolvedTable t = Names.resolve(c, e.sourceTable());
+      String column = e.columns().get(0);
+      if (t == null || !t.hasColumn(column)) {
+        throw new MigrationException("cannot put back " + e.sourceTable() + "." + column + ", kept in place by " + e.origin() + " as "
+            + e.archiveTable() + ": the undo script did not re-create " + (t == null ? "table " + e.sourceTable() : "the column"));
+      }
+      if (!t.hasColumn(e.archiveTable())) {
+        throw new MigrationException("cannot put back " + e.sourceTable() + "." + column + ", kept in place by " + e.origin()
+            + ": its kept column " + e.archiveTable() + " is gone");
+      }
+      InPlace.Swap swap = InPlace.swap(c, d, t, column, e.kept());
+      String note;
+      if (swap.whyNot() == null) {
+        for (String sql : swap.sql()) exec(c, d, sql, "swap back of " + e.origin());
+        archive.finishKept(c, e, e.rows());
+        rows += e.rows();
+        note = e.origin() + ": " + e.sourceTable() + "." + column + " was kept in place as " + e.archiveTable()
+            + " and swapped back (no row rewritten)";
+      } else {
+        note = e.origin() + ": " + e.sourceTable() + "." + column + " was kept in place as " + e.archiveTable()
+            + "; its values are copied into the re-added column because " + swap.whyNot();
+      }
+      log.info("{}", note);
+      notes.add(note);
+    }
+    return rows;
   }
 
   /**
@@ -428,7 +523,9 @@ public final class Runner {
   }
 
   private long restore(Connection c, Dialect d, Archive.Entry e, Phases phases) throws Exception {
+    if (e.isKeptInPlace()) return copyKept(c, d, e, phases);
     long t0 = System.nanoTime();
+    archive.readdKeptColumns(c, e); // whole rows going back into a re-created table: its kept columns first
     if (e.rows() == 0 || e.archiveTable().equals("-")) {
       inTransaction(c, d, "restore", () -> {
         archive.markRestored(c, e);
@@ -458,6 +555,72 @@ public final class Runner {
     phases.batches += ranges.size();
     log.info("restored {} rows archived by {} in {} ms: {} batches of up to {} rows on {} connection{}", total, e.origin(),
         took / 1_000_000, ranges.size(), s.batchSize(), connections, connections == 1 ? "" : "s");
+    return total;
+  }
+
+  /**
+   * Copies the values of a column kept in place into the column the undo script re-added, in
+   * batches of {@code withBatchSize} rows by primary-key range, each one transaction holding row
+   * locks only and committed with its progress (the last key done) in the archive index, so a
+   * resume continues after the last committed batch. Only rows whose re-added column still holds
+   * what the undo script left are written (the refill guard), and no NULL goes into a column the
+   * undo script declared NOT NULL (those rows keep its default). Then the kept column is dropped.
+   */
+  private long copyKept(Connection c, Dialect d, Archive.Entry entry, Phases phases) throws Exception {
+    long t0 = System.nanoTime();
+    Archive.Entry e = archive.reload(c, entry);
+    Names.ResolvedTable t = Names.resolve(c, e.sourceTable());
+    String column = e.columns().get(0);
+    if (t == null || !t.hasColumn(column) || !t.hasColumn(e.archiveTable())) {
+      throw new MigrationException("cannot copy " + e.sourceTable() + "." + e.archiveTable() + " (kept in place by " + e.origin()
+          + ") into " + e.sourceTable() + "." + column + ": " + (t == null ? "the table is gone" : !t.hasColumn(column)
+          ? "the undo script did not re-create the column" : "the kept column is gone"));
+    }
+    for (String note : Archive.refillNotes(e)) if (!phases.notes.contains(note)) phases.notes.add(note);
+    List<@Nullable String> guards = Archive.refillGuards(e);
+    boolean notNull = InPlace.notNull(c, t, t.column(column));
+    String sql = InPlace.copySql(t.qualified(), t.primaryKey().get(0), t.column(column), t.column(e.archiveTable()),
+        guards == null ? null : guards.get(0), notNull);
+    long total = 0;
+    int batches = 0;
+    long from = e.restoredUpto();
+    boolean last = false;
+    while (!last) {
+      Long end = InPlace.batchEnd(c, t, from, s.batchSize());
+      last = end == null;
+      long lo = from;
+      long hi = end == null ? Long.MAX_VALUE : end;
+      total += inTransaction(c, d, "copy of " + e.sourceTable() + "." + e.archiveTable() + " (keys " + lo + ".." + hi + ")", () -> {
+        applyTimeouts(c, d);
+        if (d == Dialect.POSTGRES) {
+          try (Statement st = c.createStatement()) {
+            st.execute("SET LOCAL jit = off");
+          }
+        }
+        long n;
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+          timeout(ps, d);
+          ps.setLong(1, lo);
+          ps.setLong(2, hi);
+          n = ps.executeUpdate();
+        }
+        archive.recordCopied(c, e, hi, n);
+        return n;
+      });
+      batches++;
+      from = hi;
+    }
+    long copied = e.rowsRestored() + total;
+    inTransaction(c, d, "drop of " + e.sourceTable() + "." + e.archiveTable(), () -> {
+      exec(c, d, "ALTER TABLE " + t.qualified() + " DROP COLUMN " + Names.quote(t.column(e.archiveTable())), "copy back of " + e.origin());
+      archive.finishKept(c, e, copied);
+      return null;
+    });
+    long took = System.nanoTime() - t0;
+    phases.restores += took;
+    phases.batches += batches;
+    log.info("copied {} values of {}.{} kept in place by {} into {} in {} ms: {} batches of up to {} rows, then dropped it", total,
+        e.sourceTable(), e.archiveTable(), e.origin(), column, took / 1_000_000, batches, s.batchSize());
     return total;
   }
 
@@ -705,6 +868,10 @@ public final class Runner {
         List<Archive.Entry> entries = new ArrayList<>(archive.forMigration(c, m.version(), r.rank()));
         Collections.reverse(entries);
         for (Archive.Entry e : entries) {
+          if (e.isKeptInPlace()) {
+            planKept(c, d, m, e, out);
+            continue;
+          }
           if (e.archiveTable().equals("-") || e.rows() == 0) continue;
           String sql;
           try {
@@ -721,6 +888,41 @@ public final class Runner {
     } catch (SQLException e) {
       throw new MigrationException("cannot plan the rollback to " + target + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * The exact SQL that puts back a column kept in place: on PostgreSQL the swap (in the undo
+   * script's transaction, with the default and NOT NULL the undo script declares), and the copy it
+   * falls back to (and always runs on H2) where the swap is not possible.
+   */
+  private void planKept(Connection c, Dialect d, LoadedMigration m, Archive.Entry e, List<PlannedStatement> out) throws SQLException {
+    Names.ResolvedTable t = Names.resolve(c, e.sourceTable());
+    String table = t == null ? e.sourceTable() : t.qualified();
+    String key = e.key().isEmpty() ? "id" : e.key().get(0);
+    String column = e.columns().get(0);
+    InPlace.Kept k = e.kept();
+    InPlace.Declared declared = m.java() != null ? null : InPlace.declared(m.down(), column);
+    String origin = "put back of " + e.origin() + ": " + e.sourceTable() + "." + column + " kept in place as " + k.hidden();
+    if (d == Dialect.POSTGRES) {
+      out.add(new PlannedStatement(m.version(), origin, "-- in the undo script's transaction, if it re-adds " + column + " as " + k.type()
+          + " and nothing depends on the re-added column" + (declared != null && declared.notNull() ? " and no kept value is NULL" : "")
+          + ": swap (no row is rewritten)"));
+      if (declared != null) {
+        for (String sql : InPlace.swapSql(table, column, k.hidden(), declared.def(), declared.notNull())) {
+          out.add(new PlannedStatement(m.version(), origin, sql));
+        }
+      } else {
+        for (String sql : InPlace.swapSql(table, column, k.hidden(), "<the default the undo script declares>", false)) {
+          out.add(new PlannedStatement(m.version(), origin, sql));
+        }
+        out.add(new PlannedStatement(m.version(), origin, "-- and SET NOT NULL if the undo script declares it"));
+      }
+      out.add(new PlannedStatement(m.version(), origin, "-- otherwise, after the undo script commits: copy"));
+    }
+    String guard = declared == null ? null : declared.def() == null ? "NULL" : declared.def();
+    out.add(new PlannedStatement(m.version(), origin + ", in batches of " + s.batchSize() + " rows by " + key + " range",
+        InPlace.copySql(table, key, column, k.hidden(), guard, declared != null && declared.notNull())));
+    out.add(new PlannedStatement(m.version(), origin, "ALTER TABLE " + table + " DROP COLUMN " + Names.quote(k.hidden())));
   }
 
   // ------------------------------------------------------------------ retention

@@ -25,7 +25,8 @@ public record Settings(
     boolean acceptUnarchivedLoss,
     @Nullable Duration retention,
     String actor,
-    Clock clock) {
+    Clock clock,
+    boolean keepDroppedColumnsInPlace) {
   public Settings {
     migrations = List.copyOf(migrations);
     verifiedTables = Map.copyOf(verifiedTables);
