@@ -251,6 +251,7 @@ public final class KillSwitchBenchmark {
   private static long[] measure(int runs, int warmup, Runnable reset, Timed timed) throws Exception {
     long[] out = new long[runs];
     for (int i = 0; i < warmup + runs; i++) {
+      if (i == warmup) startCountingPauses();
       reset.run();
       long t = timed.run();
       if (i >= warmup) out[i - warmup] = t;
@@ -258,10 +259,32 @@ public final class KillSwitchBenchmark {
     return out;
   }
 
+  /** Collections of the heap since {@link #startCountingPauses}: a pause inside a run is in its time. */
+  private static long gcAtStart;
+
+  /**
+   * Collects the warm-up's garbage before the measured runs (JMH's {@code -gc true} does the same
+   * between iterations), so a run pays for a collection only if the runs themselves cause one; the
+   * report says how many collections happened during the runs.
+   */
+  private static void startCountingPauses() {
+    System.gc();
+    gcAtStart = collections();
+  }
+
+  private static long collections() {
+    long n = 0;
+    for (java.lang.management.GarbageCollectorMXBean gc : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) {
+      n += Math.max(0, gc.getCollectionCount());
+    }
+    return n;
+  }
+
   /** Alternates the paths run by run so all see the same machine conditions (and the same poll phase). */
   private static List<long[]> interleave(int runs, int warmup, Runnable reset, Timed... paths) throws Exception {
     long[][] out = new long[paths.length][runs];
     for (int i = 0; i < warmup + runs; i++) {
+      if (i == warmup) startCountingPauses();
       for (int k = 0; k < paths.length; k++) {
         reset.run();
         long t = paths[k].run();
@@ -274,8 +297,8 @@ public final class KillSwitchBenchmark {
   private static void report(String what, long[] nanos) {
     long[] s = nanos.clone();
     Arrays.sort(s);
-    System.out.printf(Locale.ROOT, "%-78s p50 %9.2f ms  p99 %9.2f ms  max %9.2f ms  (n=%d)%n", what,
-        pct(s, 0.50) / 1e6, pct(s, 0.99) / 1e6, s[s.length - 1] / 1e6, s.length);
+    System.out.printf(Locale.ROOT, "%-78s p50 %9.2f ms  p99 %9.2f ms  max %9.2f ms  (n=%d, gc during the runs: %d)%n", what,
+        pct(s, 0.50) / 1e6, pct(s, 0.99) / 1e6, s[s.length - 1] / 1e6, s.length, collections() - gcAtStart);
   }
 
   private static double pct(long[] sorted, double p) {
