@@ -323,11 +323,11 @@ class KeptInPlaceIT {
       try (Statement st = blocker.createStatement()) {
         st.executeQuery("SELECT pg_advisory_lock(4243)").close();
       }
-      int blockerPid = pid(blocker);
+      int blockerPid = PgSessions.pid(blocker);
       CompletableFuture<RollbackSummary> rollback = CompletableFuture.supplyAsync(() -> m.rollbackTo("1"));
-      await().atMost(Duration.ofSeconds(60)).until(() -> copyWaitsOnLock(ds) && copiedSoFar(ds) > 0);
+      await().atMost(Duration.ofSeconds(60)).until(() -> PgSessions.waitingOnLock(ds, "UPDATE") && copiedSoFar(ds) > 0);
 
-      assertThat(terminateOthers(ds, blockerPid)).isGreaterThanOrEqualTo(1);
+      assertThat(PgSessions.terminateOthers(ds, blockerPid)).isGreaterThanOrEqualTo(1);
       assertThatThrownBy(() -> rollback.get(60, TimeUnit.SECONDS))
           .isInstanceOf(ExecutionException.class)
           .cause().isInstanceOf(MigrationException.class).hasMessageContaining("Run the rollback again to resume");
@@ -366,36 +366,11 @@ class KeptInPlaceIT {
     return String.join("\n", rows(ds, "SELECT \"detail\" FROM \"rollback_archive\".\"audit\" ORDER BY \"id\""));
   }
 
-  private static int pid(Connection c) throws Exception {
-    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT pg_backend_pid()")) {
-      rs.next();
-      return rs.getInt(1);
-    }
-  }
-
-  private static boolean copyWaitsOnLock(DataSource ds) throws Exception {
-    try (Connection c = ds.getConnection(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            + " AND query LIKE 'UPDATE%'")) {
-      rs.next();
-      return rs.getInt(1) > 0;
-    }
-  }
-
   private static long copiedSoFar(DataSource ds) throws Exception {
     try (Connection c = ds.getConnection(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
         "SELECT \"rows_restored\" FROM \"rollback_archive\".\"archive_index\" WHERE \"kind\" = 'KEPT_IN_PLACE'")) {
       rs.next();
       return rs.getLong(1);
-    }
-  }
-
-  private static int terminateOthers(DataSource ds, int spare) throws Exception {
-    try (Connection c = ds.getConnection(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
-        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database()"
-            + " AND pid <> pg_backend_pid() AND pid <> " + spare)) {
-      rs.next();
-      return rs.getInt(1);
     }
   }
 }

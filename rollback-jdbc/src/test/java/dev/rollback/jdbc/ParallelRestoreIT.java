@@ -69,9 +69,9 @@ class ParallelRestoreIT {
         st.executeQuery("SELECT pg_advisory_lock(4242)").close();
       }
       CompletableFuture<RollbackSummary> rollback = CompletableFuture.supplyAsync(() -> m.rollbackTo("1"));
-      await().atMost(Duration.ofSeconds(60)).until(() -> waitingOnLock(ds) && committedBatches(ds).size() == 19);
+      await().atMost(Duration.ofSeconds(60)).until(() -> PgSessions.waitingOnLock(ds, "MERGE") && committedBatches(ds).size() == 19);
 
-      assertThat(terminateOthers(ds, pid(blocker))).isGreaterThanOrEqualTo(2);
+      assertThat(PgSessions.terminateOthers(ds, PgSessions.pid(blocker))).isGreaterThanOrEqualTo(2);
       assertThatThrownBy(() -> rollback.get(60, TimeUnit.SECONDS))
           .isInstanceOf(ExecutionException.class)
           .cause().isInstanceOf(MigrationException.class).hasMessageContaining("Run the rollback again to resume");
@@ -118,30 +118,5 @@ class ParallelRestoreIT {
       while (rs.next()) out.add(new long[] {rs.getLong(1), rs.getLong(2)});
     }
     return out;
-  }
-
-  private static int pid(Connection c) throws Exception {
-    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT pg_backend_pid()")) {
-      rs.next();
-      return rs.getInt(1);
-    }
-  }
-
-  private static boolean waitingOnLock(DataSource ds) throws Exception {
-    try (Connection c = ds.getConnection(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            + " AND query LIKE 'MERGE%'")) {
-      rs.next();
-      return rs.getInt(1) > 0;
-    }
-  }
-
-  private static int terminateOthers(DataSource ds, int spare) throws Exception {
-    try (Connection c = ds.getConnection(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
-        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database()"
-            + " AND pid <> pg_backend_pid() AND pid <> " + spare)) {
-      rs.next();
-      return rs.getInt(1);
-    }
   }
 }

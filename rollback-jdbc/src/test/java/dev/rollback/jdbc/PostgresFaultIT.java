@@ -43,11 +43,11 @@ class PostgresFaultIT {
       try (Statement st = blocker.createStatement()) {
         st.executeQuery("SELECT pg_advisory_lock(4242)").close();
       }
-      int blockerPid = pid(blocker);
+      int blockerPid = PgSessions.pid(blocker);
       CompletableFuture<RollbackSummary> rollback = CompletableFuture.supplyAsync(() -> m.rollbackTo("1"));
-      await().atMost(Duration.ofSeconds(60)).until(() -> waitingOnLock(ds) && restoredSoFar(ds) > 0);
+      await().atMost(Duration.ofSeconds(60)).until(() -> PgSessions.waitingOnLock(ds, "MERGE") && restoredSoFar(ds) > 0);
 
-      int killed = terminateOthers(ds, blockerPid);
+      int killed = PgSessions.terminateOthers(ds, blockerPid);
       assertThat(killed).isGreaterThanOrEqualTo(1);
       assertThatThrownBy(() -> rollback.get(60, TimeUnit.SECONDS))
           .isInstanceOf(ExecutionException.class)
@@ -145,37 +145,12 @@ class PostgresFaultIT {
     assertThat(MigrationsIT.columnExists(ds, "orders", "discount")).isFalse();
   }
 
-  private static int pid(Connection c) throws Exception {
-    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT pg_backend_pid()")) {
-      rs.next();
-      return rs.getInt(1);
-    }
-  }
-
-  private static boolean waitingOnLock(DataSource ds) throws Exception {
-    try (Connection c = ds.getConnection(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            + " AND query LIKE 'MERGE%'")) {
-      rs.next();
-      return rs.getInt(1) > 0;
-    }
-  }
-
   private static long restoredSoFar(DataSource ds) throws Exception {
     try (Connection c = ds.getConnection(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
         "SELECT (SELECT COALESCE(SUM(\"rows_restored\"), 0) FROM \"rollback_archive\".\"archive_index\")"
             + " + (SELECT COALESCE(SUM(\"rows_restored\"), 0) FROM \"rollback_archive\".\"restore_batches\")")) {
       rs.next();
       return rs.getLong(1);
-    }
-  }
-
-  private static int terminateOthers(DataSource ds, int spare) throws Exception {
-    try (Connection c = ds.getConnection(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
-        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database()"
-            + " AND pid <> pg_backend_pid() AND pid <> " + spare)) {
-      rs.next();
-      return rs.getInt(1);
     }
   }
 }
