@@ -199,6 +199,8 @@ public final class Guard implements AutoCloseable {
       }
       knownGood = engine.captureKnownGood(plan, deployment,
           RunOptions.defaults().withRunId(runId).withReason("guard armed for " + deployment));
+      // the rollback this guard may start hours from now should not be the JVM's first run
+      RollbackEngine.warmUp();
       pendingDecision = decidedButNotStarted().orElse(null);
       armedAt = clock.instant();
       bakeEnd = armedAt.plus(bakeTime);

@@ -85,6 +85,17 @@ class PlanModeTest {
   }
 
   @Test
+  void theWarmUpRunsItsOwnPlanAndTouchesNoJournalOrListenerOfTheApplication() {
+    RollbackResult rehearsal = dev.rollback.EngineWarmUp.rehearse();
+    RollbackEngine.warmUp();
+
+    assertThat(rehearsal.outcome()).isEqualTo(RunOutcome.RECOVERED);
+    assertThat(rehearsal.steps()).containsOnlyKeys("nothing/nothing");
+    assertThat(journal.runIds()).isEmpty();
+    assertThat(events).isEmpty();
+  }
+
+  @Test
   void endsNotRecoveredWhenFinalVerificationFails() {
     RollbackPlan plan = RollbackPlan.builder("p").step(world.step("a"))
         .verifiedBy(HealthCheck.constant("api", HealthStatus.DOWN)).build();
