@@ -106,7 +106,8 @@ public final class RollbackEngine implements AutoCloseable {
    * switch, hours after start-up) does not pay for loading its classes and their first use: a
    * no-op plan on a private engine with an in-memory journal (no listener, no notifier, nothing in
    * any journal of the application) and one record through the journal encoder. On the project's
-   * 2-core machine the JVM's first kill switch took 67–76 ms cold and 26–38 ms after this.
+   * 2-core machine the JVM's first kill switch took 52–70 ms cold and 22–36 ms after this
+   * ({@code scripts/bench/flags.sh cold}).
    * {@link Guard#arm()} calls it; an application that runs plans without a guard may call it at
    * start-up. Only the first call in a JVM does anything.
    */
