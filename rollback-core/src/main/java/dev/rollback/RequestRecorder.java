@@ -48,8 +48,10 @@ public final class RequestRecorder implements Signal {
    * to a slot and, if the slot is free, claims it (the array's last cell holds the owner's id).
    * Only the owner writes an owned array, so a count there is a plain add with an opaque store:
    * no locked instruction on the request path. An array is 4 KiB, so owners never share a cache
-   * line. A thread whose slot another thread owns (or owned: ids are never reused) counts in the
-   * shared array of that slot with one locked add instead.
+   * line. A thread whose slot another thread owns (or owned: a thread that ended keeps its slot)
+   * counts in the shared array of that slot with one locked add instead. Should the JVM give an
+   * ended thread's id to a new one, the new thread adds to the array its predecessor can no longer
+   * write.
    */
   private final long[][] owned;
   private final long[][] shared;
@@ -134,11 +136,7 @@ public final class RequestRecorder implements Signal {
         CELL.setOpaque(fresh, cell, 1L);
         return;
       }
-      s = witness;
-      if (s[OWNER] == id) { // cannot happen: only this thread claims with its id; kept for clarity
-        CELL.setOpaque(s, cell, (long) CELL.getOpaque(s, cell) + 1L);
-        return;
-      }
+      // another thread claimed the slot first: count with it in the shared array
     }
     long[] common = (long[]) STRIPE.getAcquire(shared, i);
     if (common == null) {
