@@ -86,17 +86,20 @@ public final class FileJournal implements Journal {
     try {
       ByteBuffer buf = ByteBuffer.wrap(line);
       while (buf.hasRemaining()) c.ch.write(buf);
-      if (fsync && force) c.ch.force(false);
-      c.highestFence = Math.max(c.highestFence, record.fence());
-      if (record.is(RecordType.PLAN_COMPLETED)) {
-        // the run has ended: let its file go, or a long-lived process would hold one open file per run
-        // it ever ran; a record added later (an acknowledgement) opens it again and re-reads its fence
-        if (fsync && !force) c.ch.force(false);
-        open.remove(record.runId());
-        c.ch.close();
-      }
+      if (fsync && (force || record.is(RecordType.PLAN_COMPLETED))) c.ch.force(false);
     } catch (IOException e) {
       throw new JournalException("cannot append " + record.type() + " to " + fileOf(record.runId()) + ": " + e.getMessage(), e);
+    }
+    c.highestFence = Math.max(c.highestFence, record.fence());
+    if (record.is(RecordType.PLAN_COMPLETED)) {
+      // the run has ended: let its file go, or a long-lived process would hold one open file per run
+      // it ever ran; a record added later (an acknowledgement) opens it again and re-reads its fence
+      open.remove(record.runId());
+      try {
+        c.ch.close();
+      } catch (IOException ignored) {
+        // closing after a forced write loses nothing
+      }
     }
   }
 
