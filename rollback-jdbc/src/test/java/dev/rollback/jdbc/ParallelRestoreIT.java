@@ -46,6 +46,35 @@ class ParallelRestoreIT {
         + " \"rollback_archive\".\"archive_index\"")).containsExactly("RESTORED|3000|" + (3000 - 3000 / 7));
   }
 
+  /**
+   * A pool sized for the runner's own two connections (its lock and its work): the extra restore
+   * connections never come (the pool blocks, or refuses), and the restore goes on with what it has
+   * instead of failing or waiting for the pool's timeout.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"h2:blocks", "h2:refuses", "postgres:blocks", "postgres:refuses"})
+  @org.junit.jupiter.api.Timeout(value = 60, threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
+  void aPoolWithNoConnectionToSpareDoesNotStopOrHoldTheRestore(String dbAndPool) throws Exception {
+    String[] p = dbAndPool.split(":");
+    DataSource ds = TestDatabases.create(p[0]);
+    Migrations setup = Migrations.builder(ds).fromClasspath("db/orders").build();
+    setup.migrateTo("1");
+    insertOrders(ds, 3000);
+    Fingerprint before = fingerprint(ds);
+    setup.migrateTo("2");
+    DataSource twoConnections = LimitedDataSource.of(ds, 2, p[1].equals("blocks"));
+    Migrations m = Migrations.builder(twoConnections).fromClasspath("db/orders").withBatchSize(100).withRestoreConnections(3)
+        .verifying("orders").build();
+
+    long t0 = System.nanoTime();
+    RollbackSummary back = m.rollbackTo("1");
+    Duration took = Duration.ofNanos(System.nanoTime() - t0);
+
+    assertThat(back.rowsRestored()).isEqualTo(3000 - 3000 / 7);
+    assertThat(fingerprint(ds).matches(before)).isTrue();
+    assertThat(took).as("a helper waiting for a connection must not hold the restore").isLessThan(Duration.ofSeconds(20));
+  }
+
   @Test
   void batchesCommitOutOfOrderAndAResumeAfterAKillRedoesOnlyTheRangeThatDidNotCommit() throws Exception {
     DataSource ds = PostgresServer.newDatabase();

@@ -624,12 +624,19 @@ public final class Runner {
     return total;
   }
 
+  private static final int WAITING = 0;
+  private static final int WORKING = 1;
+  private static final int LEFT = 2;
+
   /**
    * Restores {@code ranges} on {@code connections} connections at once: the runner's own and
    * {@code connections - 1} more from the data source, each taking the next range when it is
    * free. Batches commit in whatever order they finish; each records its own range. After a
    * failure no new batch starts, the batches in flight finish (commit or roll back), and the
-   * first failure is thrown with the others suppressed: a resume redoes the ranges left.
+   * first failure is thrown with the others suppressed: a resume redoes the ranges left. A data
+   * source that has no connection to spare (a pool sized for the runner's two) does not stop or
+   * hold the restore: the connections it has go on, and a helper still waiting for one when the
+   * queue is done is left behind.
    */
   private long restoreInParallel(Connection c, Dialect d, Archive.Entry e, String sql, List<long[]> ranges, int connections)
       throws Exception {
@@ -642,12 +649,27 @@ public final class Runner {
       return t;
     });
     List<Future<Long>> helpers = new ArrayList<>();
+    // per helper: WAITING for its connection, WORKING with it, or LEFT behind once the runner's own
+    // connection finished the queue (a pool that has no connection to spare must not hold the restore)
+    List<AtomicInteger> states = new ArrayList<>();
     try {
       for (int i = 1; i < connections; i++) {
+        AtomicInteger state = new AtomicInteger(WAITING);
+        states.add(state);
         helpers.add(pool.submit(() -> {
-          try (Connection own = s.dataSource().getConnection()) {
-            own.setAutoCommit(true);
-            return restoreOn(own, d, e, sql, queue, stop);
+          Connection own;
+          try {
+            own = s.dataSource().getConnection();
+          } catch (SQLException | RuntimeException none) {
+            if (state.compareAndSet(WAITING, LEFT)) {
+              log.warn("restore of {}: no extra connection from the data source ({}); going on with fewer", e.origin(), none.toString());
+            }
+            return 0L;
+          }
+          try (Connection mine = own) {
+            if (!state.compareAndSet(WAITING, WORKING)) return 0L; // the restore went on without it
+            mine.setAutoCommit(true);
+            return restoreOn(mine, d, e, sql, queue, stop);
           } catch (Exception failed) {
             stop.set(true);
             throw failed;
@@ -662,7 +684,12 @@ public final class Runner {
         stop.set(true);
         first = failed;
       }
-      for (Future<Long> f : helpers) {
+      for (int i = 0; i < helpers.size(); i++) {
+        Future<Long> f = helpers.get(i);
+        if (states.get(i).compareAndSet(WAITING, LEFT)) {
+          f.cancel(true); // still waiting for a connection: nothing in flight, leave it
+          continue;
+        }
         try {
           total += f.get();
         } catch (ExecutionException failed) {
