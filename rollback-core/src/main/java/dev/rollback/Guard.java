@@ -171,7 +171,9 @@ public final class Guard implements AutoCloseable {
   /**
    * Captures the known-good state and starts watching. If a rollback of this deployment already
    * ran (another replica, or this application before a restart), the guard stands down instead;
-   * if one was decided but never started, it starts it now.
+   * if one was decided but never started, it starts it now. The first guard armed in a JVM also
+   * warms the engine up ({@link RollbackEngine#warmUp()}, tens of milliseconds once), so the
+   * rollback it may start later is not the JVM's first run.
    *
    * @throws IllegalStateException if already armed or closed
    * @throws RollbackException if the known-good state cannot be captured (the guard does not protect then)
