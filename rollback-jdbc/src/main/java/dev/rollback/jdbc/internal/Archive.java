@@ -145,30 +145,42 @@ public final class Archive {
       st.execute("ALTER TABLE " + table(name) + " ADD PRIMARY KEY (rb_seq)");
     }
     long rows = count(c, table(name));
+    insertEntry(c, id, deployment, m.version(), rank, stmt, effectNo, e.kind(), t.written(), String.join("\u001f", cols),
+        String.join("\u001f", t.primaryKey()), name, rows, now, 0, origin, null);
+    return find(c, m.version(), rank, stmt, effectNo);
+  }
+
+  /**
+   * Adds an entry to the archive index in phase ARCHIVED, nothing restored yet: {@code columns} and
+   * {@code key} joined by U+001F, {@code archiveTable} the archive's table ("-" for none) or a kept
+   * column's hidden name, {@code kept} what {@link InPlace.Kept#encode} says of a kept column.
+   */
+  void insertEntry(Connection c, long id, String deployment, String version, int rank, int stmt, int effectNo, Effect.Kind kind,
+      String table, String columns, String key, String archiveTable, long rows, Instant now, long restoredUpto, String origin,
+      @Nullable String kept) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + index() + " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
       ps.setLong(1, id);
       ps.setString(2, deployment);
-      ps.setString(3, m.version());
+      ps.setString(3, version);
       ps.setInt(4, rank);
       ps.setInt(5, stmt);
       ps.setInt(6, effectNo);
-      ps.setString(7, e.kind().name());
-      ps.setString(8, t.written());
-      ps.setString(9, String.join("\u001f", cols));
-      ps.setString(10, String.join("\u001f", t.primaryKey()));
-      ps.setString(11, name);
-      ps.setString(12, null);
+      ps.setString(7, kind.name());
+      ps.setString(8, table);
+      ps.setString(9, columns);
+      ps.setString(10, key);
+      ps.setString(11, archiveTable);
+      ps.setString(12, null); // after_table: set when an after-image is taken
       ps.setLong(13, rows);
       ps.setTimestamp(14, Timestamp.from(now));
       ps.setString(15, ARCHIVED);
-      ps.setLong(16, 0);
+      ps.setLong(16, restoredUpto);
       ps.setLong(17, 0);
       ps.setString(18, origin);
-      ps.setString(19, null);
-      ps.setString(20, null);
+      ps.setString(19, null); // refill_guard: recorded after the undo script
+      ps.setString(20, kept);
       ps.executeUpdate();
     }
-    return find(c, m.version(), rank, stmt, effectNo);
   }
 
   /**
@@ -183,29 +195,9 @@ public final class Archive {
     String hidden = InPlace.hiddenName(t, id, col);
     InPlace.Kept kept = new InPlace.Kept(hidden, InPlace.notNull(c, t, col), InPlace.typeOf(c, d, t, col));
     long rows = count(c, t.qualified());
-    try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + index() + " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
-      ps.setLong(1, id);
-      ps.setString(2, deployment);
-      ps.setString(3, m.version());
-      ps.setInt(4, rank);
-      ps.setInt(5, stmt);
-      ps.setInt(6, 0);
-      ps.setString(7, Effect.Kind.KEPT_IN_PLACE.name());
-      ps.setString(8, t.written());
-      ps.setString(9, col);
-      ps.setString(10, String.join("\u001f", t.primaryKey()));
-      ps.setString(11, hidden);
-      ps.setString(12, null);
-      ps.setLong(13, rows);
-      ps.setTimestamp(14, Timestamp.from(now));
-      ps.setString(15, ARCHIVED);
-      ps.setLong(16, Long.MIN_VALUE); // the copy-back's progress: the last key of its last committed batch
-      ps.setLong(17, 0);
-      ps.setString(18, origin);
-      ps.setString(19, null);
-      ps.setString(20, kept.encode());
-      ps.executeUpdate();
-    }
+    // restored_upto is the copy-back's progress: the last key of its last committed batch
+    insertEntry(c, id, deployment, m.version(), rank, stmt, 0, Effect.Kind.KEPT_IN_PLACE, t.written(), col,
+        String.join("\u001f", t.primaryKey()), hidden, rows, now, Long.MIN_VALUE, origin, kept.encode());
     return find(c, m.version(), rank, stmt, 0);
   }
 

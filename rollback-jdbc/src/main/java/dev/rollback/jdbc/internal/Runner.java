@@ -218,29 +218,8 @@ public final class Runner {
 
   private void recordNothingToArchive(Connection c, Effect e, LoadedMigration m, int rank, int i, int j, String deployment,
       String origin) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + archive.index() + " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
-      ps.setLong(1, Archive.nextId(c, archive.index()));
-      ps.setString(2, deployment);
-      ps.setString(3, m.version());
-      ps.setInt(4, rank);
-      ps.setInt(5, i);
-      ps.setInt(6, j);
-      ps.setString(7, e.kind().name());
-      ps.setString(8, e.table());
-      ps.setString(9, "");
-      ps.setString(10, "");
-      ps.setString(11, "-");
-      ps.setString(12, null);
-      ps.setLong(13, 0);
-      ps.setTimestamp(14, Timestamp.from(s.clock().instant()));
-      ps.setString(15, Archive.ARCHIVED);
-      ps.setLong(16, 0);
-      ps.setLong(17, 0);
-      ps.setString(18, origin);
-      ps.setString(19, null);
-      ps.setString(20, null);
-      ps.executeUpdate();
-    }
+    archive.insertEntry(c, Archive.nextId(c, archive.index()), deployment, m.version(), rank, i, j, e.kind(), e.table(), "", "", "-", 0,
+        s.clock().instant(), 0, origin, null);
   }
 
   // ------------------------------------------------------------------ rollback
