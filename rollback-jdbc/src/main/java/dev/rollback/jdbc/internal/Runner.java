@@ -570,19 +570,7 @@ public final class Runner {
       long lo = from;
       long hi = end == null ? Long.MAX_VALUE : end;
       total += inTransaction(c, d, "copy of " + e.sourceTable() + "." + e.archiveTable() + " (keys " + lo + ".." + hi + ")", () -> {
-        applyTimeouts(c, d);
-        if (d == Dialect.POSTGRES) {
-          try (Statement st = c.createStatement()) {
-            st.execute("SET LOCAL jit = off");
-          }
-        }
-        long n;
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-          timeout(ps, d);
-          ps.setLong(1, lo);
-          ps.setLong(2, hi);
-          n = ps.executeUpdate();
-        }
+        long n = batchUpdate(c, d, sql, lo, hi, false);
         archive.recordCopied(c, e, hi, n);
         return n;
       });
@@ -711,27 +699,34 @@ public final class Runner {
 
   /** Restores archive rows {@code rb_seq} in ({@code from}, {@code to}] and records the batch, in the caller's transaction. */
   private long restoreBatch(Connection c, Dialect d, Archive.Entry e, String sql, long from, long to) throws SQLException {
+    long n = batchUpdate(c, d, sql, from, to, archive.joinsByKeyOnly(e));
+    archive.recordBatch(c, e, from, to, n);
+    return n;
+  }
+
+  /**
+   * Runs one batch statement whose two parameters are the range ({@code from}, {@code to}], in the
+   * caller's transaction, with the runner's timeouts; returns the rows it wrote.
+   */
+  private long batchUpdate(Connection c, Dialect d, String sql, long from, long to, boolean joinByKey) throws SQLException {
     applyTimeouts(c, d);
     if (d == Dialect.POSTGRES) {
       try (Statement st = c.createStatement()) {
         // a batch writes row by row: compiling its expressions (about 17 ms a batch) buys nothing
         st.execute("SET LOCAL jit = off");
-        if (archive.joinsByKeyOnly(e)) {
+        if (joinByKey) {
           // a batch is a small slice of a large table: look its rows up by key instead of hashing the whole table
           st.execute("SET LOCAL enable_hashjoin = off");
           st.execute("SET LOCAL enable_mergejoin = off");
         }
       }
     }
-    long n;
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       timeout(ps, d);
       ps.setLong(1, from);
       ps.setLong(2, to);
-      n = ps.executeUpdate();
+      return ps.executeUpdate();
     }
-    archive.recordBatch(c, e, from, to, n);
-    return n;
   }
 
   /** Where a rollback spent its time, for the log line that ends it. */
