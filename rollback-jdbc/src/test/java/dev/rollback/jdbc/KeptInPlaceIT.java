@@ -89,14 +89,7 @@ class KeptInPlaceIT {
     DataSource ds = TestDatabases.create(db);
     Migrations m = orders(ds).withBatchSize(3).verifying("orders").build();
     m.migrateTo("1");
-    StringBuilder insert = new StringBuilder("INSERT INTO orders (id, customer, amount, discount, note) VALUES ");
-    for (int i = 1; i <= 40; i++) {
-      if (i > 1) insert.append(", ");
-      insert.append("(").append(i).append(", '").append(i % 7 == 0 ? "test" : "c" + i).append("', ").append(i * 1.25)
-          .append(", ").append(i % 3 == 0 ? "NULL" : String.valueOf(i * 0.5)).append(", ").append(i % 5 == 0 ? "NULL" : "'n" + i + "'")
-          .append(")");
-    }
-    sql(ds, insert.toString());
+    MigrationsIT.insertMixedOrders(ds, 40);
     Fingerprint before;
     try (Connection c = ds.getConnection()) {
       before = Fingerprint.of(c, "orders");

@@ -82,14 +82,7 @@ class MigrationsIT {
     DataSource ds = TestDatabases.create(db);
     Migrations m = Migrations.builder(ds).fromClasspath("db/orders").withBatchSize(3).verifying("orders").build();
     m.migrateTo("1");
-    StringBuilder insert = new StringBuilder("INSERT INTO orders (id, customer, amount, discount, note) VALUES ");
-    for (int i = 1; i <= 40; i++) {
-      if (i > 1) insert.append(", ");
-      insert.append("(").append(i).append(", '").append(i % 7 == 0 ? "test" : "c" + i).append("', ").append(i * 1.25)
-          .append(", ").append(i % 3 == 0 ? "NULL" : String.valueOf(i * 0.5)).append(", ").append(i % 5 == 0 ? "NULL" : "'n" + i + "'")
-          .append(")");
-    }
-    sql(ds, insert.toString());
+    insertMixedOrders(ds, 40);
     Fingerprint before;
     try (Connection c = ds.getConnection()) {
       before = Fingerprint.of(c, "orders");
@@ -332,6 +325,21 @@ class MigrationsIT {
 
   static String col(String db, String name) {
     return db.equals("h2") ? name.toUpperCase() : name;
+  }
+
+  /**
+   * Orders 1..{@code n} in the shape of {@code db/orders} V1 with NULLs mixed in: every third
+   * discount, every fifth note; every seventh customer is "test".
+   */
+  static void insertMixedOrders(DataSource ds, int n) throws SQLException {
+    StringBuilder insert = new StringBuilder("INSERT INTO orders (id, customer, amount, discount, note) VALUES ");
+    for (int i = 1; i <= n; i++) {
+      if (i > 1) insert.append(", ");
+      insert.append("(").append(i).append(", '").append(i % 7 == 0 ? "test" : "c" + i).append("', ").append(i * 1.25)
+          .append(", ").append(i % 3 == 0 ? "NULL" : String.valueOf(i * 0.5)).append(", ").append(i % 5 == 0 ? "NULL" : "'n" + i + "'")
+          .append(")");
+    }
+    sql(ds, insert.toString());
   }
 
   static void sql(DataSource ds, String... statements) throws SQLException {
