@@ -12,7 +12,8 @@ import dev.rollback.journal.InMemoryJournal;
 import dev.rollback.journal.Journal;
 import dev.rollback.journal.JournalRead;
 import dev.rollback.journal.JournalRecord;
-import dev.rollback.journal.RecordType;
+import dev.rollback.journal.JournalEvent;
+import dev.rollback.journal.RunHistory;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -391,17 +392,10 @@ public final class Guard implements AutoCloseable {
       return true;
     }
     try {
-      JournalRead read = engine.journal().read(runId);
-      long seq = read.records().isEmpty() ? 1 : read.records().get(read.records().size() - 1).seq() + 1;
-      Map<String, Object> data = new LinkedHashMap<>();
-      data.put("trigger", ev.trigger());
-      data.put("verdict", Verdict.ROLL_BACK.name());
-      data.put("evidence", ev.evidence());
-      data.put("facts", ev.facts());
-      data.put("where", "guard");
-      data.put("deployment", deployment.id());
-      data.put("holder", holder);
-      engine.journal().append(JournalRecord.of(seq, runId, RecordType.TRIGGER_FIRED, clock.instant(), grant.fencingToken(), null, data));
+      RunHistory read = RunHistory.of(engine.journal().read(runId).records());
+      engine.journal().append(JournalRecord.of(read.lastSeq() + 1, runId, clock.instant(), grant.fencingToken(),
+          new JournalEvent.TriggerFired(ev.trigger(), Verdict.ROLL_BACK, ev.evidence(), ev.facts(), "guard",
+              deployment.id(), holder)));
     } catch (FencedOffException e) {
       lease.release(grant);
       detail = "lost the lease before acting (" + e.getMessage() + "); standing by";
@@ -465,15 +459,8 @@ public final class Guard implements AutoCloseable {
     detail = "inconclusive: " + ev.evidence();
     if (!isNew) return;
     log.warn("guard for {}: trigger '{}' is inconclusive, a human should look: {}", deployment, trigger, ev.evidence());
-    Map<String, Object> data = new LinkedHashMap<>();
-    data.put("trigger", trigger);
-    data.put("verdict", Verdict.ASK_HUMAN.name());
-    data.put("evidence", ev.evidence());
-    data.put("facts", ev.facts());
-    data.put("where", "guard");
-    data.put("deployment", deployment.id());
-    data.put("holder", holder);
-    journal(RecordType.TRIGGER_FIRED, data);
+    journal(new JournalEvent.TriggerFired(trigger, Verdict.ASK_HUMAN, ev.evidence(), ev.facts(), "guard", deployment.id(),
+        holder));
     askHumans(trigger, ev);
   }
 
@@ -510,7 +497,7 @@ public final class Guard implements AutoCloseable {
             new PageEscalation.Run() {
               @Override
               public void escalated(Map<String, Object> data, NotificationKind kind, String from, String to, Duration waited) {
-                journal(RecordType.ESCALATED, data);
+                journal(dev.rollback.internal.Notices.escalated(data));
               }
 
               @Override
@@ -527,10 +514,7 @@ public final class Guard implements AutoCloseable {
 
   /** A human took the guard's question (through {@link RollbackEngine#acknowledge}): it stops escalating. */
   private void acknowledged(String actor, String source) {
-    Map<String, Object> data = new LinkedHashMap<>();
-    data.put("actor", actor);
-    data.put("source", source);
-    journal(RecordType.ACKNOWLEDGED, data);
+    journal(new JournalEvent.Acknowledged(actor, source));
     PageEscalation e;
     synchronized (this) {
       e = escalation;
@@ -547,18 +531,18 @@ public final class Guard implements AutoCloseable {
     engine.doneAsking(runId);
   }
 
-  private void journal(RecordType type, Map<String, Object> data) {
+  private void journal(JournalEvent.Known event) {
     synchronized (this) {
       try {
-        engine.record(runId, type, data);
+        engine.record(runId, event);
       } catch (RuntimeException e) {
-        log.warn("guard for {}: could not journal {}: {}", deployment, type, e.toString());
+        log.warn("guard for {}: could not journal {}: {}", deployment, event.type(), e.toString());
       }
     }
   }
 
   private void journalNotification(Map<String, Object> outcome) {
-    journal(RecordType.NOTIFICATION, outcome);
+    journal(dev.rollback.internal.Notices.notification(outcome));
   }
 
   private void standDown(String why) {
@@ -584,28 +568,18 @@ public final class Guard implements AutoCloseable {
   private Optional<Earlier> findRollback() {
     Journal j = engine.journal();
     for (String id : j.runIds()) {
-      JournalRead read;
+      RunHistory h;
       try {
-        read = j.read(id);
+        h = RunHistory.of(j.read(id).records());
       } catch (RuntimeException e) {
         log.warn("guard for {}: cannot read run {} of the journal while looking for earlier rollbacks", deployment, id, e);
         continue;
       }
-      JournalRecord started = null;
-      String outcome = "";
-      for (JournalRecord r : read.records()) {
-        if (r.is(RecordType.PLAN_STARTED) && deployment.id().equals(r.stringOr("deployment", ""))
-            && "rollback".equals(r.stringOr("mode", "rollback"))) {
-          started = r;
-        }
-        if (r.is(RecordType.PLAN_COMPLETED)) outcome = r.stringOr("outcome", "");
-        if (r.is(RecordType.PLAN_RESUMED)) outcome = "";
-      }
-      if (started != null) {
-        return Optional.of(new Earlier(id, !outcome.isEmpty(), "run " + id + " (plan '" + started.stringOr("plan", "?")
-            + "') already rolled back " + deployment + ", started at " + started.at()
-            + (outcome.isEmpty() ? " and not finished" : ", ended " + outcome) + ": " + started.stringOr("reason", "")));
-      }
+      if (!h.isStarted() || !"rollback".equals(h.mode()) || !deployment.id().equals(h.deployment())) continue;
+      String outcome = h.outcome().orElse("");
+      return Optional.of(new Earlier(id, !outcome.isEmpty(), "run " + id + " (plan '" + h.plan()
+          + "') already rolled back " + deployment + ", started at " + h.startedAt().orElseThrow()
+          + (outcome.isEmpty() ? " and not finished" : ", ended " + outcome) + ": " + h.reason()));
     }
     return Optional.empty();
   }
@@ -613,10 +587,11 @@ public final class Guard implements AutoCloseable {
   /** The evidence of a ROLL_BACK journaled by a guard for this run that never reached PLAN_STARTED (a crash in between). */
   private Optional<String> decidedButNotStarted() {
     String found = null;
-    for (JournalRecord r : engine.journal().read(runId).records()) {
-      if (r.is(RecordType.TRIGGER_FIRED) && Verdict.ROLL_BACK.name().equals(r.stringOr("verdict", ""))) {
-        found = "trigger '" + r.stringOr("trigger", "?") + "' fired at " + r.at() + " (journaled before a restart): "
-            + r.stringOr("evidence", "");
+    for (RunHistory.Stamped<JournalEvent.TriggerFired> t
+        : RunHistory.of(engine.journal().read(runId).records()).events(JournalEvent.TriggerFired.class)) {
+      if (t.event().verdict() == Verdict.ROLL_BACK) {
+        found = "trigger '" + t.event().trigger() + "' fired at " + t.at() + " (journaled before a restart): "
+            + t.event().evidence();
       }
     }
     return Optional.ofNullable(found);
@@ -626,18 +601,17 @@ public final class Guard implements AutoCloseable {
   private Optional<String> recentRollbackOfService(Instant now) {
     Journal j = engine.journal();
     for (String id : j.runIds()) {
-      JournalRead read;
+      RunHistory h;
       try {
-        read = j.read(id);
+        h = RunHistory.of(j.read(id).records());
       } catch (RuntimeException e) {
         continue;
       }
-      for (JournalRecord r : read.records()) {
-        if (r.is(RecordType.PLAN_STARTED) && deployment.service().equals(r.stringOr("service", ""))
-            && "rollback".equals(r.stringOr("mode", "rollback"))
-            && !r.at().isBefore(now.minus(cooldown)) && !r.at().isAfter(now)) {
-          return Optional.of("run " + id + " rolled back " + r.stringOr("deployment", "?") + " at " + r.at());
-        }
+      Optional<Instant> at = h.startedAt();
+      if (at.isPresent() && "rollback".equals(h.mode())
+          && deployment.service().equals(h.identity().map(JournalEvent.Identity::service).orElse(""))
+          && !at.get().isBefore(now.minus(cooldown)) && !at.get().isAfter(now)) {
+        return Optional.of("run " + id + " rolled back " + h.deployment() + " at " + at.get());
       }
     }
     return Optional.empty();

@@ -1,18 +1,19 @@
 package dev.rollback;
 
 import dev.rollback.internal.EventBus;
-import dev.rollback.internal.Execution;
+import dev.rollback.internal.Program;
+import dev.rollback.internal.Run;
 import dev.rollback.internal.Fingerprints;
 import dev.rollback.internal.GateRegistry;
 import dev.rollback.internal.NotificationDispatcher;
 import dev.rollback.internal.RealTimer;
-import dev.rollback.internal.RunState;
 import dev.rollback.internal.Timer;
 import dev.rollback.journal.InMemoryJournal;
 import dev.rollback.journal.Journal;
 import dev.rollback.journal.JournalRead;
 import dev.rollback.journal.JournalRecord;
-import dev.rollback.journal.RecordType;
+import dev.rollback.journal.JournalEvent;
+import dev.rollback.journal.RunHistory;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -47,9 +48,9 @@ public final class RollbackEngine implements AutoCloseable {
   private final GateRegistry gates;
   private final EventBus events;
   private final NotificationDispatcher notifications;
-  private final Execution.Services services;
+  private final Run.Services services;
   /** Runs of this engine that have not ended, by run id: for acknowledgements. */
-  private final java.util.concurrent.ConcurrentMap<String, Execution> live = new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.concurrent.ConcurrentMap<String, Run> live = new java.util.concurrent.ConcurrentHashMap<>();
   /** Guards asking humans about a release before any run started, by the run id they would start. */
   private final java.util.concurrent.ConcurrentMap<String, java.util.function.BiConsumer<String, String>> asking =
       new java.util.concurrent.ConcurrentHashMap<>();
@@ -78,7 +79,7 @@ public final class RollbackEngine implements AutoCloseable {
     this.gates = new GateRegistry(clock);
     this.events = new EventBus(b.listeners);
     this.notifications = NotificationDispatcher.defaults();
-    this.services = new Execution.Services(journal, clock, timer, executor, gates, events, notifications);
+    this.services = new Run.Services(journal, clock, timer, executor, gates, events, notifications);
   }
 
   private static java.util.concurrent.ThreadFactory daemon(String name) {
@@ -129,8 +130,8 @@ public final class RollbackEngine implements AutoCloseable {
       r = rehearsal.run(RollbackPlan.builder("warm-up").step(Step.of("nothing", ctx -> { })).build(), d);
     }
     // what a FileJournal does with each record, short of the file
-    dev.rollback.internal.JournalCodec.encode(JournalRecord.of(1, "warm-up", RecordType.NOTE, java.time.Instant.EPOCH, 0, null,
-        Map.of("note", "warm-up")));
+    dev.rollback.internal.JournalCodec.encode(JournalRecord.of(1, "warm-up", java.time.Instant.EPOCH, 0,
+        new JournalEvent.NoteAdded(null, "warm-up")));
     return r;
   }
 
@@ -140,28 +141,28 @@ public final class RollbackEngine implements AutoCloseable {
   }
 
   public RollbackRun start(RollbackPlan plan, Deployment deployment, RunOptions options) {
-    Execution e = execution(plan, deployment, options);
+    Run e = execution(plan, deployment, options);
     launch(e);
     return e;
   }
 
-  private Execution execution(RollbackPlan plan, Deployment deployment, RunOptions options) {
+  private Run execution(RollbackPlan plan, Deployment deployment, RunOptions options) {
     Objects.requireNonNull(plan, "plan");
     Objects.requireNonNull(deployment, "deployment");
     Objects.requireNonNull(options, "options");
     String runId = options.runId().orElseGet(() -> newRunId(deployment));
-    RunState state = stateOf(runId);
-    if (state.started) {
+    RunHistory history = historyOf(runId);
+    if (history.isStarted()) {
       throw new RollbackException("run " + runId + " was already started; use resume(\"" + runId + "\", plan)");
     }
-    if (state.created && !state.fingerprint.isEmpty() && !state.fingerprint.equals(plan.fingerprint())) {
-      throw new PlanChangedException(runId, plan.name(), Fingerprints.diff(state.outline, Fingerprints.outline(plan)));
+    if (history.isCreated() && !history.fingerprint().isEmpty() && !history.fingerprint().equals(plan.fingerprint())) {
+      throw new PlanChangedException(runId, plan.name(), Fingerprints.diff(outline(history), Fingerprints.outline(plan)));
     }
-    return new Execution(services, runId, plan, null, deployment, state, false, options.reason(),
-        options.fencingToken(), List.of());
+    return new Run(services, Program.of(plan, deployment), runId, history, options.fencingToken(), false,
+        options.reason(), List.of());
   }
 
-  private void launch(Execution e) {
+  private void launch(Run e) {
     live.put(e.runId(), e);
     e.result().whenComplete((r, x) -> live.remove(e.runId(), e));
     executor.execute(e::run);
@@ -176,7 +177,7 @@ public final class RollbackEngine implements AutoCloseable {
    * go on whatever happens to its caller.
    */
   public RollbackResult run(RollbackPlan plan, Deployment deployment) {
-    Execution e = execution(plan, deployment, RunOptions.defaults());
+    Run e = execution(plan, deployment, RunOptions.defaults());
     live.put(e.runId(), e);
     e.result().whenComplete((r, x) -> live.remove(e.runId(), e));
     e.runOnCallingThread();
@@ -193,10 +194,10 @@ public final class RollbackEngine implements AutoCloseable {
 
   public KnownGood captureKnownGood(RollbackPlan plan, Deployment deployment, RunOptions options) {
     String runId = options.runId().orElseGet(() -> newRunId(deployment));
-    RunState state = stateOf(runId);
-    if (state.started) throw new RollbackException("run " + runId + " already started; cannot capture its known-good state now");
-    Execution e = new Execution(services, runId, plan, null, deployment, state, false, options.reason(),
-        options.fencingToken(), List.of());
+    RunHistory history = historyOf(runId);
+    if (history.isStarted()) throw new RollbackException("run " + runId + " already started; cannot capture its known-good state now");
+    Run e = new Run(services, Program.of(plan, deployment), runId, history, options.fencingToken(), false,
+        options.reason(), List.of());
     return e.captureKnownGood();
   }
 
@@ -209,10 +210,10 @@ public final class RollbackEngine implements AutoCloseable {
   public RollbackRun start(Release release, RunOptions options) {
     Objects.requireNonNull(release, "release");
     String runId = options.runId().orElseGet(() -> newRunId(release.deployment()));
-    RunState state = stateOf(runId);
-    if (state.started) throw new RollbackException("run " + runId + " was already started; use resume(\"" + runId + "\", release)");
-    Execution e = new Execution(services, runId, null, release, release.deployment(), state, false, options.reason(),
-        options.fencingToken(), List.of());
+    RunHistory history = historyOf(runId);
+    if (history.isStarted()) throw new RollbackException("run " + runId + " was already started; use resume(\"" + runId + "\", release)");
+    Run e = new Run(services, Program.of(release, release.deployment()), runId, history, options.fencingToken(), false,
+        options.reason(), List.of());
     launch(e);
     return e;
   }
@@ -230,8 +231,8 @@ public final class RollbackEngine implements AutoCloseable {
   public RollbackRun resume(String runId, RollbackPlan plan, ResumeOptions options) {
     Objects.requireNonNull(plan, "plan");
     Loaded l = load(runId, "rollback", plan.name(), plan.fingerprint(), Fingerprints.outline(plan), options);
-    Deployment d = Deployment.of(l.state.service, l.state.version);
-    Execution e = new Execution(services, runId, plan, null, d, l.state, true, l.reason, options.fencingToken(), l.problems);
+    Run e = new Run(services, Program.of(plan, l.deployment()), runId, l.history, options.fencingToken(), true, l.reason,
+        l.problems);
     launch(e);
     return e;
   }
@@ -243,13 +244,22 @@ public final class RollbackEngine implements AutoCloseable {
   public RollbackRun resume(String runId, Release release, ResumeOptions options) {
     Objects.requireNonNull(release, "release");
     Loaded l = load(runId, "release", release.name(), release.fingerprint(), Fingerprints.outline(release), options);
-    Deployment d = Deployment.of(l.state.service, l.state.version);
-    Execution e = new Execution(services, runId, null, release, d, l.state, true, l.reason, options.fencingToken(), l.problems);
+    Run e = new Run(services, Program.of(release, l.deployment()), runId, l.history, options.fencingToken(), true,
+        l.reason, l.problems);
     launch(e);
     return e;
   }
 
-  private record Loaded(RunState state, String reason, List<String> problems) {}
+  private record Loaded(RunHistory history, String reason, List<String> problems) {
+    Deployment deployment() {
+      JournalEvent.Identity i = history.identity().orElseThrow();
+      return Deployment.of(i.service(), i.version());
+    }
+  }
+
+  private static List<String> outline(RunHistory h) {
+    return h.identity().map(JournalEvent.Identity::outline).orElse(List.of());
+  }
 
   private Loaded load(String runId, String mode, String name, String fingerprint, List<String> outline, ResumeOptions options) {
     JournalRead read = journal.read(runId);
@@ -258,22 +268,22 @@ public final class RollbackEngine implements AutoCloseable {
       throw new RollbackException("cannot resume run " + runId + ": the journal " + journal + " has no records for it"
           + (problems.isEmpty() ? "" : " (" + String.join("; ", problems) + ")"));
     }
-    RunState state = RunState.of(read.records());
-    if (!state.started && !state.created) {
+    RunHistory history = RunHistory.of(read.records());
+    if (!history.isStarted() && !history.isCreated()) {
       throw new RollbackException("cannot resume run " + runId + ": its journal has no PLAN_STARTED record");
     }
-    if (!state.mode.isEmpty() && !state.mode.equals(mode)) {
-      throw new RollbackException("cannot resume run " + runId + " as a " + mode + ": it is a " + state.mode + " run");
+    if (!history.mode().isEmpty() && !history.mode().equals(mode)) {
+      throw new RollbackException("cannot resume run " + runId + " as a " + mode + ": it is a " + history.mode() + " run");
     }
-    if (state.completedOutcome != null) {
-      RunOutcome o = RunOutcome.valueOf(state.completedOutcome);
+    if (history.outcome().isPresent()) {
+      RunOutcome o = RunOutcome.valueOf(history.outcome().get());
       if (o != RunOutcome.HALTED && o != RunOutcome.CANCELLED) {
-        throw new RollbackException("run " + runId + " of '" + state.plan + "' already ended " + o + "; nothing to resume");
+        throw new RollbackException("run " + runId + " of '" + history.plan() + "' already ended " + o + "; nothing to resume");
       }
     }
     String reason = "resumed";
-    if (!state.fingerprint.equals(fingerprint)) {
-      List<String> diff = Fingerprints.diff(state.outline, outline);
+    if (!history.fingerprint().equals(fingerprint)) {
+      List<String> diff = Fingerprints.diff(outline(history), outline);
       if (!options.isForced()) throw new PlanChangedException(runId, name, diff);
       reason = "resumed with a changed plan (forced): " + String.join("; ", diff);
     }
@@ -283,22 +293,23 @@ public final class RollbackEngine implements AutoCloseable {
         problems.clear();
         problems.add(repaired);
         // the record that says what happened to the torn bytes
-        journal.append(JournalRecord.of(state.lastSeq + 1, runId, RecordType.JOURNAL_REPAIRED, clock.instant(),
-            options.fencingToken(), null, Map.of("problem", repaired)));
-        state.apply(journal.read(runId).records().get(journal.read(runId).records().size() - 1));
+        JournalRecord r = JournalRecord.of(history.lastSeq() + 1, runId, clock.instant(), options.fencingToken(),
+            new JournalEvent.JournalRepaired(repaired));
+        journal.append(r);
+        history.add(r);
       }
     }
-    return new Loaded(state, reason, problems);
+    return new Loaded(history, reason, problems);
   }
 
-  /** The state of a run that is about to start; a torn tail left by a crash is moved aside first. */
-  private RunState stateOf(String runId) {
+  /** The history of a run that is about to start; a torn tail left by a crash is moved aside first. */
+  private RunHistory historyOf(String runId) {
     JournalRead read = journal.read(runId);
     if (!read.problems().isEmpty()) {
       journal.repair(runId);
       read = journal.read(runId);
     }
-    return RunState.of(read.records());
+    return RunHistory.of(read.records());
   }
 
   // ------------------------------------------------------------------ gates, dry run
@@ -324,7 +335,7 @@ public final class RollbackEngine implements AutoCloseable {
     Objects.requireNonNull(actor, "actor");
     Objects.requireNonNull(source, "source");
     if (actor.isBlank()) throw new IllegalArgumentException("actor must not be blank (who acknowledged run " + runId + "?)");
-    Execution e = live.get(runId);
+    Run e = live.get(runId);
     if (e != null) {
       e.acknowledge(actor, source);
       return;
@@ -360,17 +371,14 @@ public final class RollbackEngine implements AutoCloseable {
    * Journals an informational record for {@code runId}: through the run if it is going (so its
    * sequence numbers stay in order), else appended after the run's last record. For the guard.
    */
-  synchronized void record(String runId, RecordType type, Map<String, Object> data) {
-    Execution e = live.get(runId);
+  synchronized void record(String runId, JournalEvent.Known event) {
+    Run e = live.get(runId);
     if (e != null) {
-      e.record(type, data);
+      e.record(event);
       return;
     }
-    List<JournalRecord> records = journal.read(runId).records();
-    long seq = records.isEmpty() ? 1 : records.get(records.size() - 1).seq() + 1;
-    long fence = 0;
-    for (JournalRecord r : records) fence = Math.max(fence, r.fence());
-    journal.appendLazily(JournalRecord.of(seq, runId, type, clock.instant(), fence, null, data));
+    RunHistory h = RunHistory.of(journal.read(runId).records());
+    journal.appendLazily(JournalRecord.of(h.lastSeq() + 1, runId, clock.instant(), h.highestFence(), event));
   }
 
   /** The gates all runs of this engine wait on now, oldest first. */

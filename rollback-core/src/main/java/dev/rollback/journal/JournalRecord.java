@@ -42,6 +42,20 @@ public record JournalRecord(
     return new JournalRecord(VERSION, seq, runId, type.name(), at, fence, step, data);
   }
 
+  /** The record of {@code event}: its body encoded as format 1 ({@code "v":1}). */
+  public static JournalRecord of(long seq, String runId, Instant at, long fence, JournalEvent.Known event) {
+    return new JournalRecord(VERSION, seq, runId, event.type().name(), at, fence, EventCodec.step(event),
+        EventCodec.data(event));
+  }
+
+  /**
+   * What this record says, typed; an {@link JournalEvent.Unknown} for a record type this version
+   * does not know. Decoded at each call. Keys a newer writer added stay in {@link #data()}.
+   */
+  public JournalEvent event() {
+    return EventCodec.decode(this);
+  }
+
   /** The known type, or empty for a newer writer's record type. */
   public Optional<RecordType> recordType() {
     return Optional.ofNullable(RecordType.parse(type));

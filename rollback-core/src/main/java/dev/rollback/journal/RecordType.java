@@ -33,6 +33,8 @@ public enum RecordType {
   /** A page nobody acknowledged in time went on to the next audience: kind, from, to, after, reason. */
   ESCALATED,
   JOURNAL_REPAIRED,
+  /** The engine itself failed: the error's type, message and stack trace; the run halts. */
+  INTERNAL_ERROR,
   PLAN_COMPLETED;
 
   /** The type for {@code name}, or null when this reader does not know it (a newer writer). */
