@@ -2,6 +2,8 @@ package dev.rollback.report;
 
 import dev.rollback.report.TimelineEntry.Kind;
 import dev.rollback.report.TimelineEntry.Milestone;
+import dev.rollback.journal.JournalEvent;
+import dev.rollback.journal.RunHistory;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -85,30 +87,58 @@ public final class HtmlReport {
     rows.put("triggers", new ArrayList<>());
     rows.put("gates", new ArrayList<>());
     Map<String, List<long[]>> bars = new LinkedHashMap<>();
-    Map<String, String> barState = new LinkedHashMap<>();
-    Map<String, Long> open = new LinkedHashMap<>();
     for (TimelineEntry e : entries) {
-      long x = Duration.between(t0, e.at()).toMillis();
       switch (e.kind()) {
         case RUN, BUDGET, NOTE -> rows.get("run").add(e);
         case TRIGGER -> rows.get("triggers").add(e);
         case GATE -> rows.get("gates").add(e);
         case HEALTH -> rows.computeIfAbsent("health", k -> new ArrayList<>()).add(e);
         case NOTIFICATION -> rows.computeIfAbsent("notifications", k -> new ArrayList<>()).add(e);
-        case STEP -> {
-          if (e.step().isEmpty() || e.text().startsWith("Stage ") || e.text().startsWith("Known-good")) break;
-          bars.computeIfAbsent(e.step(), k -> new ArrayList<>());
-          if (e.text().contains(" started (attempt")) {
-            open.put(e.step(), x);
-          } else {
-            Long start = open.remove(e.step());
-            bars.get(e.step()).add(new long[] {start == null ? x : start, x});
-            barState.put(e.step(), e.text().contains(" succeeded") ? "ok" : e.text().contains(" skipped") ? "skip" : "bad");
-          }
-        }
+        default -> { }
       }
     }
-    open.forEach((step, start) -> bars.get(step).add(new long[] {start, span}));
+    // one bar per attempt, coloured by how it ended; its title gives the step's duration, the figure every report shows
+    Map<String, long[]> open = new LinkedHashMap<>();
+    Map<String, List<String>> titles = new LinkedHashMap<>();
+    Map<String, List<String>> states = new LinkedHashMap<>();
+    for (RunHistory.Entry en : t.history().entries()) {
+      JournalEvent ev = en.event();
+      String step = en.step();
+      long x = Duration.between(t0, en.at()).toMillis();
+      if (ev instanceof JournalEvent.StepStarted st) {
+        open.put(step, new long[] {x, st.attempt()});
+        bars.computeIfAbsent(step, k -> new ArrayList<>());
+        continue;
+      }
+      String state;
+      String what;
+      if (ev instanceof JournalEvent.StepSucceeded) {
+        state = "ok";
+        what = "succeeded";
+      } else if (ev instanceof JournalEvent.StepFailed f) {
+        state = "bad";
+        what = "failed: " + f.error();
+      } else if (ev instanceof JournalEvent.StepCancelled c) {
+        state = "bad";
+        what = "cancelled: " + c.reason();
+      } else if (ev instanceof JournalEvent.StepSkipped sk) {
+        state = "skip";
+        what = "skipped: " + sk.reason();
+      } else {
+        continue;
+      }
+      long[] o = open.remove(step);
+      bars.computeIfAbsent(step, k -> new ArrayList<>()).add(new long[] {o == null ? x : o[0], x});
+      String stepTook = t.stepDuration(step).map(d -> "; the step took " + ReportFormat.duration(d)).orElse("");
+      titles.computeIfAbsent(step, k -> new ArrayList<>()).add(step + (o == null ? "" : ", attempt " + o[1]) + ": " + what
+          + stepTook);
+      states.computeIfAbsent(step, k -> new ArrayList<>()).add(state);
+    }
+    open.forEach((step, o) -> {
+      bars.get(step).add(new long[] {o[0], span});
+      titles.computeIfAbsent(step, k -> new ArrayList<>()).add(step + ", attempt " + o[1] + ": still running");
+      states.computeIfAbsent(step, k -> new ArrayList<>()).add("open");
+    });
     List<String> labels = new ArrayList<>();
     rows.forEach((k, v) -> labels.add(k));
     labels.addAll(bars.keySet());
@@ -139,10 +169,12 @@ public final class HtmlReport {
               .append("</title></circle>\n");
         }
       } else {
-        for (long[] b : bars.get(label)) {
+        List<long[]> bs = bars.get(label);
+        for (int i = 0; i < bs.size(); i++) {
+          long[] b = bs.get(i);
           int x0 = LABEL + (int) (plot * b[0] / span);
           int x1 = Math.max(x0 + 3, LABEL + (int) (plot * b[1] / span));
-          String fill = switch (barState.getOrDefault(label, "open")) {
+          String fill = switch (states.get(label).get(i)) {
             case "ok" -> "#3a9d5d";
             case "skip" -> "#999999";
             case "bad" -> "#c0392b";
@@ -150,7 +182,7 @@ public final class HtmlReport {
           };
           s.append("<rect x=\"").append(x0).append("\" y=\"").append(y + 4).append("\" width=\"").append(x1 - x0)
               .append("\" height=\"12\" fill=\"").append(fill).append("\"><title>")
-              .append(esc(label + ": " + PostMortem.duration(Duration.ofMillis(b[1] - b[0])))).append("</title></rect>\n");
+              .append(esc(titles.get(label).get(i))).append("</title></rect>\n");
         }
       }
       y += ROW;

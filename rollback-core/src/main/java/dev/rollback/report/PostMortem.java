@@ -95,15 +95,11 @@ public final class PostMortem {
   // ------------------------------------------------------------------ content
 
   static String time(Instant i) {
-    return DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS").withZone(ZoneOffset.UTC).format(i);
+    return ReportFormat.time(i);
   }
 
   static String duration(Duration d) {
-    long ms = d.toMillis();
-    if (ms < 1000) return ms + " ms";
-    if (ms < 60_000) return String.format(java.util.Locale.ROOT, "%.1f s", ms / 1000.0);
-    long s = d.toSeconds();
-    return s / 3600 > 0 ? (s / 3600) + " h " + (s % 3600) / 60 + " min" : (s / 60) + " min " + (s % 60) + " s";
+    return ReportFormat.duration(d);
   }
 
   private static String or(Optional<Duration> d, String otherwise) {

@@ -4,9 +4,13 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.rollback.journal.Journal;
+import dev.rollback.journal.JournalEvent;
 import dev.rollback.journal.JournalRead;
 import dev.rollback.journal.JournalRecord;
-import dev.rollback.journal.RecordType;
+import dev.rollback.journal.RunHistory;
+import dev.rollback.journal.RunHistory.GateHistory;
+import dev.rollback.journal.RunHistory.Stamped;
+import dev.rollback.journal.RunHistory.StepHistory;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -18,60 +22,134 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * What a run did, read from its journal alone (so it can be written after a crash, by another
- * process, or by the older application after a rollback): outcome, each step's attempts and
- * timings, the decisions taken at gates and by whom, trigger evidence, failures with their causes,
- * verification, notifications and journal problems.
+ * process, or by the older application after a rollback): outcome, why it started, each step's
+ * attempts, duration and notes, the decisions taken at gates and by whom, trigger evidence with
+ * its figures, failures with their causes, verification, notifications, resumes, internal errors
+ * and journal problems. Built on the run's {@link RunHistory}, as every other report is, so they
+ * agree.
  */
 public final class RunReport {
 
-  /** One step path's history. */
+  /**
+   * One step path's history. {@code duration} runs from the first attempt's start to the outcome
+   * (retries included), the figure every report shows; empty while the step runs.
+   */
   public record StepReport(String path, String status, int attempts, @Nullable Instant startedAt,
-      @Nullable Instant finishedAt, long millis, String error, String note) {}
+      @Nullable Instant finishedAt, @Nullable Duration duration, String error, String how, List<String> notes) {
+    public StepReport {
+      notes = List.copyOf(notes);
+    }
+
+    public Optional<Duration> elapsed() {
+      return Optional.ofNullable(duration);
+    }
+  }
 
   /** One gate and its decision. */
   public record DecisionReport(String gateId, String gate, String kind, String step, String question,
       String decision, String actor, boolean timedOut, boolean defaultChosenByAuthor,
       @Nullable Instant openedAt, @Nullable Instant decidedAt) {}
 
+  /**
+   * A trigger's verdict with its figures: what it observed, against which threshold, over which
+   * window (each empty when the rule has none), and all the facts it gave.
+   */
+  public record TriggerReport(Instant at, String trigger, String verdict, String where, String evidence,
+      String observed, String threshold, String window, Map<String, String> facts) {
+    public TriggerReport {
+      facts = Map.copyOf(facts);
+    }
+  }
+
   /** Something that went wrong or was notable, at a point in time. */
   public record Event(Instant at, String type, String step, String text) {}
 
-  private final String runId;
-  private final String plan;
-  private final String mode;
-  private final String deployment;
-  private final String fingerprint;
-  private final String reason;
-  private final String outcome;
-  private final String summary;
-  private final @Nullable Instant startedAt;
-  private final @Nullable Instant finishedAt;
+  /** An error of the engine itself, with its stack trace. */
+  public record InternalErrorReport(Instant at, String step, String type, String message, String stackTrace) {}
+
+  private final RunHistory history;
   private final List<StepReport> steps;
   private final List<DecisionReport> decisions;
-  private final List<Event> triggers;
+  private final List<TriggerReport> triggers;
+  private final List<Event> compensations;
   private final List<Event> failures;
   private final List<Event> verification;
   private final List<Event> notifications;
-  private final List<String> problems;
+  private final List<Event> resumes;
+  private final List<InternalErrorReport> internalErrors;
 
-  private RunReport(Builder b) {
-    this.runId = b.runId;
-    this.plan = b.plan;
-    this.mode = b.mode;
-    this.deployment = b.deployment;
-    this.fingerprint = b.fingerprint;
-    this.reason = b.reason;
-    this.outcome = b.outcome;
-    this.summary = b.summary;
-    this.startedAt = b.startedAt;
-    this.finishedAt = b.finishedAt;
-    this.steps = List.copyOf(b.steps.values());
-    this.decisions = List.copyOf(b.decisions.values());
-    this.triggers = List.copyOf(b.triggers);
-    this.failures = List.copyOf(b.failures);
-    this.verification = List.copyOf(b.verification);
-    this.notifications = List.copyOf(b.notifications);
-    this.problems = List.copyOf(b.problems);
+  private RunReport(RunHistory h) {
+    this.history = h;
+    List<StepReport> st = new ArrayList<>();
+    for (StepHistory s : h.steps()) st.add(step(s));
+    this.steps = List.copyOf(st);
+    List<DecisionReport> ds = new ArrayList<>();
+    for (GateHistory g : h.gates()) {
+      ds.add(new DecisionReport(g.id(), g.gate(), g.kind() == null ? "" : g.kind().name(), g.step(), g.question(),
+          g.decision() == null ? "" : g.decision().name(), g.actor(), g.timedOut(), g.onTimeoutChosenByAuthor(),
+          g.openedAt(), g.decidedAt()));
+    }
+    this.decisions = List.copyOf(ds);
+    List<TriggerReport> tr = new ArrayList<>();
+    for (Stamped<JournalEvent.TriggerFired> t : h.events(JournalEvent.TriggerFired.class)) {
+      JournalEvent.TriggerFired f = t.event();
+      tr.add(new TriggerReport(t.at(), f.trigger(), f.verdict().name(), f.where(), f.evidence(), f.fact("observed").orElse(""),
+          f.fact("threshold").orElse(""), f.fact("window").orElse(""), f.facts()));
+    }
+    this.triggers = List.copyOf(tr);
+    List<Event> comp = new ArrayList<>();
+    for (Stamped<JournalEvent.ReleaseReverting> r : h.events(JournalEvent.ReleaseReverting.class)) {
+      comp.add(new Event(r.at(), "RELEASE_REVERTING", "", "reverting: " + r.event().reason()));
+    }
+    for (Stamped<JournalEvent.Abandoning> r : h.events(JournalEvent.Abandoning.class)) {
+      comp.add(new Event(r.at(), "ABANDONING", "", "abandoning the rollback: " + r.event().reason()));
+    }
+    this.compensations = List.copyOf(comp);
+    List<Event> fail = new ArrayList<>();
+    for (Stamped<JournalEvent.StepFailed> f : h.events(JournalEvent.StepFailed.class)) {
+      fail.add(new Event(f.at(), "STEP_FAILED", f.event().path(), "attempt " + f.event().attempt() + ": " + f.event().error()));
+    }
+    for (Stamped<JournalEvent.BudgetExceeded> b : h.events(JournalEvent.BudgetExceeded.class)) {
+      fail.add(new Event(b.at(), "BUDGET_EXCEEDED", "", "budget " + ReportFormat.duration(b.event().budget())
+          + " exceeded after " + ReportFormat.duration(b.event().elapsed())));
+    }
+    fail.sort((a, b) -> a.at().compareTo(b.at()));
+    this.failures = List.copyOf(fail);
+    List<Event> ver = new ArrayList<>();
+    for (Stamped<JournalEvent.HealthChecked> c : h.events(JournalEvent.HealthChecked.class)) {
+      if (!"verify".equals(c.event().path())) continue;
+      ver.add(new Event(c.at(), "VERIFY", "verify", c.event().check() + " " + c.event().status() + " in "
+          + c.event().latencyMillis() + " ms: " + c.event().detail()));
+    }
+    this.verification = List.copyOf(ver);
+    List<Event> notes = new ArrayList<>();
+    for (Stamped<JournalEvent.NotificationSent> n : h.events(JournalEvent.NotificationSent.class)) {
+      JournalEvent.NotificationSent x = n.event();
+      notes.add(new Event(n.at(), x.status(), "", x.kind() + " to " + x.audience() + " via " + x.channel() + ": "
+          + x.status() + " after " + x.attempts() + " attempt(s)" + (x.error().isEmpty() ? "" : " — " + x.error())));
+    }
+    this.notifications = List.copyOf(notes);
+    List<Event> res = new ArrayList<>();
+    for (Stamped<JournalEvent.PlanResumed> r : h.resumes()) res.add(new Event(r.at(), "RESUMED", "", r.event().reason()));
+    this.resumes = List.copyOf(res);
+    List<InternalErrorReport> errs = new ArrayList<>();
+    for (Stamped<JournalEvent.InternalError> e : h.events(JournalEvent.InternalError.class)) {
+      JournalEvent.InternalError x = e.event();
+      errs.add(new InternalErrorReport(e.at(), x.stepPath() == null ? "" : x.stepPath(), x.errorType(), x.message(),
+          x.stackTrace()));
+    }
+    this.internalErrors = List.copyOf(errs);
+  }
+
+  private static StepReport step(StepHistory s) {
+    String status = switch (s.status()) {
+      case SUCCEEDED -> s.reconciled() ? "ALREADY_APPLIED" : "SUCCEEDED";
+      case FAILED -> s.finalFailure() ? "FAILED" : "RETRYING";
+      default -> s.status().name();
+    };
+    String error = s.status() == RunHistory.StepStatus.SKIPPED ? s.skipReason() : s.error();
+    return new StepReport(s.path(), status, s.attempts(), s.firstStartedAt(), s.finishedAt(), s.duration().orElse(null),
+        s.status() == RunHistory.StepStatus.SUCCEEDED ? "" : error, s.how(), s.notes());
   }
 
   /** The report of {@code runId}, read from {@code journal}; journal problems (a torn tail) are listed in it. */
@@ -80,57 +158,75 @@ public final class RunReport {
     if (read.isEmpty()) {
       throw new IllegalArgumentException("journal " + journal + " has no records for run " + runId);
     }
-    return of(read.records(), read.problems());
+    return of(RunHistory.of(read));
   }
 
   public static RunReport of(List<JournalRecord> records) {
-    return of(records, List.of());
+    return of(RunHistory.of(records));
   }
 
-  public static RunReport of(List<JournalRecord> records, List<String> problems) {
-    Builder b = new Builder();
-    b.problems.addAll(problems);
-    for (JournalRecord r : records) b.add(r);
-    return new RunReport(b);
+  public static RunReport of(RunHistory history) {
+    return new RunReport(history);
   }
 
-  public String runId() { return runId; }
-  public String plan() { return plan; }
-  public String mode() { return mode; }
-  public String deployment() { return deployment; }
-  public String outcome() { return outcome; }
-  public String summary() { return summary; }
-  public Optional<Instant> startedAt() { return Optional.ofNullable(startedAt); }
-  public Optional<Instant> finishedAt() { return Optional.ofNullable(finishedAt); }
+  public RunHistory history() { return history; }
+  public String runId() { return history.runId(); }
+  public String plan() { return history.plan(); }
+  public String mode() { return history.mode(); }
+  public String deployment() { return history.deployment(); }
+  /** Why the run started: a trigger's evidence, or the reason given when it was started. */
+  public String reason() { return history.reason(); }
+  /** The outcome, or RUNNING when the journal has no end (still running, or its process stopped). */
+  public String outcome() { return history.outcome().orElse("RUNNING"); }
+
+  public String summary() {
+    return history.isCompleted() ? history.summary()
+        : "the run has not finished (or its process stopped before it could say so)";
+  }
+
+  public Optional<Instant> startedAt() { return history.startedAt(); }
+  public Optional<Instant> finishedAt() { return history.endedAt(); }
   public List<StepReport> steps() { return steps; }
+
+  /** The report of one step path. */
+  public Optional<StepReport> step(String path) {
+    return steps.stream().filter(s -> s.path().equals(path)).findFirst();
+  }
+
   public List<DecisionReport> decisions() { return decisions; }
-  public List<Event> triggers() { return triggers; }
+  public List<TriggerReport> triggers() { return triggers; }
+  /** When and why the run started to revert (a release) or abandon (a rollback). */
+  public List<Event> compensations() { return compensations; }
   public List<Event> failures() { return failures; }
   public List<Event> verification() { return verification; }
   public List<Event> notifications() { return notifications; }
-  public List<String> problems() { return problems; }
+  /** Each time the run was resumed after a halt, a cancel or a crash, and why: events, not problems. */
+  public List<Event> resumes() { return resumes; }
+  public List<InternalErrorReport> internalErrors() { return internalErrors; }
+  /** Problems with the journal itself: a torn tail found and where its bytes were kept. */
+  public List<String> problems() { return history.problems(); }
 
   public Optional<Duration> elapsed() {
-    return startedAt == null || finishedAt == null ? Optional.empty() : Optional.of(Duration.between(startedAt, finishedAt));
+    return history.elapsed();
   }
 
   private static final ObjectMapper JSON = new ObjectMapper()
       .findAndRegisterModules()
       .enable(SerializationFeature.INDENT_OUTPUT);
 
-  /** The report as pretty-printed JSON. */
+  /** The report as pretty-printed JSON; times are ISO-8601 UTC, durations in milliseconds. */
   public String toJson() {
     Map<String, Object> m = new LinkedHashMap<>();
-    m.put("runId", runId);
-    m.put("plan", plan);
-    m.put("mode", mode);
-    m.put("deployment", deployment);
-    m.put("fingerprint", fingerprint);
-    m.put("reason", reason);
-    m.put("outcome", outcome);
-    m.put("summary", summary);
-    m.put("startedAt", str(startedAt));
-    m.put("finishedAt", str(finishedAt));
+    m.put("runId", runId());
+    m.put("plan", plan());
+    m.put("mode", mode());
+    m.put("deployment", deployment());
+    m.put("fingerprint", history.fingerprint());
+    m.put("reason", reason());
+    m.put("outcome", outcome());
+    m.put("summary", summary());
+    m.put("startedAt", str(startedAt().orElse(null)));
+    m.put("finishedAt", str(finishedAt().orElse(null)));
     m.put("elapsedMillis", elapsed().map(Duration::toMillis).orElse(null));
     List<Map<String, Object>> st = new ArrayList<>();
     for (StepReport s : steps) {
@@ -140,9 +236,10 @@ public final class RunReport {
       x.put("attempts", s.attempts());
       x.put("startedAt", str(s.startedAt()));
       x.put("finishedAt", str(s.finishedAt()));
-      x.put("millis", s.millis());
+      x.put("durationMillis", s.duration() == null ? null : s.duration().toMillis());
       if (!s.error().isEmpty()) x.put("error", s.error());
-      if (!s.note().isEmpty()) x.put("note", s.note());
+      if (!s.how().isEmpty()) x.put("how", s.how());
+      if (!s.notes().isEmpty()) x.put("notes", s.notes());
       st.add(x);
     }
     m.put("steps", st);
@@ -163,15 +260,42 @@ public final class RunReport {
       ds.add(x);
     }
     m.put("decisions", ds);
-    m.put("triggers", events(triggers));
+    List<Map<String, Object>> tr = new ArrayList<>();
+    for (TriggerReport t : triggers) {
+      Map<String, Object> x = new LinkedHashMap<>();
+      x.put("at", t.at().toString());
+      x.put("trigger", t.trigger());
+      x.put("verdict", t.verdict());
+      x.put("where", t.where());
+      x.put("observed", t.observed());
+      x.put("threshold", t.threshold());
+      x.put("window", t.window());
+      x.put("evidence", t.evidence());
+      x.put("facts", t.facts());
+      tr.add(x);
+    }
+    m.put("triggers", tr);
+    m.put("compensations", events(compensations));
     m.put("failures", events(failures));
     m.put("verification", events(verification));
     m.put("notifications", events(notifications));
-    m.put("problems", problems);
+    m.put("resumes", events(resumes));
+    List<Map<String, Object>> errs = new ArrayList<>();
+    for (InternalErrorReport e : internalErrors) {
+      Map<String, Object> x = new LinkedHashMap<>();
+      x.put("at", e.at().toString());
+      if (!e.step().isEmpty()) x.put("step", e.step());
+      x.put("type", e.type());
+      x.put("message", e.message());
+      x.put("stackTrace", e.stackTrace());
+      errs.add(x);
+    }
+    m.put("internalErrors", errs);
+    m.put("problems", problems());
     try {
       return JSON.writeValueAsString(m);
     } catch (JsonProcessingException e) {
-      throw new IllegalStateException("cannot render the report of run " + runId + " as JSON", e);
+      throw new IllegalStateException("cannot render the report of run " + runId() + " as JSON", e);
     }
   }
 
@@ -192,29 +316,48 @@ public final class RunReport {
     return i == null ? null : i.toString();
   }
 
-  /** The report as Markdown, for a ticket, a chat message or a post-mortem. */
+  private static String time(@Nullable Instant i) {
+    return i == null ? "—" : ReportFormat.time(i);
+  }
+
+  /** The report as Markdown, for a ticket, a chat message or a post-mortem. Times are UTC, to the millisecond. */
   public String toMarkdown() {
     StringBuilder md = new StringBuilder();
-    md.append("# ").append(mode.equals("release") ? "Release" : "Rollback").append(" report: ").append(plan).append("\n\n");
+    md.append("# ").append(mode().equals("release") ? "Release" : "Rollback").append(" report: ").append(esc(plan())).append("\n\n");
     md.append("| | |\n|---|---|\n");
-    row(md, "Outcome", "**" + outcome + "**");
-    row(md, "Summary", summary);
-    row(md, "Deployment", deployment);
-    row(md, "Run", "`" + runId + "`");
-    row(md, "Why it started", reason);
-    row(md, "Started", str(startedAt));
-    row(md, "Finished", str(finishedAt));
-    row(md, "Elapsed", elapsed().map(d -> d.toMillis() + " ms").orElse("—"));
-    row(md, "Plan fingerprint", "`" + fingerprint + "`");
-    md.append("\n## Steps\n\n| step | status | attempts | started | duration | error |\n|---|---|---:|---|---:|---|\n");
+    row(md, "Outcome", "**" + outcome() + "**");
+    row(md, "Summary", summary());
+    row(md, "Deployment", deployment());
+    row(md, "Run", "`" + runId() + "`");
+    row(md, "Why it started", reason());
+    row(md, "Started (UTC)", time(startedAt().orElse(null)));
+    row(md, "Finished (UTC)", time(finishedAt().orElse(null)));
+    row(md, "Elapsed", elapsed().map(ReportFormat::duration).orElse("—"));
+    row(md, "Plan fingerprint", "`" + history.fingerprint() + "`");
+    md.append("\n## Steps\n\n| step | status | attempts | started (UTC) | duration | error / notes |\n|---|---|---:|---|---:|---|\n");
     for (StepReport s : steps) {
+      List<String> detail = new ArrayList<>();
+      if (!s.error().isEmpty()) detail.add(s.error());
+      if (!s.how().isEmpty()) detail.add(s.how());
+      detail.addAll(s.notes());
       md.append("| ").append(esc(s.path())).append(" | ").append(s.status()).append(" | ").append(s.attempts())
-          .append(" | ").append(s.startedAt() == null ? "—" : s.startedAt().toString())
-          .append(" | ").append(s.millis()).append(" ms | ").append(esc(s.error().isEmpty() ? s.note() : s.error())).append(" |\n");
+          .append(" | ").append(time(s.startedAt()))
+          .append(" | ").append(s.duration() == null ? "—" : ReportFormat.duration(s.duration()))
+          .append(" | ").append(esc(String.join("; ", detail))).append(" |\n");
     }
-    if (!triggers.isEmpty()) {
+    if (!triggers.isEmpty() || !compensations.isEmpty()) {
       md.append("\n## Trigger evidence\n\n");
-      for (Event e : triggers) md.append("- ").append(e.at()).append(" — ").append(esc(e.text())).append('\n');
+      for (TriggerReport t : triggers) {
+        md.append("- ").append(ReportFormat.time(t.at())).append(" — **").append(esc(t.trigger())).append("** said ")
+            .append(t.verdict()).append(t.where().isEmpty() ? "" : " " + esc(t.where()));
+        List<String> figures = new ArrayList<>();
+        if (!t.observed().isEmpty()) figures.add("observed " + t.observed());
+        if (!t.threshold().isEmpty()) figures.add("threshold " + t.threshold());
+        if (!t.window().isEmpty()) figures.add("window " + t.window());
+        if (!figures.isEmpty()) md.append(" (").append(esc(String.join(", ", figures))).append(")");
+        md.append(": ").append(esc(t.evidence())).append('\n');
+      }
+      for (Event e : compensations) md.append("- ").append(ReportFormat.time(e.at())).append(" — ").append(esc(e.text())).append('\n');
     }
     md.append("\n## Decisions\n\n");
     if (decisions.isEmpty()) md.append("No gate was opened.\n");
@@ -222,11 +365,14 @@ public final class RunReport {
       md.append("- **").append(esc(d.gate())).append("** (").append(d.kind()).append(", `").append(esc(d.step())).append("`): ")
           .append(d.decision().isEmpty() ? "undecided" : d.decision() + " by " + esc(d.actor())
               + (d.timedOut() ? " (timed out" + (d.defaultChosenByAuthor() ? "; default chosen by the plan author, not HALT" : "") + ")" : ""))
-          .append(d.decidedAt() == null ? "" : " at " + d.decidedAt()).append("  \n  ").append(esc(d.question())).append('\n');
+          .append(d.decidedAt() == null ? "" : " at " + ReportFormat.time(d.decidedAt())).append("  \n  ").append(esc(d.question())).append('\n');
     }
     if (!failures.isEmpty()) {
       md.append("\n## Failures\n\n");
-      for (Event e : failures) md.append("- ").append(e.at()).append(" `").append(esc(e.step())).append("`: ").append(esc(e.text())).append('\n');
+      for (Event e : failures) {
+        md.append("- ").append(ReportFormat.time(e.at())).append(e.step().isEmpty() ? "" : " `" + esc(e.step()) + "`")
+            .append(": ").append(esc(e.text())).append('\n');
+      }
     }
     if (!verification.isEmpty()) {
       md.append("\n## Verification\n\n");
@@ -234,11 +380,23 @@ public final class RunReport {
     }
     if (!notifications.isEmpty()) {
       md.append("\n## Notifications\n\n");
-      for (Event e : notifications) md.append("- ").append(e.at()).append(" ").append(esc(e.text())).append('\n');
+      for (Event e : notifications) md.append("- ").append(ReportFormat.time(e.at())).append(" ").append(esc(e.text())).append('\n');
     }
-    if (!problems.isEmpty()) {
+    if (!resumes.isEmpty()) {
+      md.append("\n## Resumes\n\n");
+      for (Event e : resumes) md.append("- ").append(ReportFormat.time(e.at())).append(" — ").append(esc(e.text())).append('\n');
+    }
+    if (!internalErrors.isEmpty()) {
+      md.append("\n## Internal errors\n\nThe engine itself failed; the run halted. Please report this with the trace.\n\n");
+      for (InternalErrorReport e : internalErrors) {
+        md.append("- ").append(ReportFormat.time(e.at())).append(e.step().isEmpty() ? "" : " `" + esc(e.step()) + "`")
+            .append(": ").append(esc(e.type())).append(": ").append(esc(e.message())).append("\n\n```\n")
+            .append(e.stackTrace().replace("```", "'''")).append("```\n");
+      }
+    }
+    if (!problems().isEmpty()) {
       md.append("\n## Journal problems\n\n");
-      for (String p : problems) md.append("- ").append(esc(p)).append('\n');
+      for (String p : problems()) md.append("- ").append(esc(p)).append('\n');
     }
     return md.toString();
   }
@@ -249,121 +407,5 @@ public final class RunReport {
 
   private static String esc(String s) {
     return s.replace("|", "\\|").replace("\n", " ");
-  }
-
-  private static final class Builder {
-    String runId = "";
-    String plan = "";
-    String mode = "";
-    String deployment = "";
-    String fingerprint = "";
-    String reason = "";
-    String outcome = "RUNNING";
-    String summary = "the run has not finished (or its process stopped before it could say so)";
-    @Nullable Instant startedAt;
-    @Nullable Instant finishedAt;
-    final Map<String, StepReport> steps = new LinkedHashMap<>();
-    final Map<String, DecisionReport> decisions = new LinkedHashMap<>();
-    final List<Event> triggers = new ArrayList<>();
-    final List<Event> failures = new ArrayList<>();
-    final List<Event> verification = new ArrayList<>();
-    final List<Event> notifications = new ArrayList<>();
-    final List<String> problems = new ArrayList<>();
-
-    void add(JournalRecord r) {
-      runId = r.runId();
-      String step = r.step() == null ? "" : r.step();
-      RecordType t = RecordType.parse(r.type());
-      if (t == null) return;
-      switch (t) {
-        case RUN_CREATED, PLAN_STARTED -> {
-          plan = r.stringOr("plan", plan);
-          mode = r.stringOr("mode", mode);
-          deployment = r.stringOr("deployment", deployment);
-          fingerprint = r.stringOr("fingerprint", fingerprint);
-          if (t == RecordType.PLAN_STARTED) {
-            reason = r.stringOr("reason", reason);
-            startedAt = r.at();
-          }
-        }
-        case PLAN_RESUMED -> {
-          outcome = "RUNNING";
-          problems.add("resumed at " + r.at() + ": " + r.stringOr("reason", ""));
-        }
-        case STEP_STARTED -> {
-          StepReport s = steps.get(step);
-          int attempt = (int) r.longOr("attempt", 1);
-          steps.put(step, new StepReport(step, "STARTED", attempt, s == null ? r.at() : s.startedAt(), null, 0, "", ""));
-        }
-        case STEP_SUCCEEDED -> {
-          StepReport s = steps.get(step);
-          Instant start = s == null ? r.at() : s.startedAt();
-          boolean reconciled = r.flag("reconciled");
-          steps.put(step, new StepReport(step, reconciled ? "ALREADY_APPLIED" : "SUCCEEDED",
-              (int) r.longOr("attempt", s == null ? 0 : s.attempts()), start, r.at(),
-              start == null ? 0 : Duration.between(start, r.at()).toMillis(), "", r.stringOr("how", "")));
-        }
-        case STEP_FAILED -> {
-          StepReport s = steps.get(step);
-          Instant start = s == null ? r.at() : s.startedAt();
-          String error = r.stringOr("error", "");
-          boolean fin = r.flag("final");
-          steps.put(step, new StepReport(step, fin ? "FAILED" : "RETRYING", (int) r.longOr("attempt", 0), start, r.at(),
-              start == null ? 0 : Duration.between(start, r.at()).toMillis(), error, ""));
-          failures.add(new Event(r.at(), "STEP_FAILED", step, "attempt " + r.longOr("attempt", 0) + ": " + error));
-        }
-        case STEP_CANCELLED -> {
-          StepReport s = steps.get(step);
-          steps.put(step, new StepReport(step, "CANCELLED", s == null ? 0 : s.attempts(), s == null ? r.at() : s.startedAt(),
-              r.at(), 0, r.stringOr("reason", ""), ""));
-        }
-        case STEP_SKIPPED -> {
-          StepReport s = steps.get(step);
-          steps.put(step, new StepReport(step, "SKIPPED", s == null ? 0 : s.attempts(), s == null ? null : s.startedAt(),
-              r.at(), 0, s == null ? "" : s.error(), r.stringOr("reason", "")));
-        }
-        case GATE_OPENED -> {
-          String id = r.stringOr("gateId", "");
-          decisions.put(id, new DecisionReport(id, r.stringOr("gate", ""), r.stringOr("kind", ""), step,
-              r.stringOr("question", ""), "", "", false, r.flag("onTimeoutChosenByAuthor"), r.at(), null));
-        }
-        case GATE_DECIDED -> {
-          String id = r.stringOr("gateId", "");
-          DecisionReport d = decisions.get(id);
-          decisions.put(id, new DecisionReport(id, d == null ? "" : d.gate(), d == null ? "" : d.kind(), step,
-              d == null ? "" : d.question(), r.stringOr("decision", ""), r.stringOr("actor", ""), r.flag("timedOut"),
-              d != null && d.defaultChosenByAuthor(), d == null ? null : d.openedAt(), r.at()));
-        }
-        case TRIGGER_FIRED -> triggers.add(new Event(r.at(), r.stringOr("verdict", ""), step,
-            r.stringOr("trigger", "") + " " + r.stringOr("verdict", "") + " " + r.stringOr("where", "") + ": " + r.stringOr("evidence", "")));
-        case RELEASE_REVERTING -> triggers.add(new Event(r.at(), "RELEASE_REVERTING", step, "reverting: " + r.stringOr("reason", "")));
-        case ABANDONING -> triggers.add(new Event(r.at(), "ABANDONING", step, "abandoning the rollback: " + r.stringOr("reason", "")));
-        case HEALTH_CHECKED -> {
-          String text = r.stringOr("check", "") + " " + r.stringOr("status", "") + " in " + r.longOr("latencyMillis", 0)
-              + " ms: " + r.stringOr("detail", "");
-          if ("verify".equals(step)) verification.add(new Event(r.at(), "VERIFY", step, text));
-        }
-        case BUDGET_EXCEEDED -> failures.add(new Event(r.at(), "BUDGET_EXCEEDED", "",
-            "budget " + r.stringOr("budget", "") + " exceeded after " + r.stringOr("elapsed", "")));
-        case NOTE -> {
-          StepReport s = steps.get(step);
-          if (s != null) {
-            steps.put(step, new StepReport(s.path(), s.status(), s.attempts(), s.startedAt(), s.finishedAt(), s.millis(),
-                s.error(), r.stringOr("message", "")));
-          }
-        }
-        case NOTIFICATION -> notifications.add(new Event(r.at(), r.stringOr("status", ""), "",
-            r.stringOr("kind", "") + " to " + r.stringOr("audience", "") + " via " + r.stringOr("channel", "") + ": "
-                + r.stringOr("status", "") + " after " + r.longOr("attempts", 0) + " attempt(s)"
-                + (r.has("error") ? " — " + r.stringOr("error", "") : "")));
-        case JOURNAL_REPAIRED -> problems.add(r.stringOr("problem", "journal repaired"));
-        case PLAN_COMPLETED -> {
-          outcome = r.stringOr("outcome", outcome);
-          summary = r.stringOr("summary", summary);
-          finishedAt = r.at();
-        }
-        default -> { }
-      }
-    }
   }
 }

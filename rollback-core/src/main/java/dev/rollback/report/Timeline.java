@@ -6,7 +6,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rollback.journal.Journal;
 import dev.rollback.journal.JournalRecord;
-import dev.rollback.journal.RecordType;
+import dev.rollback.journal.JournalEvent;
+import dev.rollback.journal.RunHistory;
 import dev.rollback.report.TimelineEntry.Actor;
 import dev.rollback.report.TimelineEntry.Kind;
 import dev.rollback.report.TimelineEntry.Milestone;
@@ -42,6 +43,7 @@ import org.jspecify.annotations.Nullable;
  * left out: they may hold data that does not belong in an incident channel.
  */
 public final class Timeline {
+  private final RunHistory history;
   private final String runId;
   private final String plan;
   private final String mode;
@@ -54,9 +56,10 @@ public final class Timeline {
   private final @Nullable Instant started;
   private final @Nullable Instant ended;
 
-  private Timeline(String runId, String plan, String mode, String deployment, String reason, String outcome,
+  private Timeline(RunHistory history, String runId, String plan, String mode, String deployment, String reason, String outcome,
       String summary, List<TimelineEntry> entries, Map<Milestone, Instant> milestones, @Nullable Instant started,
       @Nullable Instant ended) {
+    this.history = history;
     this.runId = runId;
     this.plan = plan;
     this.mode = mode;
@@ -80,151 +83,134 @@ public final class Timeline {
     Objects.requireNonNull(records, "records");
     if (records.isEmpty()) throw new IllegalArgumentException("no journal records: cannot build a timeline of an empty run");
     String runId = records.get(0).runId();
-    String plan = "";
-    String mode = "";
-    String deployment = "";
-    String reason = "";
-    String outcome = "";
-    String summary = "";
-    Instant created = null;
-    Instant planStarted = null;
-    Instant ended = null;
-    List<TimelineEntry> out = new ArrayList<>();
-    Map<Milestone, Instant> ms = new EnumMap<>(Milestone.class);
-    int lastStepDone = -1;
     for (JournalRecord r : records) {
       if (!r.runId().equals(runId)) {
         throw new IllegalArgumentException("records of two runs: " + runId + " and " + r.runId() + " (seq " + r.seq() + ")");
       }
-      String step = r.step() == null ? "" : r.step();
-      RecordType type = r.recordType().orElse(null);
-      if (type == null) {
-        out.add(new TimelineEntry(r.at(), Kind.NOTE, Actor.ENGINE, step, "record of kind " + r.type()
-            + " (written by a newer version)", null));
-        continue;
-      }
-      switch (type) {
-        case RUN_CREATED -> {
-          plan = r.stringOr("plan", plan);
-          mode = r.stringOr("mode", mode);
-          deployment = r.stringOr("deployment", deployment);
-          if (created == null) created = r.at();
-          out.add(entry(r, Kind.RUN, Actor.ENGINE, "Run created for " + deployment + " (plan " + plan + ")"));
-        }
-        case KNOWN_GOOD -> out.add(entry(r, Kind.STEP, Actor.ENGINE, "Known-good state of " + step + " recorded"));
-        case PLAN_STARTED -> {
-          plan = r.stringOr("plan", plan);
-          mode = r.stringOr("mode", mode);
-          deployment = r.stringOr("deployment", deployment);
-          reason = r.stringOr("reason", "");
-          if (planStarted == null) planStarted = r.at();
-          boolean rollback = "rollback".equals(mode);
-          TimelineEntry e = entry(r, Kind.RUN, Actor.ENGINE, (rollback ? "Rollback of " : "Release of ") + deployment
-              + " started" + (reason.isEmpty() ? "" : ": " + reason));
-          if (rollback && !ms.containsKey(Milestone.DETECTED)) {
-            ms.put(Milestone.DETECTED, r.at());
-            e = e.marking(Milestone.DETECTED);
-          }
-          out.add(e);
-        }
-        case PLAN_RESUMED -> out.add(entry(r, Kind.RUN, Actor.ENGINE, "Run resumed: " + r.stringOr("reason", "")));
-        case STAGE_STARTED -> out.add(entry(r, Kind.STEP, Actor.ENGINE, "Stage '" + step + "' started"
-            + (r.flag("parallel") ? " (steps in parallel)" : "")));
-        case STEP_STARTED -> out.add(entry(r, Kind.STEP, Actor.ENGINE, step + " started (attempt " + r.longOr("attempt", 1) + ")"));
-        case STEP_SUCCEEDED -> {
-          lastStepDone = out.size();
-          String how = r.flag("reconciled") ? " (reconciled: it had already taken effect)"
-              : r.has("millis") ? " in " + r.longOr("millis", 0) + " ms" : "";
-          out.add(entry(r, Kind.STEP, Actor.ENGINE, step + " succeeded" + how));
-        }
-        case STEP_FAILED -> out.add(entry(r, Kind.STEP, Actor.ENGINE, step + " failed (attempt " + r.longOr("attempt", 1)
-            + (r.flag("timedOut") ? ", timed out" : "") + (r.flag("final") ? ", final" : ", will retry") + "): "
-            + r.stringOr("error", "")));
-        case STEP_CANCELLED -> out.add(entry(r, Kind.STEP, Actor.ENGINE, step + " cancelled: " + r.stringOr("reason", "")));
-        case STEP_SKIPPED -> {
-          lastStepDone = out.size();
-          out.add(entry(r, Kind.STEP, Actor.ENGINE, step + " skipped: " + r.stringOr("reason", "")));
-        }
-        case GATE_OPENED -> out.add(entry(r, Kind.GATE, Actor.ENGINE, "Waiting at gate '" + r.stringOr("gate", "")
-            + "': " + r.stringOr("question", "")));
-        case GATE_DECIDED -> {
-          boolean timedOut = r.flag("timedOut");
-          String who = r.stringOr("actor", "?");
-          Actor actor = timedOut ? new Actor(Actor.Type.TIMEOUT, "timeout") : Actor.human(who);
-          TimelineEntry e = entry(r, Kind.GATE, actor, timedOut
-              ? "Nobody answered gate " + r.stringOr("gateId", "") + " in time; it decided " + r.stringOr("decision", "")
-              : who + " decided " + r.stringOr("decision", "") + " at gate " + r.stringOr("gateId", ""));
-          if (!timedOut && !ms.containsKey(Milestone.ACKNOWLEDGED)) {
-            ms.put(Milestone.ACKNOWLEDGED, r.at());
-            e = e.marking(Milestone.ACKNOWLEDGED);
-          }
-          out.add(e);
-        }
-        case HEALTH_CHECKED -> out.add(entry(r, Kind.HEALTH, Actor.automation(r.stringOr("check", step)), "Health " + r.stringOr("check", step)
-              + " " + r.stringOr("status", "?") + (r.stringOr("detail", "").isEmpty() ? "" : ": " + r.stringOr("detail", ""))));
-        case TRIGGER_FIRED -> {
-          TimelineEntry e = entry(r, Kind.TRIGGER, Actor.automation("trigger " + r.stringOr("trigger", "?")),
-              "Trigger '" + r.stringOr("trigger", "?") + "' said " + r.stringOr("verdict", "?") + " "
-                  + r.stringOr("where", "") + ": " + r.stringOr("evidence", ""));
-          if (!ms.containsKey(Milestone.DETECTED)) {
-            ms.put(Milestone.DETECTED, r.at());
-            e = e.marking(Milestone.DETECTED);
-          }
-          out.add(e);
-        }
-        case RELEASE_REVERTING -> {
-          TimelineEntry e = entry(r, Kind.TRIGGER, Actor.ENGINE, "Reverting the release: " + r.stringOr("reason", ""));
-          if (!ms.containsKey(Milestone.DETECTED)) {
-            ms.put(Milestone.DETECTED, r.at());
-            e = e.marking(Milestone.DETECTED);
-          }
-          out.add(e);
-        }
-        case ABANDONING -> out.add(entry(r, Kind.RUN, Actor.ENGINE, "Abandoning the rollback: " + r.stringOr("reason", "")));
-        case BUDGET_EXCEEDED -> out.add(entry(r, Kind.BUDGET, Actor.ENGINE, "Over the budget of "
-            + r.stringOr("budget", "?") + " (" + r.stringOr("elapsed", "?") + " so far); the rollback goes on"));
-        case NOTE -> out.add(entry(r, Kind.NOTE, Actor.ENGINE, r.stringOr("message", "")));
-        case ACKNOWLEDGED -> {
-          String who = r.stringOr("actor", "?");
-          TimelineEntry e = entry(r, Kind.GATE, Actor.human(who), who + " acknowledged the page via "
-              + r.stringOr("source", "?"));
-          if (!ms.containsKey(Milestone.ACKNOWLEDGED)) {
-            ms.put(Milestone.ACKNOWLEDGED, r.at());
-            e = e.marking(Milestone.ACKNOWLEDGED);
-          }
-          out.add(e);
-        }
-        case ESCALATED -> out.add(entry(r, Kind.ESCALATION, Actor.ENGINE, "Escalated " + r.stringOr("kind", "?")
-            + " from " + r.stringOr("from", "?") + " to " + r.stringOr("to", "?") + " after " + r.stringOr("after", "?")
-            + ": " + r.stringOr("reason", "")));
-        case NOTIFICATION -> out.add(entry(r, Kind.NOTIFICATION, Actor.automation(r.stringOr("channel", "?")),
-            r.stringOr("kind", "?") + " to " + r.stringOr("audience", "?") + " via " + r.stringOr("channel", "?") + ": "
-                + r.stringOr("status", "?") + (r.has("error") ? " (" + r.stringOr("error", "") + ")" : "")));
-        case JOURNAL_REPAIRED -> out.add(entry(r, Kind.NOTE, Actor.ENGINE, "Journal repaired: " + r.stringOr("problem", "")));
-        case PLAN_COMPLETED -> {
-          outcome = r.stringOr("outcome", "");
-          summary = r.stringOr("summary", "");
-          ended = r.at();
-          TimelineEntry e = entry(r, Kind.RUN, Actor.ENGINE, "Run ended " + outcome + ": " + summary);
-          if ("RECOVERED".equals(outcome)) {
-            if (lastStepDone >= 0 && !ms.containsKey(Milestone.MITIGATED)) {
-              ms.put(Milestone.MITIGATED, out.get(lastStepDone).at());
-              out.set(lastStepDone, out.get(lastStepDone).marking(Milestone.MITIGATED));
-            }
-            ms.put(Milestone.RESOLVED, r.at());
-            e = e.marking(Milestone.RESOLVED);
-          }
-          // NOT_RECOVERED: the steps ran but verification failed, so mitigation is not confirmed
-          out.add(e);
-        }
-        case UNDO_SNAPSHOT, CHECKPOINT -> {
-          // values of the system's state: not for an incident channel
-        }
-      }
     }
-    Instant started = created != null ? created : planStarted;
+    return of(RunHistory.of(records));
+  }
+
+  /** The timeline of a run's history. */
+  public static Timeline of(RunHistory h) {
+    Objects.requireNonNull(h, "history");
+    List<TimelineEntry> out = new ArrayList<>();
+    Map<Milestone, Instant> ms = new EnumMap<>(Milestone.class);
+    int lastStepDone = -1;
+    String deployment = h.deployment();
+    for (RunHistory.Entry en : h.entries()) {
+      JournalEvent ev = en.event();
+      JournalRecord r = en.record();
+      String step = en.step();
+      if (ev instanceof JournalEvent.Unknown u) {
+        out.add(new TimelineEntry(r.at(), Kind.NOTE, Actor.ENGINE, step, "record of kind " + u.typeName()
+            + " (written by a newer version)", null));
+      } else if (ev instanceof JournalEvent.RunCreated x) {
+        out.add(entry(r, Kind.RUN, Actor.ENGINE, "Run created for " + x.identity().deployment() + " (plan "
+            + x.identity().plan() + ")"));
+      } else if (ev instanceof JournalEvent.KnownGoodCaptured) {
+        out.add(entry(r, Kind.STEP, Actor.ENGINE, "Known-good state of " + step + " recorded"));
+      } else if (ev instanceof JournalEvent.PlanStarted x) {
+        boolean rollback = "rollback".equals(x.identity().mode());
+        TimelineEntry e = entry(r, Kind.RUN, Actor.ENGINE, (rollback ? "Rollback of " : "Release of ")
+            + x.identity().deployment() + " started" + (x.reason().isEmpty() ? "" : ": " + x.reason()));
+        if (rollback && !ms.containsKey(Milestone.DETECTED)) {
+          ms.put(Milestone.DETECTED, r.at());
+          e = e.marking(Milestone.DETECTED);
+        }
+        out.add(e);
+      } else if (ev instanceof JournalEvent.PlanResumed x) {
+        out.add(entry(r, Kind.RUN, Actor.ENGINE, "Run resumed: " + x.reason()));
+      } else if (ev instanceof JournalEvent.StageStarted x) {
+        out.add(entry(r, Kind.STEP, Actor.ENGINE, "Stage '" + step + "' started" + (x.parallel() ? " (steps in parallel)" : "")));
+      } else if (ev instanceof JournalEvent.StepStarted x) {
+        out.add(entry(r, Kind.STEP, Actor.ENGINE, step + " started (attempt " + x.attempt() + ")"));
+      } else if (ev instanceof JournalEvent.StepSucceeded x) {
+        lastStepDone = out.size();
+        String how = x.reconciled() ? " (" + (x.how().isEmpty() ? "reconciled" : x.how()) + ": it had already taken effect)"
+            : h.stepHistory(step).duration().map(d -> " in " + ReportFormat.duration(d)).orElse("");
+        out.add(entry(r, Kind.STEP, Actor.ENGINE, step + " succeeded" + how));
+      } else if (ev instanceof JournalEvent.StepFailed x) {
+        out.add(entry(r, Kind.STEP, Actor.ENGINE, step + " failed (attempt " + x.attempt()
+            + (x.timedOut() ? ", timed out" : "") + (x.last() ? ", final" : ", will retry") + "): " + x.error()));
+      } else if (ev instanceof JournalEvent.StepCancelled x) {
+        out.add(entry(r, Kind.STEP, Actor.ENGINE, step + " cancelled: " + x.reason()));
+      } else if (ev instanceof JournalEvent.StepSkipped x) {
+        lastStepDone = out.size();
+        out.add(entry(r, Kind.STEP, Actor.ENGINE, step + " skipped: " + x.reason()));
+      } else if (ev instanceof JournalEvent.GateOpened x) {
+        out.add(entry(r, Kind.GATE, Actor.ENGINE, "Waiting at gate '" + x.gate() + "': " + x.question()));
+      } else if (ev instanceof JournalEvent.GateDecided x) {
+        Actor actor = x.timedOut() ? new Actor(Actor.Type.TIMEOUT, "timeout") : Actor.human(x.actor());
+        TimelineEntry e = entry(r, Kind.GATE, actor, x.timedOut()
+            ? "Nobody answered gate " + x.gateId() + " in time; it decided " + x.decision()
+            : x.actor() + " decided " + x.decision() + " at gate " + x.gateId());
+        if (!x.timedOut() && !ms.containsKey(Milestone.ACKNOWLEDGED)) {
+          ms.put(Milestone.ACKNOWLEDGED, r.at());
+          e = e.marking(Milestone.ACKNOWLEDGED);
+        }
+        out.add(e);
+      } else if (ev instanceof JournalEvent.HealthChecked x) {
+        out.add(entry(r, Kind.HEALTH, Actor.automation(x.check()), "Health " + x.check() + " " + x.status()
+            + (x.detail().isEmpty() ? "" : ": " + x.detail())));
+      } else if (ev instanceof JournalEvent.TriggerFired x) {
+        TimelineEntry e = entry(r, Kind.TRIGGER, Actor.automation("trigger " + x.trigger()),
+            "Trigger '" + x.trigger() + "' said " + x.verdict() + " " + x.where() + ": " + x.evidence());
+        if (!ms.containsKey(Milestone.DETECTED)) {
+          ms.put(Milestone.DETECTED, r.at());
+          e = e.marking(Milestone.DETECTED);
+        }
+        out.add(e);
+      } else if (ev instanceof JournalEvent.ReleaseReverting x) {
+        TimelineEntry e = entry(r, Kind.TRIGGER, Actor.ENGINE, "Reverting the release: " + x.reason());
+        if (!ms.containsKey(Milestone.DETECTED)) {
+          ms.put(Milestone.DETECTED, r.at());
+          e = e.marking(Milestone.DETECTED);
+        }
+        out.add(e);
+      } else if (ev instanceof JournalEvent.Abandoning x) {
+        out.add(entry(r, Kind.RUN, Actor.ENGINE, "Abandoning the rollback: " + x.reason()));
+      } else if (ev instanceof JournalEvent.BudgetExceeded x) {
+        out.add(entry(r, Kind.BUDGET, Actor.ENGINE, "Over the budget of " + ReportFormat.duration(x.budget()) + " ("
+            + ReportFormat.duration(x.elapsed()) + " so far); the rollback goes on"));
+      } else if (ev instanceof JournalEvent.NoteAdded x) {
+        out.add(entry(r, Kind.NOTE, Actor.ENGINE, x.message()));
+      } else if (ev instanceof JournalEvent.Acknowledged x) {
+        TimelineEntry e = entry(r, Kind.GATE, Actor.human(x.actor()), x.actor() + " acknowledged the page via " + x.source());
+        if (!ms.containsKey(Milestone.ACKNOWLEDGED)) {
+          ms.put(Milestone.ACKNOWLEDGED, r.at());
+          e = e.marking(Milestone.ACKNOWLEDGED);
+        }
+        out.add(e);
+      } else if (ev instanceof JournalEvent.Escalated x) {
+        out.add(entry(r, Kind.ESCALATION, Actor.ENGINE, "Escalated " + x.kind() + " from " + x.from() + " to " + x.to()
+            + " after " + x.after() + ": " + x.reason()));
+      } else if (ev instanceof JournalEvent.NotificationSent x) {
+        out.add(entry(r, Kind.NOTIFICATION, Actor.automation(x.channel()), x.kind() + " to " + x.audience() + " via "
+            + x.channel() + ": " + x.status() + (x.error().isEmpty() ? "" : " (" + x.error() + ")")));
+      } else if (ev instanceof JournalEvent.JournalRepaired x) {
+        out.add(entry(r, Kind.NOTE, Actor.ENGINE, "Journal repaired: " + x.problem()));
+      } else if (ev instanceof JournalEvent.InternalError x) {
+        out.add(entry(r, Kind.RUN, Actor.ENGINE, "Internal error of the engine: " + x.errorType() + ": " + x.message()));
+      } else if (ev instanceof JournalEvent.PlanCompleted x) {
+        TimelineEntry e = entry(r, Kind.RUN, Actor.ENGINE, "Run ended " + x.outcome() + ": " + x.summary());
+        if ("RECOVERED".equals(x.outcome())) {
+          if (lastStepDone >= 0 && !ms.containsKey(Milestone.MITIGATED)) {
+            ms.put(Milestone.MITIGATED, out.get(lastStepDone).at());
+            out.set(lastStepDone, out.get(lastStepDone).marking(Milestone.MITIGATED));
+          }
+          ms.put(Milestone.RESOLVED, r.at());
+          e = e.marking(Milestone.RESOLVED);
+        }
+        // NOT_RECOVERED: the steps ran but verification failed, so mitigation is not confirmed
+        out.add(e);
+      }
+      // UNDO_SNAPSHOT, CHECKPOINT: values of the system's state, not for an incident channel
+    }
+    Instant started = h.createdAt().orElse(null);
     out.sort(Comparator.comparing(TimelineEntry::at)); // stable: journal order within one instant
-    return new Timeline(runId, plan, mode, deployment, reason, outcome, summary, out, ms, started, ended);
+    return new Timeline(h, h.runId(), h.plan(), h.mode(), deployment, h.reason(), h.outcome().orElse(""), h.summary(),
+        out, ms, started, h.endedAt().orElse(null));
   }
 
   private static TimelineEntry entry(JournalRecord r, Kind kind, Actor actor, String text) {
@@ -232,6 +218,13 @@ public final class Timeline {
   }
 
   public String runId() { return runId; }
+  /** The history the timeline was read from. */
+  public RunHistory history() { return history; }
+
+  /** A step's duration (first start to outcome), the same figure every report shows; empty if it did not end. */
+  public Optional<Duration> stepDuration(String path) {
+    return history.stepHistory(path).duration();
+  }
   public String plan() { return plan; }
   /** "rollback" or "release". */
   public String mode() { return mode; }

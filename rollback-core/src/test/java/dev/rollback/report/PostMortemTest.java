@@ -27,7 +27,7 @@ class PostMortemTest {
         .contains("The run started because: trigger 'error-ratio' fired: 0.12 > 0.05 over PT30S")
         .contains("Detected at 2026-11-26 22:02:00.000 by rollback engine (automation)")
         .contains("A human first acted at 2026-11-26 22:03:00.250, 1 min 0 s after detection")
-        .contains("| restore/migrate down | restore/migrate down succeeded in 3000 ms | 2026-11-26 22:03:05.300 |")
+        .contains("| restore/migrate down | restore/migrate down succeeded in 5.0 s | 2026-11-26 22:03:05.300 |")
         .contains("| 2026-11-26 22:03:00.250 | GATE | alice | alice decided PROCEED at gate")
         .contains("## Root Causes\n\n" + PostMortem.TO_FILL);
   }
