@@ -37,6 +37,7 @@ import dev.rollback.StepContext;
 import dev.rollback.StepOutcome;
 import dev.rollback.Trigger;
 import dev.rollback.Verdict;
+import dev.rollback.internal.detect.Evaluators;
 import dev.rollback.journal.Journal;
 import dev.rollback.journal.JournalRecord;
 import dev.rollback.journal.RecordType;
@@ -134,6 +135,8 @@ public final class Execution implements RollbackRun {
   private Timer.@Nullable Cancellable budgetTimer;
   private final List<String> failedSteps = Collections.synchronizedList(new ArrayList<>());
   private final PageEscalation escalation;
+  /** The release's trigger evaluators, created when the run starts: their state is this run's alone. */
+  private List<Trigger.Evaluator> evaluators = List.of();
 
   public Execution(Services svc, String runId, @Nullable RollbackPlan plan, @Nullable Release release,
       Deployment deployment, RunState state, boolean resumed, String reason, long fence, List<String> problems) {
@@ -621,6 +624,7 @@ public final class Execution implements RollbackRun {
 
   private RunOutcome runRelease() {
     Release r = release;
+    evaluators = Evaluators.of(r.triggers());
     if (!state.reverting) {
       int index = 0;
       for (Release.Element e : r.elements()) {
@@ -658,10 +662,11 @@ public final class Execution implements RollbackRun {
 
   /** True when the release must stop applying (reverting now). */
   private boolean evaluateTriggers(String where, int index) {
-    for (Trigger t : release.triggers()) {
+    for (Trigger.Evaluator evaluator : evaluators) {
+      Trigger t = evaluator.trigger();
       Evaluation ev;
       try {
-        ev = t.evaluate(svc.clock().instant());
+        ev = evaluator.evaluate(svc.clock().instant());
       } catch (RuntimeException ex) {
         ev = Evaluation.askHuman(t.name(), svc.clock().instant(), "trigger threw " + ex);
       }
