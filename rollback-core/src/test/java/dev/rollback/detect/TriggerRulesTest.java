@@ -386,4 +386,107 @@ class TriggerRulesTest {
     assertThat(e.verdict()).isEqualTo(Verdict.ASK_HUMAN);
     assertThat(e.evidence()).contains("metrics backend gone");
   }
+
+  // ------------------------------------------------------------------ one trigger, several evaluators
+
+  @Test
+  void twoEvaluatorsOfOneRuleCountTheirOwnRunsOfFailures() {
+    ScriptedSignal s = ScriptedSignal.requests("checkout requests");
+    Trigger rule = Trigger.consecutiveFailures(s, 3);
+    s.add(1, 0);
+    Trigger.Evaluator early = rule.newEvaluator();
+    early.evaluate(clock.instant());
+    s.add(0, 2);
+    assertThat(at(early, Duration.ofSeconds(1)).facts()).containsEntry("consecutive", "2");
+
+    Trigger.Evaluator late = rule.newEvaluator();
+    assertThat(late.evaluate(clock.instant()).facts()).as("a success since the signal began, no run yet")
+        .containsEntry("consecutive", "0");
+    s.add(0, 1);
+    assertThat(at(early, Duration.ofSeconds(1)).verdict()).isEqualTo(Verdict.ROLL_BACK);
+    Evaluation e = late.evaluate(clock.instant());
+    assertThat(e.verdict()).isEqualTo(Verdict.HOLD);
+    assertThat(e.facts()).containsEntry("consecutive", "1");
+  }
+
+  @Test
+  void twoEvaluatorsOnOnePolledSignalSeeEveryPollWhileTheCheckIsPolledOncePerInterval() {
+    ScriptedSignal.ScriptedCheck check = new ScriptedSignal.ScriptedCheck("checkout health")
+        .then(HealthStatus.UP, HealthStatus.DOWN, HealthStatus.DOWN, HealthStatus.DOWN);
+    Signal health = Signals.poll(check, Duration.ofSeconds(2));
+    Trigger.Evaluator streak = Trigger.consecutiveFailures(health, 3).newEvaluator();
+    Trigger.Evaluator share = Trigger.nOfM(health, 3, 4).newEvaluator();
+    Trigger.Evaluator streakAgain = Trigger.consecutiveFailures(health, 3).newEvaluator();
+    for (int tick = 0; tick < 12; tick++) { // every 500 ms for 6 s: polls at 0, 2, 4 and 6 s
+      assertThat(streak.evaluate(clock.instant()).verdict()).as("at " + tick * 500 + " ms").isEqualTo(Verdict.HOLD);
+      assertThat(share.evaluate(clock.instant()).verdict()).isEqualTo(Verdict.HOLD);
+      if (tick % 3 == 0) assertThat(streakAgain.evaluate(clock.instant()).verdict()).isEqualTo(Verdict.HOLD);
+      clock.advance(Duration.ofMillis(500));
+    }
+    assertThat(check.calls).as("polls of the check shared by the three evaluators").isEqualTo(3);
+    assertThat(streak.evaluate(clock.instant()).verdict()).isEqualTo(Verdict.ROLL_BACK);
+    assertThat(share.evaluate(clock.instant()).evidence()).contains("3 of the last 4");
+    assertThat(streakAgain.evaluate(clock.instant()).verdict()).isEqualTo(Verdict.ROLL_BACK);
+    assertThat(check.calls).isEqualTo(4);
+  }
+
+  @Test
+  void aManualFireReachesEveryEvaluatorCreatedBeforeOrAfterItAndEvaluatingDoesNotUseItUp() {
+    Trigger.Manual m = Trigger.manual("on-call");
+    Trigger.Evaluator before = m.newEvaluator();
+    assertThat(before.evaluate(clock.instant()).verdict()).isEqualTo(Verdict.HOLD);
+    m.fire("alice", "checkout is charging twice");
+    m.fire("bob", "me too");
+    Trigger.Evaluator after = m.newEvaluator();
+    for (int i = 0; i < 2; i++) {
+      for (Trigger.Evaluator t : java.util.List.of(before, after)) {
+        Evaluation e = t.evaluate(clock.instant());
+        assertThat(e.verdict()).isEqualTo(Verdict.ROLL_BACK);
+        assertThat(e.evidence()).isEqualTo("rollback requested by alice: checkout is charging twice");
+      }
+    }
+  }
+
+  @Test
+  void progressDeadlineRunsFromEachEvaluatorsFirstEvaluation() {
+    ScriptedSignal.ScriptedCheck check = new ScriptedSignal.ScriptedCheck("rollout ready");
+    check.always(HealthStatus.DOWN);
+    Trigger rule = Trigger.progressDeadline(Signals.poll(check, Duration.ofSeconds(10)), Duration.ofMinutes(2));
+    Trigger.Evaluator first = rule.newEvaluator();
+    first.evaluate(clock.instant());
+    clock.advance(Duration.ofMinutes(1));
+    Trigger.Evaluator second = rule.newEvaluator();
+    second.evaluate(clock.instant());
+    assertThat(at(first, Duration.ofMinutes(1)).verdict()).isEqualTo(Verdict.ROLL_BACK);
+    assertThat(second.evaluate(clock.instant()).verdict()).as("one minute into its own deadline").isEqualTo(Verdict.HOLD);
+    assertThat(at(second, Duration.ofMinutes(1)).verdict()).isEqualTo(Verdict.ROLL_BACK);
+  }
+
+  @Test
+  void aSustainedRuleKeepsEachEvaluatorsHoldTimerApart() {
+    Trigger.Manual m = Trigger.manual("on-call");
+    Trigger rule = Trigger.sustained(m, Duration.ofSeconds(10));
+    Trigger.Evaluator early = rule.newEvaluator();
+    m.fire("alice", "errors");
+    early.evaluate(clock.instant());
+    clock.advance(Duration.ofSeconds(5));
+    Trigger.Evaluator late = rule.newEvaluator();
+    late.evaluate(clock.instant());
+    assertThat(at(early, Duration.ofSeconds(5)).verdict()).isEqualTo(Verdict.ROLL_BACK);
+    Evaluation e = late.evaluate(clock.instant());
+    assertThat(e.verdict()).isEqualTo(Verdict.HOLD);
+    assertThat(e.evidence()).startsWith("firing for 5 s of the required 10 s");
+  }
+
+  @Test
+  void anApplicationTriggerThatCannotCreateAnEvaluatorAsksAHumanInsideAComposition() {
+    Trigger broken = new Trigger() {
+      @Override public String name() { return "home-made"; }
+      @Override public Duration worstCaseDetection() { return Duration.ZERO; }
+      @Override public Evaluator newEvaluator() { throw new IllegalStateException("no connection pool"); }
+    };
+    Evaluation e = Trigger.anyOf("any", broken, Trigger.manual("on-call")).newEvaluator().evaluate(clock.instant());
+    assertThat(e.verdict()).isEqualTo(Verdict.ASK_HUMAN);
+    assertThat(e.evidence()).contains("'home-made' could not create its evaluator").contains("no connection pool");
+  }
 }
