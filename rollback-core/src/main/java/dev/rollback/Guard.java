@@ -6,6 +6,7 @@ import dev.rollback.internal.PageEscalation;
 import dev.rollback.internal.RealTimer;
 import dev.rollback.internal.Timer;
 import dev.rollback.internal.detect.Budgets;
+import dev.rollback.internal.detect.Evaluators;
 import dev.rollback.journal.FencedOffException;
 import dev.rollback.journal.FileJournal;
 import dev.rollback.journal.InMemoryJournal;
@@ -79,6 +80,8 @@ public final class Guard implements AutoCloseable {
   private final String holder;
   private final Duration leaseTtl;
   private final List<Trigger> triggers;
+  /** The triggers' evaluators, created at {@link #arm()}: what this guard observed, shared with nobody. */
+  private List<Trigger.Evaluator> evaluators = List.of();
   private final Duration bakeTime;
   private final Duration evaluationInterval;
   private final Duration cooldown;
@@ -210,12 +213,10 @@ public final class Guard implements AutoCloseable {
       state = GuardState.ARMED;
       detail = "watching " + triggers.size() + " trigger" + (triggers.size() == 1 ? "" : "s") + " until " + bakeEnd;
       log.info("guard for {} armed: plan '{}', run id {}, bake time {}", deployment, plan.name(), runId, human(bakeTime));
-      for (Trigger t : triggers) {
-        t.reset();
-        for (Signal s : t.signals()) s.addWakeUp(wakeUp);
-      }
+      evaluators = Evaluators.of(triggers);
+      for (Trigger t : triggers) for (Signal s : t.signals()) s.addWakeUp(wakeUp);
       watching = true;
-      // the first evaluation happens now, so every rule's baseline is the moment of arming
+      // the first evaluation happens now, so every evaluator's baseline is the moment of arming
       try {
         evaluate(false);
       } catch (RuntimeException e) {
@@ -280,10 +281,11 @@ public final class Guard implements AutoCloseable {
       if (startRollback(new Evaluation("journal", Verdict.ROLL_BACK, now, why, Map.of()), why)) return;
     }
     boolean end = periodic && !now.isBefore(bakeEnd);
-    for (Trigger t : triggers) {
+    for (Trigger.Evaluator evaluator : evaluators) {
+      Trigger t = evaluator.trigger();
       Evaluation ev;
       try {
-        ev = end ? t.evaluateAtDeadline(now) : t.evaluate(now);
+        ev = end ? evaluator.evaluateAtDeadline(now) : evaluator.evaluate(now);
         if (ev == null) ev = Evaluation.askHuman(t.name(), now, "trigger '" + t.name() + "' returned no evaluation");
       } catch (RuntimeException e) {
         ev = Evaluation.askHuman(t.name(), now, "trigger '" + t.name() + "' threw " + e);
@@ -703,6 +705,10 @@ public final class Guard implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Watches {@code trigger}. The guard evaluates its own evaluator of it, created at
+     * {@link Guard#arm()}, so the same trigger can watch a release or another guard as well.
+     */
     public Builder trigger(Trigger trigger) {
       triggers.add(Objects.requireNonNull(trigger, "trigger"));
       return this;

@@ -145,7 +145,10 @@ public final class Release {
       return this;
     }
 
-    /** A rule evaluated after each change, at each health-gate poll and while baking; ROLL_BACK reverts the release. */
+    /**
+     * A rule evaluated after each change, at each health-gate poll and while baking; ROLL_BACK
+     * reverts the release. Each run evaluates its own evaluator of it, created when the run starts.
+     */
     public Builder trigger(Trigger trigger) {
       triggers.add(Objects.requireNonNull(trigger, "trigger"));
       return this;

@@ -19,25 +19,27 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * A rule over signals that decides whether a release is bad. Evaluated by a guard (or by a
- * release between its changes) on the engine's clock; returns HOLD, ROLL_BACK or ASK_HUMAN with
- * its evidence, which is journaled.
+ * A rule over signals that decides whether a release is bad: an immutable description, like a
+ * Failsafe policy. Whoever watches a release (a {@link Guard} when it is armed, a {@link Release}
+ * run when it starts) asks the trigger for a {@link #newEvaluator() fresh evaluator} and evaluates
+ * that on the engine's clock; the evaluator returns HOLD, ROLL_BACK or ASK_HUMAN with its
+ * evidence, which is journaled.
+ *
+ * <p>Triggers hold no evaluation state: counts, windows, baselines and hold timers live in the
+ * evaluator, so one trigger instance can be given to a release and to a guard (or to two guards)
+ * and each sees only its own observations. The signals a trigger reads are shared inputs: each
+ * evaluator keeps its own baseline of a signal's cumulative counts. {@link Manual#fire} is such an
+ * input too; see there.
  */
 public interface Trigger {
 
   String name();
-
-  /** Evaluates the rule at {@code now}. Must not throw: missing or bad data is HOLD or ASK_HUMAN with the reason. */
-  Evaluation evaluate(Instant now);
 
   /**
    * The longest time from the moment the release turns fully bad until this rule returns
    * ROLL_BACK, by the formula documented on the rule. Plan validation checks the budget with it.
    */
   Duration worstCaseDetection();
-
-  /** Forget what was observed so far (e.g. when a guard is re-armed for a new deployment). */
-  default void reset() {}
 
   // ------------------------------------------------------------------ detection support
 
@@ -51,12 +53,28 @@ public interface Trigger {
     return List.of();
   }
 
+  /** A fresh evaluator with its own state; one per run or guard. Triggers themselves hold no evaluation state. */
+  Evaluator newEvaluator();
+
   /**
-   * Evaluates at the end of the observation period (a guard's bake time). A rule that still
-   * lacks the data to judge returns ASK_HUMAN here rather than HOLD.
+   * One watcher's evaluation of a {@link Trigger}: holds what this watcher has observed so far
+   * (its baselines, windows, counts). Created by {@link Trigger#newEvaluator()}; evaluations of
+   * one evaluator are expected in time order. The built-in evaluators are thread-safe.
    */
-  default Evaluation evaluateAtDeadline(Instant now) {
-    return evaluate(now);
+  interface Evaluator {
+    /** The trigger this evaluator evaluates. */
+    Trigger trigger();
+
+    /** Must not throw: missing or bad data is HOLD or ASK_HUMAN with the reason. */
+    Evaluation evaluate(Instant now);
+
+    /**
+     * Evaluates at the end of the observation period (a guard's bake time). A rule that still
+     * lacks the data to judge returns ASK_HUMAN here rather than HOLD.
+     */
+    default Evaluation evaluateAtDeadline(Instant now) {
+      return evaluate(now);
+    }
   }
 
   // ------------------------------------------------------------------ rules
@@ -115,7 +133,7 @@ public interface Trigger {
 
   /**
    * ROLL_BACK when {@code signal} has not had a single successful observation within
-   * {@code deadline} of the first evaluation (the rollout made no progress). Worst case: the deadline.
+   * {@code deadline} of an evaluator's first evaluation (the rollout made no progress). Worst case: the deadline.
    */
   static Trigger progressDeadline(Signal signal, Duration deadline) {
     return new ProgressDeadlineRule(Objects.requireNonNull(signal, "signal"), Objects.requireNonNull(deadline, "deadline"));
@@ -164,7 +182,7 @@ public interface Trigger {
     return new Sustained(Objects.requireNonNull(trigger, "trigger"), Objects.requireNonNull(holdFor, "holdFor"));
   }
 
-  /** An error-ratio rule; every {@code with}-style call returns a new rule with fresh state. */
+  /** An error-ratio rule; every call returns a new rule and leaves this one as it is. */
   interface ErrorRatio extends Trigger {
     ErrorRatio above(double ratio);
 
@@ -221,9 +239,20 @@ public interface Trigger {
     Judge confidence(double level);
   }
 
-  /** A trigger fired by a call. */
+  /**
+   * A trigger fired by a call. Firing is an input from outside, like a signal going down, not
+   * evaluation state: it latches on the trigger for good. Every evaluator of the trigger, whether
+   * created before or after the fire, returns ROLL_BACK with who and why from its next evaluation
+   * on; evaluating never clears the latch, so a guard and a release given the same manual trigger
+   * both see a fire, and neither can hide it from the other. A fired trigger therefore belongs to
+   * the deployment it was fired for: give the next deployment a new {@code Trigger.manual(name)}.
+   */
   interface Manual extends Trigger {
-    /** Fires: the next evaluation returns ROLL_BACK with who and why. */
+    /**
+     * Fires: every evaluator of this trigger returns ROLL_BACK with who and why from its next
+     * evaluation on, and the guards watching it are woken at once. The first fire's actor and
+     * reason are kept; a later fire only wakes the watchers again.
+     */
     void fire(String actor, String reason);
   }
 }

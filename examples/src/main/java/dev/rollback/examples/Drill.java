@@ -138,29 +138,41 @@ public final class Drill {
     }
   }
 
-  /** Fires when more than {@code threshold} of the requests since the last evaluation failed (at least 20 of them). */
+  /**
+   * Fires when more than {@code threshold} of the requests since the evaluator's last look failed
+   * (at least 20 of them). The trigger only describes the rule; what was seen at the last look is
+   * each evaluator's own, so a release and a guard can share the trigger.
+   */
   static Trigger errorRatio(Shop shop, double threshold) {
     return new Trigger() {
-      private long lastRequests;
-      private long lastErrors;
-
       @Override public String name() { return "checkout error ratio"; }
 
-      @Override
-      public synchronized Evaluation evaluate(Instant now) {
-        long r = shop.requests.get();
-        long e = shop.errors.get();
-        long dr = r - lastRequests;
-        long de = e - lastErrors;
-        if (dr < 20) return Evaluation.hold(name(), now, "only " + dr + " requests since the last look");
-        lastRequests = r;
-        lastErrors = e;
-        double ratio = (double) de / dr;
-        String evidence = String.format("%d of %d checkouts failed (%.0f%%, threshold %.0f%%)", de, dr, ratio * 100, threshold * 100);
-        return ratio > threshold ? Evaluation.rollBack(name(), now, evidence) : Evaluation.hold(name(), now, evidence);
-      }
-
       @Override public Duration worstCaseDetection() { return ofMillis(250).multipliedBy(2); }
+
+      @Override
+      public Evaluator newEvaluator() {
+        Trigger trigger = this;
+        return new Evaluator() {
+          private long lastRequests;
+          private long lastErrors;
+
+          @Override public Trigger trigger() { return trigger; }
+
+          @Override
+          public synchronized Evaluation evaluate(Instant now) {
+            long r = shop.requests.get();
+            long e = shop.errors.get();
+            long dr = r - lastRequests;
+            long de = e - lastErrors;
+            if (dr < 20) return Evaluation.hold(trigger.name(), now, "only " + dr + " requests since the last look");
+            lastRequests = r;
+            lastErrors = e;
+            double ratio = (double) de / dr;
+            String evidence = String.format("%d of %d checkouts failed (%.0f%%, threshold %.0f%%)", de, dr, ratio * 100, threshold * 100);
+            return ratio > threshold ? Evaluation.rollBack(trigger.name(), now, evidence) : Evaluation.hold(trigger.name(), now, evidence);
+          }
+        };
+      }
     };
   }
 

@@ -23,6 +23,7 @@ import dev.rollback.SnapshotCapture;
 import dev.rollback.StepOutcome;
 import dev.rollback.Trigger;
 import dev.rollback.Verdict;
+import dev.rollback.internal.detect.Evaluators;
 import dev.rollback.journal.Journal;
 import dev.rollback.journal.JournalEvent;
 import dev.rollback.journal.JournalRecord;
@@ -46,7 +47,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -107,7 +107,8 @@ public final class Run implements RollbackRun {
   private Timer.@Nullable Cancellable budgetTimer;
   private final PageEscalation escalation;
   private final StepRunner steps;
-  private @Nullable List<Function<Instant, Evaluation>> evaluators;
+  /** The triggers' evaluators, created when the run first evaluates them: their state is this run's alone. */
+  private @Nullable List<Trigger.Evaluator> evaluators;
 
   public Run(Services svc, Program program, String runId, RunHistory history, long fence, boolean resumed,
       String reason, List<String> problems) {
@@ -591,26 +592,16 @@ public final class Run implements RollbackRun {
 
   // ------------------------------------------------------------------ triggers, health gates, bakes
 
-  private List<Function<Instant, Evaluation>> evaluators() {
-    if (evaluators == null) {
-      List<Function<Instant, Evaluation>> l = new ArrayList<>();
-      for (Trigger t : program.triggers()) l.add(Triggers.evaluator(t));
-      evaluators = l;
-    }
+  private List<Trigger.Evaluator> evaluators() {
+    if (evaluators == null) evaluators = Evaluators.of(program.triggers());
     return evaluators;
   }
 
   /** Evaluates the triggers; a ROLL_BACK (or a human's PROCEED on an inconclusive one) compensates. */
   private void evaluateTriggers(String where, int index) {
-    List<Function<Instant, Evaluation>> evs = evaluators();
-    for (int i = 0; i < evs.size(); i++) {
-      Trigger t = program.triggers().get(i);
-      Evaluation ev;
-      try {
-        ev = evs.get(i).apply(svc.clock().instant());
-      } catch (RuntimeException ex) {
-        ev = Evaluation.askHuman(t.name(), svc.clock().instant(), "trigger threw " + ex);
-      }
+    for (Trigger.Evaluator evaluator : evaluators()) {
+      Trigger t = evaluator.trigger();
+      Evaluation ev = evaluator.evaluate(svc.clock().instant());
       if (ev.verdict() == Verdict.HOLD) continue;
       append(new JournalEvent.TriggerFired(t.name(), ev.verdict(), ev.evidence(), ev.facts(), where, null, null));
       if (ev.verdict() == Verdict.ROLL_BACK) {

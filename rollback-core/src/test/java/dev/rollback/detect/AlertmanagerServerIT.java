@@ -106,7 +106,7 @@ class AlertmanagerServerIT {
 
   @Test
   void anAlertRoutedByAlertmanagerFiresTheTriggerAndItsResolutionClearsIt() throws Exception {
-    Trigger t = Trigger.externalAlert(alerts, Map.of("service", "checkout"));
+    Trigger.Evaluator t = Trigger.externalAlert(alerts, Map.of("service", "checkout")).newEvaluator();
     post("CheckoutErrors", "checkout", Instant.now().plusSeconds(600));
     await("the webhook from Alertmanager").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
         .until(() -> t.evaluate(Instant.now()).verdict() == Verdict.ROLL_BACK);

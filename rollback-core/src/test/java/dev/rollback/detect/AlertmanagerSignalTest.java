@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 class AlertmanagerSignalTest {
   private final ManualClock clock = ManualClock.create();
   private final Alerts alerts = Alerts.create("alertmanager", clock);
-  private final Trigger trigger = Trigger.externalAlert(alerts, Map.of("service", "checkout"));
+  private final Trigger.Evaluator trigger = Trigger.externalAlert(alerts, Map.of("service", "checkout")).newEvaluator();
 
   private static String payload(String status, String alertStatus) {
     return """

@@ -17,7 +17,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.function.Function;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
@@ -34,12 +33,13 @@ import net.jqwik.api.constraints.LongRange;
 class TriggerProperties {
   private static final Duration TICK = Duration.ofMillis(100);
 
-  /** Runs {@code trigger} on virtual time: healthy until {@code failAt}, then failing; returns the detection time. */
+  /** Runs an evaluator of {@code trigger} on virtual time: healthy until {@code failAt}, then failing; returns the detection time. */
   private static Duration detection(ManualClock clock, Trigger trigger, Instant failAt, Runnable perTick, Duration limit) {
+    Trigger.Evaluator evaluator = trigger.newEvaluator();
     Instant giveUp = failAt.plus(limit);
     while (clock.instant().isBefore(giveUp)) {
       perTick.run();
-      Evaluation e = trigger.evaluate(clock.instant());
+      Evaluation e = evaluator.evaluate(clock.instant());
       if (e.verdict() == Verdict.ROLL_BACK) {
         assertThat(clock.instant()).as("fired before the failure: " + e.evidence()).isAfterOrEqualTo(failAt);
         return Duration.between(failAt, clock.instant());
@@ -167,39 +167,41 @@ class TriggerProperties {
     ScriptedSignal s = new ScriptedSignal("requests", tick);
     double factor = 1 + factorTenths;
     Trigger t = Trigger.burnRate(s, 0.99).window(Duration.ofMinutes(longMinutes), Duration.ofMinutes(1), factor).minSamples(1);
+    Trigger.Evaluator evaluator = t.newEvaluator();
     for (int i = 0; i < longMinutes * 60 + 60; i++) {
       s.add(10, 0);
-      assertThat(t.evaluate(clock.instant()).verdict()).isEqualTo(Verdict.HOLD);
+      assertThat(evaluator.evaluate(clock.instant()).verdict()).isEqualTo(Verdict.HOLD);
       clock.advance(tick);
     }
     Instant failAt = clock.instant();
     Duration d = null;
     for (int i = 0; i < longMinutes * 60 * 2 && d == null; i++) {
       s.add(0, 10);
-      if (t.evaluate(clock.instant()).verdict() == Verdict.ROLL_BACK) d = Duration.between(failAt, clock.instant());
+      if (evaluator.evaluate(clock.instant()).verdict() == Verdict.ROLL_BACK) d = Duration.between(failAt, clock.instant());
       clock.advance(tick);
     }
     assertThat(d).isNotNull();
     assertThat(d).isLessThanOrEqualTo(t.worstCaseDetection().plus(tick));
   }
 
-  /** A trigger that answers a scripted sequence of verdicts. */
-  private static final class ScriptedTrigger implements Trigger {
-    private final String name;
-    private final List<Verdict> script;
-    private int i;
-
-    ScriptedTrigger(String name, List<Verdict> script) {
-      this.name = name;
-      this.script = script;
-    }
-
-    @Override public String name() { return name; }
-    @Override public Evaluation evaluate(Instant now) {
-      Verdict v = script.get(Math.min(i++, script.size() - 1));
-      return new Evaluation(name, v, now, "scripted", java.util.Map.of());
-    }
+  /** A trigger whose evaluators each answer a scripted sequence of verdicts from its start. */
+  private record ScriptedTrigger(String name, List<Verdict> script) implements Trigger {
     @Override public Duration worstCaseDetection() { return Duration.ofSeconds(script.size()); }
+
+    @Override
+    public Evaluator newEvaluator() {
+      return new Evaluator() {
+        private int i;
+
+        @Override public Trigger trigger() { return ScriptedTrigger.this; }
+
+        @Override
+        public Evaluation evaluate(Instant now) {
+          Verdict v = script.get(Math.min(i++, script.size() - 1));
+          return new Evaluation(name, v, now, "scripted", java.util.Map.of());
+        }
+      };
+    }
   }
 
   @Provide
@@ -210,24 +212,23 @@ class TriggerProperties {
 
   @Property(tries = 300)
   void aCompositionNeverFiresWhenNoneOfItsMembersWould(@ForAll("scripts") List<List<Verdict>> scripts, @ForAll boolean all) {
-    Function<String, List<Trigger>> members = prefix -> {
-      List<Trigger> out = new ArrayList<>();
-      for (int k = 0; k < scripts.size(); k++) out.add(new ScriptedTrigger(prefix + k, scripts.get(k)));
-      return out;
-    };
-    List<Trigger> alone = members.apply("alone-");
-    Trigger[] inside = members.apply("member-").toArray(Trigger[]::new);
+    List<Trigger> members = new ArrayList<>();
+    for (int k = 0; k < scripts.size(); k++) members.add(new ScriptedTrigger("member-" + k, scripts.get(k)));
+    Trigger[] inside = members.toArray(Trigger[]::new);
     Trigger composite = all ? Trigger.allOf("all", inside) : Trigger.anyOf("any", inside);
+    // the same member descriptions, evaluated on their own next to the composite's evaluators of them
+    Trigger.Evaluator compositeEvaluator = composite.newEvaluator();
+    List<Trigger.Evaluator> alone = members.stream().map(Trigger::newEvaluator).toList();
     Instant now = Instant.EPOCH;
     for (int step = 0; step < 20; step++) {
-      Verdict c = composite.evaluate(now).verdict();
+      Verdict c = compositeEvaluator.evaluate(now).verdict();
       List<Verdict> single = new ArrayList<>();
-      for (Trigger t : alone) single.add(t.evaluate(now).verdict());
+      for (Trigger.Evaluator t : alone) single.add(t.evaluate(now).verdict());
       if (c == Verdict.ROLL_BACK) assertThat(single).as("step " + step).contains(Verdict.ROLL_BACK);
       if (all && c == Verdict.ROLL_BACK) assertThat(single).as("step " + step).containsOnly(Verdict.ROLL_BACK);
     }
     Duration wc = composite.worstCaseDetection();
-    if (all) assertThat(wc).isEqualTo(alone.stream().map(Trigger::worstCaseDetection).max(Duration::compareTo).orElseThrow());
-    else assertThat(wc).isEqualTo(alone.stream().map(Trigger::worstCaseDetection).min(Duration::compareTo).orElseThrow());
+    if (all) assertThat(wc).isEqualTo(members.stream().map(Trigger::worstCaseDetection).max(Duration::compareTo).orElseThrow());
+    else assertThat(wc).isEqualTo(members.stream().map(Trigger::worstCaseDetection).min(Duration::compareTo).orElseThrow());
   }
 }

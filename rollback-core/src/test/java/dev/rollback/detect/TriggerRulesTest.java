@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 class TriggerRulesTest {
   private final ManualClock clock = ManualClock.create();
 
-  private Evaluation at(Trigger t, Duration advance) {
+  private Evaluation at(Trigger.Evaluator t, Duration advance) {
     clock.advance(advance);
     return t.evaluate(clock.instant());
   }
@@ -31,7 +31,7 @@ class TriggerRulesTest {
   void consecutiveFailuresFiresOnTheThirdFailedPollAndNamesTheLastResult() {
     ScriptedSignal.ScriptedCheck check = new ScriptedSignal.ScriptedCheck("checkout health")
         .then(HealthStatus.UP, HealthStatus.DOWN, HealthStatus.DOWN, HealthStatus.DOWN);
-    Trigger t = Trigger.consecutiveFailures(Signals.poll(check, Duration.ofSeconds(2)), 3);
+    Trigger.Evaluator t = Trigger.consecutiveFailures(Signals.poll(check, Duration.ofSeconds(2)), 3).newEvaluator();
     assertThat(t.evaluate(clock.instant()).verdict()).isEqualTo(Verdict.HOLD);
     assertThat(at(t, Duration.ofSeconds(2)).verdict()).isEqualTo(Verdict.HOLD);
     assertThat(at(t, Duration.ofSeconds(1)).verdict()).as("no poll before the interval").isEqualTo(Verdict.HOLD);
@@ -40,14 +40,14 @@ class TriggerRulesTest {
     assertThat(fired.verdict()).isEqualTo(Verdict.ROLL_BACK);
     assertThat(fired.evidence()).contains("3 consecutive failures of 'checkout health'").contains("DOWN");
     assertThat(check.calls).isEqualTo(4);
-    assertThat(t.worstCaseDetection()).isEqualTo(Duration.ofSeconds(6));
+    assertThat(t.trigger().worstCaseDetection()).isEqualTo(Duration.ofSeconds(6));
   }
 
   @Test
   void anUpPollBreaksTheRunOfFailures() {
     ScriptedSignal.ScriptedCheck check = new ScriptedSignal.ScriptedCheck("h")
         .then(HealthStatus.DOWN, HealthStatus.DOWN, HealthStatus.UP, HealthStatus.DOWN, HealthStatus.DOWN);
-    Trigger t = Trigger.consecutiveFailures(Signals.poll(check, Duration.ofSeconds(1)), 3);
+    Trigger.Evaluator t = Trigger.consecutiveFailures(Signals.poll(check, Duration.ofSeconds(1)), 3).newEvaluator();
     for (int i = 0; i < 5; i++) assertThat(at(t, Duration.ofSeconds(1)).verdict()).isEqualTo(Verdict.HOLD);
   }
 
@@ -55,7 +55,7 @@ class TriggerRulesTest {
   void unknownPollsAskAHumanInsteadOfRollingBack() {
     ScriptedSignal.ScriptedCheck check = new ScriptedSignal.ScriptedCheck("hanging endpoint");
     check.always(HealthStatus.UNKNOWN);
-    Trigger t = Trigger.consecutiveFailures(Signals.poll(check, Duration.ofSeconds(1)), 3);
+    Trigger.Evaluator t = Trigger.consecutiveFailures(Signals.poll(check, Duration.ofSeconds(1)), 3).newEvaluator();
     Evaluation e = null;
     for (int i = 0; i < 3; i++) e = at(t, Duration.ofSeconds(1));
     assertThat(e.verdict()).isEqualTo(Verdict.ASK_HUMAN);
@@ -66,7 +66,8 @@ class TriggerRulesTest {
   void unknownPollsRollBackOnlyWhenTheUserAskedForIt() {
     ScriptedSignal.ScriptedCheck check = new ScriptedSignal.ScriptedCheck("hanging endpoint");
     check.always(HealthStatus.UNKNOWN);
-    Trigger t = Trigger.consecutiveFailures(Signals.pollTreatingUnknownAsDown(check, Duration.ofSeconds(1)), 3);
+    Trigger.Evaluator t = Trigger.consecutiveFailures(Signals.pollTreatingUnknownAsDown(check, Duration.ofSeconds(1)), 3)
+        .newEvaluator();
     Evaluation e = null;
     for (int i = 0; i < 3; i++) e = at(t, Duration.ofSeconds(1));
     assertThat(e.verdict()).isEqualTo(Verdict.ROLL_BACK);
@@ -79,7 +80,7 @@ class TriggerRulesTest {
       @Override public String name() { return "broken"; }
       @Override public dev.rollback.Health check() { throw new IllegalStateException("boom"); }
     };
-    Trigger t = Trigger.consecutiveFailures(Signals.poll(throwing, Duration.ofSeconds(1)), 1);
+    Trigger.Evaluator t = Trigger.consecutiveFailures(Signals.poll(throwing, Duration.ofSeconds(1)), 1).newEvaluator();
     Evaluation e = at(t, Duration.ofSeconds(1));
     assertThat(e.verdict()).isEqualTo(Verdict.ASK_HUMAN);
     assertThat(e.evidence()).contains("boom");
@@ -89,7 +90,7 @@ class TriggerRulesTest {
   void nOfMFiresWhenEnoughOfTheLastObservationsFailed() {
     ScriptedSignal.ScriptedCheck check = new ScriptedSignal.ScriptedCheck("h")
         .then(HealthStatus.DOWN, HealthStatus.UP, HealthStatus.DOWN, HealthStatus.UP, HealthStatus.DOWN);
-    Trigger t = Trigger.nOfM(Signals.poll(check, Duration.ofSeconds(1)), 3, 5);
+    Trigger.Evaluator t = Trigger.nOfM(Signals.poll(check, Duration.ofSeconds(1)), 3, 5).newEvaluator();
     for (int i = 0; i < 4; i++) assertThat(at(t, Duration.ofSeconds(1)).verdict()).isEqualTo(Verdict.HOLD);
     Evaluation e = at(t, Duration.ofSeconds(1));
     assertThat(e.verdict()).isEqualTo(Verdict.ROLL_BACK);
@@ -99,7 +100,7 @@ class TriggerRulesTest {
   @Test
   void errorRatioWaitsForTheMinimumSampleCountAndAsksAHumanAtTheDeadline() {
     ScriptedSignal s = ScriptedSignal.requests("checkout requests");
-    Trigger t = Trigger.errorRatio(s).above(0.05).over(Duration.ofSeconds(30)).minSamples(50);
+    Trigger.Evaluator t = Trigger.errorRatio(s).above(0.05).over(Duration.ofSeconds(30)).minSamples(50).newEvaluator();
     t.evaluate(clock.instant());
     s.add(10, 10);
     Evaluation e = at(t, Duration.ofSeconds(1));
@@ -114,7 +115,7 @@ class TriggerRulesTest {
   @Test
   void errorRatioFiresAboveTheThresholdWithItsEvidence() {
     ScriptedSignal s = ScriptedSignal.requests("checkout requests");
-    Trigger t = Trigger.errorRatio(s).above(0.05).over(Duration.ofSeconds(2)).minSamples(50);
+    Trigger.Evaluator t = Trigger.errorRatio(s).above(0.05).over(Duration.ofSeconds(2)).minSamples(50).newEvaluator();
     t.evaluate(clock.instant());
     s.add(97, 3);
     assertThat(at(t, Duration.ofSeconds(1)).verdict()).isEqualTo(Verdict.HOLD);
@@ -128,7 +129,7 @@ class TriggerRulesTest {
   @Test
   void errorRatioForgetsFailuresThatLeftTheWindow() {
     ScriptedSignal s = ScriptedSignal.requests("r");
-    Trigger t = Trigger.errorRatio(s).above(0.05).over(Duration.ofSeconds(10)).minSamples(10);
+    Trigger.Evaluator t = Trigger.errorRatio(s).above(0.05).over(Duration.ofSeconds(10)).minSamples(10).newEvaluator();
     t.evaluate(clock.instant());
     s.add(0, 100);
     assertThat(at(t, Duration.ofSeconds(1)).verdict()).as("the window has filled 1 s of 10 s").isEqualTo(Verdict.HOLD);
@@ -143,7 +144,7 @@ class TriggerRulesTest {
   @Test
   void errorRatioDoesNotJudgeAWindowThatHasOnlyJustStartedFilling() {
     ScriptedSignal s = ScriptedSignal.requests("r");
-    Trigger t = Trigger.errorRatio(s).above(0.05).over(Duration.ofSeconds(30)).minSamples(50);
+    Trigger.Evaluator t = Trigger.errorRatio(s).above(0.05).over(Duration.ofSeconds(30)).minSamples(50).newEvaluator();
     t.evaluate(clock.instant());
     s.add(118, 7);
     Evaluation e = at(t, Duration.ofMillis(250));
@@ -162,7 +163,8 @@ class TriggerRulesTest {
   @Test
   void latencyPercentileFiresWhenTheTailIsSlow() {
     ScriptedSignal s = ScriptedSignal.requests("r");
-    Trigger t = Trigger.latency(s).percentile(0.99).above(Duration.ofMillis(500)).over(Duration.ofSeconds(60)).minSamples(50);
+    Trigger.Evaluator t = Trigger.latency(s).percentile(0.99).above(Duration.ofMillis(500)).over(Duration.ofSeconds(60)).minSamples(50)
+        .newEvaluator();
     t.evaluate(clock.instant());
     s.add(100, 0, Duration.ofMillis(20));
     assertThat(at(t, Duration.ofSeconds(1)).verdict()).isEqualTo(Verdict.HOLD);
@@ -175,7 +177,8 @@ class TriggerRulesTest {
   @Test
   void burnRateNeedsBothWindowsToBurn() {
     ScriptedSignal s = ScriptedSignal.requests("r");
-    Trigger t = Trigger.burnRate(s, 0.999).window(Duration.ofMinutes(60), Duration.ofMinutes(5), 14.4).minSamples(10);
+    Trigger.Evaluator t = Trigger.burnRate(s, 0.999).window(Duration.ofMinutes(60), Duration.ofMinutes(5), 14.4).minSamples(10)
+        .newEvaluator();
     t.evaluate(clock.instant());
     for (int i = 0; i < 55; i++) {
       s.add(600, 0);
@@ -199,7 +202,7 @@ class TriggerRulesTest {
   @Test
   void sequentialTestFiresWithinEightFailuresOfASuddenOutage() {
     RequestRecorder r = RequestRecorder.create("checkout");
-    Trigger t = Trigger.sequential(r);
+    Trigger.Evaluator t = Trigger.sequential(r).newEvaluator();
     t.evaluate(clock.instant());
     for (int i = 0; i < 1000; i++) r.success(1_000_000);
     assertThat(at(t, Duration.ofMillis(10)).verdict()).isEqualTo(Verdict.HOLD);
@@ -213,13 +216,13 @@ class TriggerRulesTest {
     assertThat(e.verdict()).isEqualTo(Verdict.ROLL_BACK);
     assertThat(failures).isEqualTo(8);
     assertThat(e.evidence()).contains("CUSUM").contains("baseline error rate 1%");
-    assertThat(t.worstCaseDetection()).isEqualTo(Duration.ofSeconds(8));
+    assertThat(t.trigger().worstCaseDetection()).isEqualTo(Duration.ofSeconds(8));
   }
 
   @Test
   void sequentialTestHoldsOnTheBackgroundErrorRate() {
     ScriptedSignal s = ScriptedSignal.requests("r");
-    Trigger t = Trigger.sequential(s);
+    Trigger.Evaluator t = Trigger.sequential(s).newEvaluator();
     t.evaluate(clock.instant());
     java.util.Random rnd = new java.util.Random(42);
     int fired = 0;
@@ -242,7 +245,8 @@ class TriggerRulesTest {
   void progressDeadlineFiresWhenNothingSucceededInTime() {
     ScriptedSignal.ScriptedCheck check = new ScriptedSignal.ScriptedCheck("rollout ready");
     check.always(HealthStatus.DOWN);
-    Trigger t = Trigger.progressDeadline(Signals.poll(check, Duration.ofSeconds(10)), Duration.ofMinutes(2));
+    Trigger.Evaluator t = Trigger.progressDeadline(Signals.poll(check, Duration.ofSeconds(10)), Duration.ofMinutes(2))
+        .newEvaluator();
     assertThat(t.evaluate(clock.instant()).verdict()).isEqualTo(Verdict.HOLD);
     assertThat(at(t, Duration.ofSeconds(110)).verdict()).isEqualTo(Verdict.HOLD);
     Evaluation e = at(t, Duration.ofSeconds(10));
@@ -253,7 +257,8 @@ class TriggerRulesTest {
   @Test
   void progressDeadlineHoldsForeverOnceProgressWasMade() {
     ScriptedSignal.ScriptedCheck check = new ScriptedSignal.ScriptedCheck("rollout ready").then(HealthStatus.DOWN, HealthStatus.UP);
-    Trigger t = Trigger.progressDeadline(Signals.poll(check, Duration.ofSeconds(10)), Duration.ofSeconds(30));
+    Trigger.Evaluator t = Trigger.progressDeadline(Signals.poll(check, Duration.ofSeconds(10)), Duration.ofSeconds(30))
+        .newEvaluator();
     t.evaluate(clock.instant());
     at(t, Duration.ofSeconds(10));
     check.always(HealthStatus.DOWN);
@@ -264,7 +269,7 @@ class TriggerRulesTest {
   void judgeRollsBackASlowerCanaryAndReportsItsConfidence() {
     ScriptedSignal baseline = ScriptedSignal.requests("baseline");
     ScriptedSignal canary = ScriptedSignal.requests("canary");
-    Trigger t = Trigger.judge(baseline, canary).over(Duration.ofMinutes(5)).minSamples(50);
+    Trigger.Evaluator t = Trigger.judge(baseline, canary).over(Duration.ofMinutes(5)).minSamples(50).newEvaluator();
     t.evaluate(clock.instant());
     for (int ms = 10; ms < 30; ms++) {
       baseline.add(5, 0, Duration.ofMillis(ms));
@@ -280,7 +285,7 @@ class TriggerRulesTest {
   void judgeHoldsWhenCanaryAndBaselineMatch() {
     ScriptedSignal baseline = ScriptedSignal.requests("baseline");
     ScriptedSignal canary = ScriptedSignal.requests("canary");
-    Trigger t = Trigger.judge(baseline, canary);
+    Trigger.Evaluator t = Trigger.judge(baseline, canary).newEvaluator();
     t.evaluate(clock.instant());
     for (int ms = 10; ms < 30; ms++) {
       baseline.add(5, 0, Duration.ofMillis(ms));
@@ -295,7 +300,7 @@ class TriggerRulesTest {
   void judgeOnErrorsComparesErrorRates() {
     ScriptedSignal baseline = ScriptedSignal.requests("baseline");
     ScriptedSignal canary = ScriptedSignal.requests("canary");
-    Trigger t = Trigger.judge(baseline, canary).onErrors(0.01);
+    Trigger.Evaluator t = Trigger.judge(baseline, canary).onErrors(0.01).newEvaluator();
     t.evaluate(clock.instant());
     baseline.add(990, 10);
     canary.add(900, 100);
@@ -308,7 +313,7 @@ class TriggerRulesTest {
   void judgeIsInconclusiveAtTheDeadlineWithTooFewSamples() {
     ScriptedSignal baseline = ScriptedSignal.requests("baseline");
     ScriptedSignal canary = ScriptedSignal.requests("canary");
-    Trigger t = Trigger.judge(baseline, canary);
+    Trigger.Evaluator t = Trigger.judge(baseline, canary).newEvaluator();
     t.evaluate(clock.instant());
     baseline.add(100, 0);
     canary.add(3, 0);
@@ -321,9 +326,10 @@ class TriggerRulesTest {
   @Test
   void manualTriggerFiresWithWhoAndWhy() {
     Trigger.Manual m = Trigger.manual("on-call");
-    assertThat(m.evaluate(clock.instant()).verdict()).isEqualTo(Verdict.HOLD);
+    Trigger.Evaluator t = m.newEvaluator();
+    assertThat(t.evaluate(clock.instant()).verdict()).isEqualTo(Verdict.HOLD);
     m.fire("alice", "checkout is charging twice");
-    Evaluation e = m.evaluate(clock.instant());
+    Evaluation e = t.evaluate(clock.instant());
     assertThat(e.verdict()).isEqualTo(Verdict.ROLL_BACK);
     assertThat(e.evidence()).isEqualTo("rollback requested by alice: checkout is charging twice");
   }
@@ -331,7 +337,7 @@ class TriggerRulesTest {
   @Test
   void externalAlertFiresOnMatchingLabelsOnly() {
     Alerts alerts = Alerts.create("alertmanager", clock);
-    Trigger t = Trigger.externalAlert(alerts, Map.of("service", "checkout"));
+    Trigger.Evaluator t = Trigger.externalAlert(alerts, Map.of("service", "checkout")).newEvaluator();
     alerts.fire("HighLatency", Map.of("service", "search"), "search is slow");
     assertThat(t.evaluate(clock.instant()).verdict()).isEqualTo(Verdict.HOLD);
     alerts.fire("HighErrorRate", Map.of("service", "checkout"), "5xx above 5%");
@@ -346,8 +352,8 @@ class TriggerRulesTest {
   void anyOfFiresWhenOneMemberDoesAndAllOfOnlyWhenAllDo() {
     Trigger.Manual a = Trigger.manual("a");
     Trigger.Manual b = Trigger.manual("b");
-    Trigger any = Trigger.anyOf("a or b", a, b);
-    Trigger all = Trigger.allOf("a and b", a, b);
+    Trigger.Evaluator any = Trigger.anyOf("a or b", a, b).newEvaluator();
+    Trigger.Evaluator all = Trigger.allOf("a and b", a, b).newEvaluator();
     a.fire("x", "y");
     assertThat(any.evaluate(clock.instant()).verdict()).isEqualTo(Verdict.ROLL_BACK);
     assertThat(all.evaluate(clock.instant()).verdict()).isEqualTo(Verdict.HOLD);
@@ -359,13 +365,14 @@ class TriggerRulesTest {
   void sustainedIgnoresABlipAndFiresOnASustainedFailure() {
     ScriptedSignal.ScriptedCheck check = new ScriptedSignal.ScriptedCheck("h")
         .then(HealthStatus.DOWN, HealthStatus.UP, HealthStatus.DOWN, HealthStatus.DOWN, HealthStatus.DOWN, HealthStatus.DOWN);
-    Trigger t = Trigger.sustained(Trigger.consecutiveFailures(Signals.poll(check, Duration.ofSeconds(1)), 1), Duration.ofSeconds(2));
+    Trigger.Evaluator t = Trigger.sustained(Trigger.consecutiveFailures(Signals.poll(check, Duration.ofSeconds(1)), 1), Duration.ofSeconds(2))
+        .newEvaluator();
     assertThat(at(t, Duration.ofSeconds(1)).verdict()).isEqualTo(Verdict.HOLD);
     assertThat(at(t, Duration.ofSeconds(1)).verdict()).isEqualTo(Verdict.HOLD);
     assertThat(at(t, Duration.ofSeconds(1)).verdict()).isEqualTo(Verdict.HOLD);
     assertThat(at(t, Duration.ofSeconds(1)).verdict()).isEqualTo(Verdict.HOLD);
     assertThat(at(t, Duration.ofSeconds(1)).verdict()).isEqualTo(Verdict.ROLL_BACK);
-    assertThat(t.worstCaseDetection()).isEqualTo(Duration.ofSeconds(3));
+    assertThat(t.trigger().worstCaseDetection()).isEqualTo(Duration.ofSeconds(3));
   }
 
   @Test
@@ -375,8 +382,111 @@ class TriggerRulesTest {
       @Override public Observations observe(Instant now) { throw new IllegalStateException("metrics backend gone"); }
       @Override public Duration sampleInterval() { return Duration.ofSeconds(1); }
     };
-    Evaluation e = Trigger.errorRatio(broken).evaluate(clock.instant());
+    Evaluation e = Trigger.errorRatio(broken).newEvaluator().evaluate(clock.instant());
     assertThat(e.verdict()).isEqualTo(Verdict.ASK_HUMAN);
     assertThat(e.evidence()).contains("metrics backend gone");
+  }
+
+  // ------------------------------------------------------------------ one trigger, several evaluators
+
+  @Test
+  void twoEvaluatorsOfOneRuleCountTheirOwnRunsOfFailures() {
+    ScriptedSignal s = ScriptedSignal.requests("checkout requests");
+    Trigger rule = Trigger.consecutiveFailures(s, 3);
+    s.add(1, 0);
+    Trigger.Evaluator early = rule.newEvaluator();
+    early.evaluate(clock.instant());
+    s.add(0, 2);
+    assertThat(at(early, Duration.ofSeconds(1)).facts()).containsEntry("consecutive", "2");
+
+    Trigger.Evaluator late = rule.newEvaluator();
+    assertThat(late.evaluate(clock.instant()).facts()).as("a success since the signal began, no run yet")
+        .containsEntry("consecutive", "0");
+    s.add(0, 1);
+    assertThat(at(early, Duration.ofSeconds(1)).verdict()).isEqualTo(Verdict.ROLL_BACK);
+    Evaluation e = late.evaluate(clock.instant());
+    assertThat(e.verdict()).isEqualTo(Verdict.HOLD);
+    assertThat(e.facts()).containsEntry("consecutive", "1");
+  }
+
+  @Test
+  void twoEvaluatorsOnOnePolledSignalSeeEveryPollWhileTheCheckIsPolledOncePerInterval() {
+    ScriptedSignal.ScriptedCheck check = new ScriptedSignal.ScriptedCheck("checkout health")
+        .then(HealthStatus.UP, HealthStatus.DOWN, HealthStatus.DOWN, HealthStatus.DOWN);
+    Signal health = Signals.poll(check, Duration.ofSeconds(2));
+    Trigger.Evaluator streak = Trigger.consecutiveFailures(health, 3).newEvaluator();
+    Trigger.Evaluator share = Trigger.nOfM(health, 3, 4).newEvaluator();
+    Trigger.Evaluator streakAgain = Trigger.consecutiveFailures(health, 3).newEvaluator();
+    for (int tick = 0; tick < 12; tick++) { // every 500 ms for 6 s: polls at 0, 2, 4 and 6 s
+      assertThat(streak.evaluate(clock.instant()).verdict()).as("at " + tick * 500 + " ms").isEqualTo(Verdict.HOLD);
+      assertThat(share.evaluate(clock.instant()).verdict()).isEqualTo(Verdict.HOLD);
+      if (tick % 3 == 0) assertThat(streakAgain.evaluate(clock.instant()).verdict()).isEqualTo(Verdict.HOLD);
+      clock.advance(Duration.ofMillis(500));
+    }
+    assertThat(check.calls).as("polls of the check shared by the three evaluators").isEqualTo(3);
+    assertThat(streak.evaluate(clock.instant()).verdict()).isEqualTo(Verdict.ROLL_BACK);
+    assertThat(share.evaluate(clock.instant()).evidence()).contains("3 of the last 4");
+    assertThat(streakAgain.evaluate(clock.instant()).verdict()).isEqualTo(Verdict.ROLL_BACK);
+    assertThat(check.calls).isEqualTo(4);
+  }
+
+  @Test
+  void aManualFireReachesEveryEvaluatorCreatedBeforeOrAfterItAndEvaluatingDoesNotUseItUp() {
+    Trigger.Manual m = Trigger.manual("on-call");
+    Trigger.Evaluator before = m.newEvaluator();
+    assertThat(before.evaluate(clock.instant()).verdict()).isEqualTo(Verdict.HOLD);
+    m.fire("alice", "checkout is charging twice");
+    m.fire("bob", "me too");
+    Trigger.Evaluator after = m.newEvaluator();
+    for (int i = 0; i < 2; i++) {
+      for (Trigger.Evaluator t : java.util.List.of(before, after)) {
+        Evaluation e = t.evaluate(clock.instant());
+        assertThat(e.verdict()).isEqualTo(Verdict.ROLL_BACK);
+        assertThat(e.evidence()).isEqualTo("rollback requested by alice: checkout is charging twice");
+      }
+    }
+  }
+
+  @Test
+  void progressDeadlineRunsFromEachEvaluatorsFirstEvaluation() {
+    ScriptedSignal.ScriptedCheck check = new ScriptedSignal.ScriptedCheck("rollout ready");
+    check.always(HealthStatus.DOWN);
+    Trigger rule = Trigger.progressDeadline(Signals.poll(check, Duration.ofSeconds(10)), Duration.ofMinutes(2));
+    Trigger.Evaluator first = rule.newEvaluator();
+    first.evaluate(clock.instant());
+    clock.advance(Duration.ofMinutes(1));
+    Trigger.Evaluator second = rule.newEvaluator();
+    second.evaluate(clock.instant());
+    assertThat(at(first, Duration.ofMinutes(1)).verdict()).isEqualTo(Verdict.ROLL_BACK);
+    assertThat(second.evaluate(clock.instant()).verdict()).as("one minute into its own deadline").isEqualTo(Verdict.HOLD);
+    assertThat(at(second, Duration.ofMinutes(1)).verdict()).isEqualTo(Verdict.ROLL_BACK);
+  }
+
+  @Test
+  void aSustainedRuleKeepsEachEvaluatorsHoldTimerApart() {
+    Trigger.Manual m = Trigger.manual("on-call");
+    Trigger rule = Trigger.sustained(m, Duration.ofSeconds(10));
+    Trigger.Evaluator early = rule.newEvaluator();
+    m.fire("alice", "errors");
+    early.evaluate(clock.instant());
+    clock.advance(Duration.ofSeconds(5));
+    Trigger.Evaluator late = rule.newEvaluator();
+    late.evaluate(clock.instant());
+    assertThat(at(early, Duration.ofSeconds(5)).verdict()).isEqualTo(Verdict.ROLL_BACK);
+    Evaluation e = late.evaluate(clock.instant());
+    assertThat(e.verdict()).isEqualTo(Verdict.HOLD);
+    assertThat(e.evidence()).startsWith("firing for 5 s of the required 10 s");
+  }
+
+  @Test
+  void anApplicationTriggerThatCannotCreateAnEvaluatorAsksAHumanInsideAComposition() {
+    Trigger broken = new Trigger() {
+      @Override public String name() { return "home-made"; }
+      @Override public Duration worstCaseDetection() { return Duration.ZERO; }
+      @Override public Evaluator newEvaluator() { throw new IllegalStateException("no connection pool"); }
+    };
+    Evaluation e = Trigger.anyOf("any", broken, Trigger.manual("on-call")).newEvaluator().evaluate(clock.instant());
+    assertThat(e.verdict()).isEqualTo(Verdict.ASK_HUMAN);
+    assertThat(e.evidence()).contains("'home-made' could not create its evaluator").contains("no connection pool");
   }
 }

@@ -27,6 +27,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -120,13 +121,9 @@ class ReleaseModeTest {
 
   @Test
   void triggerThatFiresAfterAChangeRevertsTheRelease() {
-    Trigger errors = new Trigger() {
-      @Override public String name() { return "error ratio"; }
-      @Override public Evaluation evaluate(Instant now) {
-        return world.values.containsKey("b") ? Evaluation.rollBack(name(), now, "error ratio 0.4 over 30 s") : Evaluation.hold(name(), now, "ok");
-      }
-      @Override public Duration worstCaseDetection() { return Duration.ofSeconds(30); }
-    };
+    Trigger errors = stateless("error ratio", Duration.ofSeconds(30),
+        now -> world.values.containsKey("b") ? Evaluation.rollBack("error ratio", now, "error ratio 0.4 over 30 s")
+            : Evaluation.hold("error ratio", now, "ok"));
     Release release = Release.builder("r").change(world.change("a", false, false)).change(world.change("b", false, false))
         .change(world.change("c", false, false)).trigger(errors).build();
 
@@ -141,14 +138,9 @@ class ReleaseModeTest {
   @Test
   void bakingWatchesTheTriggersAndRevertsWhenOneFiresLate() {
     Instant start = clock.instant();
-    Trigger late = new Trigger() {
-      @Override public String name() { return "late errors"; }
-      @Override public Evaluation evaluate(Instant now) {
-        return now.isBefore(start.plusSeconds(30)) ? Evaluation.hold(name(), now, "fine")
-            : Evaluation.rollBack(name(), now, "errors after 30 s");
-      }
-      @Override public Duration worstCaseDetection() { return Duration.ofSeconds(10); }
-    };
+    Trigger late = stateless("late errors", Duration.ofSeconds(10),
+        now -> now.isBefore(start.plusSeconds(30)) ? Evaluation.hold("late errors", now, "fine")
+            : Evaluation.rollBack("late errors", now, "errors after 30 s"));
     Release release = Release.builder("r").change(world.change("a", false, false))
         .bake(Duration.ofMinutes(5), Duration.ofSeconds(10)).trigger(late).build();
 
@@ -195,6 +187,23 @@ class ReleaseModeTest {
 
     assertThat(result.outcome()).isEqualTo(RunOutcome.NOT_RECOVERED);
     assertThat(result.summary()).contains("a/revert");
+  }
+
+  /** An application's own trigger whose verdict depends only on the moment it is asked. */
+  private static Trigger stateless(String name, Duration worstCase, Function<Instant, Evaluation> verdict) {
+    return new Trigger() {
+      @Override public String name() { return name; }
+      @Override public Duration worstCaseDetection() { return worstCase; }
+
+      @Override
+      public Evaluator newEvaluator() {
+        Trigger trigger = this;
+        return new Evaluator() {
+          @Override public Trigger trigger() { return trigger; }
+          @Override public Evaluation evaluate(Instant now) { return verdict.apply(now); }
+        };
+      }
+    };
   }
 
   private void advanceUntilDone(RollbackRun run, Duration step) {

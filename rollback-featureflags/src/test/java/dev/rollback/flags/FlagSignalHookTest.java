@@ -58,7 +58,7 @@ class FlagSignalHookTest {
   @Test
   void aJudgeOverTheCohortsCallsForRollbackWhenOnlyTheCanaryFails() {
     var judge = dev.rollback.Trigger.judge(hook.cohort("false"), hook.cohort("true"))
-        .onErrors(0.05).minSamples(20).over(java.time.Duration.ofMinutes(1));
+        .onErrors(0.05).minSamples(20).over(java.time.Duration.ofMinutes(1)).newEvaluator();
     Instant t0 = Instant.now();
     judge.evaluate(t0);
     for (int round = 1; round <= 5; round++) {

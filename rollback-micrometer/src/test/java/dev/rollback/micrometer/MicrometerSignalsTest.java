@@ -57,7 +57,8 @@ class MicrometerSignalsTest {
 
   @Test
   void anErrorRatioRuleFiresOnMicrometerTimersIncludingMetersRegisteredLater() {
-    Trigger t = Trigger.errorRatio(MicrometerSignals.httpServerRequests(registry)).above(0.05).over(Duration.ofSeconds(2)).minSamples(50);
+    Trigger.Evaluator t = Trigger.errorRatio(MicrometerSignals.httpServerRequests(registry)).above(0.05).over(Duration.ofSeconds(2))
+        .minSamples(50).newEvaluator();
     t.evaluate(clock.instant());
     for (int i = 0; i < 100; i++) request("/cart", 200, 5);
     clock.advance(Duration.ofSeconds(1));

@@ -77,8 +77,8 @@ class RecordingMeterRegistryTest {
   void aLatencyPercentileRuleSeesTheSlowTail() {
     RecordingMeterRegistry recording = RecordingMeterRegistry.httpServerRequests(10);
     composite.add(recording);
-    Trigger p99 = Trigger.latency(recording.signal()).percentile(0.99).above(Duration.ofMillis(500))
-        .over(Duration.ofSeconds(10)).minSamples(50);
+    Trigger.Evaluator p99 = Trigger.latency(recording.signal()).percentile(0.99).above(Duration.ofMillis(500))
+        .over(Duration.ofSeconds(10)).minSamples(50).newEvaluator();
     p99.evaluate(clock.instant());
     for (int s = 0; s < 10; s++) {
       for (int i = 0; i < 20; i++) request("/cart", 200, 20);

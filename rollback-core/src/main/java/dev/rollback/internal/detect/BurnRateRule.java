@@ -26,7 +26,6 @@ public final class BurnRateRule extends Rule implements Trigger.BurnRate {
   private final List<Pair> pairs;
   private final boolean defaults;
   private final int minSamples;
-  private final List<Window[]> windows = new ArrayList<>();
 
   private BurnRateRule(Signal signal, double slo, List<Pair> pairs, boolean defaults, int minSamples) {
     super("burn rate of '" + signal.name() + "' against SLO " + slo);
@@ -41,7 +40,6 @@ public final class BurnRateRule extends Rule implements Trigger.BurnRate {
             + " needs an error ratio of " + p.factor() * (1 - slo) + ", which can never be reached; use a factor below "
             + 1 / (1 - slo));
       }
-      windows.add(new Window[] {new Window(p.longWindow()), new Window(p.shortWindow())});
     }
     this.signal = signal;
     this.slo = slo;
@@ -71,41 +69,48 @@ public final class BurnRateRule extends Rule implements Trigger.BurnRate {
   }
 
   @Override
-  protected Evaluation doEvaluate(Instant now, boolean deadline) {
-    Observations o = signal.observe(now);
-    double budget = 1 - slo;
-    StringBuilder summary = new StringBuilder();
-    boolean enough = false;
-    for (int i = 0; i < pairs.size(); i++) {
-      Pair p = pairs.get(i);
-      Window.Delta l = windows.get(i)[0].slide(o);
-      Window.Delta s = windows.get(i)[1].slide(o);
-      if (s.decided() < minSamples) {
-        summary.append(String.format("%s/%s: only %d samples; ", human(p.longWindow()), human(p.shortWindow()), s.decided()));
-        continue;
-      }
-      enough = true;
-      double bl = l.errorRatio() / budget;
-      double bs = s.errorRatio() / budget;
-      String line = String.format("burning the error budget of SLO %s at %.1f× over %s and %.1f× over %s (threshold %.1f×)",
-          slo, bl, human(l.span()), bs, human(s.span()), p.factor());
-      if (bl >= p.factor() && bs >= p.factor()) {
-        return result(Verdict.ROLL_BACK, now, "'" + signal.name() + "' is " + line, "longBurn", String.format("%.2f", bl),
-            "shortBurn", String.format("%.2f", bs), "factor", p.factor());
-      }
-      summary.append(line).append("; ");
-    }
-    if (deadline && !enough) {
-      return result(Verdict.ASK_HUMAN, now, "too few samples of '" + signal.name() + "' to judge the burn rate at the deadline: " + summary);
-    }
-    return result(Verdict.HOLD, now, "'" + signal.name() + "': " + summary.toString().replaceAll("; $", ""));
+  public BaseEvaluator newEvaluator() {
+    return new State();
   }
 
-  @Override
-  protected void doReset() {
-    for (Window[] w : windows) {
-      w[0].clear();
-      w[1].clear();
+  /** A long and a short window per pair, this evaluator's own. */
+  private final class State extends BaseEvaluator {
+    private final List<Window[]> windows = new ArrayList<>();
+
+    State() {
+      super(BurnRateRule.this);
+      for (Pair p : pairs) windows.add(new Window[] {new Window(p.longWindow()), new Window(p.shortWindow())});
+    }
+
+    @Override
+    protected Evaluation doEvaluate(Instant now, boolean deadline) {
+      Observations o = signal.observe(now);
+      double budget = 1 - slo;
+      StringBuilder summary = new StringBuilder();
+      boolean enough = false;
+      for (int i = 0; i < pairs.size(); i++) {
+        Pair p = pairs.get(i);
+        Window.Delta l = windows.get(i)[0].slide(o);
+        Window.Delta s = windows.get(i)[1].slide(o);
+        if (s.decided() < minSamples) {
+          summary.append(String.format("%s/%s: only %d samples; ", human(p.longWindow()), human(p.shortWindow()), s.decided()));
+          continue;
+        }
+        enough = true;
+        double bl = l.errorRatio() / budget;
+        double bs = s.errorRatio() / budget;
+        String line = String.format("burning the error budget of SLO %s at %.1f× over %s and %.1f× over %s (threshold %.1f×)",
+            slo, bl, human(l.span()), bs, human(s.span()), p.factor());
+        if (bl >= p.factor() && bs >= p.factor()) {
+          return result(Verdict.ROLL_BACK, now, "'" + signal.name() + "' is " + line, "longBurn", String.format("%.2f", bl),
+              "shortBurn", String.format("%.2f", bs), "factor", p.factor());
+        }
+        summary.append(line).append("; ");
+      }
+      if (deadline && !enough) {
+        return result(Verdict.ASK_HUMAN, now, "too few samples of '" + signal.name() + "' to judge the burn rate at the deadline: " + summary);
+      }
+      return result(Verdict.HOLD, now, "'" + signal.name() + "': " + summary.toString().replaceAll("; $", ""));
     }
   }
 

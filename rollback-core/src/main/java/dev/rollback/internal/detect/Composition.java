@@ -13,7 +13,8 @@ import java.util.Objects;
 /**
  * AND / OR of triggers. OR: ROLL_BACK if any member says so, else ASK_HUMAN if any asks, else
  * HOLD. AND: HOLD if any member holds, else ASK_HUMAN if any asks, else ROLL_BACK. Every member is
- * evaluated every time, so their windows stay current.
+ * evaluated every time, so their windows stay current. The composition's evaluator creates and
+ * owns one evaluator per member.
  */
 public final class Composition extends Rule {
   private final List<Trigger> members;
@@ -37,37 +38,38 @@ public final class Composition extends Rule {
   }
 
   @Override
-  protected Evaluation doEvaluate(Instant now, boolean deadline) {
-    List<Evaluation> evs = new ArrayList<>();
-    for (Trigger t : members) {
-      Evaluation e;
-      try {
-        e = deadline ? t.evaluateAtDeadline(now) : t.evaluate(now);
-      } catch (RuntimeException ex) {
-        e = Evaluation.askHuman(t.name(), now, "trigger '" + t.name() + "' threw " + ex);
-      }
-      evs.add(e);
-    }
-    Verdict v;
-    if (all) {
-      v = evs.stream().anyMatch(e -> e.verdict() == Verdict.HOLD) ? Verdict.HOLD
-          : evs.stream().anyMatch(e -> e.verdict() == Verdict.ASK_HUMAN) ? Verdict.ASK_HUMAN : Verdict.ROLL_BACK;
-    } else {
-      v = evs.stream().anyMatch(e -> e.verdict() == Verdict.ROLL_BACK) ? Verdict.ROLL_BACK
-          : evs.stream().anyMatch(e -> e.verdict() == Verdict.ASK_HUMAN) ? Verdict.ASK_HUMAN : Verdict.HOLD;
-    }
-    StringBuilder b = new StringBuilder(all ? "all of: " : "any of: ");
-    for (Evaluation e : evs) {
-      if (v == Verdict.HOLD || e.verdict() == v || all) {
-        b.append('[').append(e.trigger()).append(": ").append(e.verdict()).append(", ").append(e.evidence()).append("] ");
-      }
-    }
-    return result(v, now, b.toString().trim());
+  public BaseEvaluator newEvaluator() {
+    return new State();
   }
 
-  @Override
-  protected void doReset() {
-    members.forEach(Trigger::reset);
+  /** The members' evaluators, created with this one. */
+  private final class State extends BaseEvaluator {
+    private final List<Trigger.Evaluator> evaluators = Evaluators.of(members);
+
+    State() {
+      super(Composition.this);
+    }
+
+    @Override
+    protected Evaluation doEvaluate(Instant now, boolean deadline) {
+      List<Evaluation> evs = new ArrayList<>();
+      for (Trigger.Evaluator t : evaluators) evs.add(deadline ? t.evaluateAtDeadline(now) : t.evaluate(now));
+      Verdict v;
+      if (all) {
+        v = evs.stream().anyMatch(e -> e.verdict() == Verdict.HOLD) ? Verdict.HOLD
+            : evs.stream().anyMatch(e -> e.verdict() == Verdict.ASK_HUMAN) ? Verdict.ASK_HUMAN : Verdict.ROLL_BACK;
+      } else {
+        v = evs.stream().anyMatch(e -> e.verdict() == Verdict.ROLL_BACK) ? Verdict.ROLL_BACK
+            : evs.stream().anyMatch(e -> e.verdict() == Verdict.ASK_HUMAN) ? Verdict.ASK_HUMAN : Verdict.HOLD;
+      }
+      StringBuilder b = new StringBuilder(all ? "all of: " : "any of: ");
+      for (Evaluation e : evs) {
+        if (v == Verdict.HOLD || e.verdict() == v || all) {
+          b.append('[').append(e.trigger()).append(": ").append(e.verdict()).append(", ").append(e.evidence()).append("] ");
+        }
+      }
+      return result(v, now, b.toString().trim());
+    }
   }
 
   @Override

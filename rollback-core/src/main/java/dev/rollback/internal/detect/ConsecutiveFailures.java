@@ -19,8 +19,6 @@ import org.jspecify.annotations.Nullable;
 public final class ConsecutiveFailures extends Rule {
   private final Signal signal;
   private final int n;
-  private @Nullable Observations last;
-  private long streak;
 
   public ConsecutiveFailures(Signal signal, int n) {
     super(n + " consecutive failures of '" + signal.name() + "'");
@@ -30,39 +28,48 @@ public final class ConsecutiveFailures extends Rule {
   }
 
   @Override
-  protected Evaluation doEvaluate(Instant now, boolean deadline) {
-    Observations o = signal.observe(now);
-    Observations prev = last;
-    last = o;
-    long unknownRun;
-    if (o.trailingFailures() >= 0) {
-      streak = o.trailingFailures();
-      unknownRun = o.trailingUnknown();
-    } else {
-      long f = o.failures() - (prev == null ? 0 : prev.failures());
-      long g = o.good() - (prev == null ? 0 : prev.good());
-      streak = g > 0 ? 0 : streak + f;
-      unknownRun = 0;
-    }
-    if (streak >= n) {
-      return result(Verdict.ROLL_BACK, now, streak + " consecutive failures of '" + signal.name() + "' (limit " + n
-          + "); last: " + o.detail(), "consecutive", streak, "limit", n);
-    }
-    if (unknownRun >= n) {
-      return result(Verdict.ASK_HUMAN, now, "'" + signal.name() + "' could not tell for " + unknownRun
-          + " observations in a row (no rollback on missing data); last: " + o.detail(), "unknownInARow", unknownRun);
-    }
-    if (deadline && o.total() == 0) {
-      return result(Verdict.ASK_HUMAN, now, "'" + signal.name() + "' was never observed before the deadline");
-    }
-    return result(Verdict.HOLD, now, streak + " consecutive failures of '" + signal.name() + "' (limit " + n + ")",
-        "consecutive", streak);
+  public BaseEvaluator newEvaluator() {
+    return new State();
   }
 
-  @Override
-  protected void doReset() {
-    last = null;
-    streak = 0;
+  /** The run of failures this evaluator has seen, over aggregated counts (a signal with trailing runs keeps its own). */
+  private final class State extends BaseEvaluator {
+    private @Nullable Observations last;
+    private long streak;
+
+    State() {
+      super(ConsecutiveFailures.this);
+    }
+
+    @Override
+    protected Evaluation doEvaluate(Instant now, boolean deadline) {
+      Observations o = signal.observe(now);
+      Observations prev = last;
+      last = o;
+      long unknownRun;
+      if (o.trailingFailures() >= 0) {
+        streak = o.trailingFailures();
+        unknownRun = o.trailingUnknown();
+      } else {
+        long f = o.failures() - (prev == null ? 0 : prev.failures());
+        long g = o.good() - (prev == null ? 0 : prev.good());
+        streak = g > 0 ? 0 : streak + f;
+        unknownRun = 0;
+      }
+      if (streak >= n) {
+        return result(Verdict.ROLL_BACK, now, streak + " consecutive failures of '" + signal.name() + "' (limit " + n
+            + "); last: " + o.detail(), "consecutive", streak, "limit", n);
+      }
+      if (unknownRun >= n) {
+        return result(Verdict.ASK_HUMAN, now, "'" + signal.name() + "' could not tell for " + unknownRun
+            + " observations in a row (no rollback on missing data); last: " + o.detail(), "unknownInARow", unknownRun);
+      }
+      if (deadline && o.total() == 0) {
+        return result(Verdict.ASK_HUMAN, now, "'" + signal.name() + "' was never observed before the deadline");
+      }
+      return result(Verdict.HOLD, now, streak + " consecutive failures of '" + signal.name() + "' (limit " + n + ")",
+          "consecutive", streak);
+    }
   }
 
   @Override

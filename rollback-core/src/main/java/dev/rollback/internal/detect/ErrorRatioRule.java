@@ -33,22 +33,29 @@ public final class ErrorRatioRule extends WindowedRule implements Trigger.ErrorR
   @Override public ErrorRatio minSamples(int n) { return new ErrorRatioRule(signal, threshold, length, n); }
 
   @Override
-  protected Evaluation doEvaluate(Instant now, boolean deadline) {
-    Window.Delta d = window.slide(signal.observe(now));
-    long n = d.decided();
-    Evaluation few = tooFew(now, deadline, d, n, "samples", " to judge the error ratio", "samples", n, "minSamples", minSamples);
-    if (few != null) return few;
-    if (d.span().compareTo(length.dividedBy(2)) < 0 && !deadline) {
-      // a window that has only just started filling judges too few seconds: a burst of background
-      // errors would look like an outage (measured: 3 false fires in 200 runs without this)
-      return result(Verdict.HOLD, now, "the window over '" + signal.name() + "' has filled " + human(d.span()) + " of "
-          + human(length) + "; judging from half of it (" + d.failures() + " of " + n + " failed so far)",
-          "samples", n, "failures", d.failures());
+  public BaseEvaluator newEvaluator() {
+    return new State();
+  }
+
+  private final class State extends WindowState {
+    @Override
+    protected Evaluation doEvaluate(Instant now, boolean deadline) {
+      Window.Delta d = window.slide(signal.observe(now));
+      long n = d.decided();
+      Evaluation few = tooFew(now, deadline, d, n, "samples", " to judge the error ratio", "samples", n, "minSamples", minSamples);
+      if (few != null) return few;
+      if (d.span().compareTo(length.dividedBy(2)) < 0 && !deadline) {
+        // a window that has only just started filling judges too few seconds: a burst of background
+        // errors would look like an outage (measured: 3 false fires in 200 runs without this)
+        return result(Verdict.HOLD, now, "the window over '" + signal.name() + "' has filled " + human(d.span()) + " of "
+            + human(length) + "; judging from half of it (" + d.failures() + " of " + n + " failed so far)",
+            "samples", n, "failures", d.failures());
+      }
+      double ratio = d.errorRatio();
+      String ev = String.format("error ratio %.4f of '%s' over the last %s (%d of %d failed) %s %s", ratio, signal.name(),
+          human(d.span()), d.failures(), n, ratio > threshold ? "is above" : "is within", threshold);
+      return result(ratio > threshold ? Verdict.ROLL_BACK : Verdict.HOLD, now, ev,
+          "errorRatio", String.format("%.6f", ratio), "failures", d.failures(), "samples", n, "threshold", threshold);
     }
-    double ratio = d.errorRatio();
-    String ev = String.format("error ratio %.4f of '%s' over the last %s (%d of %d failed) %s %s", ratio, signal.name(),
-        human(d.span()), d.failures(), n, ratio > threshold ? "is above" : "is within", threshold);
-    return result(ratio > threshold ? Verdict.ROLL_BACK : Verdict.HOLD, now, ev,
-        "errorRatio", String.format("%.6f", ratio), "failures", d.failures(), "samples", n, "threshold", threshold);
   }
 }

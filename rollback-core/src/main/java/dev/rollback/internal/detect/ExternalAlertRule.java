@@ -21,22 +21,25 @@ public final class ExternalAlertRule extends Rule {
     this.labels = labels;
   }
 
+  /** Stateless: what is firing lives in {@link Alerts}. */
   @Override
-  protected Evaluation doEvaluate(Instant now, boolean deadline) {
-    List<Alerts.Alert> matching = alerts.firing().stream()
-        .filter(a -> labels.entrySet().stream().allMatch(e -> e.getValue().equals(a.labels().get(e.getKey()))))
-        .toList();
-    if (!matching.isEmpty()) {
-      return result(Verdict.ROLL_BACK, now, matching.size() + " alert" + (matching.size() == 1 ? "" : "s") + " firing: "
-          + String.join("; ", matching.stream().map(Alerts.Alert::describe).toList()), "alert", matching.get(0).name());
-    }
-    Optional<String> problem = alerts.problem();
-    if (problem.isPresent()) return result(Verdict.ASK_HUMAN, now, problem.get() + "; check Alertmanager yourself");
-    return result(Verdict.HOLD, now, "no matching alert firing");
+  public BaseEvaluator newEvaluator() {
+    return new BaseEvaluator(this) {
+      @Override
+      protected Evaluation doEvaluate(Instant now, boolean deadline) {
+        List<Alerts.Alert> matching = alerts.firing().stream()
+            .filter(a -> labels.entrySet().stream().allMatch(e -> e.getValue().equals(a.labels().get(e.getKey()))))
+            .toList();
+        if (!matching.isEmpty()) {
+          return result(Verdict.ROLL_BACK, now, matching.size() + " alert" + (matching.size() == 1 ? "" : "s") + " firing: "
+              + String.join("; ", matching.stream().map(Alerts.Alert::describe).toList()), "alert", matching.get(0).name());
+        }
+        Optional<String> problem = alerts.problem();
+        if (problem.isPresent()) return result(Verdict.ASK_HUMAN, now, problem.get() + "; check Alertmanager yourself");
+        return result(Verdict.HOLD, now, "no matching alert firing");
+      }
+    };
   }
-
-  @Override
-  protected void doReset() {}
 
   @Override
   public Duration worstCaseDetection() {

@@ -28,8 +28,6 @@ public final class JudgeRule extends Rule implements Trigger.Judge {
   private final Duration length;
   private final int minSamples;
   private final double level;
-  private final Window wb;
-  private final Window wc;
 
   private JudgeRule(Signal baseline, Signal canary, boolean errors, double tolerance, Duration length, int minSamples, double level) {
     super("judge of '" + canary.name() + "' against '" + baseline.name() + "' on " + (errors ? "errors" : "latency"));
@@ -45,8 +43,6 @@ public final class JudgeRule extends Rule implements Trigger.Judge {
     this.length = length;
     this.minSamples = minSamples;
     this.level = level;
-    this.wb = new Window(length);
-    this.wc = new Window(length);
   }
 
   public static JudgeRule of(Signal baseline, Signal canary) {
@@ -60,37 +56,52 @@ public final class JudgeRule extends Rule implements Trigger.Judge {
   @Override public Judge confidence(double c) { return new JudgeRule(baseline, canary, errors, tolerance, length, minSamples, c); }
 
   @Override
-  protected Evaluation doEvaluate(Instant now, boolean deadline) {
-    Window.Delta b = wb.slide(baseline.observe(now));
-    Window.Delta c = wc.slide(canary.observe(now));
-    long nb = errors ? b.decided() : b.latency().count();
-    long nc = errors ? c.decided() : c.latency().count();
-    if (nb < minSamples || nc < minSamples) {
-      String why = "collecting samples: " + nb + " baseline, " + nc + " canary in the last " + human(length)
-          + " (need " + minSamples + " each)";
-      return result(deadline ? Verdict.ASK_HUMAN : Verdict.HOLD, now, deadline ? "inconclusive at the deadline: " + why : why,
-          "baselineSamples", nb, "canarySamples", nc);
+  public BaseEvaluator newEvaluator() {
+    return new State();
+  }
+
+  /** A window over each side, this evaluator's own. */
+  private final class State extends BaseEvaluator {
+    private final Window wb = new Window(length);
+    private final Window wc = new Window(length);
+
+    State() {
+      super(JudgeRule.this);
     }
-    MannWhitney.Result r;
-    String what;
-    boolean worse;
-    if (errors) {
-      r = MannWhitney.test(new long[] {b.decided() - b.failures(), b.failures()}, new long[] {c.decided() - c.failures(), c.failures()});
-      double rb = b.errorRatio();
-      double rc = c.errorRatio();
-      worse = r.confidence() >= level && rc - rb >= tolerance;
-      what = String.format("canary error rate %.4f vs baseline %.4f", rc, rb);
-    } else {
-      r = MannWhitney.test(counts(b.latency()), counts(c.latency()));
-      worse = r.confidence() >= level && r.effect() >= MIN_EFFECT;
-      what = String.format("canary p50 %s vs baseline p50 %s, P(canary slower) %.2f", human(c.latency().percentile(0.5).orElseThrow()),
-          human(b.latency().percentile(0.5).orElseThrow()), r.effect());
+
+    @Override
+    protected Evaluation doEvaluate(Instant now, boolean deadline) {
+      Window.Delta b = wb.slide(baseline.observe(now));
+      Window.Delta c = wc.slide(canary.observe(now));
+      long nb = errors ? b.decided() : b.latency().count();
+      long nc = errors ? c.decided() : c.latency().count();
+      if (nb < minSamples || nc < minSamples) {
+        String why = "collecting samples: " + nb + " baseline, " + nc + " canary in the last " + human(length)
+            + " (need " + minSamples + " each)";
+        return result(deadline ? Verdict.ASK_HUMAN : Verdict.HOLD, now, deadline ? "inconclusive at the deadline: " + why : why,
+            "baselineSamples", nb, "canarySamples", nc);
+      }
+      MannWhitney.Result r;
+      String what;
+      boolean worse;
+      if (errors) {
+        r = MannWhitney.test(new long[] {b.decided() - b.failures(), b.failures()}, new long[] {c.decided() - c.failures(), c.failures()});
+        double rb = b.errorRatio();
+        double rc = c.errorRatio();
+        worse = r.confidence() >= level && rc - rb >= tolerance;
+        what = String.format("canary error rate %.4f vs baseline %.4f", rc, rb);
+      } else {
+        r = MannWhitney.test(counts(b.latency()), counts(c.latency()));
+        worse = r.confidence() >= level && r.effect() >= MIN_EFFECT;
+        what = String.format("canary p50 %s vs baseline p50 %s, P(canary slower) %.2f", human(c.latency().percentile(0.5).orElseThrow()),
+            human(b.latency().percentile(0.5).orElseThrow()), r.effect());
+      }
+      String ev = String.format("%s; Mann–Whitney U %.0f, z %.2f, confidence %.4f (needs %s); %d baseline and %d canary samples",
+          what, r.u(), r.z(), r.confidence(), level, nb, nc);
+      return result(worse ? Verdict.ROLL_BACK : Verdict.HOLD, now, (worse ? "canary is worse: " : "no significant regression: ") + ev,
+          "confidence", String.format("%.6f", r.confidence()), "z", String.format("%.3f", r.z()),
+          "effect", String.format("%.3f", r.effect()), "baselineSamples", nb, "canarySamples", nc);
     }
-    String ev = String.format("%s; Mann–Whitney U %.0f, z %.2f, confidence %.4f (needs %s); %d baseline and %d canary samples",
-        what, r.u(), r.z(), r.confidence(), level, nb, nc);
-    return result(worse ? Verdict.ROLL_BACK : Verdict.HOLD, now, (worse ? "canary is worse: " : "no significant regression: ") + ev,
-        "confidence", String.format("%.6f", r.confidence()), "z", String.format("%.3f", r.z()),
-        "effect", String.format("%.3f", r.effect()), "baselineSamples", nb, "canarySamples", nc);
   }
 
   private static long[] counts(LatencyHistogram h) {
@@ -100,19 +111,13 @@ public final class JudgeRule extends Rule implements Trigger.Judge {
   }
 
   @Override
-  protected void doReset() {
-    wb.clear();
-    wc.clear();
-  }
-
-  @Override
   public Duration worstCaseDetection() {
-    return length.plus(wb.resolution());
+    return length.plus(Window.resolutionOf(length));
   }
 
   @Override
   public String detectionFormula() {
-    return "window " + human(length) + " + resolution " + human(wb.resolution()) + ", with at least " + minSamples
+    return "window " + human(length) + " + resolution " + human(Window.resolutionOf(length)) + ", with at least " + minSamples
         + " samples per side per window";
   }
 

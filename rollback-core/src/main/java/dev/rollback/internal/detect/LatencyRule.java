@@ -38,15 +38,22 @@ public final class LatencyRule extends WindowedRule implements Trigger.LatencyPe
   @Override public LatencyPercentile minSamples(int n) { return new LatencyRule(signal, quantile, limit, length, n); }
 
   @Override
-  protected Evaluation doEvaluate(Instant now, boolean deadline) {
-    Window.Delta d = window.slide(signal.observe(now));
-    long n = d.latency().count();
-    Evaluation few = tooFew(now, deadline, d, n, "latency samples", "", "samples", n);
-    if (few != null) return few;
-    Duration p = d.latency().percentile(quantile).orElseThrow();
-    boolean bad = p.compareTo(limit) > 0;
-    String ev = "p" + trim(quantile * 100) + " latency of '" + signal.name() + "' is " + human(p) + " over the last "
-        + human(d.span()) + " (" + n + " samples), " + (bad ? "above" : "within") + " the limit " + human(limit);
-    return result(bad ? Verdict.ROLL_BACK : Verdict.HOLD, now, ev, "percentileNanos", p.toNanos(), "samples", n);
+  public BaseEvaluator newEvaluator() {
+    return new State();
+  }
+
+  private final class State extends WindowState {
+    @Override
+    protected Evaluation doEvaluate(Instant now, boolean deadline) {
+      Window.Delta d = window.slide(signal.observe(now));
+      long n = d.latency().count();
+      Evaluation few = tooFew(now, deadline, d, n, "latency samples", "", "samples", n);
+      if (few != null) return few;
+      Duration p = d.latency().percentile(quantile).orElseThrow();
+      boolean bad = p.compareTo(limit) > 0;
+      String ev = "p" + trim(quantile * 100) + " latency of '" + signal.name() + "' is " + human(p) + " over the last "
+          + human(d.span()) + " (" + n + " samples), " + (bad ? "above" : "within") + " the limit " + human(limit);
+      return result(bad ? Verdict.ROLL_BACK : Verdict.HOLD, now, ev, "percentileNanos", p.toNanos(), "samples", n);
+    }
   }
 }

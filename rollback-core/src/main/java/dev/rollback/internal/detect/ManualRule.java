@@ -10,11 +10,17 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
 
-/** Fired by a call; wakes the guard at once. */
+/**
+ * Fired by a call; wakes the guards watching it at once. The fire is an input latched on the
+ * description (like a signal's counts, it is not evaluation state): every evaluator, created
+ * before or after the fire, sees it, and evaluating never clears it. The first fire's words are
+ * kept, so every evaluator tells the same story.
+ */
 public final class ManualRule extends Rule implements Trigger.Manual {
-  private volatile @Nullable String firedBy;
+  private final AtomicReference<@Nullable String> firedBy = new AtomicReference<>();
   private final List<Runnable> wakeUps = new CopyOnWriteArrayList<>();
   private final Signal signal = new Signal() {
     @Override public String name() { return ManualRule.this.name; }
@@ -33,7 +39,7 @@ public final class ManualRule extends Rule implements Trigger.Manual {
   public void fire(String actor, String reason) {
     Objects.requireNonNull(actor, "actor");
     Objects.requireNonNull(reason, "reason");
-    firedBy = "rollback requested by " + actor + ": " + reason;
+    firedBy.compareAndSet(null, "rollback requested by " + actor + ": " + reason);
     for (Runnable w : wakeUps) {
       try {
         w.run();
@@ -44,14 +50,14 @@ public final class ManualRule extends Rule implements Trigger.Manual {
   }
 
   @Override
-  protected Evaluation doEvaluate(Instant now, boolean deadline) {
-    String f = firedBy;
-    return f != null ? result(Verdict.ROLL_BACK, now, f) : result(Verdict.HOLD, now, "not fired");
-  }
-
-  @Override
-  protected void doReset() {
-    firedBy = null;
+  public BaseEvaluator newEvaluator() {
+    return new BaseEvaluator(this) {
+      @Override
+      protected Evaluation doEvaluate(Instant now, boolean deadline) {
+        String f = firedBy.get();
+        return f != null ? result(Verdict.ROLL_BACK, now, f) : result(Verdict.HOLD, now, "not fired");
+      }
+    };
   }
 
   @Override

@@ -20,11 +20,6 @@ public final class NOfM extends Rule {
   private final Signal signal;
   private final int n;
   private final int m;
-  private final boolean[] ring;
-  private int pos;
-  private int filled;
-  private int failing;
-  private @Nullable Observations last;
 
   public NOfM(Signal signal, int n, int m) {
     super(n + " of " + m + " failures of '" + signal.name() + "'");
@@ -33,40 +28,50 @@ public final class NOfM extends Rule {
     this.signal = signal;
     this.n = n;
     this.m = m;
-    this.ring = new boolean[m];
-  }
-
-  private void push(boolean failed) {
-    if (filled == m && ring[pos]) failing--;
-    ring[pos] = failed;
-    if (failed) failing++;
-    pos = (pos + 1) % m;
-    if (filled < m) filled++;
   }
 
   @Override
-  protected Evaluation doEvaluate(Instant now, boolean deadline) {
-    Observations o = signal.observe(now);
-    long f = o.failures() - (last == null ? 0 : last.failures());
-    long g = o.good() - (last == null ? 0 : last.good());
-    last = o;
-    for (long i = 0; i < Math.min(f, m); i++) push(true);
-    for (long i = 0; i < Math.min(g, m); i++) push(false);
-    if (failing >= n) {
-      return result(Verdict.ROLL_BACK, now, failing + " of the last " + filled + " observations of '" + signal.name()
-          + "' failed (limit " + n + " of " + m + "); last: " + o.detail(), "failing", failing, "of", filled);
-    }
-    if (deadline && filled == 0) {
-      return result(Verdict.ASK_HUMAN, now, "'" + signal.name() + "' gave no decided observation before the deadline");
-    }
-    return result(Verdict.HOLD, now, failing + " of the last " + filled + " observations of '" + signal.name() + "' failed");
+  public BaseEvaluator newEvaluator() {
+    return new State();
   }
 
-  @Override
-  protected void doReset() {
-    java.util.Arrays.fill(ring, false);
-    pos = filled = failing = 0;
-    last = null;
+  /** The last m decided observations this evaluator has seen. */
+  private final class State extends BaseEvaluator {
+    private final boolean[] ring = new boolean[m];
+    private int pos;
+    private int filled;
+    private int failing;
+    private @Nullable Observations last;
+
+    State() {
+      super(NOfM.this);
+    }
+
+    private void push(boolean failed) {
+      if (filled == m && ring[pos]) failing--;
+      ring[pos] = failed;
+      if (failed) failing++;
+      pos = (pos + 1) % m;
+      if (filled < m) filled++;
+    }
+
+    @Override
+    protected Evaluation doEvaluate(Instant now, boolean deadline) {
+      Observations o = signal.observe(now);
+      long f = o.failures() - (last == null ? 0 : last.failures());
+      long g = o.good() - (last == null ? 0 : last.good());
+      last = o;
+      for (long i = 0; i < Math.min(f, m); i++) push(true);
+      for (long i = 0; i < Math.min(g, m); i++) push(false);
+      if (failing >= n) {
+        return result(Verdict.ROLL_BACK, now, failing + " of the last " + filled + " observations of '" + signal.name()
+            + "' failed (limit " + n + " of " + m + "); last: " + o.detail(), "failing", failing, "of", filled);
+      }
+      if (deadline && filled == 0) {
+        return result(Verdict.ASK_HUMAN, now, "'" + signal.name() + "' gave no decided observation before the deadline");
+      }
+      return result(Verdict.HOLD, now, failing + " of the last " + filled + " observations of '" + signal.name() + "' failed");
+    }
   }
 
   @Override

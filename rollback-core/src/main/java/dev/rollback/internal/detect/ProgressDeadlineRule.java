@@ -15,8 +15,6 @@ import org.jspecify.annotations.Nullable;
 public final class ProgressDeadlineRule extends Rule {
   private final Signal signal;
   private final Duration deadline;
-  private @Nullable Observations base;
-  private @Nullable Instant progressAt;
 
   public ProgressDeadlineRule(Signal signal, Duration deadline) {
     super("progress of '" + signal.name() + "' within " + human(deadline));
@@ -26,28 +24,37 @@ public final class ProgressDeadlineRule extends Rule {
   }
 
   @Override
-  protected Evaluation doEvaluate(Instant now, boolean atDeadline) {
-    if (progressAt != null) return result(Verdict.HOLD, now, "'" + signal.name() + "' made progress at " + progressAt);
-    Observations o = signal.observe(now);
-    boolean first = base == null;
-    if (first) base = o;
-    boolean lastWasGood = o.trailingFailures() == 0 && o.trailingUnknown() == 0 && o.good() > 0;
-    if (first ? lastWasGood : o.good() > base.good()) {
-      progressAt = now;
-      return result(Verdict.HOLD, now, "'" + signal.name() + "' made progress at " + now + ": " + o.detail());
-    }
-    Instant due = base.at().plus(deadline);
-    if (!now.isBefore(due)) {
-      return result(Verdict.ROLL_BACK, now, "'" + signal.name() + "' made no progress within " + human(deadline)
-          + " (no successful observation since " + base.at() + "); last: " + o.detail(), "deadline", deadline);
-    }
-    return result(Verdict.HOLD, now, "waiting for '" + signal.name() + "' to make progress until " + due + "; last: " + o.detail());
+  public BaseEvaluator newEvaluator() {
+    return new State();
   }
 
-  @Override
-  protected void doReset() {
-    base = null;
-    progressAt = null;
+  /** The first observation (the start of the deadline) and the moment of progress, this evaluator's own. */
+  private final class State extends BaseEvaluator {
+    private @Nullable Observations base;
+    private @Nullable Instant progressAt;
+
+    State() {
+      super(ProgressDeadlineRule.this);
+    }
+
+    @Override
+    protected Evaluation doEvaluate(Instant now, boolean atDeadline) {
+      if (progressAt != null) return result(Verdict.HOLD, now, "'" + signal.name() + "' made progress at " + progressAt);
+      Observations o = signal.observe(now);
+      boolean first = base == null;
+      if (first) base = o;
+      boolean lastWasGood = o.trailingFailures() == 0 && o.trailingUnknown() == 0 && o.good() > 0;
+      if (first ? lastWasGood : o.good() > base.good()) {
+        progressAt = now;
+        return result(Verdict.HOLD, now, "'" + signal.name() + "' made progress at " + now + ": " + o.detail());
+      }
+      Instant due = base.at().plus(deadline);
+      if (!now.isBefore(due)) {
+        return result(Verdict.ROLL_BACK, now, "'" + signal.name() + "' made no progress within " + human(deadline)
+            + " (no successful observation since " + base.at() + "); last: " + o.detail(), "deadline", deadline);
+      }
+      return result(Verdict.HOLD, now, "waiting for '" + signal.name() + "' to make progress until " + due + "; last: " + o.detail());
+    }
   }
 
   @Override

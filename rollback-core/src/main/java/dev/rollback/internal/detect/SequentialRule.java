@@ -29,11 +29,6 @@ public final class SequentialRule extends Rule implements Trigger.Sequential {
   private final double b;
   private final double h;
   private final String tuning;
-  private @Nullable Observations last;
-  private double s;
-  private long failuresSinceZero;
-  private long samplesSinceZero;
-  private long samplesSeen;
 
   private SequentialRule(Signal signal, double p0, double p1, double onceIn) {
     super("sequential test on the error rate of '" + signal.name() + "'");
@@ -72,43 +67,54 @@ public final class SequentialRule extends Rule implements Trigger.Sequential {
   }
 
   @Override
-  protected Evaluation doEvaluate(Instant now, boolean deadline) {
-    Observations o = signal.observe(now);
-    Observations prev = last;
-    last = o;
-    if (prev != null) {
-      long f = o.failures() - prev.failures();
-      long g = o.good() - prev.good();
-      samplesSeen += f + g;
-      double next = s + f * a + g * b;
-      if (next <= 0) {
-        s = 0;
-        failuresSinceZero = 0;
-        samplesSinceZero = 0;
-      } else {
-        s = next;
-        failuresSinceZero += f;
-        samplesSinceZero += f + g;
-      }
-    }
-    String stats = "CUSUM " + Durations.fixed2(s) + (s >= h ? " ≥" : " <") + " threshold " + Durations.fixed2(h) + ": "
-        + failuresSinceZero + " failures in " + samplesSinceZero + " samples since the statistic was last 0" + tuning;
-    if (s >= h) {
-      return result(Verdict.ROLL_BACK, now, "the error rate of '" + signal.name() + "' rose: " + stats,
-          "cusum", String.format("%.3f", s), "threshold", String.format("%.3f", h), "failures", failuresSinceZero,
-          "samples", samplesSinceZero);
-    }
-    if (deadline && samplesSeen == 0) {
-      return result(Verdict.ASK_HUMAN, now, "'" + signal.name() + "' saw no samples before the deadline; the sequential test cannot judge");
-    }
-    return result(Verdict.HOLD, now, stats);
+  public BaseEvaluator newEvaluator() {
+    return new State();
   }
 
-  @Override
-  protected void doReset() {
-    last = null;
-    s = 0;
-    failuresSinceZero = samplesSinceZero = samplesSeen = 0;
+  /** The CUSUM statistic and the counts since it was last 0, this evaluator's own. */
+  private final class State extends BaseEvaluator {
+    private @Nullable Observations last;
+    private double s;
+    private long failuresSinceZero;
+    private long samplesSinceZero;
+    private long samplesSeen;
+
+    State() {
+      super(SequentialRule.this);
+    }
+
+    @Override
+    protected Evaluation doEvaluate(Instant now, boolean deadline) {
+      Observations o = signal.observe(now);
+      Observations prev = last;
+      last = o;
+      if (prev != null) {
+        long f = o.failures() - prev.failures();
+        long g = o.good() - prev.good();
+        samplesSeen += f + g;
+        double next = s + f * a + g * b;
+        if (next <= 0) {
+          s = 0;
+          failuresSinceZero = 0;
+          samplesSinceZero = 0;
+        } else {
+          s = next;
+          failuresSinceZero += f;
+          samplesSinceZero += f + g;
+        }
+      }
+      String stats = "CUSUM " + Durations.fixed2(s) + (s >= h ? " ≥" : " <") + " threshold " + Durations.fixed2(h) + ": "
+          + failuresSinceZero + " failures in " + samplesSinceZero + " samples since the statistic was last 0" + tuning;
+      if (s >= h) {
+        return result(Verdict.ROLL_BACK, now, "the error rate of '" + signal.name() + "' rose: " + stats,
+            "cusum", String.format("%.3f", s), "threshold", String.format("%.3f", h), "failures", failuresSinceZero,
+            "samples", samplesSinceZero);
+      }
+      if (deadline && samplesSeen == 0) {
+        return result(Verdict.ASK_HUMAN, now, "'" + signal.name() + "' saw no samples before the deadline; the sequential test cannot judge");
+      }
+      return result(Verdict.HOLD, now, stats);
+    }
   }
 
   @Override

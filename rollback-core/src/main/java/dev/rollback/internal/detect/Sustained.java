@@ -11,11 +11,13 @@ import java.time.Instant;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
 
-/** Hysteresis: the member's ROLL_BACK counts only after it held for a while at every evaluation. */
+/**
+ * Hysteresis: the member's ROLL_BACK counts only after it held for a while at every evaluation.
+ * The evaluator creates and owns the member's evaluator.
+ */
 public final class Sustained extends Rule {
   private final Trigger member;
   private final Duration holdFor;
-  private @Nullable Instant since;
 
   public Sustained(Trigger member, Duration holdFor) {
     super(member.name() + " for " + human(holdFor));
@@ -25,29 +27,33 @@ public final class Sustained extends Rule {
   }
 
   @Override
-  protected Evaluation doEvaluate(Instant now, boolean deadline) {
-    Evaluation e;
-    try {
-      e = deadline ? member.evaluateAtDeadline(now) : member.evaluate(now);
-    } catch (RuntimeException ex) {
-      return result(Verdict.ASK_HUMAN, now, "trigger '" + member.name() + "' threw " + ex);
-    }
-    if (e.verdict() != Verdict.ROLL_BACK) {
-      since = null;
-      return new Evaluation(name, e.verdict(), now, e.evidence(), e.facts());
-    }
-    if (since == null) since = now;
-    Duration held = Duration.between(since, now);
-    if (held.compareTo(holdFor) >= 0) {
-      return new Evaluation(name, Verdict.ROLL_BACK, now, e.evidence() + " (sustained for " + human(held) + ")", e.facts());
-    }
-    return result(Verdict.HOLD, now, "firing for " + human(held) + " of the required " + human(holdFor) + ": " + e.evidence());
+  public BaseEvaluator newEvaluator() {
+    return new State();
   }
 
-  @Override
-  protected void doReset() {
-    since = null;
-    member.reset();
+  /** Since when the member's evaluator has said ROLL_BACK without a break. */
+  private final class State extends BaseEvaluator {
+    private final Trigger.Evaluator evaluator = Evaluators.of(member);
+    private @Nullable Instant since;
+
+    State() {
+      super(Sustained.this);
+    }
+
+    @Override
+    protected Evaluation doEvaluate(Instant now, boolean deadline) {
+      Evaluation e = deadline ? evaluator.evaluateAtDeadline(now) : evaluator.evaluate(now);
+      if (e.verdict() != Verdict.ROLL_BACK) {
+        since = null;
+        return new Evaluation(name, e.verdict(), now, e.evidence(), e.facts());
+      }
+      if (since == null) since = now;
+      Duration held = Duration.between(since, now);
+      if (held.compareTo(holdFor) >= 0) {
+        return new Evaluation(name, Verdict.ROLL_BACK, now, e.evidence() + " (sustained for " + human(held) + ")", e.facts());
+      }
+      return result(Verdict.HOLD, now, "firing for " + human(held) + " of the required " + human(holdFor) + ": " + e.evidence());
+    }
   }
 
   @Override

@@ -19,7 +19,7 @@ abstract class WindowedRule extends Rule {
   protected final Signal signal;
   protected final Duration length;
   protected final int minSamples;
-  protected final Window window;
+  protected final Duration resolution;
 
   WindowedRule(String name, Signal signal, Duration length, int minSamples) {
     super(name);
@@ -29,35 +29,39 @@ abstract class WindowedRule extends Rule {
     this.signal = signal;
     this.length = length;
     this.minSamples = minSamples;
-    this.window = new Window(length);
+    this.resolution = Window.resolutionOf(length);
   }
 
-  /**
-   * HOLD (or ASK_HUMAN at the deadline) when the window holds fewer than {@link #minSamples}
-   * {@code noun} (e.g. "latency samples"), saying how many it has and, in {@code neededFor}, what
-   * for; null when there are enough.
-   */
-  protected @Nullable Evaluation tooFew(Instant now, boolean deadline, Window.Delta d, long samples, String noun,
-      String neededFor, Object... data) {
-    if (samples >= minSamples) return null;
-    String why = "only " + samples + " " + noun + " of '" + signal.name() + "' in the last " + human(d.span()) + " (need "
-        + minSamples + neededFor + ")";
-    return result(deadline ? Verdict.ASK_HUMAN : Verdict.HOLD, now, deadline ? why + " at the deadline" : why, data);
-  }
+  /** An evaluator with its own sliding window over the signal. */
+  abstract class WindowState extends BaseEvaluator {
+    protected final Window window = new Window(length);
 
-  @Override
-  protected void doReset() {
-    window.clear();
+    WindowState() {
+      super(WindowedRule.this);
+    }
+
+    /**
+     * HOLD (or ASK_HUMAN at the deadline) when the window holds fewer than {@link #minSamples}
+     * {@code noun} (e.g. "latency samples"), saying how many it has and, in {@code neededFor}, what
+     * for; null when there are enough.
+     */
+    protected @Nullable Evaluation tooFew(Instant now, boolean deadline, Window.Delta d, long samples, String noun,
+        String neededFor, Object... data) {
+      if (samples >= minSamples) return null;
+      String why = "only " + samples + " " + noun + " of '" + signal.name() + "' in the last " + human(d.span()) + " (need "
+          + minSamples + neededFor + ")";
+      return result(deadline ? Verdict.ASK_HUMAN : Verdict.HOLD, now, deadline ? why + " at the deadline" : why, data);
+    }
   }
 
   @Override
   public Duration worstCaseDetection() {
-    return length.plus(window.resolution());
+    return length.plus(resolution);
   }
 
   @Override
   public String detectionFormula() {
-    return "window " + human(length) + " + resolution " + human(window.resolution()) + ", with at least "
+    return "window " + human(length) + " + resolution " + human(resolution) + ", with at least "
         + minSamples + " samples per window";
   }
 

@@ -268,7 +268,7 @@ public final class LbBenchmark {
     Thread.sleep(d.toMillis());
   }
 
-  /** Delegates to a rule and remembers when it first said ROLL_BACK. */
+  /** Delegates to a rule and remembers when one of its evaluators first said ROLL_BACK. */
   static final class FiringTime implements Trigger {
     private final Trigger rule;
     private final AtomicLong firedNanos = new AtomicLong(-1);
@@ -283,18 +283,17 @@ public final class LbBenchmark {
 
     @Override public String name() { return rule.name(); }
     @Override public Duration worstCaseDetection() { return rule.worstCaseDetection(); }
-    @Override public void reset() { rule.reset(); }
     @Override public String detectionFormula() { return rule.detectionFormula(); }
     @Override public List<Signal> signals() { return rule.signals(); }
 
     @Override
-    public Evaluation evaluate(Instant now) {
-      return seen(rule.evaluate(now));
-    }
-
-    @Override
-    public Evaluation evaluateAtDeadline(Instant now) {
-      return seen(rule.evaluateAtDeadline(now));
+    public Evaluator newEvaluator() {
+      Evaluator inner = rule.newEvaluator();
+      return new Evaluator() {
+        @Override public Trigger trigger() { return FiringTime.this; }
+        @Override public Evaluation evaluate(Instant now) { return seen(inner.evaluate(now)); }
+        @Override public Evaluation evaluateAtDeadline(Instant now) { return seen(inner.evaluateAtDeadline(now)); }
+      };
     }
 
     private Evaluation seen(Evaluation e) {

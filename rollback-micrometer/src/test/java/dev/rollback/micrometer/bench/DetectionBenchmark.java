@@ -69,7 +69,7 @@ public final class DetectionBenchmark {
   /** Returns {bad responses served before ROLL_BACK (-1 if it fired while healthy), time to fire in ms}. */
   private static long[] detect(Rule rule, Random rnd, long healthyNanos) {
     RequestRecorder r = RequestRecorder.create("checkout", RATE);
-    Trigger t = rule.make().apply(r);
+    Trigger.Evaluator t = rule.make().apply(r).newEvaluator();
     Instant start = Instant.parse("2026-01-01T00:00:00Z");
     t.evaluate(start);
     long nextTick = TICK_NANOS;
@@ -101,7 +101,8 @@ public final class DetectionBenchmark {
     Random rnd = new Random(7);
     long fires = 0;
     RequestRecorder r = RequestRecorder.create("checkout", RATE);
-    Trigger t = rule.make().apply(r);
+    Trigger trigger = rule.make().apply(r);
+    Trigger.Evaluator t = trigger.newEvaluator();
     Instant start = Instant.parse("2026-01-01T00:00:00Z");
     t.evaluate(start);
     long end = days * 86_400L * 1_000_000_000L;
@@ -117,7 +118,7 @@ public final class DetectionBenchmark {
         now += successes * STEP_NANOS;
         if (t.evaluate(start.plusNanos(nextTick)).verdict() == Verdict.ROLL_BACK) {
           fires++;
-          t.reset();
+          t = trigger.newEvaluator(); // as a guard armed again would
         }
         nextTick += TICK_NANOS;
       }
@@ -129,7 +130,7 @@ public final class DetectionBenchmark {
       now += STEP_NANOS;
       if (t.evaluate(start.plusNanos(failAt)).verdict() == Verdict.ROLL_BACK) {
         fires++;
-        t.reset();
+        t = trigger.newEvaluator(); // as a guard armed again would
       }
     }
     return fires;
