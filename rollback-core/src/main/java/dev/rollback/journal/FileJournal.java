@@ -38,9 +38,10 @@ import org.jspecify.annotations.Nullable;
  * the record at once, after everything appended before it, but does not force it: it becomes
  * durable with the next forced append to the same run, or with {@link #close}. A
  * {@link RecordType#PLAN_COMPLETED} record is always forced, and its run's file is then closed (a
- * later record opens it again). When an append creates a run's file, the directory is forced too,
- * so the file's name survives a crash with its content; on Windows, which cannot open a directory
- * as a file, that step is skipped and the name is as durable as the file system makes it.
+ * later record opens it again). When an append creates a run's file, and when {@link #repair}
+ * moves a torn tail aside, the directory is forced too, so the new file's name survives a crash
+ * with its content; on Windows, which cannot open a directory as a file, that step is skipped and
+ * the name is as durable as the file system makes it.
  *
  * <p>A crash while a record is written leaves a torn last line, whoever wrote it: {@link #read}
  * reports it and leaves it out, an append refuses to write after it, and {@link #repair} moves it
@@ -53,8 +54,9 @@ import org.jspecify.annotations.Nullable;
  * exclusive lock on the run file ({@link FileChannel#lock}) while it reads the records others
  * appended since this journal last looked (only those bytes, and none when the file's size is the
  * one this journal last saw), checks the token, writes and, if durable, forces. Reads hold a shared
- * lock, so they never see another writer's half-written record. The OS lock belongs to the process,
- * so within one JVM a lock per canonical file path also serialises the journals sharing a file.
+ * lock, so they never see a record another journal is still writing. The OS lock belongs to the
+ * process, so within one JVM a lock per canonical file path also serialises the journals sharing a
+ * file.
  *
  * <p>Limits: across processes, fencing holds only on file systems that honour
  * {@link FileChannel#lock} (local file systems; NFS only with working lock support). POSIX drops
