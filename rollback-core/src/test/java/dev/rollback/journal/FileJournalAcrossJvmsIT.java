@@ -68,29 +68,31 @@ class FileJournalAcrossJvmsIT {
    */
   @Test
   void twoJvmsAppendingAtOnceLeaveTheirTokensInTheFileInOrder() throws Exception {
-    int count = 150;
-    Path ready = tmp.resolve("ready");
-    Path go = tmp.resolve("go");
-    Process other = otherJvm("2", "2", String.valueOf(count), ready.toString(), go.toString());
+    int count = 200;
     int accepted = 0;
     try (FileJournal here = FileJournal.in(journalDir())) {
-      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(10))
-          .until(() -> Files.exists(ready) || !other.isAlive());
-      Files.createFile(go);
-      for (int i = 0; i < count; i++) {
-        long fence = 1 + 2L * i;
-        try {
-          here.append(note(fence, fence));
-          accepted++;
-        } catch (FencedOffException e) {
-          // the other JVM is ahead: its token passed this one
+      OtherJvmAppender.warmUp(here, "run-1-warm-up-here");
+      Process other = otherJvm("2", "2", String.valueOf(count));
+      try {
+        Path file = here.fileOf("run-1");
+        // start when the other JVM, warmed up too, has appended its first record
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(1))
+            .until(() -> !other.isAlive() || Files.exists(file) && Files.size(file) > 0);
+        for (int i = 0; i < count; i++) {
+          long fence = 1 + 2L * i;
+          try {
+            here.append(note(fence, fence));
+            accepted++;
+          } catch (FencedOffException e) {
+            // the other JVM is ahead: its token passed this one
+          }
         }
+      } catch (Throwable t) {
+        other.destroyForcibly();
+        throw t;
       }
-    } catch (Throwable t) {
-      other.destroyForcibly();
-      throw t;
+      finished(other);
     }
-    finished(other);
 
     List<Long> fences;
     try (FileJournal journal = FileJournal.in(journalDir())) {
