@@ -1,9 +1,17 @@
 package dev.rollback.journal;
 
+import static java.nio.file.StandardOpenOption.APPEND;
+import static java.nio.file.StandardOpenOption.CREATE_NEW;
+import static java.nio.file.StandardOpenOption.READ;
+import static java.nio.file.StandardOpenOption.WRITE;
+
 import dev.rollback.internal.JournalCodec;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -15,43 +23,97 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The default journal: one JSON-lines file per run in a directory ({@code <runId>.jsonl}), each
- * record forced to disk ({@link FileChannel#force}) before {@link #append} returns, each line
- * carrying a CRC32C. A torn last line is reported and, on {@link #repair}, moved aside to
- * {@code <runId>.jsonl.torn-<offset>} before the file is appended to again.
+ * line carrying a CRC32C.
+ *
+ * <h2>Durability</h2>
+ * {@link #append} returns after the record is written and forced to the storage device
+ * ({@link FileChannel#force FileChannel.force(false)}, an fdatasync). {@link #appendLazily} writes
+ * the record at once, after everything appended before it, but does not force it: it becomes
+ * durable with the next forced append to the same run, or with {@link #close}. A
+ * {@link RecordType#PLAN_COMPLETED} record is always forced, and its run's file is then closed (a
+ * later record opens it again). When an append creates a run's file, and when {@link #repair}
+ * moves a torn tail aside, the directory is forced too, so the new file's name survives a crash
+ * with its content; on Windows, which cannot open a directory as a file, that step is skipped and
+ * the name is as durable as the file system makes it.
+ *
+ * <p>A crash while a record is written leaves a torn last line, whoever wrote it: {@link #read}
+ * reports it and leaves it out, an append refuses to write after it, and {@link #repair} moves it
+ * aside to {@code <runId>.jsonl.torn-<offset>} before the file is appended to again.
+ *
+ * <h2>Fencing</h2>
+ * An append whose fencing token is lower than the highest token in the run's file is refused with
+ * a {@link FencedOffException}, whoever wrote that token: this journal, another {@code FileJournal}
+ * on the same directory, or another process on storage both can reach. Each append holds an
+ * exclusive lock on the run file ({@link FileChannel#lock}) while it reads the records others
+ * appended since this journal last looked (only those bytes, and none when the file's size is the
+ * one this journal last saw), checks the token, writes and, if durable, forces. Reads hold a shared
+ * lock, so they never see a record another journal is still writing. The OS lock belongs to the
+ * process, so within one JVM a lock per canonical file path also serialises the journals sharing a
+ * file.
+ *
+ * <p>Limits: across processes, fencing holds only on file systems that honour
+ * {@link FileChannel#lock} (local file systems; NFS only with working lock support). POSIX drops
+ * all of a process's locks on a file when any descriptor of it is closed, so within a JVM, open a
+ * run file only through this journal while runs are appended to.
  */
 public final class FileJournal implements Journal {
+  private static final boolean WINDOWS = System.getProperty("os.name", "").startsWith("Windows");
+
   private final Path dir;
+  private final Path canonicalDir;
   private final boolean fsync;
-  private final Map<String, Channel> open = new HashMap<>();
+  private final JournalFiles files;
+  private final Map<String, RunFile> open = new HashMap<>();
 
-  private static final class Channel {
-    final FileChannel ch;
+  /** A run file this journal appends to. Guarded by the journal's monitor and, while appending, its {@link PathLock}. */
+  private static final class RunFile {
+    final Path file;
+    final FileChannel ch; // WRITE and APPEND: appends, locks and forces
+    final PathLock lock;
+    /** The bytes of the file this journal has read or written; always the end of a line. */
+    long knownSize;
     long highestFence;
+    /** A lazily appended record has not been forced yet. */
+    boolean unforced;
+    /** Opened only to read what others appended, and closed only after the OS lock is released. */
+    @Nullable FileChannel reader;
 
-    Channel(FileChannel ch, long highestFence) {
+    RunFile(Path file, FileChannel ch, PathLock lock) {
+      this.file = file;
       this.ch = ch;
-      this.highestFence = highestFence;
+      this.lock = lock;
     }
   }
 
-  private FileJournal(Path dir, boolean fsync) {
+  private FileJournal(Path dir, Path canonicalDir, boolean fsync, JournalFiles files) {
     this.dir = dir;
+    this.canonicalDir = canonicalDir;
     this.fsync = fsync;
+    this.files = files;
   }
 
   /** A journal in {@code dir}, created if missing. */
   public static FileJournal in(Path dir) {
+    return in(dir, JournalFiles.SYSTEM);
+  }
+
+  /** A journal in {@code dir} whose files are opened by {@code files} (a test's recording double). */
+  static FileJournal in(Path dir, JournalFiles files) {
     Objects.requireNonNull(dir, "dir");
+    Objects.requireNonNull(files, "files");
     try {
       Files.createDirectories(dir);
+      return new FileJournal(dir, dir.toRealPath(), true, files);
     } catch (IOException e) {
       throw new JournalException("cannot create journal directory " + dir + ": " + e.getMessage(), e);
     }
-    return new FileJournal(dir, true);
   }
 
   public Path directory() {
@@ -71,58 +133,141 @@ public final class FileJournal implements Journal {
     write(record, true);
   }
 
-  /** Written now, forced with the next {@link #append}: the file keeps the order, so nothing is lost out of order. */
+  /**
+   * Written now, after everything appended before it, and forced with the next {@link #append} to
+   * the same run (or {@link #close}): the file keeps the order, so nothing is lost out of order.
+   */
   @Override
   public synchronized void appendLazily(JournalRecord record) {
     write(record, false);
   }
 
-  private void write(JournalRecord record, boolean force) {
-    Channel c = channel(record.runId());
-    if (record.fence() < c.highestFence) {
-      throw new FencedOffException(record.runId(), record.fence(), c.highestFence);
-    }
+  private void write(JournalRecord record, boolean durable) {
     byte[] line = JournalCodec.encode(record);
+    boolean force = fsync && (durable || record.is(RecordType.PLAN_COMPLETED));
+    RunFile f = runFile(record.runId());
+    boolean ended = false;
+    f.lock.lock();
     try {
-      ByteBuffer buf = ByteBuffer.wrap(line);
-      while (buf.hasRemaining()) c.ch.write(buf);
-      if (fsync && (force || record.is(RecordType.PLAN_COMPLETED))) c.ch.force(false);
-    } catch (IOException e) {
-      throw new JournalException("cannot append " + record.type() + " to " + fileOf(record.runId()) + ": " + e.getMessage(), e);
-    }
-    c.highestFence = Math.max(c.highestFence, record.fence());
-    if (record.is(RecordType.PLAN_COMPLETED)) {
+      FileLock os = f.ch.lock();
+      try {
+        catchUp(f);
+        if (record.fence() < f.highestFence) {
+          throw new FencedOffException(record.runId(), record.fence(), f.highestFence);
+        }
+        ByteBuffer buf = ByteBuffer.wrap(line);
+        while (buf.hasRemaining()) f.ch.write(buf);
+        f.knownSize += line.length;
+        f.highestFence = Math.max(f.highestFence, record.fence());
+        if (force) {
+          f.ch.force(false);
+          f.unforced = false;
+        } else {
+          f.unforced = fsync;
+        }
+      } finally {
+        release(os);
+      }
       // the run has ended: let its file go, or a long-lived process would hold one open file per run
       // it ever ran; a record added later (an acknowledgement) opens it again and re-reads its fence
-      open.remove(record.runId());
-      try {
-        c.ch.close();
-      } catch (IOException ignored) {
-        // closing after a forced write loses nothing
-      }
+      ended = record.is(RecordType.PLAN_COMPLETED);
+    } catch (IOException e) {
+      // what reached the file is unknown: start again from the file on the next append
+      ended = true;
+      throw new JournalException("cannot append " + record.type() + " to " + f.file + ": " + e.getMessage(), e);
+    } finally {
+      closeReader(f);
+      if (ended) closeRunFile(record.runId(), f);
+      f.lock.unlock();
+      if (ended) f.lock.release();
     }
   }
 
-  private Channel channel(String runId) {
-    Channel c = open.get(runId);
-    if (c != null) return c;
-    Path file = fileOf(runId);
-    long highest = 0;
-    if (Files.exists(file)) {
-      JournalRead read = read(runId);
-      if (!read.problems().isEmpty()) {
-        throw new JournalException("run " + runId + " has a torn record (" + String.join("; ", read.problems())
-            + "); call repair(\"" + runId + "\") (resume does) before appending");
-      }
-      for (JournalRecord r : read.records()) highest = Math.max(highest, r.fence());
-    }
+  /**
+   * Reads the records others appended since this journal last looked, under the run file's lock:
+   * nothing when the size is unchanged, else only the new bytes (all of them if the file shrank).
+   */
+  private void catchUp(RunFile f) throws IOException {
+    long size = f.ch.size();
+    if (size == f.knownSize) return;
+    long from = size > f.knownSize ? f.knownSize : 0;
+    JournalCodec.Scan scan;
     try {
-      FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
-      c = new Channel(ch, highest);
-      open.put(runId, c);
-      return c;
+      scan = scan(f, from, size);
+      // a problem's line and byte are counted from the start of the file
+      if (from > 0 && !scan.tornProblem().isEmpty()) scan = scan(f, 0, size);
+    } catch (JournalCorruptedException e) {
+      if (from == 0) throw e;
+      scan = scan(f, 0, size);
+    }
+    if (!scan.tornProblem().isEmpty()) {
+      String runId = runIdOf(f.file);
+      throw new JournalException("run " + runId + " has a torn record (" + scan.tornProblem()
+          + "); call repair(\"" + runId + "\") (resume does) before appending");
+    }
+    for (JournalRecord r : scan.records()) f.highestFence = Math.max(f.highestFence, r.fence());
+    f.knownSize = size;
+  }
+
+  private JournalCodec.Scan scan(RunFile f, long from, long to) throws IOException {
+    if (f.reader == null) f.reader = files.open(f.file, READ);
+    byte[] bytes = readRange(f.reader, from, to, f.file);
+    return JournalCodec.scan(bytes, bytes.length, from == 0 ? f.file.toString() : f.file + " after byte " + from);
+  }
+
+  private static byte[] readRange(FileChannel ch, long from, long to, Path file) throws IOException {
+    if (to - from > Integer.MAX_VALUE - 8) {
+      throw new JournalException(file + " has " + (to - from) + " bytes, more than a journal run can hold in memory");
+    }
+    ByteBuffer buf = ByteBuffer.allocate((int) (to - from));
+    while (buf.hasRemaining()) {
+      if (ch.read(buf, from + buf.position()) < 0) break;
+    }
+    byte[] bytes = buf.array();
+    return buf.position() == bytes.length ? bytes : java.util.Arrays.copyOf(bytes, buf.position());
+  }
+
+  private RunFile runFile(String runId) {
+    RunFile f = open.get(runId);
+    if (f != null) return f;
+    Path file = fileOf(runId);
+    PathLock lock = PathLock.acquire(canonicalDir.resolve(file.getFileName()));
+    lock.lock();
+    FileChannel ch = null;
+    try {
+      try {
+        ch = files.open(file, CREATE_NEW, WRITE, APPEND);
+        syncDirectory();
+      } catch (FileAlreadyExistsException e) {
+        ch = files.open(file, WRITE, APPEND);
+      }
+      f = new RunFile(file, ch, lock);
+      open.put(runId, f);
+      return f;
     } catch (IOException e) {
+      closeQuietly(ch);
       throw new JournalException("cannot open " + file + " for appending: " + e.getMessage(), e);
+    } finally {
+      lock.unlock();
+      if (f == null) lock.release();
+    }
+  }
+
+  /**
+   * Forces the directory, so a file just created in it keeps its name after a crash: on POSIX
+   * systems forcing a file does not force the directory entry that names it.
+   */
+  private void syncDirectory() throws IOException {
+    if (!fsync) return;
+    FileChannel d;
+    try {
+      d = files.open(dir, READ);
+    } catch (AccessDeniedException e) {
+      if (WINDOWS) return; // Windows cannot open a directory as a file, so it cannot be forced either
+      throw e;
+    }
+    try (d) {
+      d.force(true);
     }
   }
 
@@ -130,12 +275,19 @@ public final class FileJournal implements Journal {
   public synchronized JournalRead read(String runId) {
     Path file = fileOf(runId);
     byte[] bytes;
-    try {
-      bytes = Files.readAllBytes(file);
+    PathLock lock = PathLock.acquire(canonicalDir.resolve(file.getFileName()));
+    lock.lock();
+    try (FileChannel ch = files.open(file, READ)) {
+      // shared: other readers may read along, a writer in another process finishes its record first
+      ch.lock(0, Long.MAX_VALUE, true);
+      bytes = readRange(ch, 0, ch.size(), file);
     } catch (NoSuchFileException e) {
       return new JournalRead(runId, List.of(), List.of());
     } catch (IOException e) {
       throw new JournalException("cannot read " + file + ": " + e.getMessage(), e);
+    } finally {
+      lock.unlock();
+      lock.release();
     }
     JournalCodec.Scan scan = JournalCodec.scan(bytes, bytes.length, file.toString());
     List<String> problems = scan.tornProblem().isEmpty() ? List.of() : List.of(scan.tornProblem());
@@ -145,45 +297,61 @@ public final class FileJournal implements Journal {
   @Override
   public synchronized String repair(String runId) {
     Path file = fileOf(runId);
-    if (!Files.exists(file)) return "";
-    byte[] bytes;
+    RunFile stale = open.remove(runId);
+    PathLock lock = PathLock.acquire(canonicalDir.resolve(file.getFileName()));
+    lock.lock();
     try {
-      bytes = Files.readAllBytes(file);
-    } catch (IOException e) {
-      throw new JournalException("cannot read " + file + ": " + e.getMessage(), e);
-    }
-    JournalCodec.Scan scan = JournalCodec.scan(bytes, bytes.length, file.toString());
-    if (scan.validLength() == bytes.length) return "";
-    Path aside = dir.resolve(runId + ".jsonl.torn-" + scan.validLength());
-    try {
-      Channel c = open.remove(runId);
-      if (c != null) c.ch.close();
-      Files.write(aside, java.util.Arrays.copyOfRange(bytes, scan.validLength(), bytes.length),
-          StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE, StandardOpenOption.SYNC);
-      try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
-        ch.truncate(scan.validLength());
-        ch.force(true);
+      if (stale != null) {
+        closeQuietly(stale.ch);
+        stale.lock.release();
+      }
+      FileChannel ch;
+      try {
+        ch = files.open(file, READ, WRITE);
+      } catch (NoSuchFileException e) {
+        return "";
+      }
+      try (ch) {
+        ch.lock();
+        byte[] bytes = readRange(ch, 0, ch.size(), file);
+        JournalCodec.Scan scan = JournalCodec.scan(bytes, bytes.length, file.toString());
+        if (scan.validLength() == bytes.length) return "";
+        Path aside = dir.resolve(runId + ".jsonl.torn-" + scan.validLength());
+        try {
+          Files.write(aside, java.util.Arrays.copyOfRange(bytes, scan.validLength(), bytes.length),
+              StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE, StandardOpenOption.SYNC);
+          syncDirectory();
+          ch.truncate(scan.validLength());
+          ch.force(true);
+        } catch (IOException e) {
+          throw new JournalException("cannot move the torn tail of " + file + " aside to " + aside + ": " + e.getMessage(), e);
+        }
+        return scan.tornProblem() + "; its " + (bytes.length - scan.validLength()) + " bytes were kept in " + aside;
       }
     } catch (IOException e) {
-      throw new JournalException("cannot move the torn tail of " + file + " aside to " + aside + ": " + e.getMessage(), e);
+      throw new JournalException("cannot repair " + file + ": " + e.getMessage(), e);
+    } finally {
+      lock.unlock();
+      lock.release();
     }
-    return scan.tornProblem() + "; its " + (bytes.length - scan.validLength()) + " bytes were kept in " + aside;
   }
 
   @Override
   public synchronized List<String> runIds() {
     List<String> ids = new ArrayList<>();
-    try (Stream<Path> files = Files.list(dir)) {
-      files.filter(p -> p.getFileName().toString().endsWith(".jsonl"))
+    try (Stream<Path> paths = Files.list(dir)) {
+      paths.filter(p -> p.getFileName().toString().endsWith(".jsonl"))
           .sorted(Comparator.comparing(FileJournal::modified).thenComparing(Path::toString))
-          .forEach(p -> {
-            String n = p.getFileName().toString();
-            ids.add(n.substring(0, n.length() - ".jsonl".length()));
-          });
+          .forEach(p -> ids.add(runIdOf(p)));
     } catch (IOException e) {
       throw new JournalException("cannot list " + dir + ": " + e.getMessage(), e);
     }
     return ids;
+  }
+
+  private static String runIdOf(Path file) {
+    String n = file.getFileName().toString();
+    return n.substring(0, n.length() - ".jsonl".length());
   }
 
   private static FileTime modified(Path p) {
@@ -194,16 +362,54 @@ public final class FileJournal implements Journal {
     }
   }
 
+  /** Forces what was appended lazily and closes the run files. */
   @Override
   public synchronized void close() {
-    for (Channel c : open.values()) {
+    JournalException failure = null;
+    for (Map.Entry<String, RunFile> e : List.copyOf(open.entrySet())) {
+      RunFile f = e.getValue();
+      f.lock.lock();
       try {
-        c.ch.close();
-      } catch (IOException ignored) {
-        // closing after a forced write loses nothing
+        if (f.unforced) f.ch.force(false);
+      } catch (IOException ex) {
+        if (failure == null) {
+          failure = new JournalException("cannot force the records appended lazily to " + f.file + ": " + ex.getMessage(), ex);
+        }
+      } finally {
+        closeRunFile(e.getKey(), f);
+        f.lock.unlock();
+        f.lock.release();
       }
     }
-    open.clear();
+    if (failure != null) throw failure;
+  }
+
+  /** Closes a run file; the caller holds its {@link PathLock} and no OS lock on it. */
+  private void closeRunFile(String runId, RunFile f) {
+    open.remove(runId, f);
+    closeQuietly(f.ch);
+  }
+
+  private static void closeReader(RunFile f) {
+    closeQuietly(f.reader);
+    f.reader = null;
+  }
+
+  private static void release(FileLock os) {
+    try {
+      os.release();
+    } catch (IOException ignored) {
+      // the channel is gone, and the lock with it
+    }
+  }
+
+  private static void closeQuietly(@Nullable FileChannel ch) {
+    if (ch == null) return;
+    try {
+      ch.close();
+    } catch (IOException ignored) {
+      // closing after a forced write loses nothing; a lazily written record is forced before close
+    }
   }
 
   @Override
@@ -211,4 +417,42 @@ public final class FileJournal implements Journal {
     return "FileJournal[" + dir + "]";
   }
 
+  /**
+   * A JVM-wide lock per canonical run file path. An OS file lock belongs to the process: two
+   * journals of one JVM locking one file would get an {@link java.nio.channels.OverlappingFileLockException},
+   * and closing any descriptor of a file drops the process's locks on it. So in this JVM every OS
+   * lock, read and close of a run file happens under this lock. Counted, and forgotten when its last
+   * user releases it, so a long-lived process does not keep one per run it ever ran.
+   */
+  private static final class PathLock {
+    private static final ConcurrentHashMap<Path, PathLock> LOCKS = new ConcurrentHashMap<>();
+
+    private final Path path;
+    private final ReentrantLock lock = new ReentrantLock();
+    private int users; // changed only inside LOCKS.compute for this path
+
+    private PathLock(Path path) {
+      this.path = path;
+    }
+
+    static PathLock acquire(Path canonical) {
+      return LOCKS.compute(canonical, (p, l) -> {
+        PathLock held = l == null ? new PathLock(p) : l;
+        held.users++;
+        return held;
+      });
+    }
+
+    void release() {
+      LOCKS.computeIfPresent(path, (p, l) -> --l.users == 0 ? null : l);
+    }
+
+    void lock() {
+      lock.lock();
+    }
+
+    void unlock() {
+      lock.unlock();
+    }
+  }
 }
