@@ -1,5 +1,8 @@
 package dev.rollback.spi;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rollback.Change;
 import dev.rollback.Health;
 import dev.rollback.HealthCheck;
@@ -9,7 +12,9 @@ import dev.rollback.Step;
 import dev.rollback.StepContext;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CancellationException;
 import java.util.function.Function;
@@ -54,6 +59,10 @@ public final class StateSteps<S> {
   private static final Logger log = LoggerFactory.getLogger(StateSteps.class);
   /** The checkpoint a {@link Sequence} writes after each target it reached: how many are done. */
   public static final String SEQUENCE_CHECKPOINT = "state.targets.done";
+  /** The checkpoint holding the target {@link #restoreComputed} computed, as the JSON of its snapshot. */
+  public static final String TARGET_CHECKPOINT = "state.target";
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final TypeReference<LinkedHashMap<String, String>> SNAPSHOT_JSON = new TypeReference<>() {};
 
   private final StateAdapter<S> adapter;
   private final @Nullable Duration settleTimeout;
@@ -109,7 +118,7 @@ public final class StateSteps<S> {
    * and puts it back when it runs.
    */
   public Step restoreKnownGood(String name) {
-    return base(name, this::knownGoodTarget)
+    return base(name, (ctx, forRun) -> knownGoodTarget(ctx))
         .captureKnownGood(this::capture)
         .describedAs("restore the known-good state of " + adapter.describe())
         .build();
@@ -118,19 +127,22 @@ public final class StateSteps<S> {
   /** Sets the system to {@code target}, given in the plan. */
   public Step restore(String name, S target) {
     Objects.requireNonNull(target, "target");
-    return base(name, ctx -> target)
+    return base(name, (ctx, forRun) -> target)
         .describedAs("set " + adapter.describe() + " to " + adapter.describe(target))
         .build();
   }
 
   /**
-   * Sets the system to a target computed when the step runs (and again when it reconciles), e.g.
-   * from the state it reads: {@code ctx -> current(ctx).withAllTrafficOn("v1")}. The function must
-   * give the same target for the same system state, so a retry or a resume aims at the same place.
+   * Sets the system to a target computed when the step first runs, e.g. from the state it reads
+   * ({@code ctx -> current(ctx).withAllTrafficOn("v1")}, "the revision before the current one").
+   * The target is journaled as a checkpoint ({@link #TARGET_CHECKPOINT}) the first time it is
+   * computed, so a retry, a resume and the reconciler aim at that same target even after the
+   * system moved (after the undo, "the previous revision" is another one). Before a target was
+   * journaled, the reconciler computes it afresh. The codec must therefore round-trip targets too.
    */
   public Step restoreComputed(String name, Function<StepContext, S> target) {
     Objects.requireNonNull(target, "target");
-    return base(name, target::apply)
+    return base(name, frozen(target))
         .describedAs("set " + adapter.describe() + " to a target computed when the step runs")
         .build();
   }
@@ -141,13 +153,10 @@ public final class StateSteps<S> {
    */
   public Change change(String name, S target) {
     Objects.requireNonNull(target, "target");
-    Step apply = base("apply", ctx -> target)
+    Step apply = base("apply", (ctx, forRun) -> target)
         .describedAs("set " + adapter.describe() + " to " + adapter.describe(target))
         .build();
-    Step revert = base("revert", this::knownGoodTarget)
-        .describedAs("put " + adapter.describe() + " back to the state captured when the release started")
-        .build();
-    return Change.of(name, apply, revert).capturingKnownGood(this::capture);
+    return Change.of(name, apply, revertStep()).capturingKnownGood(this::capture);
   }
 
   /**
@@ -161,9 +170,36 @@ public final class StateSteps<S> {
 
   // ------------------------------------------------------------------ internals
 
+  /** The target of a step: {@code forRun} when the step runs (it may journal it), otherwise for the reconciler. */
   @FunctionalInterface
   private interface Target<S> {
-    S of(StepContext ctx) throws Exception;
+    S of(StepContext ctx, boolean forRun) throws Exception;
+  }
+
+  private Target<S> frozen(Function<StepContext, S> compute) {
+    return (ctx, forRun) -> {
+      String saved = ctx.checkpoints().get(TARGET_CHECKPOINT);
+      if (saved != null) {
+        Map<String, String> values;
+        try {
+          values = JSON.readValue(saved, SNAPSHOT_JSON);
+        } catch (JsonProcessingException e) {
+          throw new StateStepException(ctx.stepPath(), adapter.describe(), "checkpoint " + TARGET_CHECKPOINT
+              + " is not a journaled target: " + e.getOriginalMessage(), e);
+        }
+        return decode(Snapshot.of(values), ctx, "the journaled target");
+      }
+      S t = Objects.requireNonNull(compute.apply(ctx),
+          () -> "step '" + ctx.stepPath() + "': the target of " + adapter.describe() + " is null");
+      if (forRun) ctx.checkpoint(TARGET_CHECKPOINT, JSON.writeValueAsString(adapter.codec().encode(t).values()));
+      return t;
+    };
+  }
+
+  private Step revertStep() {
+    return base("revert", (ctx, forRun) -> knownGoodTarget(ctx))
+        .describedAs("put " + adapter.describe() + " back to the state captured when the release started")
+        .build();
   }
 
   private Step.Builder base(String name, Target<S> target) {
@@ -210,7 +246,7 @@ public final class StateSteps<S> {
   private S resolve(Target<S> target, StepContext ctx) {
     S t;
     try {
-      t = target.of(ctx);
+      t = target.of(ctx, true);
     } catch (IllegalStateException | StateStepException e) {
       throw e; // a missing known-good state (or a cancellation) already says what is wrong
     } catch (Exception e) {
@@ -266,7 +302,7 @@ public final class StateSteps<S> {
 
   private Reconciliation reconcile(Target<S> target, StepContext ctx) {
     try {
-      S t = target.of(ctx);
+      S t = target.of(ctx, false);
       S actual = adapter.read(ctx);
       if (!adapter.matches(t, actual)) return Reconciliation.NOT_APPLIED;
       if (settleTimeout != null && !adapter.settled(t, ctx).isSettled()) return Reconciliation.NOT_APPLIED;
@@ -324,7 +360,8 @@ public final class StateSteps<S> {
    * checkpointed ({@link StateSteps#SEQUENCE_CHECKPOINT}), so a retry or a resumed run continues
    * after the last one done; a gate that is not UP in time fails the step there, leaving the
    * system at that target. Reconciles on the last target; its undo puts back the state the step
-   * found. Immutable; the {@code with*} methods return copies.
+   * found. {@link #toChange()} makes it the apply of a release change instead. Immutable; the
+   * {@code with*} methods return copies.
    *
    * @param <S> the adapter's state type
    */
@@ -377,10 +414,20 @@ public final class StateSteps<S> {
       String sentence = "set " + a.describe() + " to " + targets.stream().map(a::describe).collect(Collectors.joining(" → "))
           + (pause.isZero() ? "" : ", holding " + pause + " after each")
           + (gate == null ? "" : ", gated by '" + gate.name() + "'");
-      return steps.base(name, ctx -> last)
+      return steps.base(name, (ctx, forRun) -> last)
           .execute(this::run)
           .describedAs(sentence)
           .build();
+    }
+
+    /**
+     * A release change whose apply is this sequence (a ramp-up: 10 %, 50 %, 100 %) and whose
+     * revert puts back the state captured when the release started. Steps are named {@code apply}
+     * and {@code revert}; the change is named as this sequence.
+     */
+    public Change toChange() {
+      Step apply = toStep();
+      return Change.of(name, apply.named("apply"), steps.revertStep()).capturingKnownGood(steps::capture);
     }
 
     private void run(StepContext ctx) throws InterruptedException {

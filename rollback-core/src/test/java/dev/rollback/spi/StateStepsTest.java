@@ -183,6 +183,36 @@ class StateStepsTest {
   }
 
   @Test
+  void aComputedTargetIsJournaledOnceSoARetryAndTheReconcilerAimAtTheSamePlace() throws Exception {
+    Step step = StateSteps.restoreComputed("one further", dial, ctx -> "after " + dial.value);
+    MinimalContext ctx = new MinimalContext();
+
+    assertThat(step.reconciler().orElseThrow().reconcile(ctx)).isEqualTo(Reconciliation.NOT_APPLIED);
+    assertThat(ctx.checkpoints).isEmpty();
+    step.action().run(ctx);
+    step.action().run(ctx); // a retry: computed again from the new state it would go one further
+
+    assertThat(dial.writes).containsExactly("after blue");
+    assertThat(ctx.checkpoints).containsEntry(StateSteps.TARGET_CHECKPOINT, "{\"dial\":\"after blue\"}");
+    assertThat(step.reconciler().orElseThrow().reconcile(ctx)).isEqualTo(Reconciliation.APPLIED);
+  }
+
+  @Test
+  void aSequenceAsAChangeRampsUpAndRevertsToTheStateCapturedAtReleaseStart() {
+    Change ramp = StateSteps.on(dial).sequence("ramp up", List.of("10%", "50%", "100%")).toChange();
+    Release release = Release.builder("dial-3").change(ramp)
+        .healthGate(HealthCheck.constant("bad", HealthStatus.DOWN), Duration.ofMillis(1), Duration.ofMillis(1))
+        .build();
+
+    RollbackResult result = release.run(engine);
+
+    assertThat(result.outcome()).as(result.summary()).isEqualTo(RunOutcome.RECOVERED);
+    assertThat(dial.writes).containsExactly("10%", "50%", "100%", "blue");
+    assertThat(ramp.apply().name()).isEqualTo("apply");
+    assertThat(ramp.apply().describe()).isEqualTo("set dial on test rig to 10% → 50% → 100%");
+  }
+
+  @Test
   void runningTheSameStepAgainWritesNothing() {
     Step step = StateSteps.restore("paint green", dial, "green");
 
@@ -330,6 +360,7 @@ class StateStepsTest {
   /** Enough of a step context to call a step's parts directly (rollback-core cannot use rollback-test's FakeStepContext). */
   private static final class MinimalContext implements StepContext {
     final List<String> notes = new ArrayList<>();
+    final Map<String, String> checkpoints = new java.util.LinkedHashMap<>();
 
     @Override public String runId() { return "run"; }
     @Override public String planName() { return "plan"; }
@@ -344,8 +375,8 @@ class StateStepsTest {
     @Override public void sleep(Duration d) { throw new UnsupportedOperationException("not expected to wait"); }
     @Override public java.util.Optional<Snapshot> knownGood() { return java.util.Optional.empty(); }
     @Override public java.util.Optional<Snapshot> undoSnapshot() { return java.util.Optional.empty(); }
-    @Override public void checkpoint(String key, String value) { throw new UnsupportedOperationException(); }
-    @Override public Map<String, String> checkpoints() { return Map.of(); }
+    @Override public void checkpoint(String key, String value) { checkpoints.put(key, value); }
+    @Override public Map<String, String> checkpoints() { return Map.copyOf(checkpoints); }
     @Override public void note(String message) { notes.add(message); }
   }
 }
