@@ -4,11 +4,11 @@ import dev.rollback.Change;
 import dev.rollback.Health;
 import dev.rollback.HealthCheck;
 import dev.rollback.HealthStatus;
-import dev.rollback.Reconciliation;
-import dev.rollback.Snapshot;
 import dev.rollback.Step;
 import dev.rollback.StepContext;
 import dev.rollback.lb.internal.Names;
+import dev.rollback.spi.StateAdapter;
+import dev.rollback.spi.StateSteps;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -21,7 +21,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.function.Function;
 
 /**
  * Plan steps, release changes and health checks that move traffic with a {@link TrafficRouter}.
@@ -33,12 +32,29 @@ import java.util.function.Function;
  *     .build();
  * }</pre>
  *
- * Every step here journals the routing it found when it started (its undo snapshot), is
- * idempotent, reconciles by reading the routing back, and fails with a {@link RouterException}
- * naming the router and what it tried when the router refuses or cannot be reached.
+ * The steps are derived from the backend's {@link StateAdapter} ({@link #backend}) by
+ * {@link StateSteps}: every step journals the routing it found when it started (its undo
+ * snapshot), is idempotent, reconciles by reading the routing back, reads the routing back after
+ * it changed it, and fails with a {@link dev.rollback.spi.StateStepException} naming the step, the
+ * backend and the router, whose cause is the {@link RouterException} saying what the router
+ * refused or could not reach.
  */
 public final class Traffic {
   private Traffic() {}
+
+  /**
+   * The routing of {@code backend} on {@code router} as a {@link StateAdapter}, draining the
+   * servers a target takes traffic from: for {@link StateSteps} and for the adapter contract test
+   * a router of your own should pass ({@code StateAdapterContract} in {@code rollback-test}).
+   */
+  public static StateAdapter<RoutingState> backend(TrafficRouter router, String backend) {
+    return backend(router, backend, Cutover.drain());
+  }
+
+  /** The routing of {@code backend} on {@code router}, applied with {@code cutover}. */
+  public static StateAdapter<RoutingState> backend(TrafficRouter router, String backend, Cutover cutover) {
+    return new BackendState(router, backend, cutover);
+  }
 
   /**
    * Puts {@code backend} back to the routing captured when the release started or the guard was
@@ -49,16 +65,9 @@ public final class Traffic {
   }
 
   public static Step restoreKnownGood(TrafficRouter router, String backend, Cutover cutover) {
-    Objects.requireNonNull(router, "router");
-    Names.require("backend", backend);
-    Objects.requireNonNull(cutover, "cutover");
-    Function<StepContext, RoutingState> target = ctx -> RoutingState.fromSnapshot(ctx.knownGood().orElseThrow(() ->
-        new IllegalStateException("step " + ctx.stepPath() + " has no known-good routing of backend " + backend
-            + ": capture it when the release starts (RollbackEngine.captureKnownGood) or give an explicit target")));
-    return routingStep("restore traffic " + backend, router, backend, target, cutover)
-        .captureKnownGood(ctx -> router.read(backend).toSnapshot())
-        .describedAs("restore the known-good routing of backend " + backend + " on " + router.name())
-        .build();
+    StateAdapter<RoutingState> adapter = backend(router, backend, cutover);
+    return StateSteps.restoreKnownGood("restore traffic " + backend, adapter)
+        .describedAs("restore the known-good routing of backend " + backend + " on " + router.name());
   }
 
   /**
@@ -66,17 +75,13 @@ public final class Traffic {
    * other server of the backend DRAIN (or MAINT with {@link Cutover#hardCut()}).
    */
   public static Step flipTo(TrafficRouter router, String backend, Cutover cutover, String... servers) {
-    Objects.requireNonNull(router, "router");
-    Names.require("backend", backend);
-    Objects.requireNonNull(cutover, "cutover");
+    StateAdapter<RoutingState> adapter = backend(router, backend, cutover);
     if (servers.length == 0) throw new IllegalArgumentException("flip of backend " + backend + " needs a server to send traffic to");
     for (String s : servers) Names.require("server", s);
     Set<String> to = Set.copyOf(Arrays.asList(servers));
-    Function<StepContext, RoutingState> target = ctx -> flipTarget(router.read(backend), to, cutover);
-    return routingStep("flip " + backend, router, backend, target, cutover)
+    return StateSteps.restoreComputed("flip " + backend, adapter, ctx -> flipTarget(router.read(backend), to, cutover))
         .describedAs("send all traffic of backend " + backend + " to " + String.join(", ", servers) + " on "
-            + router.name())
-        .build();
+            + router.name());
   }
 
   public static Step flipTo(TrafficRouter router, String backend, String... servers) {
@@ -100,12 +105,9 @@ public final class Traffic {
 
   /** Applies an explicit target routing. */
   public static Step applyTarget(TrafficRouter router, RoutingState target, Cutover cutover) {
-    Objects.requireNonNull(router, "router");
     Objects.requireNonNull(target, "target");
-    Objects.requireNonNull(cutover, "cutover");
-    return routingStep("route " + target.backend(), router, target.backend(), ctx -> target, cutover)
-        .describedAs("route backend " + target.backend() + " as " + target + " on " + router.name())
-        .build();
+    return StateSteps.restore("route " + target.backend(), backend(router, target.backend(), cutover), target)
+        .describedAs("route backend " + target.backend() + " as " + target + " on " + router.name());
   }
 
   /**
@@ -113,10 +115,11 @@ public final class Traffic {
    * when the release started.
    */
   public static Change change(String name, TrafficRouter router, RoutingState target) {
-    Step apply = applyTarget(router, target, Cutover.drain()).named("apply");
-    Step revert = restoreKnownGood(router, target.backend()).toBuilder().build().named("revert");
-    return Change.of(name, apply, revert)
-        .capturingKnownGood(ctx -> router.read(target.backend()).toSnapshot());
+    Objects.requireNonNull(target, "target");
+    Change c = StateSteps.change(name, backend(router, target.backend()), target);
+    return c.withApply(c.apply().describedAs("route backend " + target.backend() + " as " + target + " on " + router.name()))
+        .withRevert(c.revert().describedAs("restore the known-good routing of backend " + target.backend() + " on "
+            + router.name()));
   }
 
   /** Gradual shift of traffic from {@code from} back to {@code to}, e.g. 50 → 10 → 0 percent on {@code from}. */
@@ -172,26 +175,6 @@ public final class Traffic {
       else m.put(name, ServerRoute.of(r.weight(), cutover.hard() ? AdminState.MAINT : AdminState.DRAIN));
     });
     return RoutingState.of(current.backend(), m);
-  }
-
-  static Step.Builder routingStep(String stepName, TrafficRouter router, String backend,
-      Function<StepContext, RoutingState> target, Cutover cutover) {
-    return Step.builder(stepName)
-        .captureForUndo(ctx -> router.read(backend).toSnapshot())
-        .execute(ctx -> {
-          RoutingState t = target.apply(ctx);
-          RoutingState after = router.apply(t, cutover);
-          ctx.note("backend " + backend + " on " + router.name() + " now " + after);
-        })
-        .undo(ctx -> {
-          Snapshot before = ctx.undoSnapshot().orElseThrow(() -> new IllegalStateException(
-              "step " + ctx.stepPath() + " has no undo snapshot of backend " + backend));
-          RoutingState after = router.apply(RoutingState.fromSnapshot(before), cutover);
-          ctx.note("backend " + backend + " on " + router.name() + " back to " + after);
-        })
-        .reconcile(ctx -> target.apply(ctx).isSatisfiedBy(router.read(backend))
-            ? Reconciliation.APPLIED : Reconciliation.NOT_APPLIED)
-        .idempotent();
   }
 
   private record Observed(HealthStatus status, String detail) {}

@@ -1,12 +1,12 @@
 package dev.rollback.lb;
 
-import dev.rollback.Health;
 import dev.rollback.HealthCheck;
-import dev.rollback.Reconciliation;
-import dev.rollback.Snapshot;
 import dev.rollback.Step;
 import dev.rollback.StepContext;
 import dev.rollback.lb.internal.Names;
+import dev.rollback.spi.SnapshotCodec;
+import dev.rollback.spi.StateAdapter;
+import dev.rollback.spi.StateSteps;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -29,7 +29,8 @@ import org.jspecify.annotations.Nullable;
  *     .toStep();
  * }</pre>
  *
- * Each finished step is checkpointed, so a resumed run continues after the last one done.
+ * Each finished step is checkpointed, so a resumed run continues after the last one done; a
+ * health gate that stays down fails the step there, leaving the traffic at that step.
  */
 public final class TrafficShift {
   private final TrafficRouter router;
@@ -119,57 +120,41 @@ public final class TrafficShift {
     return RoutingState.of(backend, m);
   }
 
+  /**
+   * The plan step: a {@link StateSteps#sequence} of {@link #targetAt} each percentage, on the
+   * backend's adapter ({@link Traffic#backend}), each held for the pause and then gated.
+   */
   public Step toStep() {
     String sentence = "shift traffic of backend " + backend + " from " + from + " to " + to + " in steps "
         + percents.stream().map(p -> p + "%").collect(Collectors.joining(" → ")) + " on " + router.name()
         + (gate == null ? "" : ", gated by " + gate.name());
-    int last = percents.get(percents.size() - 1);
-    return Step.builder("shift " + backend)
-        .captureForUndo(ctx -> router.read(backend).toSnapshot())
-        .execute(this::run)
-        .undo(ctx -> {
-          Snapshot before = ctx.undoSnapshot().orElseThrow(() -> new IllegalStateException(
-              "step " + ctx.stepPath() + " has no undo snapshot of backend " + backend));
-          router.apply(RoutingState.fromSnapshot(before), cutover);
-        })
-        .reconcile(ctx -> targetAt(last).isSatisfiedBy(router.read(backend))
-            ? Reconciliation.APPLIED : Reconciliation.NOT_APPLIED)
-        .idempotent()
-        .describedAs(sentence)
-        .build();
+    List<RoutingState> targets = percents.stream().map(this::targetAt).toList();
+    StateSteps.Sequence<RoutingState> sequence = StateSteps.on(new Shares(Traffic.backend(router, backend, cutover)))
+        .sequence("shift " + backend, targets)
+        .withPause(pause);
+    if (gate != null) sequence = sequence.withHealthGate(gate, gateWithin, pollInterval);
+    return sequence.toStep().describedAs(sentence);
   }
 
-  private void run(StepContext ctx) throws InterruptedException {
-    int doneDown = ctx.checkpoints().containsKey("shift.done")
-        ? Integer.parseInt(ctx.checkpoints().get("shift.done")) : 101;
-    for (int p : percents) {
-      if (p >= doneDown) continue; // done before a resume
-      ctx.checkCancelled();
-      RoutingState after = router.apply(targetAt(p), cutover);
-      ctx.note("backend " + backend + ": " + p + "% on " + from + ", now " + after);
-      waitFor(ctx, pause);
-      if (gate != null) passGate(ctx, p);
-      ctx.checkpoint("shift.done", Integer.toString(p));
+  /** The backend's adapter, describing a routing by the shares of the two servers of the shift ("10% on v2, 90% on v1"). */
+  private final class Shares implements StateAdapter<RoutingState> {
+    private final StateAdapter<RoutingState> backendState;
+
+    Shares(StateAdapter<RoutingState> backendState) {
+      this.backendState = backendState;
     }
-  }
 
-  private void passGate(StepContext ctx, int percent) throws InterruptedException {
-    HealthCheck g = Objects.requireNonNull(gate);
-    java.time.Instant deadline = ctx.clock().instant().plus(gateWithin);
-    Health h = g.check();
-    while (!h.isUp()) {
-      if (!ctx.clock().instant().isBefore(deadline)) {
-        throw new IllegalStateException("health gate '" + g.name() + "' was not UP within " + gateWithin
-            + " after shifting backend " + backend + " to " + percent + "% on " + from + " (" + router.name()
-            + "); last result: " + h + "; the shift stopped there");
-      }
-      waitFor(ctx, pollInterval);
-      h = g.check();
+    @Override public String describe() { return backendState.describe(); }
+    @Override public RoutingState read(StepContext ctx) throws Exception { return backendState.read(ctx); }
+    @Override public void apply(RoutingState target, StepContext ctx) throws Exception { backendState.apply(target, ctx); }
+    @Override public SnapshotCodec<RoutingState> codec() { return backendState.codec(); }
+    @Override public boolean matches(RoutingState target, RoutingState actual) { return backendState.matches(target, actual); }
+
+    @Override
+    public String describe(RoutingState state) {
+      if (!state.servers().containsKey(from) || !state.servers().containsKey(to)) return state.toString();
+      return Math.round(state.shareOf(from) * 100) + "% on " + from + ", " + Math.round(state.shareOf(to) * 100) + "% on " + to;
     }
-  }
-
-  private static void waitFor(StepContext ctx, Duration d) throws InterruptedException {
-    ctx.sleep(d);
   }
 
   private static void requirePositive(String what, Duration d) {

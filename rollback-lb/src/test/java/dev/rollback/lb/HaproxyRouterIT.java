@@ -13,6 +13,8 @@ import dev.rollback.RunOptions;
 import dev.rollback.RunOutcome;
 import dev.rollback.StepOutcome;
 import dev.rollback.lb.LoadGenerator.Response;
+import dev.rollback.spi.StateSteps;
+import dev.rollback.test.FakeStepContext;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
@@ -340,19 +342,20 @@ class HaproxyRouterIT {
   void aStepUndoesToItsUndoSnapshotAndReconcilesByReadingTheRoutingBack() throws Exception {
     start(100, 0);
     dev.rollback.Step flip = Traffic.flipTo(router, "app", "v2");
-    TestStepContext forward = new TestStepContext(null, null);
+    FakeStepContext forward = FakeStepContext.builder().withStepPath("traffic/flip app").build();
     dev.rollback.Snapshot undo = flip.undoCapture().orElseThrow().capture(forward);
-    TestStepContext ctx = new TestStepContext(null, undo);
+    FakeStepContext ctx = forward.toBuilder().withUndoSnapshot(undo).build();
 
     assertThat(flip.reconciler().orElseThrow().reconcile(ctx)).isEqualTo(dev.rollback.Reconciliation.NOT_APPLIED);
     flip.action().run(ctx);
     assertThat(router.read("app").serving()).containsExactly("v2");
     assertThat(flip.reconciler().orElseThrow().reconcile(ctx)).isEqualTo(dev.rollback.Reconciliation.APPLIED);
-    assertThat(ctx.notes).singleElement().asString().contains("backend app on " + router.name() + " now");
+    assertThat(ctx.notes()).singleElement().asString().contains("backend app on " + router.name() + " now");
 
     flip.undo().orElseThrow().run(ctx);
     assertThat(router.read("app").server("v1")).isEqualTo(new ServerRoute(100, AdminState.READY, Operational.UP));
     assertThat(router.read("app").server("v2").weight()).isZero();
+    assertThat(ctx.notes()).last().asString().contains("backend app on " + router.name() + " back to");
   }
 
   @Test
@@ -360,9 +363,9 @@ class HaproxyRouterIT {
     start(100, 0);
     dev.rollback.Step restore = Traffic.restoreKnownGood(router, "app");
 
-    assertThatThrownBy(() -> restore.action().run(new TestStepContext(null, null)))
+    assertThatThrownBy(() -> restore.action().run(FakeStepContext.builder().withStepPath("traffic/restore traffic app").build()))
         .isInstanceOf(IllegalStateException.class)
-        .hasMessageContaining("has no known-good routing of backend app")
+        .hasMessageContaining("step 'traffic/restore traffic app' has no known-good state of backend app on " + router.name())
         .hasMessageContaining("RollbackEngine.captureKnownGood");
   }
 
@@ -370,13 +373,26 @@ class HaproxyRouterIT {
   void aResumedShiftContinuesAfterItsLastCheckpointedStep() throws Exception {
     start(0, 100);
     dev.rollback.Step shift = Traffic.shiftBack(router, "app", "v2", "v1").inSteps(50, 10, 0).toStep();
-    TestStepContext ctx = new TestStepContext(null, null);
-    ctx.checkpoints.put("shift.done", "10");
+    FakeStepContext ctx = FakeStepContext.builder().withCheckpoint(StateSteps.SEQUENCE_CHECKPOINT, "2").build();
 
     shift.action().run(ctx);
 
-    assertThat(ctx.notes).singleElement().asString().startsWith("backend app: 0% on v2");
-    assertThat(ctx.checkpoints).containsEntry("shift.done", "0");
+    assertThat(ctx.notes()).singleElement().asString()
+        .startsWith("backend app on " + router.name() + " now 0% on v2, 100% on v1 (target 3 of 3)");
+    assertThat(ctx.checkpoints()).containsEntry(StateSteps.SEQUENCE_CHECKPOINT, "3");
+    assertThat(router.read("app").serving()).containsExactly("v1");
+  }
+
+  @Test
+  void aFailedStepNamesItsPathTheBackendAndWhatTheRouterRefused() throws Exception {
+    start(100, 0);
+    RollbackResult result = engine.run(RollbackPlan.builder("weights")
+        .sequential("traffic", s -> s.step(Traffic.setWeights(router, "app", Map.of("v1", 0, "v2", 0))))
+        .onFailure(dev.rollback.FailurePolicy.CONTINUE).build(), Deployment.of("checkout", "2.4.0"));
+
+    assertThat(result.step("traffic/route app")).isInstanceOfSatisfying(StepOutcome.Failed.class, f ->
+        assertThat(f.error()).contains("step 'traffic/route app'", "backend app on " + router.name(),
+            "RouterException", "no server taking traffic"));
     assertThat(router.read("app").serving()).containsExactly("v1");
   }
 

@@ -14,6 +14,7 @@ import dev.rollback.RunOptions;
 import dev.rollback.RunOutcome;
 import dev.rollback.StepOutcome;
 import dev.rollback.lb.LoadGenerator.Response;
+import dev.rollback.test.FakeStepContext;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -206,7 +207,7 @@ class NginxRouterIT {
     assertThat(Files.readString(nginx.upstreams())).contains("20.00% v2;", "* v1;");
 
     Traffic.restoreKnownGood(router, "app").action()
-        .run(new TestStepContext(state(ServerRoute.ready(100), ServerRoute.ready(0)).toSnapshot(), null));
+        .run(FakeStepContext.builder().withKnownGood(state(ServerRoute.ready(100), ServerRoute.ready(0)).toSnapshot()).build());
     assertThat(servedByUser(100).values()).containsOnly("v1");
     assertThat(Files.readString(nginx.upstreams())).contains("# rollback-lb name=v2 weight=0 admin=READY");
   }

@@ -15,6 +15,7 @@ import dev.rollback.internal.NotificationDispatcher;
 import dev.rollback.journal.InMemoryJournal;
 import dev.rollback.journal.JournalRecord;
 import dev.rollback.notify.internal.Http;
+import dev.rollback.test.RecordingNotifier;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -105,7 +106,7 @@ class NotificationDeliveryTest {
   @Test
   void aHangingChannelDelaysNeitherTheRunNorTheOtherChannels() {
     hook.hang();
-    RecordingNotifier chat = new RecordingNotifier("chat");
+    RecordingNotifier chat = RecordingNotifier.named("chat");
     CommunicationPlan comms = CommunicationPlan.builder()
         .audience("everyone", WebhookNotifier.to(hook.uri("/in"), Secret.of("k")).withTimeout(Duration.ofMinutes(5)), chat)
         .routeAll("everyone")
@@ -125,8 +126,8 @@ class NotificationDeliveryTest {
 
   @Test
   void retryAfterIsHonouredAndTheRetrySucceeds() {
-    RecordingNotifier flaky = new RecordingNotifier("flaky")
-        .failingWith(DeliveryFailure.retryAfter("429", Duration.ofMillis(10)));
+    RecordingNotifier flaky = RecordingNotifier.named("flaky");
+    flaky.failNext(DeliveryFailure.retryAfter("429", Duration.ofMillis(10)));
     CommunicationPlan comms = CommunicationPlan.builder().audience("a", flaky)
         .route(NotificationKind.ROLLBACK_TRIGGERED, "a").build();
 
@@ -140,8 +141,8 @@ class NotificationDeliveryTest {
 
   @Test
   void aChannelThatKeepsFailingIsReportedAndSkippedNotRetriedForever() {
-    RecordingNotifier broken = new RecordingNotifier("broken");
-    for (int i = 0; i < 10; i++) broken.failingWith(DeliveryFailure.permanent("revoked"));
+    RecordingNotifier broken = RecordingNotifier.named("broken");
+    for (int i = 0; i < 10; i++) broken.failNext(DeliveryFailure.permanent("revoked"));
     CommunicationPlan comms = CommunicationPlan.builder().audience("a", broken)
         .route(NotificationKind.ROLLBACK_TRIGGERED, "a").route(NotificationKind.ROLLBACK_COMPLETED, "a").build();
 
@@ -162,7 +163,7 @@ class NotificationDeliveryTest {
 
   @Test
   void templatesWordTheMessageWithThePlansFacts() {
-    RecordingNotifier chat = new RecordingNotifier("chat");
+    RecordingNotifier chat = RecordingNotifier.named("chat");
     CommunicationPlan comms = CommunicationPlan.builder().audience("eng", chat)
         .route(NotificationKind.ROLLBACK_TRIGGERED, "eng")
         .template(NotificationKind.ROLLBACK_TRIGGERED, "[{service}] rolling back {version}",
@@ -179,7 +180,7 @@ class NotificationDeliveryTest {
 
   @Test
   void identicalMessagesWithinTheWindowAreSentOnce() throws Exception {
-    RecordingNotifier chat = new RecordingNotifier("chat");
+    RecordingNotifier chat = RecordingNotifier.named("chat");
     CommunicationPlan comms = CommunicationPlan.builder().audience("eng", chat)
         .route(NotificationKind.STEP_FAILED, "eng").deduplicateWithin(Duration.ofMinutes(1)).build();
     List<Map<String, Object>> outcomes = new CopyOnWriteArrayList<>();

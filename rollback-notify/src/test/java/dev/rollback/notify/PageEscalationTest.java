@@ -19,6 +19,7 @@ import dev.rollback.journal.JournalRecord;
 import dev.rollback.journal.RecordType;
 import dev.rollback.report.Timeline;
 import dev.rollback.report.TimelineEntry.Milestone;
+import dev.rollback.test.RecordingNotifier;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -31,9 +32,9 @@ import org.junit.jupiter.api.Test;
 class PageEscalationTest {
   private static final Instant T0 = Instant.parse("2026-11-26T22:00:00Z");
   private final ManualClock clock = ManualClock.startingAt(T0);
-  private final RecordingNotifier onCall = new RecordingNotifier("on-call-pager");
-  private final RecordingNotifier engineering = new RecordingNotifier("eng-chat");
-  private final RecordingNotifier management = new RecordingNotifier("mgmt-mail");
+  private final RecordingNotifier onCall = RecordingNotifier.named("on-call-pager");
+  private final RecordingNotifier engineering = RecordingNotifier.named("eng-chat");
+  private final RecordingNotifier management = RecordingNotifier.named("mgmt-mail");
   private final List<RollbackEvent> events = new CopyOnWriteArrayList<>();
   private final RollbackEngine engine = RollbackEngine.builder().withClock(clock).withListener(events::add).build();
 

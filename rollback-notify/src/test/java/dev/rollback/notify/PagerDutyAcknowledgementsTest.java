@@ -13,6 +13,7 @@ import dev.rollback.RollbackEngine;
 import dev.rollback.RollbackRun;
 import dev.rollback.journal.JournalRecord;
 import dev.rollback.journal.RecordType;
+import dev.rollback.test.RecordingNotifier;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -30,7 +31,7 @@ import org.junit.jupiter.api.Test;
 class PagerDutyAcknowledgementsTest {
   private static final Instant T0 = Instant.parse("2026-11-26T22:00:00Z");
   private final ManualClock clock = ManualClock.startingAt(T0);
-  private final RecordingNotifier engineering = new RecordingNotifier("eng-chat");
+  private final RecordingNotifier engineering = RecordingNotifier.named("eng-chat");
 
   static String incidents(String status, String incidentKey, String acknowledger) {
     String acks = acknowledger.isEmpty() ? "[]" : "[{\"at\":\"2026-11-26T22:03:00Z\",\"acknowledger\":{\"id\":\"PXPGF42\","

@@ -14,9 +14,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * A step double with a script: {@code ScriptedStep.named("db").failing(2).taking(ofSeconds(30))}
+ * A step double with a script: {@code ScriptedStep.named("db").withFailures(2).withDuration(ofSeconds(30))}
  * fails its first two attempts and takes 30 s of the engine's clock each time (virtual time in a
  * {@link Simulation}). It records every attempt and every undo.
+ *
+ * <p>The script is fixed when the double is made: the {@code with*} methods return a <em>new</em>
+ * double (with no attempts recorded yet) and leave this one unchanged, so keep what they return.
  */
 public final class ScriptedStep {
   private final String name;
@@ -35,17 +38,37 @@ public final class ScriptedStep {
     return new ScriptedStep(Objects.requireNonNull(name, "name"), 0, Duration.ZERO);
   }
 
-  /** Fails its first {@code times} attempts. */
-  public ScriptedStep failing(int times) {
+  /** A new double whose first {@code times} attempts fail; this one is unchanged. */
+  public ScriptedStep withFailures(int times) {
     if (times < 0) throw new IllegalArgumentException("times must not be negative: " + times);
     return new ScriptedStep(name, times, duration);
   }
 
-  /** Each attempt takes {@code d} on the engine's clock. */
-  public ScriptedStep taking(Duration d) {
+  /** A new double whose attempts each take {@code d} on the engine's clock; this one is unchanged. */
+  public ScriptedStep withDuration(Duration d) {
     Objects.requireNonNull(d, "duration");
     if (d.isNegative()) throw new IllegalArgumentException("duration must not be negative: " + d);
     return new ScriptedStep(name, failures, d);
+  }
+
+  /**
+   * Returns a new double; {@code step.failing(1);} on its own changes nothing.
+   *
+   * @deprecated use {@link #withFailures(int)}, whose name says it returns a copy
+   */
+  @Deprecated(forRemoval = true)
+  public ScriptedStep failing(int times) {
+    return withFailures(times);
+  }
+
+  /**
+   * Returns a new double; {@code step.taking(d);} on its own changes nothing.
+   *
+   * @deprecated use {@link #withDuration(Duration)}, whose name says it returns a copy
+   */
+  @Deprecated(forRemoval = true)
+  public ScriptedStep taking(Duration d) {
+    return withDuration(d);
   }
 
   /** The step, with an undo that records itself. */

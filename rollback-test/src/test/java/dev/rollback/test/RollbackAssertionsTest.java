@@ -24,8 +24,8 @@ class RollbackAssertionsTest {
 
   @Test
   void aSimulatedIncidentRecoversWithinItsBudgetOnVirtualTime() {
-    ScriptedStep flags = ScriptedStep.named("flags").taking(ofSeconds(1));
-    ScriptedStep db = ScriptedStep.named("db").failing(1).taking(ofSeconds(30));
+    ScriptedStep flags = ScriptedStep.named("flags").withDuration(ofSeconds(1));
+    ScriptedStep db = ScriptedStep.named("db").withFailures(1).withDuration(ofSeconds(30));
     RollbackPlan plan = RollbackPlan.builder("checkout")
         .sequential("bleed", s -> s.step(flags.step().withTimeout(ofSeconds(5))))
         .sequential("restore", s -> s.step(db.step().withTimeout(ofMinutes(1)).withRetry(Retry.times(1).withFixedDelay(ofSeconds(10)))
