@@ -731,9 +731,16 @@ public final class Run implements RollbackRun {
       append(new JournalEvent.GateOpened(path, id, gate.name(), kind, fullQuestion, kind.options(), deadline,
           gate.onTimeout(), gate.onTimeout() != Decision.HALT));
     }
+    Decision timeoutDecision = kind.options().contains(gate.onTimeout()) ? gate.onTimeout() : Decision.HALT;
+    log.warn("plan '{}' run {} waits at gate {}: {}", program.name(), runId, id, fullQuestion);
+    // the page (and its escalation timers) goes out before the gate is visible to pendingGates(),
+    // so whoever sees the gate also sees everything that asks a human to answer it
+    notify(NotificationKind.HUMAN_NEEDED, "Decision needed: " + program.name(), fullQuestion,
+        Map.of("gateId", id, "options", kind.options().toString(), "onTimeout", timeoutDecision.name(),
+            "deadline", deadline.toString()));
     myGates.add(id);
     CompletableFuture<GateRegistry.Answer> answer = svc.gates().open(req);
-    Decision timeoutDecision = kind.options().contains(gate.onTimeout()) ? gate.onTimeout() : Decision.HALT;
+    if (cancelReason != null) svc.gates().abandon(id); // cancelled while the gate opened
     Timer.Cancellable timer = svc.timer().schedule(() -> {
       try {
         svc.gates().answer(id, timeoutDecision, "timeout", true);
@@ -742,10 +749,6 @@ public final class Run implements RollbackRun {
       }
     }, gate.timeout());
     svc.events().emit(new RollbackEvent.GateOpened(runId, req, now));
-    log.warn("plan '{}' run {} waits at gate {}: {}", program.name(), runId, id, fullQuestion);
-    notify(NotificationKind.HUMAN_NEEDED, "Decision needed: " + program.name(), fullQuestion,
-        Map.of("gateId", id, "options", kind.options().toString(), "onTimeout", timeoutDecision.name(),
-            "deadline", deadline.toString()));
     synchronized (gateSignal) {
       gateSignal.notifyAll();
     }

@@ -153,16 +153,15 @@ final class StepRunner {
     return attempts(u, siblings);
   }
 
-  /** Empty when the step should run (again); otherwise its outcome. */
+  /**
+   * Empty when the step should run (again); otherwise its outcome. A step that can observe its
+   * effect is asked first, so what happened is recorded as it was (APPLIED is done, NOT_APPLIED
+   * runs again); an idempotent step runs again when it cannot tell; any other step asks a human.
+   */
   private Optional<StepOutcome> resolveInDoubt(Program.Unit u) {
     Step step = u.step();
     String path = u.path();
     StepHistory h = rec(path);
-    if (step.isIdempotent()) {
-      run.append(new JournalEvent.NoteAdded(path, "outcome of attempt " + h.attempts()
-          + " unknown; the step is idempotent, so it runs again"));
-      return Optional.empty();
-    }
     Reconciliation r = reconcile(u);
     if (r == Reconciliation.APPLIED) {
       run.append(new JournalEvent.StepSucceeded(path, h.attempts(), true, "reconcile observed APPLIED", null));
@@ -171,6 +170,11 @@ final class StepRunner {
     if (r == Reconciliation.NOT_APPLIED) {
       run.append(new JournalEvent.NoteAdded(path, "outcome of attempt " + h.attempts()
           + " unknown; reconcile observed NOT_APPLIED, so it runs again"));
+      return Optional.empty();
+    }
+    if (step.isIdempotent()) {
+      run.append(new JournalEvent.NoteAdded(path, "outcome of attempt " + h.attempts()
+          + " unknown; the step is idempotent, so it runs again"));
       return Optional.empty();
     }
     return askAboutInDoubt(path, "Step '" + path + "' (" + step.describe() + ") may or may not have taken effect (attempt "
@@ -281,14 +285,14 @@ final class StepRunner {
     Step step = u.step();
     String path = u.path();
     StepHistory h = rec(path);
-    if (afterFailure && h.inDoubt() && !step.isIdempotent()) {
+    if (afterFailure && h.inDoubt()) {
       Reconciliation r = reconcile(u);
       if (r == Reconciliation.APPLIED) {
         run.append(new JournalEvent.StepSucceeded(path, h.attempts(), true, "reconcile observed APPLIED after a timeout",
             null));
         return finished(path);
       }
-      if (r == Reconciliation.UNKNOWN) throw new InDoubt("attempt " + h.attempts() + " timed out");
+      if (r == Reconciliation.UNKNOWN && !step.isIdempotent()) throw new InDoubt("attempt " + h.attempts() + " timed out");
     }
     if (siblings != null && siblings.failure() != null && h.attempts() == 0) {
       // a sibling failed before this step started: it does not start; the policy decides what comes next

@@ -203,7 +203,8 @@ public abstract class StateAdapterContract<S> {
     }
 
     assertThat(result.outcome()).as(result.summary()).isEqualTo(RunOutcome.RECOVERED);
-    assertThat(result.step(STAGE + "/" + CHANGE).isDone()).as(result.summary()).isTrue();
+    assertThat(result.step(STAGE + "/" + CHANGE)).as("recorded as it happened: reconcile saw it applied; " + result.summary())
+        .isInstanceOf(StepOutcome.AlreadyApplied.class);
     assertThat(fingerprint(adapter)).as("%s after the resume: nothing may be written again", adapter.describe())
         .isEqualTo(before);
     assertMatches(adapter, changedState(), "after the resume");
