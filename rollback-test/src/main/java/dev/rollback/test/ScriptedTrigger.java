@@ -14,8 +14,9 @@ import java.util.function.Predicate;
 /**
  * A trigger that answers a script, for tests of guards and releases: either verdicts in order
  * ({@link #answering}: the last one repeats) or ROLL_BACK once a condition holds
- * ({@link #rollingBackWhen}). Everything is given when it is made; it records each evaluation,
- * and {@link #reset()} (what a guard calls when it is re-armed) starts the script again.
+ * ({@link #rollingBackWhen}). Everything is given when it is made. Each evaluator (one per run
+ * or guard, {@link #newEvaluator()}) walks the script from its start; every evaluation of every
+ * evaluator is recorded here.
  *
  * <pre>{@code
  * Trigger errors = ScriptedTrigger.rollingBackWhen("error ratio", Duration.ofSeconds(30),
@@ -29,8 +30,7 @@ public final class ScriptedTrigger implements Trigger {
   private final Predicate<Instant> condition;
   private final String evidence;
   private final List<Evaluation> evaluations = new ArrayList<>();
-  private int next;
-  private int resets;
+  private int evaluators;
 
   private ScriptedTrigger(String name, Duration worstCase, List<Verdict> script, Predicate<Instant> condition,
       String evidence) {
@@ -70,18 +70,35 @@ public final class ScriptedTrigger implements Trigger {
   }
 
   @Override
-  public synchronized Evaluation evaluate(Instant now) {
-    Evaluation e;
-    if (!script.isEmpty()) {
-      Verdict v = script.get(Math.min(next++, script.size() - 1));
-      e = new Evaluation(name, v, now, "scripted " + v + " (evaluation " + next + ")", Map.of());
-    } else if (condition.test(now)) {
-      e = Evaluation.rollBack(name, now, evidence);
-    } else {
-      e = Evaluation.hold(name, now, "not yet: " + evidence);
+  public Trigger.Evaluator newEvaluator() {
+    synchronized (this) {
+      evaluators++;
     }
-    evaluations.add(e);
-    return e;
+    return new Trigger.Evaluator() {
+      private int next;
+
+      @Override
+      public Trigger trigger() {
+        return ScriptedTrigger.this;
+      }
+
+      @Override
+      public Evaluation evaluate(Instant now) {
+        Evaluation e;
+        if (!script.isEmpty()) {
+          Verdict v = script.get(Math.min(next++, script.size() - 1));
+          e = new Evaluation(name, v, now, "scripted " + v + " (evaluation " + next + ")", Map.of());
+        } else if (condition.test(now)) {
+          e = Evaluation.rollBack(name, now, evidence);
+        } else {
+          e = Evaluation.hold(name, now, "not yet: " + evidence);
+        }
+        synchronized (ScriptedTrigger.this) {
+          evaluations.add(e);
+        }
+        return e;
+      }
+    };
   }
 
   @Override
@@ -89,20 +106,14 @@ public final class ScriptedTrigger implements Trigger {
     return worstCase;
   }
 
-  /** Starts the script again; counted by {@link #resets()}. */
-  @Override
-  public synchronized void reset() {
-    next = 0;
-    resets++;
-  }
-
   /** Every evaluation so far, in order. */
   public synchronized List<Evaluation> evaluations() {
     return List.copyOf(evaluations);
   }
 
-  public synchronized int resets() {
-    return resets;
+  /** How many evaluators were created: one per run or guard that evaluated this trigger. */
+  public synchronized int evaluatorsCreated() {
+    return evaluators;
   }
 
   @Override

@@ -57,30 +57,30 @@ class ScriptedDoublesTest {
     assertThat(seen.unknown()).isEqualTo(2);
     assertThat(seen.latency().count()).isEqualTo(100);
     assertThat(wakeUps).hasValue(1);
-    assertThat(Trigger.errorRatio(requests).evaluate(T0).verdict()).isNotNull();
+    assertThat(Trigger.errorRatio(requests).newEvaluator().evaluate(T0).verdict()).isNotNull();
   }
 
   @Test
   void aThrowingSignalLetsARuleShowHowItCopes() {
     ScriptedSignal broken = ScriptedSignal.throwing("broken", new IllegalStateException("metrics backend gone"));
 
-    Evaluation e = Trigger.errorRatio(broken).evaluate(T0);
+    Evaluation e = Trigger.errorRatio(broken).newEvaluator().evaluate(T0);
 
     assertThat(e.verdict()).isEqualTo(Verdict.ASK_HUMAN);
     assertThat(e.evidence()).contains("metrics backend gone");
   }
 
   @Test
-  void aScriptedTriggerAnswersInOrderAndStartsAgainWhenReset() {
+  void aScriptedTriggerAnswersInOrderAndEachEvaluatorStartsTheScriptAgain() {
     ScriptedTrigger t = ScriptedTrigger.answering("errors", Duration.ofSeconds(3), Verdict.HOLD, Verdict.ROLL_BACK);
+    Trigger.Evaluator first = t.newEvaluator();
 
-    assertThat(t.evaluate(T0).verdict()).isEqualTo(Verdict.HOLD);
-    assertThat(t.evaluate(T0).verdict()).isEqualTo(Verdict.ROLL_BACK);
-    assertThat(t.evaluate(T0).verdict()).isEqualTo(Verdict.ROLL_BACK);
-    t.reset();
-    assertThat(t.evaluate(T0).verdict()).isEqualTo(Verdict.HOLD);
+    assertThat(first.evaluate(T0).verdict()).isEqualTo(Verdict.HOLD);
+    assertThat(first.evaluate(T0).verdict()).isEqualTo(Verdict.ROLL_BACK);
+    assertThat(first.evaluate(T0).verdict()).isEqualTo(Verdict.ROLL_BACK);
+    assertThat(t.newEvaluator().evaluate(T0).verdict()).isEqualTo(Verdict.HOLD);
     assertThat(t.evaluations()).hasSize(4);
-    assertThat(t.resets()).isEqualTo(1);
+    assertThat(t.evaluatorsCreated()).isEqualTo(2);
     assertThat(t.worstCaseDetection()).isEqualTo(Duration.ofSeconds(3));
   }
 
@@ -89,8 +89,8 @@ class ScriptedDoublesTest {
     ScriptedTrigger late = ScriptedTrigger.rollingBackFrom("late errors", Duration.ofSeconds(10), T0.plusSeconds(30),
         "errors after 30 s");
 
-    assertThat(late.evaluate(T0.plusSeconds(29)).verdict()).isEqualTo(Verdict.HOLD);
-    Evaluation e = late.evaluate(T0.plusSeconds(30));
+    assertThat(late.newEvaluator().evaluate(T0.plusSeconds(29)).verdict()).isEqualTo(Verdict.HOLD);
+    Evaluation e = late.newEvaluator().evaluate(T0.plusSeconds(30));
     assertThat(e.verdict()).isEqualTo(Verdict.ROLL_BACK);
     assertThat(e.evidence()).isEqualTo("errors after 30 s");
   }
