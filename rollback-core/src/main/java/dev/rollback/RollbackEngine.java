@@ -1,6 +1,7 @@
 package dev.rollback;
 
 import dev.rollback.internal.EventBus;
+import dev.rollback.internal.Preparation;
 import dev.rollback.internal.Program;
 import dev.rollback.internal.Run;
 import dev.rollback.internal.Fingerprints;
@@ -49,11 +50,11 @@ public final class RollbackEngine implements AutoCloseable {
   private final EventBus events;
   private final NotificationDispatcher notifications;
   private final Run.Services services;
+  private final Preparation.Engine preparationEngine;
   /** Runs of this engine that have not ended, by run id: for acknowledgements. */
   private final java.util.concurrent.ConcurrentMap<String, Run> live = new java.util.concurrent.ConcurrentHashMap<>();
-  /** Guards asking humans about a release before any run started, by the run id they would start. */
-  private final java.util.concurrent.ConcurrentMap<String, java.util.function.BiConsumer<String, String>> asking =
-      new java.util.concurrent.ConcurrentHashMap<>();
+  /** Runs prepared and not started yet (a guard's, between arm and fire), by run id: for acknowledgements. */
+  private final java.util.concurrent.ConcurrentMap<String, Preparation> prepared = new java.util.concurrent.ConcurrentHashMap<>();
 
   private RollbackEngine(Builder b) {
     this.journal = b.journal != null ? b.journal : InMemoryJournal.create();
@@ -80,6 +81,13 @@ public final class RollbackEngine implements AutoCloseable {
     this.events = new EventBus(b.listeners);
     this.notifications = NotificationDispatcher.defaults();
     this.services = new Run.Services(journal, clock, timer, executor, gates, events, notifications);
+    this.preparationEngine = new Preparation.Engine() {
+      @Override public Journal journal() { return journal; }
+      @Override public Clock clock() { return clock; }
+      @Override public Timer timer() { return timer; }
+      @Override public NotificationDispatcher notifications() { return notifications; }
+      @Override public @Nullable Run live(String runId) { return live.get(runId); }
+    };
   }
 
   private static java.util.concurrent.ThreadFactory daemon(String name) {
@@ -199,6 +207,23 @@ public final class RollbackEngine implements AutoCloseable {
     Run e = new Run(services, Program.of(plan, deployment), runId, history, options.fencingToken(), false,
         options.reason(), List.of());
     return e.captureKnownGood();
+  }
+
+  /**
+   * Captures and journals the known-good state of every step of {@code plan} that captures one,
+   * under the run id of {@code options} (or a new one), and returns the run, ready to start when
+   * the release turns out bad. What a guard does when it is armed.
+   */
+  public PreparedRun prepare(RollbackPlan plan, Deployment deployment, RunOptions options) {
+    KnownGood kg = captureKnownGood(plan, deployment, options);
+    Preparation p = new Preparation(preparationEngine, plan, deployment, kg, (reason, fence) -> {
+      RollbackRun run = start(plan, deployment, RunOptions.defaults().withKnownGood(kg).withReason(reason)
+          .withFencingToken(fence));
+      prepared.remove(kg.runId());
+      return run;
+    });
+    prepared.put(kg.runId(), p);
+    return p;
   }
 
   // ------------------------------------------------------------------ release mode
@@ -340,45 +365,17 @@ public final class RollbackEngine implements AutoCloseable {
       e.acknowledge(actor, source);
       return;
     }
-    java.util.function.BiConsumer<String, String> guard = asking.get(runId);
-    if (guard == null) {
+    Preparation p = prepared.get(runId);
+    if (p == null || !p.isAsking()) {
       throw new RollbackException("run " + runId + " is not running in this engine (unknown, or it has ended), and no guard"
           + " is asking about it; nothing to acknowledge");
     }
-    guard.accept(actor, source);
-  }
-
-  /** A guard asks humans about the release its run {@code runId} would roll back; until {@link #doneAsking}. */
-  void whileAsking(String runId, java.util.function.BiConsumer<String, String> onAcknowledged) {
-    asking.put(runId, onAcknowledged);
-  }
-
-  void doneAsking(String runId) {
-    asking.remove(runId);
+    p.acknowledged(actor, source);
   }
 
   /** The ids of the runs of this engine that have not ended, in no particular order. */
   public List<String> runningRuns() {
     return List.copyOf(live.keySet());
-  }
-
-  /** The dispatcher a guard sends its own notifications through (the same lanes as the runs). */
-  NotificationDispatcher notifications() {
-    return notifications;
-  }
-
-  /**
-   * Journals an informational record for {@code runId}: through the run if it is going (so its
-   * sequence numbers stay in order), else appended after the run's last record. For the guard.
-   */
-  synchronized void record(String runId, JournalEvent.Known event) {
-    Run e = live.get(runId);
-    if (e != null) {
-      e.record(event);
-      return;
-    }
-    RunHistory h = RunHistory.of(journal.read(runId).records());
-    journal.appendLazily(JournalRecord.of(h.lastSeq() + 1, runId, clock.instant(), h.highestFence(), event));
   }
 
   /** The gates all runs of this engine wait on now, oldest first. */
