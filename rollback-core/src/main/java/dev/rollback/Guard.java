@@ -251,10 +251,10 @@ public interface Guard extends AutoCloseable {
         }
       }
       if (plan.budget().isPresent()) {
-        List<String> unbounded = new ArrayList<>();
-        Duration steps = Budgets.worstCase(plan, unbounded);
-        violations.addAll(Budgets.check(path, plan.budget().get(), triggers, evaluationInterval, steps,
-            "the plan's step timeouts" + (unbounded.isEmpty() ? "" : " (without " + String.join(", ", unbounded) + ", which have none)")));
+        WorstCase steps = plan.worstCase();
+        violations.addAll(Budgets.violations(path, plan.budget().get(), triggers, evaluationInterval, steps.duration(),
+            "the plan's step timeouts" + (steps.isBounded() ? ""
+                : " (without " + String.join(", ", steps.unbounded()) + ", which have none)")));
       }
       if (!violations.isEmpty()) throw new PlanValidationException(plan.name(), violations);
       boolean owns = engine == null;

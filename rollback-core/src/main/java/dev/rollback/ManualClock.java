@@ -1,6 +1,5 @@
 package dev.rollback;
 
-import dev.rollback.internal.Timer;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -16,14 +15,20 @@ import java.util.PriorityQueue;
  * {@link RollbackEngine.Builder#withClock}: timeouts, retry delays, gate timeouts, polls and
  * budgets then fire when {@link #advance} passes them, in time order, on the advancing thread.
  */
-public final class ManualClock extends Clock implements Timer {
+public final class ManualClock extends Clock {
+
+  /** A task scheduled on the clock; cancelling is idempotent. */
+  public interface Scheduled {
+    void cancel();
+  }
+
   private final ZoneId zone;
   private final Object lock = new Object();
   private final PriorityQueue<Task> tasks = new PriorityQueue<>();
   private Instant now;
   private long sequence;
 
-  private static final class Task implements Comparable<Task>, Timer.Cancellable {
+  private static final class Task implements Comparable<Task>, Scheduled {
     final Instant due;
     final long seq;
     final Runnable runnable;
@@ -122,8 +127,11 @@ public final class ManualClock extends Clock implements Timer {
     }
   }
 
-  @Override
-  public Cancellable schedule(Runnable task, Duration delay) {
+  /**
+   * Runs {@code task} when the clock is advanced to {@code delay} from now (at once on the next
+   * {@link #advance} or {@link #runDue} for a zero delay), on the advancing thread.
+   */
+  public Scheduled schedule(Runnable task, Duration delay) {
     synchronized (lock) {
       Task t = new Task(now.plus(delay.isNegative() ? Duration.ZERO : delay), sequence++, task);
       tasks.add(t);

@@ -1,6 +1,5 @@
 package dev.rollback;
 
-import dev.rollback.internal.Fingerprints;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -17,12 +16,12 @@ import org.jspecify.annotations.Nullable;
  * does not pass, or a trigger fires.
  *
  * <pre>{@code
- * Release.builder("checkout-2.4.0")
+ * Release release = Release.builder("checkout-2.4.0")
  *     .change(Migrations.migrateTo(dataSource, "2.4.0"))
  *     .healthGate(health, ofMinutes(2))
  *     .change(Kubernetes.setImage(k8s, "shop", "checkout", image))
- *     .build()
- *     .run(engine);
+ *     .build();
+ * RollbackResult result = engine.run(release);
  * }</pre>
  */
 public final class Release {
@@ -48,6 +47,7 @@ public final class Release {
   private final FailurePolicy revertFailurePolicy;
   private final @Nullable Duration budget;
   private final CommunicationPlan communication;
+  private final List<String> outline;
   private final String fingerprint;
 
   private Release(Builder b) {
@@ -59,7 +59,8 @@ public final class Release {
     this.revertFailurePolicy = b.revertFailurePolicy;
     this.budget = b.budget;
     this.communication = b.communication;
-    this.fingerprint = Fingerprints.of(this);
+    this.outline = Outlines.outline(this);
+    this.fingerprint = Outlines.sha256(outline);
   }
 
   public static Builder builder(String name) {
@@ -76,15 +77,32 @@ public final class Release {
   public CommunicationPlan communication() { return communication; }
   public String fingerprint() { return fingerprint; }
 
+  /**
+   * Everything that shapes a run, one line per element (the fingerprint is its hash); journaled
+   * when a run starts, so a resume refused for a changed plan shows what changed.
+   */
+  public List<String> outline() { return outline; }
+
+  /** The longest reverting every change can take, one after another. */
+  public WorstCase worstCaseRevert() {
+    return worstCaseRevert(changes());
+  }
+
+  private static WorstCase worstCaseRevert(List<Change> changes) {
+    Duration total = Duration.ZERO;
+    List<String> unbounded = new ArrayList<>();
+    for (Change c : changes) {
+      Optional<Duration> w = c.revert().worstCase();
+      if (w.isEmpty()) unbounded.add(c.name() + "/revert");
+      else total = total.plus(w.get());
+    }
+    return new WorstCase(total, unbounded);
+  }
+
   public List<Change> changes() {
     List<Change> out = new ArrayList<>();
     for (Element e : elements) if (e instanceof ChangeElement c) out.add(c.change());
     return out;
-  }
-
-  /** Runs this release on {@code engine} and waits for the result. */
-  public RollbackResult run(RollbackEngine engine) {
-    return engine.start(this).await();
   }
 
   @Override
@@ -211,10 +229,10 @@ public final class Release {
         // detection plus reverting every change must fit the budget
         List<Change> changes = new ArrayList<>();
         for (Element e : elements) if (e instanceof ChangeElement ce) changes.add(ce.change());
-        List<String> unbounded = new ArrayList<>();
-        Duration revert = dev.rollback.internal.detect.Budgets.worstCaseRevert(changes, unbounded);
-        violations.addAll(dev.rollback.internal.detect.Budgets.check(path, budget, triggers, Duration.ZERO, revert,
-            "the reverts' step timeouts" + (unbounded.isEmpty() ? "" : " (without " + String.join(", ", unbounded) + ", which have none)")));
+        WorstCase revert = worstCaseRevert(changes);
+        violations.addAll(dev.rollback.internal.detect.Budgets.violations(path, budget, triggers, Duration.ZERO,
+            revert.duration(), "the reverts' step timeouts" + (revert.isBounded() ? ""
+                : " (without " + String.join(", ", revert.unbounded()) + ", which have none)")));
       }
       if (!violations.isEmpty()) throw new PlanValidationException(name, violations);
       return new Release(this);

@@ -60,7 +60,7 @@ public final class RollbackEngine implements AutoCloseable {
     this.journal = b.journal != null ? b.journal : InMemoryJournal.create();
     this.clock = b.clock;
     if (b.clock instanceof ManualClock manual) {
-      this.timer = manual;
+      this.timer = Timer.of(manual);
       this.ownedScheduler = null;
     } else if (b.scheduler != null) {
       this.timer = new RealTimer(b.scheduler);
@@ -164,10 +164,13 @@ public final class RollbackEngine implements AutoCloseable {
       throw new RollbackException("run " + runId + " was already started; use resume(\"" + runId + "\", plan)");
     }
     if (history.isCreated() && !history.fingerprint().isEmpty() && !history.fingerprint().equals(plan.fingerprint())) {
-      throw new PlanChangedException(runId, plan.name(), Fingerprints.diff(outline(history), Fingerprints.outline(plan)));
+      throw new PlanChangedException(runId, plan.name(), Fingerprints.diff(outline(history), plan.outline()));
     }
-    return new Run(services, Program.of(plan, deployment), runId, history, options.fencingToken(), false,
-        options.reason(), List.of());
+    String reason = options.reason().isEmpty()
+        ? "rollback of " + deployment.id() + " started without a reason (give one with RunOptions.withReason)"
+        : options.reason();
+    return new Run(services, Program.of(plan, deployment), runId, history, options.fencingToken(), false, reason,
+        List.of());
   }
 
   private void launch(Run e) {
@@ -185,7 +188,12 @@ public final class RollbackEngine implements AutoCloseable {
    * go on whatever happens to its caller.
    */
   public RollbackResult run(RollbackPlan plan, Deployment deployment) {
-    Run e = execution(plan, deployment, RunOptions.defaults());
+    return run(plan, deployment, RunOptions.defaults());
+  }
+
+  /** {@link #run(RollbackPlan, Deployment)} with a reason, run id or fencing token. */
+  public RollbackResult run(RollbackPlan plan, Deployment deployment, RunOptions options) {
+    Run e = execution(plan, deployment, options);
     live.put(e.runId(), e);
     e.result().whenComplete((r, x) -> live.remove(e.runId(), e));
     e.runOnCallingThread();
@@ -228,19 +236,41 @@ public final class RollbackEngine implements AutoCloseable {
 
   // ------------------------------------------------------------------ release mode
 
+  /**
+   * Runs {@code release} on the calling thread and returns its result: what {@code start(release)
+   * .await()} does, without handing the run to the engine's executor.
+   */
+  public RollbackResult run(Release release) {
+    return run(release, RunOptions.defaults());
+  }
+
+  public RollbackResult run(Release release, RunOptions options) {
+    Run e = releaseRun(release, options);
+    live.put(e.runId(), e);
+    e.result().whenComplete((r, x) -> live.remove(e.runId(), e));
+    e.runOnCallingThread();
+    return e.await();
+  }
+
   public RollbackRun start(Release release) {
     return start(release, RunOptions.defaults());
   }
 
   public RollbackRun start(Release release, RunOptions options) {
+    Run e = releaseRun(release, options);
+    launch(e);
+    return e;
+  }
+
+  private Run releaseRun(Release release, RunOptions options) {
     Objects.requireNonNull(release, "release");
+    Objects.requireNonNull(options, "options");
     String runId = options.runId().orElseGet(() -> newRunId(release.deployment()));
     RunHistory history = historyOf(runId);
     if (history.isStarted()) throw new RollbackException("run " + runId + " was already started; use resume(\"" + runId + "\", release)");
-    Run e = new Run(services, Program.of(release, release.deployment()), runId, history, options.fencingToken(), false,
-        options.reason(), List.of());
-    launch(e);
-    return e;
+    String reason = options.reason().isEmpty() ? "release of " + release.deployment().id() + " started" : options.reason();
+    return new Run(services, Program.of(release, release.deployment()), runId, history, options.fencingToken(), false,
+        reason, List.of());
   }
 
   // ------------------------------------------------------------------ resume
@@ -255,7 +285,7 @@ public final class RollbackEngine implements AutoCloseable {
    */
   public RollbackRun resume(String runId, RollbackPlan plan, ResumeOptions options) {
     Objects.requireNonNull(plan, "plan");
-    Loaded l = load(runId, "rollback", plan.name(), plan.fingerprint(), Fingerprints.outline(plan), options);
+    Loaded l = load(runId, "rollback", plan.name(), plan.fingerprint(), plan.outline(), options);
     Run e = new Run(services, Program.of(plan, l.deployment()), runId, l.history, options.fencingToken(), true, l.reason,
         l.problems);
     launch(e);
@@ -268,7 +298,7 @@ public final class RollbackEngine implements AutoCloseable {
 
   public RollbackRun resume(String runId, Release release, ResumeOptions options) {
     Objects.requireNonNull(release, "release");
-    Loaded l = load(runId, "release", release.name(), release.fingerprint(), Fingerprints.outline(release), options);
+    Loaded l = load(runId, "release", release.name(), release.fingerprint(), release.outline(), options);
     Run e = new Run(services, Program.of(release, l.deployment()), runId, l.history, options.fencingToken(), true,
         l.reason, l.problems);
     launch(e);

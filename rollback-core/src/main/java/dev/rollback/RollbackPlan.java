@@ -1,6 +1,5 @@
 package dev.rollback;
 
-import dev.rollback.internal.Fingerprints;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -33,6 +32,7 @@ public final class RollbackPlan {
   private final @Nullable Duration budget;
   private final Gate abandonGate;
   private final CommunicationPlan communication;
+  private final List<String> outline;
   private final String fingerprint;
 
   private RollbackPlan(Builder b) {
@@ -43,7 +43,8 @@ public final class RollbackPlan {
     this.budget = b.budget;
     this.abandonGate = b.abandonGate;
     this.communication = b.communication;
-    this.fingerprint = Fingerprints.of(this);
+    this.outline = Outlines.outline(this);
+    this.fingerprint = Outlines.sha256(outline);
   }
 
   public static Builder builder(String name) {
@@ -62,11 +63,38 @@ public final class RollbackPlan {
   /** A hash of everything that shapes the run; resume refuses a plan whose fingerprint changed. */
   public String fingerprint() { return fingerprint; }
 
+  /**
+   * Everything that shapes a run, one line per element (the fingerprint is its hash); journaled
+   * when a run starts, so a resume refused for a changed plan shows what changed.
+   */
+  public List<String> outline() { return outline; }
+
   /** Every step, in plan order. */
   public List<Step> steps() {
     List<Step> all = new ArrayList<>();
     stages.forEach(s -> all.addAll(s.steps()));
     return List.copyOf(all);
+  }
+
+  /** The longest the plan's steps can take, one stage after another (a parallel stage: its slowest step). */
+  public WorstCase worstCase() {
+    Duration total = Duration.ZERO;
+    List<String> unbounded = new ArrayList<>();
+    for (Stage st : stages) {
+      Duration stage = Duration.ZERO;
+      for (Step s : st.steps()) {
+        Optional<Duration> w = s.worstCase();
+        if (w.isEmpty()) {
+          unbounded.add(st.name() + "/" + s.name());
+        } else if (st.parallel()) {
+          if (w.get().compareTo(stage) > 0) stage = w.get();
+        } else {
+          stage = stage.plus(w.get());
+        }
+      }
+      total = total.plus(stage);
+    }
+    return new WorstCase(total, unbounded);
   }
 
   /** True if any step may kill the process running the plan. */

@@ -6,7 +6,7 @@ import org.jspecify.annotations.Nullable;
 
 /** Options for starting a run. Immutable; {@code with*} returns a copy. */
 public final class RunOptions {
-  private static final RunOptions DEFAULTS = new RunOptions(null, "started", null, 0);
+  private static final RunOptions DEFAULTS = new RunOptions(null, "", null, 0);
 
   private final @Nullable String runId;
   private final String reason;
@@ -51,6 +51,7 @@ public final class RunOptions {
   }
 
   public Optional<String> runId() { return Optional.ofNullable(runId); }
+  /** Why the run starts; empty when none was given (the engine then journals what it knows). */
   public String reason() { return reason; }
   public Optional<KnownGood> knownGood() { return Optional.ofNullable(knownGood); }
   public long fencingToken() { return fencingToken; }

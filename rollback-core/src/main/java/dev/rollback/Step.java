@@ -73,6 +73,11 @@ public final class Step {
   public String describe() { return description; }
   public boolean hasUndo() { return undo != null; }
 
+  /** The longest this step can take: timeout × attempts plus the retry delays; empty without a timeout. */
+  public Optional<Duration> worstCase() {
+    return timeout().map(t -> t.multipliedBy(retry.maxAttempts()).plus(retry.worstCaseDelay()));
+  }
+
   /** What is wrong with this step's settings, for plan validation; empty when valid. */
   List<String> problems() {
     List<String> problems = new ArrayList<>();

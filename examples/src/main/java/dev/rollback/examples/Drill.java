@@ -108,7 +108,7 @@ public final class Drill {
       System.out.println(RollbackEngine.dryRun(release));
       try (FileJournal journal = FileJournal.in(out.resolve("journal"));
            RollbackEngine engine = RollbackEngine.builder().withJournal(journal).withListener(Drill::print).build()) {
-        RollbackResult result = release.run(engine);
+        RollbackResult result = engine.run(release);
         RunReport report = RunReport.of(journal, result.runId());
         Files.writeString(out.resolve("report.md"), report.toMarkdown(), StandardCharsets.UTF_8);
         Files.writeString(out.resolve("report.json"), report.toJson(), StandardCharsets.UTF_8);

@@ -49,7 +49,7 @@ class ReadmeExampleTest {
         .build();
 
     try (RollbackEngine engine = RollbackEngine.builder().withJournal(FileJournal.in(journalDir)).build()) {
-      RollbackResult result = release.run(engine);
+      RollbackResult result = engine.run(release);
       System.out.println(result);  // RECOVERED: the health gate failed, both changes were reverted
       System.out.println(RunReport.of(engine.journal(), result.runId()).toMarkdown());
       // README:end

@@ -95,7 +95,7 @@ public final class DefaultGuard implements Guard {
     this.cooldown = b.cooldown();
     this.clock = engine.clock();
     if (clock instanceof ManualClock manual) {
-      this.timer = manual;
+      this.timer = Timer.of(manual);
       this.ownedScheduler = null;
     } else {
       ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor(r -> {

@@ -145,7 +145,7 @@ public record Program(
       case ABANDON -> OnFailure.ABANDON;
     };
     return new Program(plan.name(), RunMode.ROLLBACK, "rollback", deployment, plan.fingerprint(),
-        Fingerprints.outline(plan), plan.communication(), plan.budget(), captures, false, forward, List.of(), onFailure,
+        plan.outline(), plan.communication(), plan.budget(), captures, false, forward, List.of(), onFailure,
         plan.abandonGate(), FailurePolicy.HALT_AND_ASK, false, JournalEvent.Abandoning::new, plan.verifiedBy(), true,
         false, true, new Texts("Plan", "rolled back", "undo", "rollback abandoned: ", "undo failed",
             "RETRY runs it again, SKIP goes on with the next undo, HALT stops here."));
@@ -172,7 +172,7 @@ public record Program(
     }
     int changes = release.changes().size();
     return new Program(release.name(), RunMode.RELEASE, "release", deployment, release.fingerprint(),
-        Fingerprints.outline(release), release.communication(), release.budget(), captures, true, forward,
+        release.outline(), release.communication(), release.budget(), captures, true, forward,
         release.triggers(), OnFailure.REVERT, Gate.named("abandon rollback"), release.revertFailurePolicy(), true,
         JournalEvent.ReleaseReverting::new, release.verifiedBy(), false, true, false,
         new Texts("Release", "all " + changes + " change" + (changes == 1 ? "" : "s") + " applied and healthy", "revert",

@@ -11,4 +11,9 @@ public interface Timer {
   }
 
   Cancellable schedule(Runnable task, Duration delay);
+
+  /** The timer of a {@code ManualClock}: tasks run when the clock is advanced past them. */
+  static Timer of(dev.rollback.ManualClock clock) {
+    return (task, delay) -> clock.schedule(task, delay)::cancel;
+  }
 }

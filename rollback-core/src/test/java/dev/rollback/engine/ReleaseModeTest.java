@@ -46,7 +46,7 @@ class ReleaseModeTest {
   void releasesWhenEveryChangeSucceeds() {
     Release release = Release.builder("r").change(world.change("a", false, false)).change(world.change("b", false, false)).build();
 
-    RollbackResult result = release.run(engine);
+    RollbackResult result = engine.run(release);
 
     assertThat(result.outcome()).isEqualTo(RunOutcome.RELEASED);
     assertThat(world.log).containsExactly("apply a", "apply b");
@@ -63,7 +63,7 @@ class ReleaseModeTest {
         .change(world.change("d", false, false))
         .build();
 
-    RollbackResult result = release.run(engine);
+    RollbackResult result = engine.run(release);
 
     assertThat(result.outcome()).isEqualTo(RunOutcome.RECOVERED);
     assertThat(world.log).containsExactly("apply a", "apply b", "apply c", "revert c", "revert b", "revert a");
@@ -76,7 +76,7 @@ class ReleaseModeTest {
   void journalsStepStartedDurablyBeforeTheActionRuns() {
     AtomicReference<List<JournalRecord>> seen = new AtomicReference<>();
     Change watched = Change.of("w", ctx -> seen.set(journal.read(ctx.runId()).records()), ctx -> { });
-    Release.builder("r").change(watched).build().run(engine);
+    engine.run(Release.builder("r").change(watched).build());
 
     JournalRecord last = seen.get().get(seen.get().size() - 1);
     assertThat(last.type()).isEqualTo(RecordType.STEP_STARTED.name());
@@ -93,7 +93,7 @@ class ReleaseModeTest {
         .capturingKnownGood(ctx -> Snapshot.of("image", world.values.get("image")));
     Change broken = Change.of("broken", ctx -> { throw new IllegalStateException("boom"); }, ctx -> { });
 
-    RollbackResult result = Release.builder("r").change(setImage).change(broken).build().run(engine);
+    RollbackResult result = engine.run(Release.builder("r").change(setImage).change(broken).build());
 
     assertThat(result.outcome()).isEqualTo(RunOutcome.RECOVERED);
     assertThat(restoredTo.get()).isEqualTo("v1");
@@ -127,7 +127,7 @@ class ReleaseModeTest {
     Release release = Release.builder("r").change(world.change("a", false, false)).change(world.change("b", false, false))
         .change(world.change("c", false, false)).trigger(errors).build();
 
-    RollbackResult result = release.run(engine);
+    RollbackResult result = engine.run(release);
 
     assertThat(world.log).containsExactly("apply a", "apply b", "revert b", "revert a");
     assertThat(result.summary()).contains("error ratio 0.4 over 30 s");
@@ -183,7 +183,7 @@ class ReleaseModeTest {
     Release release = Release.builder("r").change(a).change(world.change("b", false, false))
         .onRevertFailure(FailurePolicy.CONTINUE).build();
 
-    RollbackResult result = release.run(engine);
+    RollbackResult result = engine.run(release);
 
     assertThat(result.outcome()).isEqualTo(RunOutcome.NOT_RECOVERED);
     assertThat(result.summary()).contains("a/revert");

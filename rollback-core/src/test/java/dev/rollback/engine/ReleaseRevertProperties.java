@@ -44,7 +44,7 @@ class ReleaseRevertProperties {
     RollbackResult result;
     try (RollbackEngine engine = RollbackEngine.builder().withJournal(InMemoryJournal.create())
         .withExecutor(EXECUTOR).withScheduler(SCHEDULER).build()) {
-      result = b.build().run(engine);
+      result = engine.run(b.build());
     }
 
     List<String> expected = new ArrayList<>();

@@ -128,7 +128,7 @@ class StateStepsTest {
         }), Duration.ofMillis(1), Duration.ofMillis(1))
         .build();
 
-    RollbackResult result = release.run(engine);
+    RollbackResult result = engine.run(release);
 
     assertThat(result.outcome()).as(result.summary()).isEqualTo(RunOutcome.RECOVERED);
     assertThat(seenAtGate).first().isEqualTo("green");
@@ -204,7 +204,7 @@ class StateStepsTest {
         .healthGate(HealthCheck.constant("bad", HealthStatus.DOWN), Duration.ofMillis(1), Duration.ofMillis(1))
         .build();
 
-    RollbackResult result = release.run(engine);
+    RollbackResult result = engine.run(release);
 
     assertThat(result.outcome()).as(result.summary()).isEqualTo(RunOutcome.RECOVERED);
     assertThat(dial.writes).containsExactly("10%", "50%", "100%", "blue");

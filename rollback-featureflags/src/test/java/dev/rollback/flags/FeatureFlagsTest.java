@@ -141,7 +141,7 @@ class FeatureFlagsTest {
         .change(boom)
         .build();
 
-    RollbackResult result = release.run(engine);
+    RollbackResult result = engine.run(release);
 
     assertThat(result.steps().keySet()).anyMatch(k -> k.contains("ramp up new-checkout") && k.endsWith("revert"));
     assertThat(store.read("new-checkout")).isEqualTo(knownGood);
@@ -159,7 +159,7 @@ class FeatureFlagsTest {
         }, ctx -> { }))
         .build();
 
-    release.run(engine);
+    engine.run(release);
 
     assertThat(store.read("new-checkout")).isEqualTo(knownGood);
   }

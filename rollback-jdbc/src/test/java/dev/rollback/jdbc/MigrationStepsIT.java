@@ -40,7 +40,7 @@ class MigrationStepsIT {
 
     RollbackResult result;
     try (RollbackEngine engine = RollbackEngine.builder().withJournal(JdbcJournal.of(ds)).build()) {
-      result = release.run(engine);
+      result = engine.run(release);
     }
 
     assertThat(result.outcome()).isEqualTo(RunOutcome.RECOVERED);

@@ -75,7 +75,7 @@ class DeploymentChangesIT {
 
     RollbackResult result;
     try (RollbackEngine engine = RollbackEngine.builder().build()) {
-      result = Release.builder("patch release").change(patch).change(broken).build().run(engine);
+      result = engine.run(Release.builder("patch release").change(patch).change(broken).build());
     }
 
     assertThat(result.outcome()).as(result.summary()).isEqualTo(RunOutcome.RECOVERED);

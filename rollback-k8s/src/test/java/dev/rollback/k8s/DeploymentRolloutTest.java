@@ -95,7 +95,7 @@ class DeploymentRolloutTest {
         .build();
     dev.rollback.RollbackResult result;
     try (dev.rollback.RollbackEngine engine = dev.rollback.RollbackEngine.builder().build()) {
-      result = release.run(engine);
+      result = engine.run(release);
     }
 
     assertThat(result.outcome()).as(result.summary()).isEqualTo(dev.rollback.RunOutcome.RECOVERED);
@@ -128,7 +128,7 @@ class DeploymentRolloutTest {
         .build();
     dev.rollback.RollbackResult result;
     try (dev.rollback.RollbackEngine engine = dev.rollback.RollbackEngine.builder().build()) {
-      result = release.run(engine);
+      result = engine.run(release);
     }
 
     assertThat(result.outcome()).as(result.summary()).isEqualTo(dev.rollback.RunOutcome.RECOVERED);

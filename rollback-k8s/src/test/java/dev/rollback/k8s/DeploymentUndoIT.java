@@ -248,7 +248,7 @@ class DeploymentUndoIT {
         .build();
     RollbackResult result;
     try (RollbackEngine engine = RollbackEngine.builder().build()) {
-      result = rel.run(engine);
+      result = engine.run(rel);
     }
 
     assertThat(result.outcome()).as(result.summary()).isEqualTo(RunOutcome.RECOVERED);

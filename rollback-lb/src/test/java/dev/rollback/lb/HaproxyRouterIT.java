@@ -178,7 +178,7 @@ class HaproxyRouterIT {
             Duration.ofSeconds(2), Duration.ofMillis(100))
         .build();
 
-    RollbackResult result = release.run(engine);
+    RollbackResult result = engine.run(release);
 
     assertThat(result.outcome()).as(result.summary()).isEqualTo(RunOutcome.RECOVERED);
     assertThat(result.step("route to v2/apply")).isInstanceOf(StepOutcome.Succeeded.class);

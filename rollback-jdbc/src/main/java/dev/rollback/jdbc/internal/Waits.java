@@ -1,6 +1,6 @@
 package dev.rollback.jdbc.internal;
 
-import dev.rollback.internal.Timer;
+import dev.rollback.ManualClock;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -18,9 +18,9 @@ final class Waits {
 
   /** Waits {@code delay} on {@code clock}'s time: virtual time if it schedules tasks, real time otherwise. */
   static void pause(Clock clock, Duration delay) throws InterruptedException {
-    if (clock instanceof Timer timer) {
+    if (clock instanceof ManualClock manual) {
       CompletableFuture<Void> wake = new CompletableFuture<>();
-      Timer.Cancellable task = timer.schedule(() -> wake.complete(null), delay);
+      ManualClock.Scheduled task = manual.schedule(() -> wake.complete(null), delay);
       try {
         await(wake);
       } finally {
