@@ -1,5 +1,7 @@
 package dev.rollback;
 
+import dev.rollback.engine.RollbackEngine;
+import dev.rollback.engine.RollbackRun;
 import java.time.Instant;
 import java.util.List;
 

@@ -1,5 +1,7 @@
 package dev.rollback;
 
+import dev.rollback.engine.RollbackEngine;
+import dev.rollback.engine.RunOptions;
 import java.util.Map;
 import java.util.Optional;
 

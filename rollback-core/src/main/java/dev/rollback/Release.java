@@ -1,5 +1,9 @@
 package dev.rollback;
 
+import dev.rollback.communication.CommunicationPlan;
+import dev.rollback.detect.DetectionBudget;
+import dev.rollback.detect.HealthCheck;
+import dev.rollback.detect.Trigger;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -230,7 +234,7 @@ public final class Release {
         List<Change> changes = new ArrayList<>();
         for (Element e : elements) if (e instanceof ChangeElement ce) changes.add(ce.change());
         WorstCase revert = worstCaseRevert(changes);
-        violations.addAll(dev.rollback.internal.detect.Budgets.violations(path, budget, triggers, Duration.ZERO,
+        violations.addAll(dev.rollback.detect.DetectionBudget.violations(path, budget, triggers, Duration.ZERO,
             revert.duration(), "the reverts' step timeouts" + (revert.isBounded() ? ""
                 : " (without " + String.join(", ", revert.unbounded()) + ", which have none)")));
       }

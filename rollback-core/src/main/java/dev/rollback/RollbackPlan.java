@@ -1,5 +1,7 @@
 package dev.rollback;
 
+import dev.rollback.communication.CommunicationPlan;
+import dev.rollback.detect.HealthCheck;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;

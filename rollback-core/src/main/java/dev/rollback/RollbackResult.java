@@ -1,5 +1,6 @@
 package dev.rollback;
 
+import dev.rollback.detect.Health;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collections;

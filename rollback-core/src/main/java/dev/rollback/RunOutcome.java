@@ -1,5 +1,7 @@
 package dev.rollback;
 
+import dev.rollback.engine.RollbackRun;
+
 /** How a run ended. */
 public enum RunOutcome {
   /** Release mode: every change applied, gates and triggers held; nothing was rolled back. */

@@ -1,5 +1,6 @@
 package dev.rollback;
 
+import dev.rollback.detect.HealthCheck;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,5 +1,6 @@
 package dev.rollback;
 
+import dev.rollback.engine.ManualClock;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Map;

@@ -5,12 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.rollback.Change;
 import dev.rollback.Deployment;
-import dev.rollback.HealthCheck;
-import dev.rollback.HealthStatus;
 import dev.rollback.Release;
-import dev.rollback.RollbackEngine;
 import dev.rollback.RollbackResult;
 import dev.rollback.RunOutcome;
+import dev.rollback.detect.HealthCheck;
+import dev.rollback.detect.HealthStatus;
+import dev.rollback.engine.RollbackEngine;
 import dev.rollback.journal.FileJournal;
 import dev.rollback.report.RunReport;
 import java.nio.file.Files;

@@ -1,5 +1,6 @@
 package dev.rollback.internal;
 
+import dev.rollback.engine.ManualClock;
 import java.time.Duration;
 
 /** Runs a task after a delay on the engine's time: real time, or a {@code ManualClock}'s virtual time. */
@@ -13,7 +14,7 @@ public interface Timer {
   Cancellable schedule(Runnable task, Duration delay);
 
   /** The timer of a {@code ManualClock}: tasks run when the clock is advanced past them. */
-  static Timer of(dev.rollback.ManualClock clock) {
+  static Timer of(dev.rollback.engine.ManualClock clock) {
     return (task, delay) -> clock.schedule(task, delay)::cancel;
   }
 }

@@ -1,6 +1,7 @@
 /**
- * Implementation of the engine, the journal codec and the schedulers. Not public API: anything
- * here may change without notice.
+ * Implementation shared by the engine and the guard (timers, duration wording). Not public API:
+ * anything under {@code dev.rollback.internal} may change without notice, and no other module may
+ * use it.
  */
 @NullMarked
 package dev.rollback.internal;

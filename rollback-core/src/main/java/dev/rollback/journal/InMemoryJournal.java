@@ -1,6 +1,5 @@
 package dev.rollback.journal;
 
-import dev.rollback.internal.JournalCodec;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;

@@ -1,6 +1,5 @@
 package dev.rollback.journal;
 
-import dev.rollback.internal.JournalCodec;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 

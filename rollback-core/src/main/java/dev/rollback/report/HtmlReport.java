@@ -1,9 +1,9 @@
 package dev.rollback.report;
 
-import dev.rollback.report.TimelineEntry.Kind;
-import dev.rollback.report.TimelineEntry.Milestone;
 import dev.rollback.journal.JournalEvent;
 import dev.rollback.journal.RunHistory;
+import dev.rollback.report.TimelineEntry.Kind;
+import dev.rollback.report.TimelineEntry.Milestone;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

@@ -1,5 +1,6 @@
 package dev.rollback.spi;
 
+import dev.rollback.Snapshot;
 import dev.rollback.StepContext;
 
 /**

@@ -1,13 +1,16 @@
 package dev.rollback.bench;
 
 import dev.rollback.Deployment;
-import dev.rollback.RollbackEngine;
 import dev.rollback.RollbackPlan;
 import dev.rollback.RollbackResult;
 import dev.rollback.RunOutcome;
 import dev.rollback.Step;
+import dev.rollback.engine.RollbackEngine;
 import dev.rollback.journal.FileJournal;
 import dev.rollback.journal.InMemoryJournal;
+import dev.rollback.journal.Journal;
+import dev.rollback.journal.JournalRead;
+import dev.rollback.journal.JournalRecord;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;

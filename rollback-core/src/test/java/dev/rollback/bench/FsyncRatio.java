@@ -1,9 +1,9 @@
 package dev.rollback.bench;
 
 import dev.rollback.Deployment;
-import dev.rollback.RollbackEngine;
 import dev.rollback.RollbackPlan;
 import dev.rollback.Step;
+import dev.rollback.engine.RollbackEngine;
 import dev.rollback.journal.FileJournal;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;

@@ -4,10 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.sun.net.httpserver.HttpServer;
-import dev.rollback.Alerts;
-import dev.rollback.Evaluation;
-import dev.rollback.Trigger;
-import dev.rollback.Verdict;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

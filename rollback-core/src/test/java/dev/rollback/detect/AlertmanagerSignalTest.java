@@ -2,11 +2,7 @@ package dev.rollback.detect;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.rollback.Alerts;
-import dev.rollback.Evaluation;
-import dev.rollback.ManualClock;
-import dev.rollback.Trigger;
-import dev.rollback.Verdict;
+import dev.rollback.engine.ManualClock;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 

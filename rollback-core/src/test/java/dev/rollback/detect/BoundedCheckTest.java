@@ -3,11 +3,6 @@ package dev.rollback.detect;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.rollback.HealthCheck;
-import dev.rollback.HealthStatus;
-import dev.rollback.Observations;
-import dev.rollback.Signal;
-import dev.rollback.Signals;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.CountDownLatch;

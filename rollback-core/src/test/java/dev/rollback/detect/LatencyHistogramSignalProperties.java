@@ -2,9 +2,6 @@ package dev.rollback.detect;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.rollback.LatencyHistogram;
-import dev.rollback.Observations;
-import dev.rollback.RequestRecorder;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;

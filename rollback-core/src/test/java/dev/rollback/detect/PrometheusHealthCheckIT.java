@@ -3,9 +3,6 @@ package dev.rollback.detect;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpServer;
-import dev.rollback.Health;
-import dev.rollback.HealthCheck;
-import dev.rollback.HealthStatus;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

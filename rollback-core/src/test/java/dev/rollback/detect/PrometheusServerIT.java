@@ -4,9 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.sun.net.httpserver.HttpServer;
-import dev.rollback.Health;
-import dev.rollback.HealthCheck;
-import dev.rollback.HealthStatus;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

@@ -2,11 +2,7 @@ package dev.rollback.detect;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.rollback.LatencyHistogram;
-import dev.rollback.Observations;
-import dev.rollback.RequestRecorder;
-import dev.rollback.RequestRecorderSlots;
-import dev.rollback.RequestRecorder.Outcome;
+import dev.rollback.detect.RequestRecorder.Outcome;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;

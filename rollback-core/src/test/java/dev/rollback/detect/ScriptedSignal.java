@@ -1,11 +1,5 @@
 package dev.rollback.detect;
 
-import dev.rollback.Health;
-import dev.rollback.HealthCheck;
-import dev.rollback.HealthStatus;
-import dev.rollback.LatencyHistogram;
-import dev.rollback.Observations;
-import dev.rollback.Signal;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;

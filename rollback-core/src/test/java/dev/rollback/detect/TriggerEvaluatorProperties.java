@@ -2,8 +2,6 @@ package dev.rollback.detect;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.rollback.Evaluation;
-import dev.rollback.Trigger;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

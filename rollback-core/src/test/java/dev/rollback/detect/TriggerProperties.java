@@ -2,16 +2,7 @@ package dev.rollback.detect;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.rollback.Evaluation;
-import dev.rollback.Health;
-import dev.rollback.HealthCheck;
-import dev.rollback.HealthStatus;
-import dev.rollback.ManualClock;
-import dev.rollback.RequestRecorder;
-import dev.rollback.Signal;
-import dev.rollback.Signals;
-import dev.rollback.Trigger;
-import dev.rollback.Verdict;
+import dev.rollback.engine.ManualClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

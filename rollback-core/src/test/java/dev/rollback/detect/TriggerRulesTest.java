@@ -3,17 +3,7 @@ package dev.rollback.detect;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.rollback.Alerts;
-import dev.rollback.Evaluation;
-import dev.rollback.HealthCheck;
-import dev.rollback.HealthStatus;
-import dev.rollback.ManualClock;
-import dev.rollback.Observations;
-import dev.rollback.RequestRecorder;
-import dev.rollback.Signal;
-import dev.rollback.Signals;
-import dev.rollback.Trigger;
-import dev.rollback.Verdict;
+import dev.rollback.engine.ManualClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -78,7 +68,7 @@ class TriggerRulesTest {
   void aCheckThatThrowsIsUnknownNotAFailure() {
     HealthCheck throwing = new HealthCheck() {
       @Override public String name() { return "broken"; }
-      @Override public dev.rollback.Health check() { throw new IllegalStateException("boom"); }
+      @Override public dev.rollback.detect.Health check() { throw new IllegalStateException("boom"); }
     };
     Trigger.Evaluator t = Trigger.consecutiveFailures(Signals.poll(throwing, Duration.ofSeconds(1)), 1).newEvaluator();
     Evaluation e = at(t, Duration.ofSeconds(1));

@@ -7,10 +7,7 @@ import dev.rollback.Decision;
 import dev.rollback.GateKind;
 import dev.rollback.Reconciliation;
 import dev.rollback.Release;
-import dev.rollback.RollbackEngine;
-import dev.rollback.RollbackEvent;
 import dev.rollback.RollbackResult;
-import dev.rollback.RunOptions;
 import dev.rollback.RunOutcome;
 import dev.rollback.Step;
 import dev.rollback.journal.InMemoryJournal;
@@ -195,7 +192,7 @@ class CrashResumeProperties {
     return value == null ? Decision.SKIP : Decision.RETRY;
   }
 
-  private static RollbackEngine engine(Journal journal, dev.rollback.RollbackListener listener) {
+  private static RollbackEngine engine(Journal journal, dev.rollback.engine.RollbackListener listener) {
     RollbackEngine.Builder b = RollbackEngine.builder().withJournal(journal).withExecutor(EXECUTOR).withScheduler(SCHEDULER);
     if (listener != null) b.withListener(listener);
     return b.build();

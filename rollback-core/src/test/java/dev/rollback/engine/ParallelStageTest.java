@@ -3,10 +3,8 @@ package dev.rollback.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.rollback.Deployment;
-import dev.rollback.RollbackEngine;
 import dev.rollback.RollbackPlan;
 import dev.rollback.RollbackResult;
-import dev.rollback.RunOptions;
 import dev.rollback.RunOutcome;
 import dev.rollback.Step;
 import dev.rollback.StepOutcome;

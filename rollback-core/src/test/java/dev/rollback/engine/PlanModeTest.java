@@ -8,22 +8,17 @@ import dev.rollback.Deployment;
 import dev.rollback.DryRun;
 import dev.rollback.FailurePolicy;
 import dev.rollback.Gate;
-import dev.rollback.GateAlreadyDecidedException;
 import dev.rollback.GateKind;
 import dev.rollback.GateRequest;
-import dev.rollback.HealthCheck;
-import dev.rollback.HealthStatus;
-import dev.rollback.ManualClock;
 import dev.rollback.Reconciliation;
 import dev.rollback.Retry;
-import dev.rollback.RollbackEngine;
-import dev.rollback.RollbackEvent;
 import dev.rollback.RollbackPlan;
 import dev.rollback.RollbackResult;
-import dev.rollback.RollbackRun;
 import dev.rollback.RunOutcome;
 import dev.rollback.Step;
 import dev.rollback.StepOutcome;
+import dev.rollback.detect.HealthCheck;
+import dev.rollback.detect.HealthStatus;
 import dev.rollback.journal.InMemoryJournal;
 import dev.rollback.journal.RecordType;
 import java.time.Duration;
@@ -86,7 +81,7 @@ class PlanModeTest {
 
   @Test
   void theWarmUpRunsItsOwnPlanAndTouchesNoJournalOrListenerOfTheApplication() {
-    RollbackResult rehearsal = dev.rollback.EngineWarmUp.rehearse();
+    RollbackResult rehearsal = EngineWarmUp.rehearse();
     RollbackEngine.warmUp();
 
     assertThat(rehearsal.outcome()).isEqualTo(RunOutcome.RECOVERED);

@@ -3,7 +3,6 @@ package dev.rollback.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.rollback.Release;
-import dev.rollback.RollbackEngine;
 import dev.rollback.RollbackResult;
 import dev.rollback.RunOutcome;
 import dev.rollback.journal.InMemoryJournal;

@@ -5,12 +5,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.rollback.Change;
 import dev.rollback.FailurePolicy;
-import dev.rollback.HealthCheck;
-import dev.rollback.HealthStatus;
+import dev.rollback.Gate;
 import dev.rollback.PlanValidationException;
 import dev.rollback.Release;
+import dev.rollback.Retry;
 import dev.rollback.RollbackPlan;
 import dev.rollback.Step;
+import dev.rollback.detect.HealthCheck;
+import dev.rollback.detect.HealthStatus;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 

@@ -1,8 +1,6 @@
 package dev.rollback.engine;
 
 import dev.rollback.GateRequest;
-import dev.rollback.ManualClock;
-import dev.rollback.RollbackRun;
 import java.time.Duration;
 
 /** Drives a run on a ManualClock: lets the run reach its next wait, then moves time. Bounded. */

@@ -2,7 +2,6 @@ package dev.rollback.journal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.rollback.internal.JournalCodec;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

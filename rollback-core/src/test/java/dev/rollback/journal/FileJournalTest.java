@@ -46,7 +46,7 @@ class FileJournalTest {
     }
     // a newer writer adds a field and a record type; it computes the checksum the same way
     JournalRecord newer = new JournalRecord(1, 2, "run-1", "SOMETHING_NEW", Instant.parse("2026-01-01T00:00:05Z"), 0, null, Map.of("x", "y"));
-    byte[] line = dev.rollback.internal.JournalCodec.encode(newer);
+    byte[] line = dev.rollback.journal.JournalCodec.encode(newer);
     Files.write(dir.resolve("run-1.jsonl"), line, StandardOpenOption.APPEND);
 
     try (FileJournal journal = FileJournal.in(dir)) {

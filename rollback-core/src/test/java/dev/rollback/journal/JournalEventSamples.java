@@ -2,9 +2,9 @@ package dev.rollback.journal;
 
 import dev.rollback.Decision;
 import dev.rollback.GateKind;
-import dev.rollback.HealthStatus;
 import dev.rollback.Snapshot;
-import dev.rollback.Verdict;
+import dev.rollback.detect.HealthStatus;
+import dev.rollback.detect.Verdict;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;

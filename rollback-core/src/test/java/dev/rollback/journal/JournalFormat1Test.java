@@ -4,13 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.rollback.Decision;
 import dev.rollback.GateRequest;
-import dev.rollback.RollbackEngine;
 import dev.rollback.RollbackPlan;
 import dev.rollback.RollbackResult;
-import dev.rollback.RollbackRun;
 import dev.rollback.RunOutcome;
 import dev.rollback.Step;
 import dev.rollback.StepOutcome;
+import dev.rollback.engine.RollbackEngine;
+import dev.rollback.engine.RollbackRun;
 import dev.rollback.journal.JournalEvent.StepSucceeded;
 import dev.rollback.journal.RunHistory.StepStatus;
 import dev.rollback.report.RunReport;

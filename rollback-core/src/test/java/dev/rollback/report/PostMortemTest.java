@@ -2,6 +2,8 @@ package dev.rollback.report;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.rollback.journal.JournalRecord;
+import dev.rollback.journal.RecordType;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

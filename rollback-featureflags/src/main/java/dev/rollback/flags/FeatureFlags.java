@@ -1,12 +1,12 @@
 package dev.rollback.flags;
 
 import dev.rollback.Change;
-import dev.rollback.Health;
-import dev.rollback.HealthCheck;
 import dev.rollback.Reconciliation;
 import dev.rollback.Snapshot;
 import dev.rollback.Step;
 import dev.rollback.StepContext;
+import dev.rollback.detect.Health;
+import dev.rollback.detect.HealthCheck;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;

@@ -4,7 +4,7 @@ import dev.openfeature.sdk.EvaluationContext;
 import dev.openfeature.sdk.FlagEvaluationDetails;
 import dev.openfeature.sdk.Hook;
 import dev.openfeature.sdk.HookContext;
-import dev.rollback.RequestRecorder;
+import dev.rollback.detect.RequestRecorder;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;

@@ -6,15 +6,18 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.openfeature.sdk.OpenFeatureAPI;
 import dev.rollback.Change;
 import dev.rollback.Deployment;
-import dev.rollback.HealthCheck;
-import dev.rollback.HealthStatus;
+import dev.rollback.FailurePolicy;
+import dev.rollback.Reconciliation;
 import dev.rollback.Release;
-import dev.rollback.RollbackEngine;
 import dev.rollback.RollbackPlan;
 import dev.rollback.RollbackResult;
 import dev.rollback.RunOutcome;
 import dev.rollback.Step;
 import dev.rollback.StepOutcome;
+import dev.rollback.detect.HealthCheck;
+import dev.rollback.detect.HealthStatus;
+import dev.rollback.engine.RollbackEngine;
+import dev.rollback.engine.RunOptions;
 import dev.rollback.journal.InMemoryJournal;
 import dev.rollback.journal.JournalRecord;
 import dev.rollback.journal.RecordType;
@@ -170,7 +173,7 @@ class FeatureFlagsTest {
     var knownGood = engine.captureKnownGood(plan, DEPLOYMENT);
     store.setRollout("new-checkout", Rollout.percent(100));
 
-    RollbackResult result = engine.start(plan, DEPLOYMENT, dev.rollback.RunOptions.defaults().withKnownGood(knownGood)).await();
+    RollbackResult result = engine.start(plan, DEPLOYMENT, dev.rollback.engine.RunOptions.defaults().withKnownGood(knownGood)).await();
 
     assertThat(result.outcome()).isEqualTo(RunOutcome.RECOVERED);
     assertThat(store.read("new-checkout").rollout()).isEqualTo(Rollout.percent(50));

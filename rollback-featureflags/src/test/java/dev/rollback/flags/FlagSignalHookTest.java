@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.openfeature.sdk.Client;
 import dev.openfeature.sdk.ImmutableContext;
 import dev.openfeature.sdk.OpenFeatureAPI;
-import dev.rollback.RequestRecorder.Outcome;
+import dev.rollback.detect.RequestRecorder.Outcome;
+import dev.rollback.detect.Trigger;
+import dev.rollback.detect.Verdict;
 import java.time.Instant;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -57,7 +59,7 @@ class FlagSignalHookTest {
 
   @Test
   void aJudgeOverTheCohortsCallsForRollbackWhenOnlyTheCanaryFails() {
-    var judge = dev.rollback.Trigger.judge(hook.cohort("false"), hook.cohort("true"))
+    var judge = dev.rollback.detect.Trigger.judge(hook.cohort("false"), hook.cohort("true"))
         .onErrors(0.05).minSamples(20).over(java.time.Duration.ofMinutes(1)).newEvaluator();
     Instant t0 = Instant.now();
     judge.evaluate(t0);
@@ -69,7 +71,7 @@ class FlagSignalHookTest {
       judge.evaluate(t0.plusSeconds(round));
     }
     var verdict = judge.evaluate(t0.plusSeconds(6));
-    assertThat(verdict.verdict()).isEqualTo(dev.rollback.Verdict.ROLL_BACK);
+    assertThat(verdict.verdict()).isEqualTo(dev.rollback.detect.Verdict.ROLL_BACK);
   }
 
   @Test

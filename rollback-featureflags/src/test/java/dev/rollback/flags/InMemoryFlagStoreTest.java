@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.openfeature.sdk.Client;
 import dev.openfeature.sdk.ImmutableContext;
 import dev.openfeature.sdk.OpenFeatureAPI;
+import dev.rollback.detect.HealthStatus;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -90,7 +91,7 @@ class InMemoryFlagStoreTest {
   @Test
   void aHealthCheckReportsWhetherClientsSeeTheStoresState() {
     var check = PropagationCheck.of(client).asHealthCheck(store, "new-checkout");
-    assertThat(check.check().status()).isEqualTo(dev.rollback.HealthStatus.UP);
+    assertThat(check.check().status()).isEqualTo(dev.rollback.detect.HealthStatus.UP);
     store.disable("new-checkout");
     assertThat(check.check().detail()).contains("see flag 'new-checkout' off");
 
@@ -100,7 +101,7 @@ class InMemoryFlagStoreTest {
       other.setProviderAndWait(elsewhere.provider());
       var stale = PropagationCheck.of(other.getClient()).asHealthCheck(store, "new-checkout");
       var health = stale.check();
-      assertThat(health.status()).isEqualTo(dev.rollback.HealthStatus.DOWN);
+      assertThat(health.status()).isEqualTo(dev.rollback.detect.HealthStatus.DOWN);
       assertThat(health.detail()).contains("gets true").contains("expected false");
       assertThat(PropagationCheck.of(client).asHealthCheck(store, "nope").check().detail()).contains("'nope'");
     } finally {

@@ -1,12 +1,12 @@
 package dev.rollback.flags;
 
+import dev.openfeature.sdk.ErrorCode;
 import dev.openfeature.sdk.EvaluationContext;
 import dev.openfeature.sdk.FeatureProvider;
 import dev.openfeature.sdk.Metadata;
 import dev.openfeature.sdk.ProviderEvaluation;
 import dev.openfeature.sdk.Reason;
 import dev.openfeature.sdk.Value;
-import dev.openfeature.sdk.ErrorCode;
 import io.getunleash.Unleash;
 import io.getunleash.UnleashContext;
 import io.getunleash.variant.Payload;

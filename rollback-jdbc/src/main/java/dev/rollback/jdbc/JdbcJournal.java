@@ -1,6 +1,7 @@
 package dev.rollback.jdbc;
 
 import dev.rollback.journal.FencedOffException;
+import dev.rollback.journal.FileJournal;
 import dev.rollback.journal.Journal;
 import dev.rollback.journal.JournalException;
 import dev.rollback.journal.JournalLines;

@@ -1,8 +1,8 @@
 package dev.rollback.jdbc;
 
-import dev.rollback.Lease;
-import dev.rollback.LeaseGrant;
 import dev.rollback.RollbackException;
+import dev.rollback.guard.Lease;
+import dev.rollback.guard.LeaseGrant;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;

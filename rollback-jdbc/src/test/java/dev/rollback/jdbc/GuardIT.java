@@ -3,11 +3,11 @@ package dev.rollback.jdbc;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.rollback.Deployment;
-import dev.rollback.Guard;
 import dev.rollback.RollbackPlan;
 import dev.rollback.RollbackResult;
 import dev.rollback.RunOutcome;
-import dev.rollback.Trigger;
+import dev.rollback.detect.Trigger;
+import dev.rollback.guard.Guard;
 import dev.rollback.journal.JournalRecord;
 import java.time.Duration;
 import javax.sql.DataSource;

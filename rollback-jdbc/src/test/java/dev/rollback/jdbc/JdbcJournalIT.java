@@ -3,16 +3,17 @@ package dev.rollback.jdbc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.rollback.Decision;
 import dev.rollback.Deployment;
-import dev.rollback.RollbackEngine;
 import dev.rollback.RollbackPlan;
 import dev.rollback.RollbackResult;
 import dev.rollback.RunOutcome;
 import dev.rollback.Step;
-import dev.rollback.internal.JournalCodec;
+import dev.rollback.engine.RollbackEngine;
 import dev.rollback.journal.FencedOffException;
 import dev.rollback.journal.FileJournal;
 import dev.rollback.journal.JournalCorruptedException;
+import dev.rollback.journal.JournalLines;
 import dev.rollback.journal.JournalRecord;
 import dev.rollback.journal.RecordType;
 import java.nio.charset.StandardCharsets;
@@ -123,6 +124,6 @@ class JdbcJournalIT {
   }
 
   static byte[] encode(JournalRecord r) {
-    return JournalCodec.encode(r);
+    return (JournalLines.encode(r) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
   }
 }

@@ -2,8 +2,8 @@ package dev.rollback.jdbc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.rollback.LeaseGrant;
-import dev.rollback.ManualClock;
+import dev.rollback.engine.ManualClock;
+import dev.rollback.guard.LeaseGrant;
 import dev.rollback.journal.FencedOffException;
 import dev.rollback.journal.JournalRecord;
 import dev.rollback.journal.RecordType;

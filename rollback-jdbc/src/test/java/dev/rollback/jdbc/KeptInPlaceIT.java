@@ -8,7 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import dev.rollback.ManualClock;
+import dev.rollback.engine.ManualClock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;

@@ -3,7 +3,7 @@ package dev.rollback.jdbc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.rollback.ManualClock;
+import dev.rollback.engine.ManualClock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;

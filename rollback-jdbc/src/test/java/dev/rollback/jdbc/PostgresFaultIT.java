@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import dev.rollback.ManualClock;
+import dev.rollback.engine.ManualClock;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;

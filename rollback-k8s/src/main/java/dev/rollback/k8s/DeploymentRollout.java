@@ -1,12 +1,12 @@
 package dev.rollback.k8s;
 
 import dev.rollback.Change;
-import dev.rollback.Health;
-import dev.rollback.HealthCheck;
-import dev.rollback.HealthStatus;
 import dev.rollback.Snapshot;
 import dev.rollback.Step;
 import dev.rollback.StepContext;
+import dev.rollback.detect.Health;
+import dev.rollback.detect.HealthCheck;
+import dev.rollback.detect.HealthStatus;
 import dev.rollback.k8s.internal.Api;
 import dev.rollback.k8s.internal.PodChecks;
 import dev.rollback.k8s.internal.Templates;

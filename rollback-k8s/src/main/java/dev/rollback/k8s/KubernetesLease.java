@@ -1,7 +1,7 @@
 package dev.rollback.k8s;
 
-import dev.rollback.Lease;
-import dev.rollback.LeaseGrant;
+import dev.rollback.guard.Lease;
+import dev.rollback.guard.LeaseGrant;
 import dev.rollback.k8s.internal.Api;
 import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
 import io.fabric8.kubernetes.api.model.coordination.v1.LeaseSpec;

@@ -1,9 +1,9 @@
 package dev.rollback.k8s;
 
-import dev.rollback.HealthCheck;
 import dev.rollback.Snapshot;
 import dev.rollback.Step;
 import dev.rollback.StepContext;
+import dev.rollback.detect.HealthCheck;
 import dev.rollback.k8s.internal.Api;
 import dev.rollback.k8s.internal.PodChecks;
 import io.fabric8.kubernetes.api.model.HasMetadata;

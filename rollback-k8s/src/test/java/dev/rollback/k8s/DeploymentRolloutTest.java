@@ -3,6 +3,12 @@ package dev.rollback.k8s;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.rollback.Release;
+import dev.rollback.RollbackResult;
+import dev.rollback.RunOutcome;
+import dev.rollback.detect.HealthCheck;
+import dev.rollback.detect.HealthStatus;
+import dev.rollback.engine.RollbackEngine;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.api.model.PodTemplateSpecBuilder;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
@@ -90,11 +96,11 @@ class DeploymentRolloutTest {
 
     dev.rollback.Release release = dev.rollback.Release.builder("green")
         .change(svc.switchTo(Map.of("app", "front", "color", "green")))
-        .healthGate(dev.rollback.HealthCheck.constant("green smoke test", dev.rollback.HealthStatus.DOWN),
+        .healthGate(dev.rollback.detect.HealthCheck.constant("green smoke test", dev.rollback.detect.HealthStatus.DOWN),
             java.time.Duration.ofMillis(300))
         .build();
     dev.rollback.RollbackResult result;
-    try (dev.rollback.RollbackEngine engine = dev.rollback.RollbackEngine.builder().build()) {
+    try (dev.rollback.engine.RollbackEngine engine = dev.rollback.engine.RollbackEngine.builder().build()) {
       result = engine.run(release);
     }
 
@@ -124,10 +130,10 @@ class DeploymentRolloutTest {
 
     dev.rollback.Release release = dev.rollback.Release.builder("scale down")
         .change(d.scale(1))
-        .healthGate(dev.rollback.HealthCheck.constant("capacity", dev.rollback.HealthStatus.DOWN), java.time.Duration.ofMillis(300))
+        .healthGate(dev.rollback.detect.HealthCheck.constant("capacity", dev.rollback.detect.HealthStatus.DOWN), java.time.Duration.ofMillis(300))
         .build();
     dev.rollback.RollbackResult result;
-    try (dev.rollback.RollbackEngine engine = dev.rollback.RollbackEngine.builder().build()) {
+    try (dev.rollback.engine.RollbackEngine engine = dev.rollback.engine.RollbackEngine.builder().build()) {
       result = engine.run(release);
     }
 

@@ -3,11 +3,14 @@ package dev.rollback.k8s;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.rollback.HealthStatus;
+import dev.rollback.FailurePolicy;
 import dev.rollback.Release;
-import dev.rollback.RollbackEngine;
+import dev.rollback.RollbackPlan;
 import dev.rollback.RollbackResult;
 import dev.rollback.RunOutcome;
+import dev.rollback.StepOutcome;
+import dev.rollback.detect.HealthStatus;
+import dev.rollback.engine.RollbackEngine;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;

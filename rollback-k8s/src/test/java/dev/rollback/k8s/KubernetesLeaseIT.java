@@ -2,8 +2,8 @@ package dev.rollback.k8s;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.rollback.LeaseGrant;
-import dev.rollback.ManualClock;
+import dev.rollback.engine.ManualClock;
+import dev.rollback.guard.LeaseGrant;
 import java.time.Duration;
 import java.time.Instant;
 import org.junit.jupiter.api.AfterAll;

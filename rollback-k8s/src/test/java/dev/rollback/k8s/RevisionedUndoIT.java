@@ -3,6 +3,7 @@ package dev.rollback.k8s;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.rollback.detect.HealthStatus;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.api.model.PodTemplateSpecBuilder;
 import io.fabric8.kubernetes.api.model.apps.DaemonSetBuilder;
@@ -86,7 +87,7 @@ class RevisionedUndoIT {
     var known = s.captureRevision();
     setImage("statefulsets", "queue", "queue:crash");
     org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
-        .until(() -> s.restarts(1).check().status() == dev.rollback.HealthStatus.DOWN);
+        .until(() -> s.restarts(1).check().status() == dev.rollback.detect.HealthStatus.DOWN);
 
     s.undo(Revision.captured(known));
     assertThat(stsImage("queue")).isEqualTo("queue:1");

@@ -1,13 +1,13 @@
 package dev.rollback.lb;
 
-import dev.rollback.HealthCheck;
-import dev.rollback.HealthStatus;
-import dev.rollback.Signal;
+import dev.rollback.detect.HealthCheck;
+import dev.rollback.detect.HealthStatus;
+import dev.rollback.detect.Signal;
 import dev.rollback.lb.internal.CounterSignal;
 import dev.rollback.lb.internal.Names;
 import dev.rollback.lb.internal.RuntimeApiClient;
-import dev.rollback.lb.internal.Transitions;
 import dev.rollback.lb.internal.Transitions.ServerChange;
+import dev.rollback.lb.internal.Transitions;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.UnixDomainSocketAddress;

@@ -1,13 +1,14 @@
 package dev.rollback.lb;
 
 import dev.rollback.Change;
-import dev.rollback.Health;
-import dev.rollback.HealthCheck;
-import dev.rollback.HealthStatus;
 import dev.rollback.Step;
 import dev.rollback.StepContext;
+import dev.rollback.detect.Health;
+import dev.rollback.detect.HealthCheck;
+import dev.rollback.detect.HealthStatus;
 import dev.rollback.lb.internal.Names;
 import dev.rollback.spi.StateAdapter;
+import dev.rollback.spi.StateStepException;
 import dev.rollback.spi.StateSteps;
 import java.io.IOException;
 import java.net.URI;

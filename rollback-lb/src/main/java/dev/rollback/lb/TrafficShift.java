@@ -1,8 +1,8 @@
 package dev.rollback.lb;
 
-import dev.rollback.HealthCheck;
 import dev.rollback.Step;
 import dev.rollback.StepContext;
+import dev.rollback.detect.HealthCheck;
 import dev.rollback.lb.internal.Names;
 import dev.rollback.spi.SnapshotCodec;
 import dev.rollback.spi.StateAdapter;

@@ -10,4 +10,6 @@
 @NullMarked
 package dev.rollback.lb;
 
+import dev.rollback.spi.StateAdapter;
+import dev.rollback.spi.StateSteps;
 import org.jspecify.annotations.NullMarked;

@@ -5,13 +5,23 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.rollback.Deployment;
+import dev.rollback.FailurePolicy;
 import dev.rollback.KnownGood;
-import dev.rollback.RollbackEngine;
+import dev.rollback.Reconciliation;
+import dev.rollback.Release;
 import dev.rollback.RollbackPlan;
 import dev.rollback.RollbackResult;
-import dev.rollback.RunOptions;
 import dev.rollback.RunOutcome;
+import dev.rollback.Snapshot;
+import dev.rollback.Step;
 import dev.rollback.StepOutcome;
+import dev.rollback.detect.Health;
+import dev.rollback.detect.HealthCheck;
+import dev.rollback.detect.HealthStatus;
+import dev.rollback.detect.Observations;
+import dev.rollback.detect.Signal;
+import dev.rollback.engine.RollbackEngine;
+import dev.rollback.engine.RunOptions;
 import dev.rollback.lb.LoadGenerator.Response;
 import dev.rollback.spi.StateSteps;
 import dev.rollback.test.FakeStepContext;
@@ -107,8 +117,8 @@ class HaproxyRouterIT {
     List<Response> responses;
     long rolledBackAt;
     RollbackResult result;
-    dev.rollback.Health noTrafficToV2;
-    dev.rollback.Health trafficToV1;
+    dev.rollback.detect.Health noTrafficToV2;
+    dev.rollback.detect.Health trafficToV1;
     try (LoadGenerator load = LoadGenerator.start(haproxy.frontendPort(), 250)) {
       await().atMost(Duration.ofSeconds(30)).until(() -> load.answered() >= 150);
       result = engine.start(plan, deployment, RunOptions.defaults().withKnownGood(knownGood)).await();
@@ -191,7 +201,7 @@ class HaproxyRouterIT {
   void aShiftWhoseHealthGateFailsStopsAtThatStepAndSaysWhere() throws Exception {
     start(0, 100);
     dev.rollback.Step step = Traffic.shiftBack(router, "app", "v2", "v1").inSteps(50, 0)
-        .withHealthGate(dev.rollback.HealthCheck.constant("always down", dev.rollback.HealthStatus.DOWN),
+        .withHealthGate(dev.rollback.detect.HealthCheck.constant("always down", dev.rollback.detect.HealthStatus.DOWN),
             Duration.ofMillis(200))
         .toStep();
     RollbackResult result = engine.run(RollbackPlan.builder("shift").sequential("traffic", s -> s.step(step))
@@ -317,7 +327,7 @@ class HaproxyRouterIT {
   void countsFiveHundredsPerServerAsASignal() throws Exception {
     start(50, 50);
     v2.failBusinessRequests(true);
-    dev.rollback.Signal signal = router.responsesOf("app", "v2", Duration.ofMillis(10));
+    dev.rollback.detect.Signal signal = router.responsesOf("app", "v2", Duration.ofMillis(10));
     java.time.Instant t0 = java.time.Instant.now();
     assertThat(signal.observe(t0).total()).isZero();
 
@@ -331,7 +341,7 @@ class HaproxyRouterIT {
     assertThat(counters.get("v2").responses5xx()).isPositive().isEqualTo(counters.get("v2").responses());
     assertThat(counters.get("v1").responses5xx()).isZero();
     assertThat(counters.get("v1").responses()).isPositive();
-    dev.rollback.Observations seen = signal.observe(t0.plusSeconds(1));
+    dev.rollback.detect.Observations seen = signal.observe(t0.plusSeconds(1));
     assertThat(seen.failures()).isPositive().isEqualTo(seen.total()).isEqualTo(counters.get("v2").responses5xx());
     assertThat(seen.detail()).contains("were 5xx");
     assertThat(HaproxyRouter.tcp("127.0.0.1", 1).withTimeout(Duration.ofMillis(200)).responsesOf("app", "v2",

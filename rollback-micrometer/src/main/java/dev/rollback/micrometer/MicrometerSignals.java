@@ -1,8 +1,8 @@
 package dev.rollback.micrometer;
 
-import dev.rollback.LatencyHistogram;
-import dev.rollback.Observations;
-import dev.rollback.Signal;
+import dev.rollback.detect.LatencyHistogram;
+import dev.rollback.detect.Observations;
+import dev.rollback.detect.Signal;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;

@@ -1,6 +1,6 @@
 package dev.rollback.micrometer;
 
-import dev.rollback.RequestRecorder;
+import dev.rollback.detect.RequestRecorder;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.config.MeterFilter;

@@ -1,10 +1,10 @@
 package dev.rollback.micrometer;
 
-import dev.rollback.Guard;
-import dev.rollback.GuardState;
-import dev.rollback.RollbackEvent;
-import dev.rollback.RollbackListener;
 import dev.rollback.StepOutcome;
+import dev.rollback.engine.RollbackEvent;
+import dev.rollback.engine.RollbackListener;
+import dev.rollback.guard.Guard;
+import dev.rollback.guard.GuardState;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;

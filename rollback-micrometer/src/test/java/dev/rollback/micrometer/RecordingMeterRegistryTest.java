@@ -3,11 +3,11 @@ package dev.rollback.micrometer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.rollback.Evaluation;
-import dev.rollback.ManualClock;
-import dev.rollback.Observations;
-import dev.rollback.Trigger;
-import dev.rollback.Verdict;
+import dev.rollback.detect.Evaluation;
+import dev.rollback.detect.Observations;
+import dev.rollback.detect.Trigger;
+import dev.rollback.detect.Verdict;
+import dev.rollback.engine.ManualClock;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;

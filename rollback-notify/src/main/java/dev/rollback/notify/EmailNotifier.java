@@ -1,8 +1,8 @@
 package dev.rollback.notify;
 
-import dev.rollback.CommunicationPlan.DeliveryFailure;
-import dev.rollback.Notification;
-import dev.rollback.Notifier;
+import dev.rollback.communication.CommunicationPlan.DeliveryFailure;
+import dev.rollback.communication.Notification;
+import dev.rollback.communication.Notifier;
 import jakarta.mail.AuthenticationFailedException;
 import jakarta.mail.Message;
 import jakarta.mail.MessagingException;

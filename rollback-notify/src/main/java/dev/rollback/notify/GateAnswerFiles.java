@@ -1,8 +1,8 @@
 package dev.rollback.notify;
 
 import dev.rollback.Decision;
-import dev.rollback.RollbackEngine;
 import dev.rollback.RollbackException;
+import dev.rollback.engine.RollbackEngine;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.UncheckedIOException;

@@ -6,10 +6,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.rollback.Decision;
-import dev.rollback.GateAlreadyDecidedException;
 import dev.rollback.GateRequest;
-import dev.rollback.RollbackEngine;
 import dev.rollback.RollbackException;
+import dev.rollback.communication.Notification;
+import dev.rollback.engine.GateAlreadyDecidedException;
+import dev.rollback.engine.RollbackEngine;
 import dev.rollback.notify.internal.Http;
 import java.io.IOException;
 import java.io.InputStream;
@@ -216,7 +217,7 @@ public final class GateEndpoint implements AutoCloseable {
         reply(ex, 202, Http.object().put("ignored", "event type " + event.type() + " does not acknowledge a run"));
         return;
       }
-      java.util.Optional<String> runId = dev.rollback.Notification.runIdOf(event.incidentKey());
+      java.util.Optional<String> runId = dev.rollback.communication.Notification.runIdOf(event.incidentKey());
       if (runId.isEmpty()) {
         reply(ex, 202, Http.object().put("ignored", "incident key '" + event.incidentKey() + "' is not a rollback run's"));
         return;

@@ -1,13 +1,13 @@
 package dev.rollback.notify;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.rollback.CommunicationPlan;
-import dev.rollback.ManualClock;
-import dev.rollback.Notification;
-import dev.rollback.RollbackEngine;
-import dev.rollback.RollbackEvent;
 import dev.rollback.RollbackException;
-import dev.rollback.RollbackListener;
+import dev.rollback.communication.CommunicationPlan;
+import dev.rollback.communication.Notification;
+import dev.rollback.engine.ManualClock;
+import dev.rollback.engine.RollbackEngine;
+import dev.rollback.engine.RollbackEvent;
+import dev.rollback.engine.RollbackListener;
 import dev.rollback.notify.internal.Http;
 import java.io.IOException;
 import java.net.URI;

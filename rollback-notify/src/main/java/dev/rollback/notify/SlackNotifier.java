@@ -2,9 +2,9 @@ package dev.rollback.notify;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.rollback.CommunicationPlan.DeliveryFailure;
-import dev.rollback.Notification;
-import dev.rollback.Notifier;
+import dev.rollback.communication.CommunicationPlan.DeliveryFailure;
+import dev.rollback.communication.Notification;
+import dev.rollback.communication.Notifier;
 import dev.rollback.notify.internal.Http;
 import java.net.URI;
 import java.time.Duration;

@@ -2,12 +2,12 @@ package dev.rollback.notify;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.rollback.CommunicationPlan;
 import dev.rollback.Decision;
 import dev.rollback.Deployment;
 import dev.rollback.GateRequest;
-import dev.rollback.RollbackEngine;
-import dev.rollback.RollbackRun;
+import dev.rollback.communication.CommunicationPlan;
+import dev.rollback.engine.RollbackEngine;
+import dev.rollback.engine.RollbackRun;
 import dev.rollback.journal.InMemoryJournal;
 import dev.rollback.journal.JournalRecord;
 import dev.rollback.journal.RecordType;

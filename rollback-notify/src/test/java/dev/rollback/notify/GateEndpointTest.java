@@ -3,13 +3,13 @@ package dev.rollback.notify;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.rollback.CommunicationPlan;
 import dev.rollback.Deployment;
 import dev.rollback.GateRequest;
-import dev.rollback.RollbackEngine;
 import dev.rollback.RollbackResult;
-import dev.rollback.RollbackRun;
 import dev.rollback.RunOutcome;
+import dev.rollback.communication.CommunicationPlan;
+import dev.rollback.engine.RollbackEngine;
+import dev.rollback.engine.RollbackRun;
 import dev.rollback.journal.InMemoryJournal;
 import dev.rollback.journal.JournalRecord;
 import dev.rollback.notify.internal.Http;

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.rollback.CommunicationPlan.DeliveryFailure;
-import dev.rollback.NotificationKind;
+import dev.rollback.communication.CommunicationPlan.DeliveryFailure;
+import dev.rollback.communication.NotificationKind;
 import dev.rollback.notify.internal.Http;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

@@ -1,9 +1,9 @@
 package dev.rollback.notify;
 
-import dev.rollback.CommunicationPlan;
 import dev.rollback.Gate;
 import dev.rollback.RollbackPlan;
 import dev.rollback.Step;
+import dev.rollback.communication.CommunicationPlan;
 import java.time.Duration;
 
 /** Small plans for the tests. */

@@ -1,8 +1,8 @@
 package dev.rollback.notify;
 
 import dev.rollback.Deployment;
-import dev.rollback.Notification;
-import dev.rollback.NotificationKind;
+import dev.rollback.communication.Notification;
+import dev.rollback.communication.NotificationKind;
 import java.time.Instant;
 import java.util.Map;
 

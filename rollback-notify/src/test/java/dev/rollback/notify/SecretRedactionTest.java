@@ -5,14 +5,13 @@ import static org.awaitility.Awaitility.await;
 
 import com.icegreen.greenmail.util.GreenMail;
 import com.icegreen.greenmail.util.ServerSetup;
-import dev.rollback.CommunicationPlan;
 import dev.rollback.Deployment;
 import dev.rollback.GateRequest;
-import dev.rollback.NotificationKind;
-import dev.rollback.RollbackEngine;
 import dev.rollback.RollbackPlan;
 import dev.rollback.RollbackResult;
-import dev.rollback.RollbackRun;
+import dev.rollback.communication.CommunicationPlan;
+import dev.rollback.engine.RollbackEngine;
+import dev.rollback.engine.RollbackRun;
 import dev.rollback.journal.InMemoryJournal;
 import dev.rollback.journal.JournalRecord;
 import dev.rollback.report.HtmlReport;

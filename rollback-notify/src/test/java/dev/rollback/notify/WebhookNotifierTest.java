@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.rollback.CommunicationPlan.DeliveryFailure;
-import dev.rollback.ManualClock;
-import dev.rollback.NotificationKind;
+import dev.rollback.communication.CommunicationPlan.DeliveryFailure;
+import dev.rollback.communication.NotificationKind;
+import dev.rollback.engine.ManualClock;
 import dev.rollback.notify.internal.Http;
 import java.time.Duration;
 import java.time.Instant;

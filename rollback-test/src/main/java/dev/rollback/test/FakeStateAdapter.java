@@ -5,6 +5,7 @@ import dev.rollback.StepContext;
 import dev.rollback.spi.Settled;
 import dev.rollback.spi.SnapshotCodec;
 import dev.rollback.spi.StateAdapter;
+import dev.rollback.spi.StateSteps;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;

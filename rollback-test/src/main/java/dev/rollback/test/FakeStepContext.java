@@ -1,9 +1,9 @@
 package dev.rollback.test;
 
 import dev.rollback.Deployment;
-import dev.rollback.ManualClock;
 import dev.rollback.Snapshot;
 import dev.rollback.StepContext;
+import dev.rollback.engine.ManualClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

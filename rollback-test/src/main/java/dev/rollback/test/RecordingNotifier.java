@@ -1,7 +1,7 @@
 package dev.rollback.test;
 
-import dev.rollback.Notification;
-import dev.rollback.Notifier;
+import dev.rollback.communication.Notification;
+import dev.rollback.communication.Notifier;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;

@@ -1,8 +1,8 @@
 package dev.rollback.test;
 
-import dev.rollback.Health;
-import dev.rollback.HealthCheck;
-import dev.rollback.HealthStatus;
+import dev.rollback.detect.Health;
+import dev.rollback.detect.HealthCheck;
+import dev.rollback.detect.HealthStatus;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;

@@ -1,8 +1,9 @@
 package dev.rollback.test;
 
-import dev.rollback.LatencyHistogram;
-import dev.rollback.Observations;
-import dev.rollback.Signal;
+import dev.rollback.detect.LatencyHistogram;
+import dev.rollback.detect.Observations;
+import dev.rollback.detect.RequestRecorder;
+import dev.rollback.detect.Signal;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -13,7 +14,7 @@ import org.jspecify.annotations.Nullable;
 /**
  * A request signal the test feeds: {@link #record(long, long)} adds good and failed requests, and
  * {@link #observe} reports the cumulative counts, as the application's own
- * {@link dev.rollback.RequestRecorder} would. A recorded failure runs the wake-ups a guard
+ * {@link dev.rollback.detect.RequestRecorder} would. A recorded failure runs the wake-ups a guard
  * registered, so the guard evaluates at once. Thread-safe.
  *
  * <pre>{@code

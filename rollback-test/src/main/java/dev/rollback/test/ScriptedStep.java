@@ -1,8 +1,8 @@
 package dev.rollback.test;
 
-import dev.rollback.ManualClock;
 import dev.rollback.Step;
 import dev.rollback.StepContext;
+import dev.rollback.engine.ManualClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

@@ -14,4 +14,5 @@
 @NullMarked
 package dev.rollback.test;
 
+import dev.rollback.spi.StateAdapter;
 import org.jspecify.annotations.NullMarked;

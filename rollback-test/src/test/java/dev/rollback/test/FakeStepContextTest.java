@@ -3,8 +3,8 @@ package dev.rollback.test;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.rollback.ManualClock;
 import dev.rollback.Snapshot;
+import dev.rollback.engine.ManualClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.CancellationException;

@@ -10,13 +10,13 @@ import dev.rollback.Decision;
 import dev.rollback.Deployment;
 import dev.rollback.Gate;
 import dev.rollback.GateKind;
-import dev.rollback.HealthCheck;
-import dev.rollback.HealthStatus;
 import dev.rollback.Release;
 import dev.rollback.Retry;
 import dev.rollback.RollbackPlan;
 import dev.rollback.RollbackResult;
 import dev.rollback.Snapshot;
+import dev.rollback.detect.HealthCheck;
+import dev.rollback.detect.HealthStatus;
 import org.junit.jupiter.api.Test;
 
 class RollbackAssertionsTest {

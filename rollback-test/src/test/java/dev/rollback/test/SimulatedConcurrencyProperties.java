@@ -9,6 +9,7 @@ import dev.rollback.GateKind;
 import dev.rollback.RollbackPlan;
 import dev.rollback.RollbackResult;
 import dev.rollback.RunOutcome;
+import dev.rollback.StageBuilder;
 import dev.rollback.Step;
 import dev.rollback.StepOutcome;
 import dev.rollback.journal.JournalEvent;

@@ -1,8 +1,8 @@
 package dev.rollback.internal.detect;
 
-import dev.rollback.Health;
-import dev.rollback.HealthCheck;
-import dev.rollback.HealthStatus;
+import dev.rollback.detect.Health;
+import dev.rollback.detect.HealthCheck;
+import dev.rollback.detect.HealthStatus;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,11 +1,11 @@
 package dev.rollback.internal.detect;
 
-import static dev.rollback.internal.detect.Durations.human;
+import static dev.rollback.internal.Durations.human;
 
-import dev.rollback.Evaluation;
-import dev.rollback.Observations;
-import dev.rollback.Signal;
-import dev.rollback.Verdict;
+import dev.rollback.detect.Evaluation;
+import dev.rollback.detect.Observations;
+import dev.rollback.detect.Signal;
+import dev.rollback.detect.Verdict;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;

@@ -1,7 +1,7 @@
 package dev.rollback.internal.detect;
 
-import dev.rollback.Evaluation;
-import dev.rollback.Trigger;
+import dev.rollback.detect.Evaluation;
+import dev.rollback.detect.Trigger;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;

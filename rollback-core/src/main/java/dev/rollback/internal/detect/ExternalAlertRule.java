@@ -1,9 +1,9 @@
 package dev.rollback.internal.detect;
 
-import dev.rollback.Alerts;
-import dev.rollback.Evaluation;
-import dev.rollback.Signal;
-import dev.rollback.Verdict;
+import dev.rollback.detect.Alerts;
+import dev.rollback.detect.Evaluation;
+import dev.rollback.detect.Signal;
+import dev.rollback.detect.Verdict;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;

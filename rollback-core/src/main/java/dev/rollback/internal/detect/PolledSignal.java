@@ -1,11 +1,11 @@
 package dev.rollback.internal.detect;
 
-import dev.rollback.Health;
-import dev.rollback.HealthCheck;
-import dev.rollback.HealthStatus;
-import dev.rollback.LatencyHistogram;
-import dev.rollback.Observations;
-import dev.rollback.Signal;
+import dev.rollback.detect.Health;
+import dev.rollback.detect.HealthCheck;
+import dev.rollback.detect.HealthStatus;
+import dev.rollback.detect.LatencyHistogram;
+import dev.rollback.detect.Observations;
+import dev.rollback.detect.Signal;
 import java.time.Duration;
 import java.time.Instant;
 import org.jspecify.annotations.Nullable;

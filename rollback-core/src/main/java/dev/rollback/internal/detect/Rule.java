@@ -1,8 +1,8 @@
 package dev.rollback.internal.detect;
 
-import dev.rollback.Evaluation;
-import dev.rollback.Trigger;
-import dev.rollback.Verdict;
+import dev.rollback.detect.Evaluation;
+import dev.rollback.detect.Trigger;
+import dev.rollback.detect.Verdict;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;

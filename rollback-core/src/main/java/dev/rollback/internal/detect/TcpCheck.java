@@ -1,8 +1,9 @@
 package dev.rollback.internal.detect;
 
-import dev.rollback.Health;
-import dev.rollback.HealthCheck;
-import dev.rollback.HealthStatus;
+import dev.rollback.detect.Health;
+import dev.rollback.detect.HealthCheck;
+import dev.rollback.detect.HealthStatus;
+import dev.rollback.internal.Durations;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;

@@ -1,7 +1,7 @@
 package dev.rollback.internal.detect;
 
-import dev.rollback.LatencyHistogram;
-import dev.rollback.Observations;
+import dev.rollback.detect.LatencyHistogram;
+import dev.rollback.detect.Observations;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;

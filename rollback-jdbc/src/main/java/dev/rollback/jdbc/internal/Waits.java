@@ -1,6 +1,6 @@
 package dev.rollback.jdbc.internal;
 
-import dev.rollback.ManualClock;
+import dev.rollback.engine.ManualClock;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;

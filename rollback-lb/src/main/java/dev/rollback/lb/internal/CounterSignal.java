@@ -1,7 +1,8 @@
 package dev.rollback.lb.internal;
 
-import dev.rollback.Observations;
-import dev.rollback.Signal;
+import dev.rollback.detect.LatencyHistogram;
+import dev.rollback.detect.Observations;
+import dev.rollback.detect.Signal;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.function.Supplier;
@@ -56,7 +57,7 @@ public final class CounterSignal implements Signal {
       }
     }
     return new Observations(name, now, total, Math.min(failures, total - unknown), unknown, -1, -1, detail,
-        dev.rollback.LatencyHistogram.empty());
+        dev.rollback.detect.LatencyHistogram.empty());
   }
 
   @Override

@@ -1,5 +1,6 @@
 package dev.rollback.lb.internal;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.SocketAddress;
 import java.net.StandardProtocolFamily;
@@ -9,7 +10,6 @@ import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.io.ByteArrayOutputStream;
 
 /**
  * Sends one command line to the HAProxy runtime API (non-interactive mode: HAProxy answers and

@@ -1,9 +1,9 @@
 package dev.rollback.micrometer.bench;
 
-import dev.rollback.Evaluation;
-import dev.rollback.RequestRecorder;
-import dev.rollback.Trigger;
-import dev.rollback.Verdict;
+import dev.rollback.detect.Evaluation;
+import dev.rollback.detect.RequestRecorder;
+import dev.rollback.detect.Trigger;
+import dev.rollback.detect.Verdict;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;

@@ -1,6 +1,6 @@
 package dev.rollback.micrometer.bench;
 
-import dev.rollback.RequestRecorder;
+import dev.rollback.detect.RequestRecorder;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;

@@ -3,7 +3,7 @@ package dev.rollback.notify.internal;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.rollback.CommunicationPlan.DeliveryFailure;
+import dev.rollback.communication.CommunicationPlan.DeliveryFailure;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;

@@ -1,0 +1,275 @@
+package dev.rollback.guard;
+
+import static dev.rollback.internal.Durations.human;
+
+import dev.rollback.Deployment;
+import dev.rollback.PlanValidationException;
+import dev.rollback.RollbackException;
+import dev.rollback.RollbackPlan;
+import dev.rollback.Step;
+import dev.rollback.WorstCase;
+import dev.rollback.detect.DetectionBudget;
+import dev.rollback.detect.Evaluation;
+import dev.rollback.detect.RequestRecorder;
+import dev.rollback.detect.Trigger;
+import dev.rollback.engine.ManualClock;
+import dev.rollback.engine.RollbackEngine;
+import dev.rollback.engine.RollbackRun;
+import dev.rollback.internal.guard.DefaultGuard;
+import dev.rollback.journal.FileJournal;
+import dev.rollback.journal.InMemoryJournal;
+import dev.rollback.journal.Journal;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The embedded self-rollback watchdog. {@link #arm()} after a deployment: it captures the
+ * known-good state, evaluates its triggers for the bake time on the engine's clock, and when one
+ * says ROLL_BACK it takes the lease and runs the plan — exactly once per deployment, also across
+ * replicas and restarts (the run id is derived from the plan and the deployment, and the journal
+ * is checked for an earlier rollback of the deployment before acting). Every firing and every
+ * inconclusive verdict is journaled with its evidence. {@link #close()} disarms.
+ *
+ * <pre>{@code
+ * try (Guard guard = Guard.builder(plan, Deployment.of("checkout", "2.4.0"))
+ *         .withEngine(engine).withLease(lease)
+ *         .trigger(Trigger.sequential(requests))
+ *         .trigger(Trigger.consecutiveFailures(Signals.poll(health, ofSeconds(2)), 3))
+ *         .withBakeTime(ofMinutes(10))
+ *         .build()) {
+ *   guard.arm();
+ *   ...
+ * }
+ * }</pre>
+ *
+ * <p>Idle cost: one scheduler thread (none under a {@link ManualClock}), woken every evaluation
+ * interval and at once when a watched {@link RequestRecorder} records a failure.
+ */
+public interface Guard extends AutoCloseable {
+
+  /** A snapshot of the guard for the application's health endpoint. */
+  public record Status(GuardState state, Deployment deployment, String plan, String runId, @Nullable Instant armedAt,
+      @Nullable Instant bakeEndsAt, String detail, List<Evaluation> lastEvaluations) {
+    public Status {
+      lastEvaluations = List.copyOf(lastEvaluations);
+    }
+  }
+
+  /** A guard that runs {@code plan} when {@code deployment} turns out bad. */
+  static Builder builder(RollbackPlan plan, Deployment deployment) {
+    return new Builder(Objects.requireNonNull(plan, "plan"), Objects.requireNonNull(deployment, "deployment"));
+  }
+
+  /** The run id a guard uses for {@code plan} and {@code deployment}: the same in every replica and after restarts. */
+  static String runIdOf(RollbackPlan plan, Deployment deployment) {
+    String readable = (deployment.service() + "-" + deployment.version()).replaceAll("[^A-Za-z0-9_.-]", "-");
+    if (readable.length() > 80) readable = readable.substring(0, 80);
+    try {
+      byte[] h = MessageDigest.getInstance("SHA-256")
+          .digest((plan.name() + "\n" + deployment.id()).getBytes(StandardCharsets.UTF_8));
+      return "guard-" + readable + "-" + HexFormat.of().formatHex(h, 0, 6);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    }
+  }
+
+  /** The run id of this guard's rollback: the same in every replica and after restarts. */
+  String runId();
+
+  GuardState state();
+
+  /** A snapshot for the application's health endpoint. */
+  Status status();
+
+  /** The rollback this guard started, if it did. */
+  Optional<RollbackRun> run();
+
+  /**
+   * Captures the known-good state and starts watching. If a rollback of this deployment already
+   * ran (another replica, or this application before a restart), the guard stands down instead;
+   * if one was decided but never started, it starts it now. The first guard armed in a JVM also
+   * warms the engine up ({@link RollbackEngine#warmUp()}, tens of milliseconds once), so the
+   * rollback it may start later is not the JVM's first run.
+   *
+   * @throws IllegalStateException if already armed or closed
+   * @throws RollbackException if the known-good state cannot be captured (the guard does not protect then)
+   */
+  void arm();
+
+  /** Rolls back now, on a human's word (e.g. after NEEDS_HUMAN); journaled with {@code actor}. */
+  void rollBackNow(String actor, String reason);
+
+  /** Disarms: stops evaluating. A rollback already started keeps running (on an owned engine, until it ends). */
+  @Override
+  void close();
+
+  /** Configures a {@link Guard}; {@link #build()} validates the whole setup. */
+  final class Builder {
+    private final RollbackPlan plan;
+    private final Deployment deployment;
+    private @Nullable RollbackEngine engine;
+    private @Nullable Journal journal;
+    private @Nullable Clock clock;
+    private @Nullable Lease lease;
+    private String holder = "pid-" + ProcessHandle.current().pid() + "-" + UUID.randomUUID().toString().substring(0, 8);
+    private Duration leaseTtl = Duration.ofSeconds(30);
+    private final List<Trigger> triggers = new ArrayList<>();
+    private Duration bakeTime = Duration.ofMinutes(10);
+    private Duration evaluationInterval = Duration.ofMillis(250);
+    private Duration cooldown = Duration.ZERO;
+    private boolean journalShared;
+
+    private Builder(RollbackPlan plan, Deployment deployment) {
+      this.plan = plan;
+      this.deployment = deployment;
+    }
+
+    /** The engine that captures the known-good state and runs the plan; its clock drives the guard. */
+    public Builder withEngine(RollbackEngine engine) {
+      this.engine = Objects.requireNonNull(engine, "engine");
+      return this;
+    }
+
+    /** Without {@link #withEngine}: the journal of the engine the guard creates (and closes). */
+    public Builder withJournal(Journal journal) {
+      this.journal = Objects.requireNonNull(journal, "journal");
+      return this;
+    }
+
+    /** Without {@link #withEngine}: the clock of the engine the guard creates. */
+    public Builder withClock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /** The lease that makes one replica act; default {@link Leases#inMemory(Clock)} (one JVM only). */
+    public Builder withLease(Lease lease) {
+      this.lease = Objects.requireNonNull(lease, "lease");
+      return this;
+    }
+
+    /** This replica's name in the lease (default: pid and a random suffix). */
+    public Builder withHolder(String holder) {
+      Objects.requireNonNull(holder, "holder");
+      if (holder.isBlank()) throw new IllegalArgumentException("lease holder must not be blank");
+      this.holder = holder;
+      return this;
+    }
+
+    public Builder withLeaseTtl(Duration ttl) {
+      this.leaseTtl = positive(ttl, "lease ttl");
+      return this;
+    }
+
+    /**
+     * Watches {@code trigger}. The guard evaluates its own evaluator of it, created at
+     * {@link Guard#arm()}, so the same trigger can watch a release or another guard as well.
+     */
+    public Builder trigger(Trigger trigger) {
+      triggers.add(Objects.requireNonNull(trigger, "trigger"));
+      return this;
+    }
+
+    /** How long the guard watches after {@link Guard#arm()}; default 10 minutes. */
+    public Builder withBakeTime(Duration bakeTime) {
+      this.bakeTime = positive(bakeTime, "bake time");
+      return this;
+    }
+
+    /** How often triggers are evaluated besides the wake-ups by failures; default 250 ms. */
+    public Builder withEvaluationInterval(Duration interval) {
+      this.evaluationInterval = positive(interval, "evaluation interval");
+      return this;
+    }
+
+    /**
+     * After a rollback of this service (any version) started, a firing trigger within
+     * {@code cooldown} asks a human instead of rolling back again, so a guard does not roll back a rollback.
+     */
+    public Builder withCooldown(Duration cooldown) {
+      Objects.requireNonNull(cooldown, "cooldown");
+      if (cooldown.isNegative()) throw new IllegalArgumentException("cooldown must not be negative: " + cooldown);
+      this.cooldown = cooldown;
+      return this;
+    }
+
+    /** Declares that the FileJournal given lives on storage every replica shares (a network volume). */
+    public Builder journalIsShared() {
+      this.journalShared = true;
+      return this;
+    }
+
+    private static Duration positive(Duration d, String what) {
+      Objects.requireNonNull(d, what);
+      if (d.isNegative() || d.isZero()) throw new IllegalArgumentException(what + " must be positive: " + d);
+      return d;
+    }
+
+    /**
+     * Validates and builds. Throws {@link PlanValidationException} listing every problem: no
+     * trigger; a plan that may terminate this host without a shared durable journal and a
+     * shared lease; a trigger whose worst-case detection plus the plan's step timeouts exceeds
+     * the plan's budget (saying by how much).
+     */
+    public Guard build() {
+      List<String> violations = new ArrayList<>();
+      String path = "guard for " + deployment + " › plan '" + plan.name() + "'";
+      if (engine != null && (journal != null || clock != null)) {
+        throw new IllegalArgumentException("give the guard either an engine or a journal/clock for one, not both");
+      }
+      if (triggers.isEmpty()) violations.add(path + ": has no triggers");
+      Journal j = engine != null ? engine.journal() : journal;
+      Clock c = engine != null ? engine.clock() : clock != null ? clock : Clock.systemUTC();
+      Lease l = lease != null ? lease : Leases.inMemory(c);
+      if (plan.mayTerminateHost()) {
+        List<String> steps = plan.steps().stream().filter(Step::mayTerminateHost).map(Step::name).toList();
+        String why = " (steps " + steps + " may terminate this host, so another replica must be able to resume the run)";
+        if (j == null || j instanceof InMemoryJournal) {
+          violations.add(path + ": needs a shared durable journal, e.g. JdbcJournal, not an in-memory one" + why);
+        } else if (j instanceof FileJournal && !journalShared) {
+          violations.add(path + ": a FileJournal is local to this host; use a shared journal (JdbcJournal), or call"
+              + " journalIsShared() if its directory is on storage every replica mounts" + why);
+        }
+        if (Leases.isInMemory(l)) {
+          violations.add(path + ": needs a lease shared by the replicas (JDBC or Kubernetes), not Leases.inMemory()" + why);
+        }
+      }
+      if (plan.budget().isPresent()) {
+        WorstCase steps = plan.worstCase();
+        violations.addAll(DetectionBudget.violations(path, plan.budget().get(), triggers, evaluationInterval, steps.duration(),
+            "the plan's step timeouts" + (steps.isBounded() ? ""
+                : " (without " + String.join(", ", steps.unbounded()) + ", which have none)")));
+      }
+      if (!violations.isEmpty()) throw new PlanValidationException(plan.name(), violations);
+      boolean owns = engine == null;
+      RollbackEngine e = engine;
+      if (e == null) {
+        RollbackEngine.Builder eb = RollbackEngine.builder().withClock(c);
+        if (j != null) eb.withJournal(j);
+        e = eb.build();
+      }
+      return new dev.rollback.internal.guard.DefaultGuard(new dev.rollback.internal.guard.DefaultGuard.Settings(plan, deployment, holder,
+          leaseTtl, triggers, bakeTime, evaluationInterval, cooldown), e, owns, l);
+    }
+  }
+}
