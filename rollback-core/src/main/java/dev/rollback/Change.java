@@ -25,8 +25,8 @@ public final class Change {
 
   /** A change called {@code name}: {@code apply} forward, {@code revert} back. */
   public static Change of(String name, StepAction apply, StepAction revert) {
-    return new Change(requireName(name), Step.of("apply", apply).describedAs(name),
-        Step.of("revert", revert).describedAs("revert " + name), null);
+    return new Change(requireName(name), Step.of("apply", apply).withDescription(name),
+        Step.of("revert", revert).withDescription("revert " + name), null);
   }
 
   /** A change from two full steps (timeouts, retries, reconcilers). */

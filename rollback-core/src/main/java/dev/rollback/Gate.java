@@ -37,7 +37,7 @@ public final class Gate {
   }
 
   /** What happens when nobody answers in time. Anything but HALT is flagged in reports. */
-  public Gate onTimeout(Decision decision) {
+  public Gate withTimeoutDecision(Decision decision) {
     return new Gate(name, timeout, Objects.requireNonNull(decision, "decision"));
   }
 

@@ -22,7 +22,7 @@ import org.jspecify.annotations.Nullable;
  * <pre>{@code
  * Release release = Release.builder("checkout-2.4.0")
  *     .change(Migrations.migrateTo(dataSource, "2.4.0"))
- *     .healthGate(health, ofMinutes(2))
+ *     .healthGate(health).within(ofMinutes(2))
  *     .change(Kubernetes.setImage(k8s, "shop", "checkout", image))
  *     .build();
  * RollbackResult result = engine.run(release);
@@ -141,29 +141,54 @@ public final class Release {
       return this;
     }
 
-    /** After the changes so far, wait until {@code check} is UP (polled every second), at most {@code within}. */
-    public Builder healthGate(HealthCheck check, Duration within) {
-      return healthGate(check, within, Duration.ofSeconds(1));
+    /**
+     * After the changes so far, wait until {@code check} is UP — at most one minute, polling every
+     * second, unless {@link #within} and {@link #checkingEvery} say otherwise:
+     * {@code .healthGate(check).within(ofMinutes(2)).checkingEvery(ofSeconds(5))}. A gate that is not
+     * UP in time, or a trigger that fires while it waits, reverts the release.
+     */
+    public Builder healthGate(HealthCheck check) {
+      Objects.requireNonNull(check, "check");
+      gates++;
+      elements.add(new HealthGate("health gate " + gates + " (" + check.name() + ")", check, Duration.ofMinutes(1),
+          Duration.ofSeconds(1)));
+      return this;
     }
 
-    public Builder healthGate(HealthCheck check, Duration within, Duration interval) {
-      Objects.requireNonNull(check, "check");
+    /** How long the health gate just added waits for UP. */
+    public Builder within(Duration within) {
       Objects.requireNonNull(within, "within");
-      Objects.requireNonNull(interval, "interval");
-      gates++;
-      elements.add(new HealthGate("health gate " + gates + " (" + check.name() + ")", check, within, interval));
+      if (elements.isEmpty() || !(elements.get(elements.size() - 1) instanceof HealthGate g)) {
+        throw new IllegalStateException("within(" + within + ") of release '" + name + "' must follow healthGate(check)");
+      }
+      elements.set(elements.size() - 1, new HealthGate(g.name(), g.check(), within, g.interval()));
       return this;
     }
 
     /**
-     * After the changes so far, watch for {@code duration}, evaluating the triggers every
-     * {@code interval}; a trigger that says ROLL_BACK reverts the release.
+     * After the changes so far, watch the triggers for {@code duration}, evaluating them every
+     * second unless {@link #checkingEvery} says otherwise: {@code .bakeFor(ofMinutes(10)).checkingEvery(ofSeconds(5))}.
+     * A trigger that says ROLL_BACK reverts the release.
      */
-    public Builder bake(Duration duration, Duration interval) {
+    public Builder bakeFor(Duration duration) {
       Objects.requireNonNull(duration, "duration");
-      Objects.requireNonNull(interval, "interval");
       bakes++;
-      elements.add(new Bake("bake " + bakes + " (" + duration + ")", duration, interval));
+      elements.add(new Bake("bake " + bakes + " (" + duration + ")", duration, Duration.ofSeconds(1)));
+      return this;
+    }
+
+    /** How often the health gate or bake just added polls its check or evaluates the triggers. */
+    public Builder checkingEvery(Duration interval) {
+      Objects.requireNonNull(interval, "interval");
+      Element last = elements.isEmpty() ? null : elements.get(elements.size() - 1);
+      if (last instanceof HealthGate g) {
+        elements.set(elements.size() - 1, new HealthGate(g.name(), g.check(), g.within(), interval));
+      } else if (last instanceof Bake bk) {
+        elements.set(elements.size() - 1, new Bake(bk.name(), bk.duration(), interval));
+      } else {
+        throw new IllegalStateException("checkingEvery(" + interval + ") of release '" + name
+            + "' must follow healthGate(check) or bakeFor(duration)");
+      }
       return this;
     }
 
@@ -183,7 +208,7 @@ public final class Release {
     }
 
     /** What to do when a revert still fails after its retries: HALT_AND_ASK (default) or CONTINUE. */
-    public Builder onRevertFailure(FailurePolicy policy) {
+    public Builder withRevertFailurePolicy(FailurePolicy policy) {
       Objects.requireNonNull(policy, "policy");
       this.revertFailurePolicy = policy;
       return this;

@@ -156,7 +156,8 @@ public final class RollbackPlan {
       return this;
     }
 
-    public Builder onFailure(FailurePolicy policy) {
+    /** What a step's final failure does: HALT_AND_ASK (default), CONTINUE or ABANDON. */
+    public Builder withFailurePolicy(FailurePolicy policy) {
       this.failurePolicy = Objects.requireNonNull(policy, "policy");
       return this;
     }

@@ -95,11 +95,15 @@ public final class Step {
   public Step withTimeout(Duration timeout) { return toBuilder().withTimeout(timeout).build(); }
   public Step withRetry(Retry retry) { return toBuilder().withRetry(retry).build(); }
   public Step withApproval(Gate gate) { return toBuilder().withApproval(gate).build(); }
-  public Step verifiedBy(HealthCheck... checks) { return toBuilder().verifiedBy(checks).build(); }
-  public Step idempotent() { return toBuilder().idempotent().build(); }
+  /** A copy that must also pass {@code checks} after its action. */
+  public Step withVerifiedBy(HealthCheck... checks) { return toBuilder().verifiedBy(checks).build(); }
+  /** A copy declared idempotent: running it twice has the effect of running it once. */
+  public Step withIdempotent() { return toBuilder().idempotent().build(); }
   public Step withMayTerminateHost() { return toBuilder().mayTerminateHost().build(); }
-  public Step describedAs(String sentence) { return toBuilder().describedAs(sentence).build(); }
-  public Step named(String newName) {
+  /** A copy described by {@code sentence} in dry runs, reports and notifications. */
+  public Step withDescription(String sentence) { return toBuilder().describedAs(sentence).build(); }
+  /** A copy called {@code newName} (its description follows the name unless one was given). */
+  public Step withName(String newName) {
     Builder b = toBuilder();
     b.name = requireName(newName);
     if (description.equals(name)) b.description = null;

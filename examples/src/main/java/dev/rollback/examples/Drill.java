@@ -99,14 +99,14 @@ public final class Drill {
                   })
               .capturingKnownGood(ctx -> Snapshot.of(Map.of("v1", "" + shop.weights.get("v1"), "v2", "" + shop.weights.get("v2")))))
           .change(Change.of("deploy v2", ctx -> shop.deployed = "v2", ctx -> shop.deployed = "v1"))
-          .healthGate(HealthCheck.of("v2 answers", () -> get(http, v2) > 0 ? HealthStatus.UP : HealthStatus.DOWN), ofSeconds(5))
-          .bake(ofSeconds(10), ofMillis(250))
+          .healthGate(HealthCheck.of("v2 answers", () -> get(http, v2) > 0 ? HealthStatus.UP : HealthStatus.DOWN)).within(ofSeconds(5))
+          .bakeFor(ofSeconds(10)).checkingEvery(ofMillis(250))
           .trigger(errorRatio(shop, 0.05))
           .verifiedBy(HealthCheck.of("v1 answers", () -> get(http, v1) == 200 ? HealthStatus.UP : HealthStatus.DOWN))
           .build();
 
       System.out.println(RollbackEngine.dryRun(release));
-      try (FileJournal journal = FileJournal.in(out.resolve("journal"));
+      try (FileJournal journal = FileJournal.create(out.resolve("journal"));
            RollbackEngine engine = RollbackEngine.builder().withJournal(journal).withListener(Drill::print).build()) {
         RollbackResult result = engine.run(release);
         RunReport report = RunReport.of(journal, result.runId());

@@ -44,11 +44,10 @@ class ReadmeExampleTest {
         .change(Change.of("send traffic to green",
             ctx -> { weights.put("blue", 0); weights.put("green", 100); },
             ctx -> { weights.put("blue", 100); weights.put("green", 0); }))
-        .healthGate(HealthCheck.of("checkout", () -> errorRate() < 0.05 ? HealthStatus.UP : HealthStatus.DOWN),
-            ofSeconds(1))
+        .healthGate(HealthCheck.of("checkout", () -> errorRate() < 0.05 ? HealthStatus.UP : HealthStatus.DOWN)).within(ofSeconds(1))
         .build();
 
-    try (RollbackEngine engine = RollbackEngine.builder().withJournal(FileJournal.in(journalDir)).build()) {
+    try (RollbackEngine engine = RollbackEngine.builder().withJournal(FileJournal.create(journalDir)).build()) {
       RollbackResult result = engine.run(release);
       System.out.println(result);  // RECOVERED: the health gate failed, both changes were reverted
       System.out.println(RunReport.of(engine.journal(), result.runId()).toMarkdown());

@@ -32,8 +32,4 @@ public final class Signals {
     return new PolledSignal(check, interval, true);
   }
 
-  /** Requests the application records itself; see {@link RequestRecorder}. */
-  public static RequestRecorder requests(String name) {
-    return RequestRecorder.create(name);
-  }
 }

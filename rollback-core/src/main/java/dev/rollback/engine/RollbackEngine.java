@@ -54,7 +54,7 @@ import org.jspecify.annotations.Nullable;
  * clock, asks humans at gates, resumes runs from the journal.
  *
  * <pre>{@code
- * try (RollbackEngine engine = RollbackEngine.builder().withJournal(FileJournal.in(dir)).build()) {
+ * try (RollbackEngine engine = RollbackEngine.builder().withJournal(FileJournal.create(dir)).build()) {
  *   RollbackResult result = engine.start(plan, Deployment.of("checkout", "2.4.0")).await();
  * }
  * }</pre>

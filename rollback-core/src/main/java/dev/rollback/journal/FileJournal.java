@@ -99,12 +99,12 @@ public final class FileJournal implements Journal {
   }
 
   /** A journal in {@code dir}, created if missing. */
-  public static FileJournal in(Path dir) {
-    return in(dir, JournalFiles.SYSTEM);
+  public static FileJournal create(Path dir) {
+    return create(dir, JournalFiles.SYSTEM);
   }
 
   /** A journal in {@code dir} whose files are opened by {@code files} (a test's recording double). */
-  static FileJournal in(Path dir, JournalFiles files) {
+  static FileJournal create(Path dir, JournalFiles files) {
     Objects.requireNonNull(dir, "dir");
     Objects.requireNonNull(files, "files");
     try {

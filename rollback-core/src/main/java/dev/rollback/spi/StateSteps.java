@@ -427,7 +427,7 @@ public final class StateSteps<S> {
      */
     public Change toChange() {
       Step apply = toStep();
-      return Change.of(name, apply.named("apply"), steps.revertStep()).capturingKnownGood(steps::capture);
+      return Change.of(name, apply.withName("apply"), steps.revertStep()).capturingKnownGood(steps::capture);
     }
 
     private void run(StepContext ctx) throws InterruptedException {

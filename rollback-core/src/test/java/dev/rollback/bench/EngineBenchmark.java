@@ -59,7 +59,7 @@ public class EngineBenchmark {
     plan = b.build();
     memoryEngine = RollbackEngine.builder().withJournal(memoryJournal).build();
     dir = Files.createTempDirectory(Path.of(System.getProperty("bench.dir", "target")), "bench");
-    fileJournal = FileJournal.in(dir.resolve("journal"));
+    fileJournal = FileJournal.create(dir.resolve("journal"));
     fileEngine = RollbackEngine.builder().withJournal(fileJournal).build();
     bare = FileChannel.open(dir.resolve("bare"), StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
   }

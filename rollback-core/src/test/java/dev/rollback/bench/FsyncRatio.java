@@ -26,7 +26,7 @@ public class FsyncRatio {
     b.sequential("all", s -> { for (int i = 0; i < 200; i++) s.step(Step.of("s" + i, ctx -> { })); });
     RollbackPlan plan = b.build();
     List<Double> ratios = new ArrayList<>(); List<Double> steps = new ArrayList<>(); List<Double> forces = new ArrayList<>();
-    try (FileJournal j = FileJournal.in(dir.resolve("j")); RollbackEngine e = RollbackEngine.builder().withJournal(j).build();
+    try (FileJournal j = FileJournal.create(dir.resolve("j")); RollbackEngine e = RollbackEngine.builder().withJournal(j).build();
          FileChannel bare = FileChannel.open(dir.resolve("bare"), StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
       ByteBuffer rec = ByteBuffer.wrap(new byte[180]);
       for (int r = 0; r < Integer.parseInt(a[1]); r++) {

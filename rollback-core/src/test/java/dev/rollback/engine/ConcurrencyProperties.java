@@ -101,10 +101,10 @@ class ConcurrencyProperties {
       else b.sequential(stage, steps);
     }
     if (spec.abandon()) {
-      b.onFailure(FailurePolicy.ABANDON)
-          .withAbandonGate(Gate.named("abandon").withTimeout(Duration.ofMillis(1)).onTimeout(Decision.PROCEED));
+      b.withFailurePolicy(FailurePolicy.ABANDON)
+          .withAbandonGate(Gate.named("abandon").withTimeout(Duration.ofMillis(1)).withTimeoutDecision(Decision.PROCEED));
     } else {
-      b.onFailure(FailurePolicy.CONTINUE);
+      b.withFailurePolicy(FailurePolicy.CONTINUE);
     }
     return b.build();
   }

@@ -43,7 +43,7 @@ public final class CrashTarget {
       b.change(Change.of(key, apply, revert));
     }
     Release release = b.build();
-    try (FileJournal journal = FileJournal.in(journalDir);
+    try (FileJournal journal = FileJournal.create(journalDir);
          RollbackEngine engine = RollbackEngine.builder().withJournal(journal).build()) {
       RollbackResult result = first
           ? engine.start(release, RunOptions.defaults().withRunId("sigkill-run")).await()

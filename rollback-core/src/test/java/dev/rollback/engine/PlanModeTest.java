@@ -166,7 +166,7 @@ class PlanModeTest {
   void continuePolicyGoesOnAndVerificationDecides() {
     world.failing.add("b");
     RollbackPlan plan = RollbackPlan.builder("p").step(world.step("a")).step(world.step("b")).step(world.step("c"))
-        .onFailure(FailurePolicy.CONTINUE).verifiedBy(HealthCheck.constant("api", HealthStatus.UP)).build();
+        .withFailurePolicy(FailurePolicy.CONTINUE).verifiedBy(HealthCheck.constant("api", HealthStatus.UP)).build();
 
     RollbackResult result = engine.run(plan, DEPLOYMENT);
 
@@ -179,7 +179,7 @@ class PlanModeTest {
   void abandonUndoesCompletedStepsInReverseOrderAfterApproval() {
     world.failing.add("c");
     RollbackPlan plan = RollbackPlan.builder("p").step(world.step("a")).step(world.step("b")).step(world.step("c"))
-        .onFailure(FailurePolicy.ABANDON).build();
+        .withFailurePolicy(FailurePolicy.ABANDON).build();
 
     RollbackRun run = engine.start(plan, DEPLOYMENT);
     GateRequest gate = run.awaitGate(Duration.ofSeconds(5));
@@ -356,9 +356,9 @@ class PlanModeTest {
   @Test
   void dryRunListsWhatWouldHappenInOrderWithoutDoingIt() {
     RollbackPlan plan = RollbackPlan.builder("checkout")
-        .parallel("stop the bleeding", s -> s.step(world.step("flags").describedAs("turn off new-checkout"))
-            .step(world.step("traffic").describedAs("send all traffic to blue")))
-        .sequential("restore", s -> s.step(world.step("db").describedAs("roll back schema to 2.3.1")
+        .parallel("stop the bleeding", s -> s.step(world.step("flags").withDescription("turn off new-checkout"))
+            .step(world.step("traffic").withDescription("send all traffic to blue")))
+        .sequential("restore", s -> s.step(world.step("db").withDescription("roll back schema to 2.3.1")
             .withApproval(Gate.named("dba")).withTimeout(Duration.ofMinutes(2))))
         .verifiedBy(HealthCheck.constant("api", HealthStatus.UP))
         .build();

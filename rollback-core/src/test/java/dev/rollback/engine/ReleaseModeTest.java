@@ -103,7 +103,7 @@ class ReleaseModeTest {
   void healthGateThatNeverTurnsUpRevertsOnVirtualTime() {
     Release release = Release.builder("r")
         .change(world.change("a", false, false))
-        .healthGate(HealthCheck.constant("api", HealthStatus.DOWN), Duration.ofMinutes(2), Duration.ofSeconds(10))
+        .healthGate(HealthCheck.constant("api", HealthStatus.DOWN)).within(Duration.ofMinutes(2)).checkingEvery(Duration.ofSeconds(10))
         .change(world.change("b", false, false))
         .build();
 
@@ -140,7 +140,7 @@ class ReleaseModeTest {
         now -> now.isBefore(start.plusSeconds(30)) ? Evaluation.hold("late errors", now, "fine")
             : Evaluation.rollBack("late errors", now, "errors after 30 s"));
     Release release = Release.builder("r").change(world.change("a", false, false))
-        .bake(Duration.ofMinutes(5), Duration.ofSeconds(10)).trigger(late).build();
+        .bakeFor(Duration.ofMinutes(5)).checkingEvery(Duration.ofSeconds(10)).trigger(late).build();
 
     RollbackRun run = engine.start(release);
     advanceUntilDone(run, Duration.ofSeconds(10));
@@ -179,7 +179,7 @@ class ReleaseModeTest {
     Change a = world.change("a", false, false)
         .withRevert(Step.of("revert", ctx -> { throw new IllegalStateException("nope"); }));
     Release release = Release.builder("r").change(a).change(world.change("b", false, false))
-        .onRevertFailure(FailurePolicy.CONTINUE).build();
+        .withRevertFailurePolicy(FailurePolicy.CONTINUE).build();
 
     RollbackResult result = engine.run(release);
 

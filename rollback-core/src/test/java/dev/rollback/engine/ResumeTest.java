@@ -56,7 +56,7 @@ class ResumeTest {
 
   @Test
   void resumeSkipsDoneStepsAndRunsAnIdempotentInDoubtStepAgain() {
-    RollbackPlan plan = RollbackPlan.builder("p").step(world.step("a")).step(world.step("b").idempotent()).step(world.step("c")).build();
+    RollbackPlan plan = RollbackPlan.builder("p").step(world.step("a")).step(world.step("b").withIdempotent()).step(world.step("c")).build();
     InMemoryJournal journal = crashedWhile(plan, "b/b");
     world.log.clear();
 
@@ -105,9 +105,9 @@ class ResumeTest {
 
   @Test
   void resumeRefusesAChangedPlanAndShowsTheDifferenceUnlessForced() {
-    RollbackPlan plan = RollbackPlan.builder("p").step(world.step("a")).step(world.step("b").idempotent()).build();
+    RollbackPlan plan = RollbackPlan.builder("p").step(world.step("a")).step(world.step("b").withIdempotent()).build();
     InMemoryJournal journal = crashedWhile(plan, "b/b");
-    RollbackPlan changed = RollbackPlan.builder("p").step(world.step("a")).step(world.step("b").idempotent().withTimeout(Duration.ofSeconds(9))).build();
+    RollbackPlan changed = RollbackPlan.builder("p").step(world.step("a")).step(world.step("b").withIdempotent().withTimeout(Duration.ofSeconds(9))).build();
 
     try (RollbackEngine engine = RollbackEngine.builder().withJournal(journal).build()) {
       assertThatThrownBy(() -> engine.resume("run-1", changed))
@@ -163,7 +163,7 @@ class ResumeTest {
 
   @Test
   void resumeAfterATornLastRecordKeepsTheValidPrefixAndSaysWhatHappened() {
-    RollbackPlan plan = RollbackPlan.builder("p").step(world.step("a")).step(world.step("b").idempotent()).build();
+    RollbackPlan plan = RollbackPlan.builder("p").step(world.step("a")).step(world.step("b").withIdempotent()).build();
     InMemoryJournal cut = crashedWhile(plan, "b/b");
     byte[] bytes = cut.bytes("run-1");
     byte[] tail = "{\"v\":1,\"seq\":99,\"run\":".getBytes(java.nio.charset.StandardCharsets.UTF_8);

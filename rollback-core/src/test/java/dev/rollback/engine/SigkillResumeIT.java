@@ -40,7 +40,7 @@ class SigkillResumeIT {
       assertThat(first.waitFor(10, TimeUnit.SECONDS)).isTrue();
     }
     assertThat(first.exitValue()).isEqualTo(137);
-    try (FileJournal journal = FileJournal.in(dir.resolve("journal"))) {
+    try (FileJournal journal = FileJournal.create(dir.resolve("journal"))) {
       List<JournalRecord> records = journal.read("sigkill-run").records();
       JournalRecord last = records.get(records.size() - 1);
       assertThat(last.type()).isEqualTo(RecordType.STEP_STARTED.name());
@@ -56,7 +56,7 @@ class SigkillResumeIT {
     assertThat(Files.readAllLines(system)).containsExactly(
         "apply c0", "apply c1", "apply c2", "apply c3", "apply c4", "apply c5",
         "revert c5", "revert c4", "revert c3", "revert c2", "revert c1", "revert c0");
-    try (FileJournal journal = FileJournal.in(dir.resolve("journal"))) {
+    try (FileJournal journal = FileJournal.create(dir.resolve("journal"))) {
       RunReport report = RunReport.of(journal, "sigkill-run");
       assertThat(report.outcome()).isEqualTo("RECOVERED");
       assertThat(report.steps()).filteredOn(s -> s.path().equals("c3/apply")).singleElement()

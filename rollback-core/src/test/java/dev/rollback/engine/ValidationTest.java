@@ -28,7 +28,7 @@ class ValidationTest {
             .sequential("restore", s -> s.step(db).step(db))
             .sequential("restore", s -> s.step(noUndo))
             .sequential("empty", s -> { })
-            .onFailure(FailurePolicy.ABANDON)
+            .withFailurePolicy(FailurePolicy.ABANDON)
             .withBudget(Duration.ZERO)
             .build())
         .isInstanceOfSatisfying(PlanValidationException.class, e -> assertThat(e.violations()).containsExactly(
@@ -55,14 +55,14 @@ class ValidationTest {
     Step undoSelf = Step.builder("undo rollout").execute(ctx -> { }).mayTerminateHost().build();
     assertThatThrownBy(() -> RollbackPlan.builder("p").step(undoSelf).build())
         .hasMessageContaining("step 'undo rollout': a step that may terminate its host must be idempotent or reconcilable");
-    assertThat(RollbackPlan.builder("p").step(undoSelf.idempotent()).build().mayTerminateHost()).isTrue();
+    assertThat(RollbackPlan.builder("p").step(undoSelf.withIdempotent()).build().mayTerminateHost()).isTrue();
   }
 
   @Test
   void releaseValidationNamesTheChangeAndTheHealthGate() {
     Change c = Change.of("set image", NOOP, NOOP.withTimeout(Duration.ZERO));
     assertThatThrownBy(() -> Release.builder("r").change(c).change(c)
-            .healthGate(HealthCheck.constant("api", HealthStatus.UP), Duration.ofSeconds(-5)).build())
+            .healthGate(HealthCheck.constant("api", HealthStatus.UP)).within(Duration.ofSeconds(-5)).build())
         .isInstanceOfSatisfying(PlanValidationException.class, e -> assertThat(e.violations()).containsExactly(
             "release 'r' › change 'set image' › revert: timeout must be positive: PT0S",
             "release 'r' › change 'set image': change name is used twice",

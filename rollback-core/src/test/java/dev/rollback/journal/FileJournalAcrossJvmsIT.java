@@ -46,7 +46,7 @@ class FileJournalAcrossJvmsIT {
 
   @Test
   void refusesAnOlderTokenAfterAnotherJvmAppendedANewerOne() throws Exception {
-    try (FileJournal here = FileJournal.in(journalDir())) {
+    try (FileJournal here = FileJournal.create(journalDir())) {
       here.append(note(1, 1));
 
       assertThat(finished(otherJvm("2", "1", "1"))).contains("accepted 1 refused 0");
@@ -56,7 +56,7 @@ class FileJournalAcrossJvmsIT {
       here.append(note(3, 2));
       here.append(note(4, 3));
     }
-    try (FileJournal journal = FileJournal.in(journalDir())) {
+    try (FileJournal journal = FileJournal.create(journalDir())) {
       assertThat(journal.read("run-1").records()).extracting(JournalRecord::fence).containsExactly(1L, 2L, 2L, 3L);
     }
   }
@@ -70,7 +70,7 @@ class FileJournalAcrossJvmsIT {
   void twoJvmsAppendingAtOnceLeaveTheirTokensInTheFileInOrder() throws Exception {
     int count = 200;
     int accepted = 0;
-    try (FileJournal here = FileJournal.in(journalDir())) {
+    try (FileJournal here = FileJournal.create(journalDir())) {
       OtherJvmAppender.warmUp(here, "run-1-warm-up-here");
       Process other = otherJvm("2", "2", String.valueOf(count));
       try {
@@ -95,7 +95,7 @@ class FileJournalAcrossJvmsIT {
     }
 
     List<Long> fences;
-    try (FileJournal journal = FileJournal.in(journalDir())) {
+    try (FileJournal journal = FileJournal.create(journalDir())) {
       JournalRead read = journal.read("run-1");
       assertThat(read.problems()).isEmpty();
       fences = read.records().stream().map(JournalRecord::fence).toList();

@@ -36,7 +36,7 @@ class FileJournalDurabilityTest {
     JournalRecord started = record(2, RecordType.PLAN_STARTED);
     JournalRecord note = record(3, RecordType.NOTE);
     List<String> seen = new ArrayList<>();
-    try (FileJournal journal = FileJournal.in(tmp.resolve("journal"), files)) {
+    try (FileJournal journal = FileJournal.create(tmp.resolve("journal"), files)) {
       Path file = journal.fileOf("run-1");
       journal.append(record(1, RecordType.RUN_CREATED));
       seen.add(state("append RUN_CREATED", files, file));
@@ -65,7 +65,7 @@ class FileJournalDurabilityTest {
   void forcesLazilyAppendedRecordsWhenClosedAndNothingWhenAllWereForced() throws IOException {
     RecordingJournalFiles files = new RecordingJournalFiles();
     Path file;
-    try (FileJournal journal = FileJournal.in(tmp.resolve("journal"), files)) {
+    try (FileJournal journal = FileJournal.create(tmp.resolve("journal"), files)) {
       file = journal.fileOf("run-1");
       journal.append(record(1, RecordType.RUN_CREATED));
       journal.appendLazily(record(2, RecordType.NOTE));
@@ -73,7 +73,7 @@ class FileJournalDurabilityTest {
     }
     assertThat(state("after close", files, file)).isEqualTo("after close: 2 forces, 0 bytes unforced");
 
-    try (FileJournal journal = FileJournal.in(tmp.resolve("journal"), files)) {
+    try (FileJournal journal = FileJournal.create(tmp.resolve("journal"), files)) {
       journal.append(record(3, RecordType.STEP_STARTED));
     }
     assertThat(state("durable, then closed", files, file)).isEqualTo("durable, then closed: 3 forces, 0 bytes unforced");
@@ -82,7 +82,7 @@ class FileJournalDurabilityTest {
   @Test
   void forcesTheDirectoryAfterCreatingARunFileAndBeforeTheFirstRecordIsDurable() {
     RecordingJournalFiles files = new RecordingJournalFiles();
-    try (FileJournal journal = FileJournal.in(tmp.resolve("journal"), files)) {
+    try (FileJournal journal = FileJournal.create(tmp.resolve("journal"), files)) {
       journal.append(record(1, RecordType.RUN_CREATED));
     }
 
@@ -95,11 +95,11 @@ class FileJournalDurabilityTest {
 
   @Test
   void doesNotForceTheDirectoryWhenItOpensARunFileThatExists() {
-    try (FileJournal journal = FileJournal.in(tmp.resolve("journal"))) {
+    try (FileJournal journal = FileJournal.create(tmp.resolve("journal"))) {
       journal.append(record(1, RecordType.RUN_CREATED));
     }
     RecordingJournalFiles files = new RecordingJournalFiles();
-    try (FileJournal journal = FileJournal.in(tmp.resolve("journal"), files)) {
+    try (FileJournal journal = FileJournal.create(tmp.resolve("journal"), files)) {
       journal.append(record(2, RecordType.STEP_STARTED));
     }
 
@@ -112,13 +112,13 @@ class FileJournalDurabilityTest {
 
   @Test
   void forcesTheDirectoryAfterMovingATornTailAsideOnRepair() throws IOException {
-    try (FileJournal journal = FileJournal.in(tmp.resolve("journal"))) {
+    try (FileJournal journal = FileJournal.create(tmp.resolve("journal"))) {
       journal.append(record(1, RecordType.RUN_CREATED));
     }
     Files.write(tmp.resolve("journal/run-1.jsonl"), "{\"v\":1,\"se".getBytes(java.nio.charset.StandardCharsets.UTF_8),
         java.nio.file.StandardOpenOption.APPEND);
     RecordingJournalFiles files = new RecordingJournalFiles();
-    try (FileJournal journal = FileJournal.in(tmp.resolve("journal"), files)) {
+    try (FileJournal journal = FileJournal.create(tmp.resolve("journal"), files)) {
       assertThat(journal.repair("run-1")).contains("torn-");
     }
 

@@ -32,7 +32,7 @@ class FileJournalFencingTest {
   }
 
   private List<Long> fencesInTheFile() {
-    try (FileJournal journal = FileJournal.in(dir)) {
+    try (FileJournal journal = FileJournal.create(dir)) {
       JournalRead read = journal.read("run-1");
       assertThat(read.problems()).as("problems reading run-1").isEmpty();
       return read.records().stream().map(JournalRecord::fence).toList();
@@ -41,7 +41,7 @@ class FileJournalFencingTest {
 
   @Test
   void refusesAnOlderTokenAfterAnotherInstanceOnTheSameDirectoryWroteANewerOne() {
-    try (FileJournal a = FileJournal.in(dir); FileJournal b = FileJournal.in(dir)) {
+    try (FileJournal a = FileJournal.create(dir); FileJournal b = FileJournal.create(dir)) {
       a.append(record(1, RecordType.STEP_STARTED, 1));
       b.append(record(2, RecordType.STEP_STARTED, 2));
 
@@ -59,7 +59,7 @@ class FileJournalFencingTest {
 
   @Test
   void refusesToAppendAfterATornRecordAnotherWriterLeftWhileThisInstanceHadTheFileOpen() throws IOException {
-    try (FileJournal journal = FileJournal.in(dir)) {
+    try (FileJournal journal = FileJournal.create(dir)) {
       journal.append(record(1, RecordType.PLAN_STARTED, 1));
       // another process crashed mid-record
       Files.write(journal.fileOf("run-1"), "{\"v\":1,\"seq\":2,\"run\":\"ru".getBytes(StandardCharsets.UTF_8), StandardOpenOption.APPEND);
@@ -79,7 +79,7 @@ class FileJournalFencingTest {
   @Test
   void readsBackOnlyTheBytesAnotherWriterAppendedAndNothingWhenNoneDid() throws IOException {
     RecordingJournalFiles files = new RecordingJournalFiles();
-    try (FileJournal a = FileJournal.in(dir, files); FileJournal b = FileJournal.in(dir)) {
+    try (FileJournal a = FileJournal.create(dir, files); FileJournal b = FileJournal.create(dir)) {
       Path file = a.fileOf("run-1");
       a.append(record(1, RecordType.PLAN_STARTED, 1));
       a.append(record(2, RecordType.STEP_STARTED, 1));
@@ -111,7 +111,7 @@ class FileJournalFencingTest {
     ConcurrentLinkedQueue<Long> accepted = new ConcurrentLinkedQueue<>();
     ExecutorService pool = Executors.newFixedThreadPool(2 * threadsPerJournal);
     CyclicBarrier start = new CyclicBarrier(2 * threadsPerJournal);
-    try (FileJournal a = FileJournal.in(dir); FileJournal b = FileJournal.in(alias)) {
+    try (FileJournal a = FileJournal.create(dir); FileJournal b = FileJournal.create(alias)) {
       List<Future<?>> writers = new ArrayList<>();
       for (int t = 0; t < 2 * threadsPerJournal; t++) {
         FileJournal journal = t % 2 == 0 ? a : b;

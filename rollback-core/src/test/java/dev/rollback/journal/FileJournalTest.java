@@ -24,7 +24,7 @@ class FileJournalTest {
 
   @Test
   void writesOneChecksummedJsonLinePerRecordAndReadsThemBack() throws IOException {
-    try (FileJournal journal = FileJournal.in(dir)) {
+    try (FileJournal journal = FileJournal.create(dir)) {
       journal.append(record(1, RecordType.PLAN_STARTED, 0));
       journal.append(record(2, RecordType.STEP_STARTED, 0));
 
@@ -41,7 +41,7 @@ class FileJournalTest {
   @Test
   void ignoresUnknownFieldsAndKeepsRecordsOfUnknownTypesFromANewerWriter() throws IOException {
     Files.writeString(dir.resolve("run-1.jsonl"), "");
-    try (FileJournal journal = FileJournal.in(dir)) {
+    try (FileJournal journal = FileJournal.create(dir)) {
       journal.append(record(1, RecordType.PLAN_STARTED, 0));
     }
     // a newer writer adds a field and a record type; it computes the checksum the same way
@@ -49,7 +49,7 @@ class FileJournalTest {
     byte[] line = dev.rollback.journal.JournalCodec.encode(newer);
     Files.write(dir.resolve("run-1.jsonl"), line, StandardOpenOption.APPEND);
 
-    try (FileJournal journal = FileJournal.in(dir)) {
+    try (FileJournal journal = FileJournal.create(dir)) {
       JournalRead read = journal.read("run-1");
       assertThat(read.records()).hasSize(2);
       assertThat(read.records().get(1).type()).isEqualTo("SOMETHING_NEW");
@@ -59,12 +59,12 @@ class FileJournalTest {
 
   @Test
   void reportsATornLastRecordAndMovesItAsideOnRepairWithoutLosingBytes() throws IOException {
-    try (FileJournal journal = FileJournal.in(dir)) {
+    try (FileJournal journal = FileJournal.create(dir)) {
       journal.append(record(1, RecordType.PLAN_STARTED, 0));
     }
     Files.write(dir.resolve("run-1.jsonl"), "{\"v\":1,\"seq\":2,\"run\":\"ru".getBytes(StandardCharsets.UTF_8), StandardOpenOption.APPEND);
 
-    try (FileJournal journal = FileJournal.in(dir)) {
+    try (FileJournal journal = FileJournal.create(dir)) {
       JournalRead read = journal.read("run-1");
       assertThat(read.records()).hasSize(1);
       assertThat(read.problems()).singleElement().asString().contains("run-1.jsonl:2").contains("torn last record");
@@ -83,7 +83,7 @@ class FileJournalTest {
 
   @Test
   void refusesToReadPastDamageInTheMiddleAndNamesTheLine() throws IOException {
-    try (FileJournal journal = FileJournal.in(dir)) {
+    try (FileJournal journal = FileJournal.create(dir)) {
       journal.append(record(1, RecordType.PLAN_STARTED, 0));
       journal.append(record(2, RecordType.STEP_STARTED, 0));
       journal.append(record(3, RecordType.STEP_SUCCEEDED, 0));
@@ -93,7 +93,7 @@ class FileJournalTest {
     lines.set(1, lines.get(1).replace("STEP_STARTED", "STEP_STARTEX"));
     Files.write(file, lines);
 
-    try (FileJournal journal = FileJournal.in(dir)) {
+    try (FileJournal journal = FileJournal.create(dir)) {
       assertThatThrownBy(() -> journal.read("run-1"))
           .isInstanceOf(JournalCorruptedException.class)
           .hasMessageContaining("run-1.jsonl:2").hasMessageContaining("checksum mismatch")
@@ -104,19 +104,19 @@ class FileJournalTest {
 
   @Test
   void refusesAnAppendWithAnOlderFencingToken() {
-    try (FileJournal journal = FileJournal.in(dir)) {
+    try (FileJournal journal = FileJournal.create(dir)) {
       journal.append(record(1, RecordType.PLAN_STARTED, 7));
       assertThatThrownBy(() -> journal.append(record(2, RecordType.STEP_STARTED, 6)))
           .isInstanceOf(FencedOffException.class).hasMessageContaining("token 6").hasMessageContaining("token 7");
     }
-    try (FileJournal reopened = FileJournal.in(dir)) {
+    try (FileJournal reopened = FileJournal.create(dir)) {
       assertThatThrownBy(() -> reopened.append(record(2, RecordType.STEP_STARTED, 3))).isInstanceOf(FencedOffException.class);
     }
   }
 
   @Test
   void keepsLazilyAppendedRecordsInOrderWithTheForcedOnes() {
-    try (FileJournal journal = FileJournal.in(dir)) {
+    try (FileJournal journal = FileJournal.create(dir)) {
       journal.append(record(1, RecordType.PLAN_STARTED, 0));
       journal.appendLazily(record(2, RecordType.NOTE, 0));
       journal.append(record(3, RecordType.STEP_STARTED, 0));
@@ -130,7 +130,7 @@ class FileJournalTest {
   @Test
   void closesTheFileOfAnEndedRunAndReopensItForALateRecord() throws IOException {
     Path fds = Path.of("/proc/self/fd");
-    try (FileJournal journal = FileJournal.in(dir)) {
+    try (FileJournal journal = FileJournal.create(dir)) {
       long before;
       try (var s = Files.list(fds)) {
         before = s.count();
@@ -156,7 +156,7 @@ class FileJournalTest {
 
   @Test
   void refusesARunIdThatIsNotAFileName() {
-    try (FileJournal journal = FileJournal.in(dir)) {
+    try (FileJournal journal = FileJournal.create(dir)) {
       assertThatThrownBy(() -> journal.fileOf("../etc/passwd")).isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining("../etc/passwd");
     }

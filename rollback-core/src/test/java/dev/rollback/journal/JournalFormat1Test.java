@@ -44,7 +44,7 @@ class JournalFormat1Test {
         Files.copy(in, dir.resolve(run + ".jsonl"));
       }
     }
-    return FileJournal.in(dir);
+    return FileJournal.create(dir);
   }
 
   @Test

@@ -22,7 +22,7 @@ public final class OtherJvmAppender {
     long first = Long.parseLong(args[2]);
     long step = Long.parseLong(args[3]);
     int count = Integer.parseInt(args[4]);
-    try (FileJournal journal = FileJournal.in(dir)) {
+    try (FileJournal journal = FileJournal.create(dir)) {
       warmUp(journal, runId + "-warm-up");
       int accepted = 0;
       int refused = 0;

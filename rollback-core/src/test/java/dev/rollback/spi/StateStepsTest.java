@@ -89,7 +89,7 @@ class StateStepsTest {
   }
 
   private RollbackPlan plan(Step step) {
-    return RollbackPlan.builder("dial").sequential("state", s -> s.step(step)).onFailure(FailurePolicy.CONTINUE).build();
+    return RollbackPlan.builder("dial").sequential("state", s -> s.step(step)).withFailurePolicy(FailurePolicy.CONTINUE).build();
   }
 
   private List<String> notes(String runId) {
@@ -125,7 +125,7 @@ class StateStepsTest {
         .healthGate(HealthCheck.of("looks bad", () -> {
           seenAtGate.add(dial.value);
           return HealthStatus.DOWN;
-        }), Duration.ofMillis(1), Duration.ofMillis(1))
+        })).within(Duration.ofMillis(1)).checkingEvery(Duration.ofMillis(1))
         .build();
 
     RollbackResult result = engine.run(release);
@@ -144,7 +144,7 @@ class StateStepsTest {
     RollbackPlan plan = RollbackPlan.builder("dial")
         .sequential("state", s -> s.step(StateSteps.restore("paint green", dial, "green"))
             .step(broken.toBuilder().undo(ctx -> { }).build()))
-        .onFailure(FailurePolicy.ABANDON).build();
+        .withFailurePolicy(FailurePolicy.ABANDON).build();
 
     RollbackRun run = engine.start(plan, DEPLOYMENT);
     GateRequest abandon = run.awaitGate(Duration.ofSeconds(10));
@@ -201,7 +201,7 @@ class StateStepsTest {
   void aSequenceAsAChangeRampsUpAndRevertsToTheStateCapturedAtReleaseStart() {
     Change ramp = StateSteps.on(dial).sequence("ramp up", List.of("10%", "50%", "100%")).toChange();
     Release release = Release.builder("dial-3").change(ramp)
-        .healthGate(HealthCheck.constant("bad", HealthStatus.DOWN), Duration.ofMillis(1), Duration.ofMillis(1))
+        .healthGate(HealthCheck.constant("bad", HealthStatus.DOWN)).within(Duration.ofMillis(1)).checkingEvery(Duration.ofMillis(1))
         .build();
 
     RollbackResult result = engine.run(release);

@@ -101,7 +101,7 @@ class FeatureFlagsTest {
     HealthCheck gate = HealthCheck.constant("old path", HealthStatus.DOWN);
     FeatureFlags quick = FeatureFlags.using(store).withGate(Duration.ofMillis(50), Duration.ofMillis(10));
     RollbackPlan plan = RollbackPlan.builder("p").step(quick.shiftDown("new-checkout", gate, 30, 10, 0))
-        .onFailure(dev.rollback.FailurePolicy.CONTINUE).build();
+        .withFailurePolicy(dev.rollback.FailurePolicy.CONTINUE).build();
 
     RollbackResult result = engine.run(plan, DEPLOYMENT);
 
@@ -182,7 +182,7 @@ class FeatureFlagsTest {
   @Test
   void anUnknownFlagFailsTheStepWithAMessageNamingIt() {
     RollbackResult result = engine.run(RollbackPlan.builder("p").step(flags.killSwitch("nope"))
-        .onFailure(dev.rollback.FailurePolicy.CONTINUE).build(), DEPLOYMENT);
+        .withFailurePolicy(dev.rollback.FailurePolicy.CONTINUE).build(), DEPLOYMENT);
     assertThat(result.outcome()).isNotEqualTo(RunOutcome.RECOVERED);
     assertThat(result.summary() + result.steps()).contains("'nope'");
   }

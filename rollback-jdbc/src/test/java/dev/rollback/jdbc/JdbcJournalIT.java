@@ -43,7 +43,7 @@ class JdbcJournalIT {
   void storesTheFileJournalsLineFormatAndReadsItBackInOrder(String db, @TempDir Path dir) throws Exception {
     DataSource ds = TestDatabases.create(db);
     JdbcJournal journal = JdbcJournal.of(ds);
-    FileJournal file = FileJournal.in(dir);
+    FileJournal file = FileJournal.create(dir);
     for (long i = 1; i <= 3; i++) {
       journal.append(record(i, "run-a", 0));
       file.append(record(i, "run-a", 0));

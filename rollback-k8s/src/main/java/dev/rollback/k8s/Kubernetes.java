@@ -11,7 +11,7 @@ import java.util.Objects;
  * Kubernetes k8s = Kubernetes.using(client);
  * Release release = Release.builder("checkout 2.4.0")
  *     .change(k8s.deployment("shop", "checkout").setImage("app", "registry/checkout:2.4.0"))
- *     .healthGate(k8s.deployment("shop", "checkout").restarts(2), Duration.ofMinutes(2))
+ *     .healthGate(k8s.deployment("shop", "checkout").restarts(2)).within(Duration.ofMinutes(2))
  *     .build();
  * }</pre>
  */

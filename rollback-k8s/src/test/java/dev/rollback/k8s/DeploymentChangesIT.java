@@ -100,7 +100,7 @@ class DeploymentChangesIT {
       // abandoning a rollback undoes its pause step: the Deployment is resumed again
       Step failing = Step.builder("fails").execute(ctx -> { throw new IllegalStateException("boom"); }).undo(ctx -> { }).build();
       RollbackRun run = engine.start(RollbackPlan.builder("abandon").step(d.pause()).step(failing)
-          .onFailure(FailurePolicy.ABANDON).build(), dev.rollback.Deployment.of("p", "1"));
+          .withFailurePolicy(FailurePolicy.ABANDON).build(), dev.rollback.Deployment.of("p", "1"));
       GateRequest gate = run.awaitGate(Duration.ofSeconds(30));
       assertThat(gate.kind()).isEqualTo(GateKind.ABANDON);
       assertThat(paused("pausable")).isTrue();

@@ -96,8 +96,7 @@ class DeploymentRolloutTest {
 
     dev.rollback.Release release = dev.rollback.Release.builder("green")
         .change(svc.switchTo(Map.of("app", "front", "color", "green")))
-        .healthGate(dev.rollback.detect.HealthCheck.constant("green smoke test", dev.rollback.detect.HealthStatus.DOWN),
-            java.time.Duration.ofMillis(300))
+        .healthGate(dev.rollback.detect.HealthCheck.constant("green smoke test", dev.rollback.detect.HealthStatus.DOWN)).within(java.time.Duration.ofMillis(300))
         .build();
     dev.rollback.RollbackResult result;
     try (dev.rollback.engine.RollbackEngine engine = dev.rollback.engine.RollbackEngine.builder().build()) {
@@ -130,7 +129,7 @@ class DeploymentRolloutTest {
 
     dev.rollback.Release release = dev.rollback.Release.builder("scale down")
         .change(d.scale(1))
-        .healthGate(dev.rollback.detect.HealthCheck.constant("capacity", dev.rollback.detect.HealthStatus.DOWN), java.time.Duration.ofMillis(300))
+        .healthGate(dev.rollback.detect.HealthCheck.constant("capacity", dev.rollback.detect.HealthStatus.DOWN)).within(java.time.Duration.ofMillis(300))
         .build();
     dev.rollback.RollbackResult result;
     try (dev.rollback.engine.RollbackEngine engine = dev.rollback.engine.RollbackEngine.builder().build()) {

@@ -282,7 +282,7 @@ class DeploymentUndoIT {
     String rv = get("plan").getMetadata().getResourceVersion();
     dev.rollback.RollbackPlan plan = dev.rollback.RollbackPlan.builder("back to 42")
         .sequential("k8s", s -> s.step(d.undoStep(Revision.number(42))))
-        .onFailure(dev.rollback.FailurePolicy.CONTINUE).build();
+        .withFailurePolicy(dev.rollback.FailurePolicy.CONTINUE).build();
 
     RollbackResult result;
     try (RollbackEngine engine = RollbackEngine.builder().build()) {

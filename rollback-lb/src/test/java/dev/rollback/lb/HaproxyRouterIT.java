@@ -184,8 +184,7 @@ class HaproxyRouterIT {
         .change(Traffic.change("route to v2", router,
             state(ServerRoute.of(100, AdminState.DRAIN), ServerRoute.ready(100))))
         .healthGate(Traffic.probe("checkout through haproxy",
-            URI.create("http://127.0.0.1:" + haproxy.frontendPort() + "/"), Duration.ofSeconds(10)),
-            Duration.ofSeconds(2), Duration.ofMillis(100))
+            URI.create("http://127.0.0.1:" + haproxy.frontendPort() + "/"), Duration.ofSeconds(10))).within(Duration.ofSeconds(2)).checkingEvery(Duration.ofMillis(100))
         .build();
 
     RollbackResult result = engine.run(release);
@@ -205,7 +204,7 @@ class HaproxyRouterIT {
             Duration.ofMillis(200))
         .toStep();
     RollbackResult result = engine.run(RollbackPlan.builder("shift").sequential("traffic", s -> s.step(step))
-        .onFailure(dev.rollback.FailurePolicy.CONTINUE).build(), Deployment.of("checkout", "2.4.0"));
+        .withFailurePolicy(dev.rollback.FailurePolicy.CONTINUE).build(), Deployment.of("checkout", "2.4.0"));
 
     assertThat(result.step("traffic/shift app")).isInstanceOfSatisfying(StepOutcome.Failed.class, f ->
         assertThat(f.error()).contains("health gate 'always down' was not UP", "50% on v2", router.name()));
@@ -243,7 +242,7 @@ class HaproxyRouterIT {
     start(100, 0);
     RollbackResult result = engine.run(RollbackPlan.builder("flip")
         .sequential("traffic", s -> s.step(Traffic.flipTo(router, "app", "v3")))
-        .onFailure(dev.rollback.FailurePolicy.CONTINUE).build(), Deployment.of("checkout", "2.4.0"));
+        .withFailurePolicy(dev.rollback.FailurePolicy.CONTINUE).build(), Deployment.of("checkout", "2.4.0"));
 
     assertThat(result.step("traffic/flip app")).isInstanceOfSatisfying(StepOutcome.Failed.class, f ->
         assertThat(f.error()).contains("backend app has no server \"v3\"", "servers: [v1, v2]"));
@@ -291,7 +290,7 @@ class HaproxyRouterIT {
 
     RollbackResult result = engine.run(RollbackPlan.builder("flip")
         .sequential("traffic", s -> s.step(Traffic.setWeights(dead, "app", Map.of("v1", 100, "v2", 0))))
-        .onFailure(dev.rollback.FailurePolicy.CONTINUE).build(), Deployment.of("checkout", "2.4.0"));
+        .withFailurePolicy(dev.rollback.FailurePolicy.CONTINUE).build(), Deployment.of("checkout", "2.4.0"));
 
     assertThat(result.step("traffic/route app")).isInstanceOfSatisfying(StepOutcome.Failed.class, f ->
         assertThat(f.error()).contains("haproxy unix:" + socket, "show servers state app", "cannot talk to the runtime API"));
@@ -398,7 +397,7 @@ class HaproxyRouterIT {
     start(100, 0);
     RollbackResult result = engine.run(RollbackPlan.builder("weights")
         .sequential("traffic", s -> s.step(Traffic.setWeights(router, "app", Map.of("v1", 0, "v2", 0))))
-        .onFailure(dev.rollback.FailurePolicy.CONTINUE).build(), Deployment.of("checkout", "2.4.0"));
+        .withFailurePolicy(dev.rollback.FailurePolicy.CONTINUE).build(), Deployment.of("checkout", "2.4.0"));
 
     assertThat(result.step("traffic/route app")).isInstanceOfSatisfying(StepOutcome.Failed.class, f ->
         assertThat(f.error()).contains("step 'traffic/route app'", "backend app on " + router.name(),

@@ -164,7 +164,7 @@ class NginxRouterIT {
 
       RollbackResult result = engine.run(RollbackPlan.builder("flip")
           .sequential("traffic", s -> s.step(Traffic.flipTo(router, "app", "v2")))
-          .onFailure(FailurePolicy.CONTINUE).build(), Deployment.of("checkout", "2.4.0"));
+          .withFailurePolicy(FailurePolicy.CONTINUE).build(), Deployment.of("checkout", "2.4.0"));
 
       assertThat(result.step("traffic/flip app")).isInstanceOfSatisfying(StepOutcome.Failed.class, f ->
           assertThat(f.error()).contains(router.name(), "reload failed: the master rejected the new config",

@@ -128,8 +128,8 @@ public abstract class StateAdapterContract<S> {
         .healthGate(HealthCheck.of("the release is bad", () -> {
           changedAtGate.add(adapter.matches(changedState(), adapter.read(FakeStepContext.create())));
           return HealthStatus.DOWN;
-        }), Duration.ofMillis(1), Duration.ofMillis(1))
-        .onRevertFailure(FailurePolicy.CONTINUE)
+        })).within(Duration.ofMillis(1)).checkingEvery(Duration.ofMillis(1))
+        .withRevertFailurePolicy(FailurePolicy.CONTINUE)
         .build();
 
     RollbackResult result;
@@ -171,7 +171,7 @@ public abstract class StateAdapterContract<S> {
     RollbackPlan plan = RollbackPlan.builder("adapter-contract")
         .sequential(STAGE, s -> s.step(steps(adapter).restore(CHANGE, changedState())))
         .sequential("then", s -> s.step(broken))
-        .onFailure(FailurePolicy.ABANDON)
+        .withFailurePolicy(FailurePolicy.ABANDON)
         .build();
 
     RollbackResult result;
@@ -254,7 +254,7 @@ public abstract class StateAdapterContract<S> {
   // ------------------------------------------------------------------ helpers
 
   private static RollbackPlan plan(Step step, FailurePolicy policy) {
-    return RollbackPlan.builder("adapter-contract").sequential(STAGE, s -> s.step(step)).onFailure(policy).build();
+    return RollbackPlan.builder("adapter-contract").sequential(STAGE, s -> s.step(step)).withFailurePolicy(policy).build();
   }
 
   /** Puts the system in {@code state} with a derived step on a throwaway engine. */

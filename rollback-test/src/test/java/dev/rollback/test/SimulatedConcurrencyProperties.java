@@ -72,7 +72,7 @@ class SimulatedConcurrencyProperties {
       if (st.parallel()) b.parallel(stage, steps);
       else b.sequential(stage, steps);
     }
-    b.onFailure(spec.abandon() ? FailurePolicy.ABANDON : FailurePolicy.CONTINUE);
+    b.withFailurePolicy(spec.abandon() ? FailurePolicy.ABANDON : FailurePolicy.CONTINUE);
     Simulation sim = Simulation.create().answering(GateKind.ABANDON, Decision.PROCEED);
 
     RollbackResult result = sim.run(b.build(), Deployment.of("svc", "1"));

@@ -132,7 +132,7 @@ public record Program(
         if (s.undo().isPresent()) {
           Step u = Step.builder("undo").execute(s.undo().get()).withRetry(s.retry()).build();
           if (s.timeout().isPresent()) u = u.withTimeout(s.timeout().get());
-          if (s.isIdempotent()) u = u.idempotent();
+          if (s.isIdempotent()) u = u.withIdempotent();
           undo = new Unit(u, path + "/undo", path, path, "undo of step '" + path + "'", null);
         }
         units.add(new Unit(s, path, path, path, "step '" + path + "'", undo));

@@ -31,7 +31,7 @@ public final class ColdKillSwitch {
     Client app = api.getClient();
     for (int i = 0; i < 10_000; i++) app.getBooleanValue("new-checkout", false);
     PropagationCheck check = PropagationCheck.of(api.getClient()).withTimeout(Duration.ofSeconds(5));
-    try (RollbackEngine engine = RollbackEngine.builder().withJournal(FileJournal.in(Files.createTempDirectory("rollback-cold-"))).build()) {
+    try (RollbackEngine engine = RollbackEngine.builder().withJournal(FileJournal.create(Files.createTempDirectory("rollback-cold-"))).build()) {
       RollbackPlan plan = RollbackPlan.builder("kill").step(FeatureFlags.using(store).withPropagationCheck(check).killSwitch("new-checkout"))
           .build();
       if (warm) RollbackEngine.warmUp();

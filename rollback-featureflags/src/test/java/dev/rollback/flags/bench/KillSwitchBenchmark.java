@@ -71,7 +71,7 @@ public final class KillSwitchBenchmark {
     checkClient.addHooks(firstOff);
     PropagationCheck check = PropagationCheck.of(checkClient).withTimeout(Duration.ofSeconds(5));
     Path dir = Files.createTempDirectory("rollback-bench-journal-");
-    try (RollbackEngine fileEngine = RollbackEngine.builder().withJournal(FileJournal.in(dir)).build();
+    try (RollbackEngine fileEngine = RollbackEngine.builder().withJournal(FileJournal.create(dir)).build();
         RollbackEngine memEngine = RollbackEngine.builder().withJournal(InMemoryJournal.create()).build()) {
       RollbackPlan plan = RollbackPlan.builder("kill").step(FeatureFlags.using(store).withPropagationCheck(check).killSwitch(FLAG)).build();
       Runnable reset = () -> store.setRollout(FLAG, Rollout.percent(50));
@@ -128,7 +128,7 @@ public final class KillSwitchBenchmark {
     FlagState onState = store.read(FLAG);
     FlagState offState = new FlagState(FLAG, false, Rollout.all(), "{}");
     Path jdir = Files.createTempDirectory("rollback-bench-journal-");
-    try (RollbackEngine engine = RollbackEngine.builder().withJournal(FileJournal.in(jdir)).build();
+    try (RollbackEngine engine = RollbackEngine.builder().withJournal(FileJournal.create(jdir)).build();
         RollbackEngine memEngine = RollbackEngine.builder().withJournal(InMemoryJournal.create()).build()) {
       RollbackPlan plan = RollbackPlan.builder("kill").step(FeatureFlags.using(store).withPropagationCheck(check).killSwitch(FLAG)).build();
       Runnable reset = () -> {
@@ -167,7 +167,7 @@ public final class KillSwitchBenchmark {
       check.awaitVisible(store, onState);
       HttpClient http = HttpClient.newHttpClient();
       Path jdir = Files.createTempDirectory("rollback-bench-journal-");
-      try (RollbackEngine engine = RollbackEngine.builder().withJournal(FileJournal.in(jdir)).build();
+      try (RollbackEngine engine = RollbackEngine.builder().withJournal(FileJournal.create(jdir)).build();
           RollbackEngine memEngine = RollbackEngine.builder().withJournal(InMemoryJournal.create()).build()) {
         RollbackPlan plan = RollbackPlan.builder("kill").step(FeatureFlags.using(store).withPropagationCheck(check).killSwitch(FLAG)).build();
         Runnable reset = () -> {

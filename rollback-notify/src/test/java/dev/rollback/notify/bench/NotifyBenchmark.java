@@ -118,7 +118,7 @@ public final class NotifyBenchmark {
             s.step(Step.builder("s" + i).execute(ctx -> { throw new IllegalStateException("scripted failure"); }).build());
           }
         })
-        .onFailure(FailurePolicy.CONTINUE)
+        .withFailurePolicy(FailurePolicy.CONTINUE)
         .withCommunication(comms)
         .build();
   }
