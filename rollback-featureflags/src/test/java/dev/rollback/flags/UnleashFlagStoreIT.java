@@ -44,7 +44,7 @@ class UnleashFlagStoreIT {
 
   @BeforeAll
   static void startServer() throws Exception {
-    server = UnleashServer.start();
+    server = UnleashServer.shared();
     store = UnleashFlagStore.builder(server.baseUrl, server.adminToken).build();
     unleash = new DefaultUnleash(UnleashConfig.builder()
         .appName("rollback-it").instanceId("it-1")
@@ -63,7 +63,7 @@ class UnleashFlagStoreIT {
   static void stopServer() {
     if (api != null) api.shutdown();
     if (unleash != null) unleash.shutdown();
-    if (server != null) server.close();
+    // the shared server stops when the JVM exits
   }
 
   private static PropagationCheck check() {
