@@ -1,20 +1,20 @@
 package dev.rollback.flags;
 
 import dev.rollback.Change;
-import dev.rollback.Reconciliation;
-import dev.rollback.Snapshot;
 import dev.rollback.Step;
 import dev.rollback.StepContext;
-import dev.rollback.detect.Health;
 import dev.rollback.detect.HealthCheck;
+import dev.rollback.spi.Settled;
+import dev.rollback.spi.SnapshotCodec;
+import dev.rollback.spi.StateAdapter;
+import dev.rollback.spi.StateStepException;
+import dev.rollback.spi.StateSteps;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Plan steps and release changes on one {@link FlagStore}: the fastest lever of a rollback.
@@ -34,14 +34,17 @@ import org.slf4j.LoggerFactory;
  *     ...
  * }</pre>
  *
- * <p>Every step captures the flag's state when it starts (its undo snapshot), journals a note
- * with each write and, when a {@link PropagationCheck} is set, with how long the write took to
- * reach the OpenFeature client. Release changes capture the known-good state at release start and
- * revert to exactly that.
+ * <p>The steps are derived by {@link StateSteps} from the flag's {@link StateAdapter}
+ * ({@link #flag(FlagStore, String)}): every step journals the flag's state when it starts (its
+ * undo snapshot, which its undo restores), writes nothing when the flag already has the target,
+ * is idempotent, reconciles by reading the flag, and fails with a
+ * {@link dev.rollback.spi.StateStepException} naming the step, the flag and the store, whose
+ * cause says what the store refused. After each write it reads the flag back; with a
+ * {@link PropagationCheck} it instead polls until the check's OpenFeature client evaluates the
+ * new state, and journals how long that took. Release changes capture the known-good state at
+ * release start and revert to exactly that.
  */
 public final class FeatureFlags {
-  private static final Logger log = LoggerFactory.getLogger(FeatureFlags.class);
-
   private final FlagStore store;
   private final @Nullable PropagationCheck propagation;
   private final Duration gateTimeout;
@@ -59,77 +62,105 @@ public final class FeatureFlags {
     return new FeatureFlags(Objects.requireNonNull(store, "store"), null, Duration.ofMinutes(1), Duration.ofSeconds(1));
   }
 
-  /** After every write, wait until {@code check}'s client evaluates the new state, and journal how long it took. */
+  /**
+   * After every write, poll {@code check} (every {@link PropagationCheck#withPollInterval poll
+   * interval}, for at most its {@link PropagationCheck#withTimeout timeout}) until its client
+   * evaluates the new state, and journal how long it took.
+   */
   public FeatureFlags withPropagationCheck(PropagationCheck check) {
     return new FeatureFlags(store, Objects.requireNonNull(check, "check"), gateTimeout, gateInterval);
   }
 
-  /** How long a health gate between two shift steps may take to report UP, and how often it is polled. */
-  public FeatureFlags withGate(Duration timeout, Duration interval) {
-    return new FeatureFlags(store, propagation, positive("gate timeout", timeout), positive("gate interval", interval));
+  /** How long the health gate after each percentage of a shift or ramp may take to report UP (default 1 minute). */
+  public FeatureFlags withGateTimeout(Duration timeout) {
+    return new FeatureFlags(store, propagation, positive("gate timeout", timeout), gateInterval);
+  }
+
+  /** How often that health gate is polled (default every second). */
+  public FeatureFlags withGateInterval(Duration interval) {
+    return new FeatureFlags(store, propagation, gateTimeout, positive("gate interval", interval));
   }
 
   public FlagStore store() {
     return store;
   }
 
+  // ------------------------------------------------------------------ the adapter
+
   /**
-   * Turns {@code flag} off for everyone in one write. Idempotent; reconciles by reading the flag;
-   * its undo restores the state the flag had when the step started.
+   * {@code flag} in {@code store} as a {@link StateAdapter}, for {@link StateSteps} and for the
+   * adapter contract test ({@code StateAdapterContract} in {@code rollback-test}):
+   * <ul>
+   *   <li>{@code read}: the store's state of the flag;
+   *   <li>{@code apply}: nothing when the flag already matches the target; otherwise the kill
+   *       switch for {@link FlagState#off}, {@link FlagStore#setRollout} for
+   *       {@link FlagState#on}, and a verbatim {@link FlagStore#restore} for a captured state;
+   *   <li>{@code matches}: both off, or both on with the same split ({@link #sameSplit}, so
+   *       Unleash's per-mille weights match the relative weights they were set from); the
+   *       native definition is compared only for a custom rule ({@link FlagStore#sameRule});
+   *   <li>{@code settled}: a matching read.
+   * </ul>
+   */
+  public static StateAdapter<FlagState> flag(FlagStore store, String flag) {
+    return new FlagAdapter(store, flag, null);
+  }
+
+  /**
+   * As {@link #flag(FlagStore, String)}, with {@code settled} asking {@code check} whether its
+   * OpenFeature client evaluates the flag as the store's state predicts, now, for every sample
+   * user (including users the write moves from the state the step found). Use with
+   * {@link StateSteps#awaitingSettled}, as {@link #steps(String)} does.
+   */
+  public static StateAdapter<FlagState> flag(FlagStore store, String flag, PropagationCheck check) {
+    return new FlagAdapter(store, flag, Objects.requireNonNull(check, "check"));
+  }
+
+  /**
+   * The {@link StateSteps} every step of this class is derived from, for steps of your own:
+   * awaiting the propagation check when one is set, otherwise reading back once.
+   */
+  public StateSteps<FlagState> steps(String flag) {
+    return steps(adapter(flag));
+  }
+
+  private FlagAdapter adapter(String flag) {
+    return new FlagAdapter(store, flag, propagation);
+  }
+
+  private StateSteps<FlagState> steps(StateAdapter<FlagState> adapter) {
+    StateSteps<FlagState> steps = StateSteps.on(adapter);
+    return propagation == null ? steps : steps.awaitingSettled(propagation.timeout(), propagation.pollInterval());
+  }
+
+  // ------------------------------------------------------------------ steps
+
+  /**
+   * Turns {@code flag} off for everyone in one write (none when it is already off). Idempotent;
+   * reconciles by reading the flag; its undo restores the state the flag had when the step started.
    */
   public Step killSwitch(String flag) {
-    requireFlag(flag);
-    return Step.builder("kill switch " + flag)
-        .describedAs("turn flag '" + flag + "' off for everyone in " + store.describe())
-        .captureForUndo(ctx -> store.read(flag).toSnapshot())
-        .execute(ctx -> {
-          store.disable(flag);
-          afterWrite(ctx, store.read(flag), "flag '" + flag + "' turned off");
-        })
-        .reconcile(ctx -> store.read(flag).enabled() ? Reconciliation.NOT_APPLIED : Reconciliation.APPLIED)
-        .undo(ctx -> restoreFrom(ctx, ctx.undoSnapshot(), "undo snapshot"))
-        .idempotent()
-        .build();
+    return steps(flag).restore("kill switch " + flag, FlagState.off(flag))
+        .withDescription("turn flag '" + flag + "' off for everyone in " + store.describe());
   }
 
   /**
    * Shifts users off {@code flag} gradually: sets each percentage in turn (strictly decreasing,
-   * e.g. 50, 10, 0) and waits for {@code gate} to be UP between two of them. Never raises the
-   * percentage: on a retry or resume it continues below the flag's current percentage. Fails,
-   * leaving the flag at the last percentage reached, when the gate is not UP in time.
+   * e.g. 50, 10, 0), and after each waits for {@code gate} to be UP. Never raises exposure: a
+   * percentage at or above the flag's current one (off counts as 0 %) is skipped, with no write,
+   * so a retry or resume continues below where the flag is. Fails, leaving the flag at the last
+   * percentage reached, when the gate is not UP in time. Reconciles as applied when the flag is
+   * at or below the last percentage; its undo restores the state the flag had when the step started.
    */
   public Step shiftDown(String flag, HealthCheck gate, int... percents) {
     requireFlag(flag);
     Objects.requireNonNull(gate, "gate");
     int[] steps = monotone(flag, percents, false);
-    String list = join(steps);
-    return Step.builder("shift down " + flag)
-        .describedAs("shift flag '" + flag + "' down " + list + " in " + store.describe() + ", gated by '" + gate.name() + "'")
-        .captureForUndo(ctx -> store.read(flag).toSnapshot())
-        .execute(ctx -> {
-          FlagState now = store.read(flag);
-          int current = !now.enabled() ? 0 : now.rollout() instanceof Rollout.Percentage p ? p.percent() : 101;
-          boolean first = true;
-          for (int pct : steps) {
-            if (pct >= current) continue; // never raise exposure in a shift down
-            if (!first) awaitGate(ctx, gate, flag, pct);
-            ctx.checkCancelled();
-            store.setRollout(flag, Rollout.percent(pct));
-            afterWrite(ctx, store.read(flag), "flag '" + flag + "' shifted to " + pct + "%");
-            ctx.checkpoint("percent", Integer.toString(pct));
-            first = false;
-          }
-        })
-        .reconcile(ctx -> {
-          FlagState s = store.read(flag);
-          int last = steps[steps.length - 1];
-          boolean done = last == 0 ? !s.enabled() || s.rollout().equals(Rollout.percent(0))
-              : s.enabled() && s.rollout().equals(Rollout.percent(last));
-          return done ? Reconciliation.APPLIED : Reconciliation.NOT_APPLIED;
-        })
-        .undo(ctx -> restoreFrom(ctx, ctx.undoSnapshot(), "undo snapshot"))
-        .idempotent()
-        .build();
+    List<FlagState> targets = Arrays.stream(steps).mapToObj(p -> FlagState.on(flag, Rollout.percent(p))).toList();
+    return steps(new NeverRaise(adapter(flag))).sequence("shift down " + flag, targets)
+        .withHealthGate(gate, gateTimeout, gateInterval)
+        .toStep()
+        .withDescription("shift flag '" + flag + "' down " + join(steps) + " in " + store.describe() + ", gated by '"
+            + gate.name() + "'");
   }
 
   /**
@@ -140,24 +171,9 @@ public final class FeatureFlags {
    * step started.
    */
   public Step setRollout(String flag, Rollout rollout) {
-    requireFlag(flag);
-    Objects.requireNonNull(rollout, "rollout");
-    if (rollout instanceof Rollout.Custom) throw new IllegalArgumentException("flag '" + flag + "': a custom rollout can only be restored");
-    return Step.builder("set rollout " + flag)
-        .describedAs("set flag '" + flag + "' to " + rollout.encode() + " in " + store.describe())
-        .captureForUndo(ctx -> store.read(flag).toSnapshot())
-        .execute(ctx -> {
-          FlagState before = ctx.undoSnapshot().map(FlagState::fromSnapshot).orElse(null);
-          store.setRollout(flag, rollout);
-          afterWrite(ctx, store.read(flag), before, "flag '" + flag + "' set to " + rollout.encode());
-        })
-        .reconcile(ctx -> {
-          FlagState s = store.read(flag);
-          return s.enabled() && sameSplit(s.rollout(), rollout) ? Reconciliation.APPLIED : Reconciliation.NOT_APPLIED;
-        })
-        .undo(ctx -> restoreFrom(ctx, ctx.undoSnapshot(), "undo snapshot"))
-        .idempotent()
-        .build();
+    FlagState target = FlagState.on(flag, rollout);
+    return steps(flag).restore("set rollout " + flag, target)
+        .withDescription("set flag '" + flag + "' to " + rollout.encode() + " in " + store.describe());
   }
 
   /** Whether two rollouts split users alike: equal, or weights in the same proportions (Unleash stores per mille). */
@@ -176,129 +192,49 @@ public final class FeatureFlags {
 
   /**
    * Restores the state {@code flag} had when the release started or the guard was armed (captured
-   * then and journaled). Idempotent; its undo restores the state at step start.
+   * then and journaled), verbatim unless the flag already matches it. Idempotent; its undo
+   * restores the state at step start.
    */
   public Step restoreKnownGood(String flag) {
-    requireFlag(flag);
-    return Step.builder("restore " + flag)
-        .describedAs("restore flag '" + flag + "' to its known-good state in " + store.describe())
-        .captureKnownGood(ctx -> store.read(flag).toSnapshot())
-        .captureForUndo(ctx -> store.read(flag).toSnapshot())
-        .execute(ctx -> restoreFrom(ctx, ctx.knownGood(), "known-good state"))
-        .undo(ctx -> restoreFrom(ctx, ctx.undoSnapshot(), "undo snapshot"))
-        .idempotent()
-        .build();
+    return steps(flag).restoreKnownGood("restore " + flag)
+        .withDescription("restore flag '" + flag + "' to its known-good state in " + store.describe());
   }
 
-  /** Restores {@code flag} to an explicit {@code target} given in the plan. */
+  /**
+   * Sets {@code target}'s flag to {@code target}, given in the plan: a captured state (restored
+   * verbatim), or {@link FlagState#off} / {@link FlagState#on}.
+   */
   public Step restore(FlagState target) {
     Objects.requireNonNull(target, "target");
-    return Step.builder("restore " + target.flag())
-        .describedAs("restore " + target.describe() + " in " + store.describe())
-        .captureForUndo(ctx -> store.read(target.flag()).toSnapshot())
-        .execute(ctx -> restoreFrom(ctx, java.util.Optional.of(target.toSnapshot()), "target"))
-        .undo(ctx -> restoreFrom(ctx, ctx.undoSnapshot(), "undo snapshot"))
-        .idempotent()
-        .build();
+    return steps(target.flag()).restore("restore " + target.flag(), target)
+        .withDescription("restore " + target.describe() + " in " + store.describe());
   }
 
   /** A release change: turn {@code flag} on with {@code rollout}; reverting restores the known-good state exactly. */
   public Change turnOn(String flag, Rollout rollout) {
-    requireFlag(flag);
-    Objects.requireNonNull(rollout, "rollout");
-    Step apply = Step.builder("apply")
-        .describedAs("turn flag '" + flag + "' on at " + rollout.encode() + " in " + store.describe())
-        .execute(ctx -> {
-          FlagState before = rollout instanceof Rollout.Weights ? store.read(flag) : null;
-          store.setRollout(flag, rollout);
-          afterWrite(ctx, store.read(flag), before, "flag '" + flag + "' on at " + rollout.encode());
-        })
-        .idempotent()
-        .build();
-    return Change.of("turn on " + flag, apply, revertStep(flag))
-        .capturingKnownGood(ctx -> store.read(flag).toSnapshot());
+    Change c = steps(flag).change("turn on " + flag, FlagState.on(flag, rollout));
+    return described(c, flag, "turn flag '" + flag + "' on at " + rollout.encode() + " in " + store.describe());
   }
 
   /**
    * A release change: ramp {@code flag} up through {@code percents} (strictly increasing), waiting
-   * for {@code gate} to be UP between two of them; reverting restores the known-good state exactly.
+   * for {@code gate} to be UP after each; reverting restores the known-good state exactly.
    */
   public Change rampUp(String flag, HealthCheck gate, int... percents) {
     requireFlag(flag);
     Objects.requireNonNull(gate, "gate");
     int[] steps = monotone(flag, percents, true);
-    Step apply = Step.builder("apply")
-        .describedAs("ramp flag '" + flag + "' up " + join(steps) + " in " + store.describe() + ", gated by '" + gate.name() + "'")
-        .execute(ctx -> {
-          boolean first = true;
-          for (int pct : steps) {
-            if (!first) awaitGate(ctx, gate, flag, pct);
-            ctx.checkCancelled();
-            store.setRollout(flag, Rollout.percent(pct));
-            afterWrite(ctx, store.read(flag), "flag '" + flag + "' ramped to " + pct + "%");
-            first = false;
-          }
-        })
-        .build();
-    return Change.of("ramp up " + flag, apply, revertStep(flag))
-        .capturingKnownGood(ctx -> store.read(flag).toSnapshot());
+    List<FlagState> targets = Arrays.stream(steps).mapToObj(p -> FlagState.on(flag, Rollout.percent(p))).toList();
+    Change c = steps(flag).sequence("ramp up " + flag, targets)
+        .withHealthGate(gate, gateTimeout, gateInterval)
+        .toChange();
+    return described(c, flag, "ramp flag '" + flag + "' up " + join(steps) + " in " + store.describe() + ", gated by '"
+        + gate.name() + "'");
   }
 
-  private Step revertStep(String flag) {
-    return Step.builder("revert")
-        .describedAs("restore flag '" + flag + "' to its known-good state in " + store.describe())
-        .execute(ctx -> restoreFrom(ctx, ctx.knownGood(), "known-good state"))
-        .idempotent()
-        .build();
-  }
-
-  private void restoreFrom(StepContext ctx, java.util.Optional<Snapshot> snapshot, String what) {
-    Snapshot s = snapshot.orElseThrow(() -> new IllegalStateException(
-        "step '" + ctx.stepPath() + "' of '" + ctx.planName() + "' has no " + what + " to restore"));
-    FlagState target = FlagState.fromSnapshot(s);
-    store.restore(target);
-    afterWrite(ctx, target, "restored " + target.describe() + " from the " + what);
-  }
-
-  private void afterWrite(StepContext ctx, FlagState expected, String what) {
-    afterWrite(ctx, expected, null, what);
-  }
-
-  private void afterWrite(StepContext ctx, FlagState expected, @Nullable FlagState previous, String what) {
-    if (propagation == null) {
-      ctx.note(what + " in " + store.describe());
-      return;
-    }
-    if (!propagation.canCheck(expected)) {
-      ctx.note(what + " in " + store.describe() + "; propagation not checked (custom targeting rule)");
-      return;
-    }
-    PropagationCheck.Seen seen = propagation.awaitVisible(store, expected, previous);
-    String note = what + " in " + store.describe() + "; visible to the OpenFeature client after "
-        + String.format(java.util.Locale.ROOT, "%.1f", seen.took().toNanos() / 1e6) + " ms (" + seen.describe() + ")";
-    log.info("{}", note);
-    ctx.note(note);
-  }
-
-  private void awaitGate(StepContext ctx, HealthCheck gate, String flag, int next) throws InterruptedException {
-    Instant giveUp = ctx.clock().instant().plus(gateTimeout);
-    Instant deadline = ctx.deadline();
-    Health h;
-    while (true) {
-      ctx.checkCancelled();
-      h = gate.check();
-      if (h.isUp()) {
-        ctx.note("health gate '" + gate.name() + "' UP before shifting flag '" + flag + "' to " + next + "%: " + h.detail());
-        return;
-      }
-      Instant now = ctx.clock().instant();
-      if (!now.isBefore(giveUp) || !now.plus(gateInterval).isBefore(deadline)) break;
-      Duration left = Duration.between(now, giveUp);
-      ctx.sleep(left.compareTo(gateInterval) < 0 ? left : gateInterval);
-    }
-    throw new FlagException("health gate '" + gate.name() + "' was not UP within " + gateTimeout
-        + " before shifting flag '" + flag + "' to " + next + "% (last: " + h + "); the flag stays at its last step: "
-        + store.read(flag).describe());
+  private Change described(Change c, String flag, String apply) {
+    return c.withApply(c.apply().withDescription(apply))
+        .withRevert(c.revert().withDescription("restore flag '" + flag + "' to its known-good state in " + store.describe()));
   }
 
   private static int[] monotone(String flag, int[] percents, boolean increasing) {
@@ -328,6 +264,62 @@ public final class FeatureFlags {
   private static void requireFlag(String flag) {
     Objects.requireNonNull(flag, "flag");
     if (flag.isBlank()) throw new IllegalArgumentException("flag key must not be blank");
+  }
+
+  /**
+   * The flag's adapter for a shift down, where a percentage target means "at most this
+   * percentage": a flag already at or below it (off counts as 0 %) matches it, so it is not
+   * written, and is checked as it is. Captured states (the undo) are set exactly, as ever.
+   */
+  private static final class NeverRaise implements StateAdapter<FlagState> {
+    private final FlagAdapter flag;
+
+    NeverRaise(FlagAdapter flag) {
+      this.flag = flag;
+    }
+
+    /** The percentage of users a state exposes; weights and custom rules count as above every percentage. */
+    private static int exposure(FlagState s) {
+      if (!s.enabled()) return 0;
+      return s.rollout() instanceof Rollout.Percentage p ? p.percent() : 101;
+    }
+
+    private static @Nullable Integer ceiling(FlagState target) {
+      return !target.hasDefinition() && target.enabled() && target.rollout() instanceof Rollout.Percentage p ? p.percent() : null;
+    }
+
+    @Override public String describe() { return flag.describe(); }
+    @Override public FlagState read(StepContext ctx) { return flag.read(ctx); }
+    @Override public SnapshotCodec<FlagState> codec() { return flag.codec(); }
+    @Override public String describe(FlagState state) { return flag.describe(state); }
+
+    @Override
+    public void apply(FlagState target, StepContext ctx) {
+      FlagState now = flag.read(ctx);
+      if (!matches(target, now)) flag.apply(target, now);
+    }
+
+    @Override
+    public boolean matches(FlagState target, FlagState actual) {
+      Integer max = ceiling(target);
+      return max == null ? flag.matches(target, actual) : target.flag().equals(actual.flag()) && exposure(actual) <= max;
+    }
+
+    @Override
+    public Settled settled(FlagState target, StepContext ctx) {
+      if (ceiling(target) == null) return flag.settled(target, ctx);
+      FlagState actual = flag.read(ctx);
+      if (!matches(target, actual)) return Settled.notYet(flag.describe() + " reads " + describe(actual));
+      if (flag.matches(target, actual)) return flag.settled(target, ctx);
+      Settled s = flag.settled(actual, ctx);
+      return new Settled(s.state(), "left " + describe(actual) + ", below " + describe(target) + " (a shift down never raises"
+          + " exposure): " + s.detail());
+    }
+
+    @Override
+    public String toString() {
+      return "NeverRaise[" + flag + "]";
+    }
   }
 
   @Override

@@ -6,15 +6,23 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * A flag's state in one store, captured so it can be restored exactly: whether the flag is on,
- * how it splits users when it is, and the store's own definition of the flag (a flagd flag
- * object, an Unleash environment's strategies) which {@link FlagStore#restore} writes back
- * verbatim. Travels through the journal as a {@link Snapshot}.
+ * A flag's state in one store: whether the flag is on, how it splits users when it is, and the
+ * store's own definition of the flag (a flagd flag object, an Unleash environment's strategies).
+ * Travels through the journal as a {@link Snapshot}.
+ *
+ * <p>Two kinds, told apart by {@link #hasDefinition()}:
+ * <ul>
+ *   <li>a state <em>captured</em> by {@link FlagStore#read}: it has the native definition, and
+ *       setting a flag to it ({@link FlagStore#restore}) writes that definition back verbatim;
+ *   <li>a <em>target</em> made with {@link #off(String)} or {@link #on(String, Rollout)}: no
+ *       definition; setting a flag to it is the kill switch ({@link FlagStore#disable}) or
+ *       {@link FlagStore#setRollout}.
+ * </ul>
  *
  * @param flag the flag's key
  * @param enabled whether any user can get the feature; when false everyone gets the off path
  * @param rollout how users are split while enabled
- * @param definition the store's native definition, restored verbatim
+ * @param definition the store's native definition, restored verbatim; empty for a target
  */
 public record FlagState(String flag, boolean enabled, Rollout rollout, String definition) {
   static final String FLAG = "flag";
@@ -26,6 +34,28 @@ public record FlagState(String flag, boolean enabled, Rollout rollout, String de
     Objects.requireNonNull(flag, "flag");
     Objects.requireNonNull(rollout, "rollout");
     Objects.requireNonNull(definition, "definition");
+  }
+
+  /** The target "off for everyone": the kill switch. */
+  public static FlagState off(String flag) {
+    return new FlagState(requireFlag(flag), false, Rollout.all(), "");
+  }
+
+  /**
+   * The target "on with {@code rollout}" (a percentage or variant weights). A custom rollout is
+   * refused: it can only be restored from a captured state.
+   */
+  public static FlagState on(String flag, Rollout rollout) {
+    Objects.requireNonNull(rollout, "rollout");
+    if (rollout instanceof Rollout.Custom) {
+      throw new IllegalArgumentException("flag '" + flag + "': a custom rollout can only be restored from a captured state");
+    }
+    return new FlagState(requireFlag(flag), true, rollout, "");
+  }
+
+  /** Whether this state carries the store's native definition (captured by a read), rather than being a target. */
+  public boolean hasDefinition() {
+    return !definition.isEmpty();
   }
 
   /** The journaled form. */
@@ -63,6 +93,12 @@ public record FlagState(String flag, boolean enabled, Rollout rollout, String de
   /** One line for notes and error messages, without the native definition. */
   public String describe() {
     return "flag '" + flag + "' " + (enabled ? "on, rollout " + rollout.encode() : "off");
+  }
+
+  private static String requireFlag(String flag) {
+    Objects.requireNonNull(flag, "flag");
+    if (flag.isBlank()) throw new IllegalArgumentException("flag key must not be blank");
+    return flag;
   }
 
   @Override

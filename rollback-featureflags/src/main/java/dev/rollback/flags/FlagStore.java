@@ -25,6 +25,16 @@ public interface FlagStore {
   /** Writes {@code state} back exactly as it was captured. */
   void restore(FlagState state);
 
+  /**
+   * Whether two native definitions of {@code flag}, as {@link #read} returns them, give every user
+   * the same answer. Used only for targeting this library does not interpret
+   * ({@link Rollout.Custom}), where the definition is the only account of who gets what. Equal
+   * text by default; a store whose reads carry values the server assigns compares without them.
+   */
+  default boolean sameRule(String flag, String definition, String other) {
+    return definition.equals(other);
+  }
+
   /** How this store assigns users to buckets, to predict who a change affects. */
   Bucketing bucketing();
 

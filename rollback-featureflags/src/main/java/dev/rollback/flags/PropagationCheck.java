@@ -7,6 +7,9 @@ import dev.openfeature.sdk.ImmutableContext;
 import dev.rollback.detect.Health;
 import dev.rollback.detect.HealthCheck;
 import dev.rollback.detect.HealthStatus;
+import dev.rollback.spi.Settled;
+import dev.rollback.spi.StateAdapter;
+import dev.rollback.spi.StateSteps;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,6 +49,11 @@ import org.jspecify.annotations.Nullable;
  *     .withTimeout(Duration.ofSeconds(10));
  * FeatureFlags.using(store).withPropagationCheck(check).killSwitch("new-checkout");
  * }</pre>
+ *
+ * <p>{@link #awaitVisible} waits itself; {@link #visibleNow} answers once, for a caller that
+ * polls: the steps of {@link FeatureFlags} poll it through their flag's
+ * {@link dev.rollback.spi.StateAdapter#settled} every {@link #withPollInterval poll interval} until
+ * {@link #withTimeout the timeout}.
  */
 public final class PropagationCheck {
   private final Client client;
@@ -89,6 +97,9 @@ public final class PropagationCheck {
   }
 
   public Duration timeout() { return timeout; }
+
+  /** How often a waiting caller evaluates again when the client reports no change. */
+  public Duration pollInterval() { return pollInterval; }
 
   public List<String> sampleUsers() { return users; }
 
@@ -134,13 +145,8 @@ public final class PropagationCheck {
    * old.
    */
   public Seen awaitVisible(FlagStore store, FlagState expected, @Nullable FlagState previous) {
-    Objects.requireNonNull(store, "store");
-    Objects.requireNonNull(expected, "expected");
-    if (!canCheck(expected)) {
-      throw new IllegalArgumentException(expected.describe() + " has a custom targeting rule; its evaluations cannot be predicted");
-    }
     long start = System.nanoTime();
-    Plan plan = plan(store, expected, previous);
+    Probe probe = probe(store, expected, previous);
     long deadline = start + timeout.toNanos();
     Consumer<EventDetails> onChange = details -> signal();
     listen(onChange, true);
@@ -153,9 +159,9 @@ public final class PropagationCheck {
         } finally {
           lock.unlock();
         }
-        String mismatch = firstMismatch(expected.flag(), plan);
+        String mismatch = probe.firstMismatch();
         long now = System.nanoTime();
-        if (mismatch == null) return new Seen(Duration.ofNanos(now - start), plan.expectations.size(), plan.moved, plan.variants);
+        if (mismatch == null) return probe.seen(Duration.ofNanos(now - start));
         if (now - deadline >= 0) {
           throw new PropagationTimeoutException("flag '" + expected.flag() + "' written to " + store.describe()
               + " is not visible to the OpenFeature client after " + timeout.toMillis() + " ms: " + mismatch
@@ -174,6 +180,59 @@ public final class PropagationCheck {
       throw new FlagException("interrupted while waiting for flag '" + expected.flag() + "' to propagate", e);
     } finally {
       listen(onChange, false);
+    }
+  }
+
+  /**
+   * Whether the client evaluates {@code flag} as {@code expected} predicts for every sample user
+   * <em>now</em>: one round of evaluations, no waiting (for a caller that polls, such as
+   * {@link dev.rollback.spi.StateSteps#awaitingSettled}). {@link Settled#yes} says what was
+   * compared ({@code visible to the OpenFeature client (53 users' on/off answers)});
+   * {@link Settled#notYet} names the first user that disagrees. {@code previous}, when given,
+   * adds the users the write moves, as in {@link #awaitVisible(FlagStore, FlagState, FlagState)}.
+   *
+   * @throws IllegalArgumentException when {@code expected} has a custom targeting rule ({@link #canCheck})
+   */
+  public Settled visibleNow(FlagStore store, FlagState expected, @Nullable FlagState previous) {
+    return probe(store, expected, previous).now();
+  }
+
+  /**
+   * The sample users and what each should see under {@code expected}, worked out once, for
+   * evaluating again and again while a write propagates.
+   */
+  Probe probe(FlagStore store, FlagState expected, @Nullable FlagState previous) {
+    Objects.requireNonNull(store, "store");
+    Objects.requireNonNull(expected, "expected");
+    if (!canCheck(expected)) {
+      throw new IllegalArgumentException(expected.describe() + " has a custom targeting rule; its evaluations cannot be predicted");
+    }
+    return new Probe(expected.flag(), plan(store, expected, previous));
+  }
+
+  /** One flag's expected evaluations; {@link #now()} evaluates them once. */
+  final class Probe {
+    private final String flag;
+    private final Plan plan;
+
+    private Probe(String flag, Plan plan) {
+      this.flag = flag;
+      this.plan = plan;
+    }
+
+    /** Settled when every sample user evaluates as expected; otherwise not yet, naming the first that does not. */
+    Settled now() {
+      String mismatch = firstMismatch();
+      return mismatch == null ? Settled.yes("visible to the OpenFeature client (" + seen(Duration.ZERO).describe() + ")")
+          : Settled.notYet("not yet visible to the OpenFeature client: " + mismatch);
+    }
+
+    private @Nullable String firstMismatch() {
+      return PropagationCheck.this.firstMismatch(flag, plan);
+    }
+
+    private Seen seen(Duration took) {
+      return new Seen(took, plan.expectations().size(), plan.moved(), plan.variants());
     }
   }
 

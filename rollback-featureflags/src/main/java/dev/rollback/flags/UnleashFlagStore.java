@@ -335,6 +335,28 @@ public final class UnleashFlagStore implements FlagStore {
     return out;
   }
 
+  /**
+   * Compares the strategies (without their ids, which change when a restore has to re-add a
+   * deleted strategy) and the feature environment variants.
+   */
+  @Override
+  public boolean sameRule(String flag, String definition, String other) {
+    if (definition.equals(other)) return true;
+    try {
+      return rule(JSON.readTree(definition)).equals(rule(JSON.readTree(other)));
+    } catch (JsonProcessingException e) {
+      return false;
+    }
+  }
+
+  private static JsonNode rule(JsonNode def) {
+    ObjectNode n = JSON.createObjectNode();
+    ArrayNode strategies = n.putArray("strategies");
+    for (JsonNode s : def.path("strategies")) strategies.add(strategyBody(s, false));
+    n.set(ENV_VARIANTS, def.has(ENV_VARIANTS) ? def.get(ENV_VARIANTS).deepCopy() : JSON.createArrayNode());
+    return n;
+  }
+
   @Override
   public Bucketing bucketing() {
     return Bucketing.unleash();

@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.openfeature.sdk.OpenFeatureAPI;
 import dev.rollback.Change;
+import dev.rollback.Decision;
 import dev.rollback.Deployment;
 import dev.rollback.FailurePolicy;
+import dev.rollback.GateRequest;
 import dev.rollback.Reconciliation;
 import dev.rollback.Release;
 import dev.rollback.RollbackPlan;
@@ -17,14 +19,17 @@ import dev.rollback.StepOutcome;
 import dev.rollback.detect.HealthCheck;
 import dev.rollback.detect.HealthStatus;
 import dev.rollback.engine.RollbackEngine;
+import dev.rollback.engine.RollbackRun;
 import dev.rollback.engine.RunOptions;
 import dev.rollback.journal.InMemoryJournal;
 import dev.rollback.journal.JournalRecord;
 import dev.rollback.journal.RecordType;
+import dev.rollback.spi.StateStepException;
+import dev.rollback.test.FakeStepContext;
+import dev.rollback.test.ScriptedCheck;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -40,7 +45,7 @@ class FeatureFlagsTest {
     api.setProviderAndWait(store.provider());
     flags = FeatureFlags.using(store)
         .withPropagationCheck(PropagationCheck.of(api.getClient()).withTimeout(Duration.ofSeconds(5)))
-        .withGate(Duration.ofSeconds(5), Duration.ofMillis(10));
+        .withGateTimeout(Duration.ofSeconds(5)).withGateInterval(Duration.ofMillis(10));
   }
 
   @AfterEach
@@ -66,67 +71,145 @@ class FeatureFlagsTest {
     assertThat(result.outcome()).isEqualTo(RunOutcome.RECOVERED);
     assertThat(store.read("new-checkout").enabled()).isFalse();
     assertThat(notes(result)).anySatisfy(n -> assertThat(n)
-        .contains("flag 'new-checkout' turned off").contains("visible to the OpenFeature client after"));
+        .contains("flag 'new-checkout' in in-memory OpenFeature flags settled on off after")
+        .contains("visible to the OpenFeature client"));
   }
 
   @Test
-  void killSwitchReconcilesAsAppliedWhenTheFlagIsAlreadyOff() throws Exception {
-    store.disable("new-checkout");
+  void killSwitchReconcilesAsAppliedWhenTheFlagIsAlreadyOffAndNotAppliedWhenItIsOn() throws Exception {
     var reconciler = flags.killSwitch("new-checkout").reconciler().orElseThrow();
-    assertThat(reconciler.reconcile(null)).isEqualTo(dev.rollback.Reconciliation.APPLIED);
+    assertThat(reconciler.reconcile(FakeStepContext.create())).isEqualTo(Reconciliation.NOT_APPLIED);
+    store.disable("new-checkout");
+    assertThat(reconciler.reconcile(FakeStepContext.create())).isEqualTo(Reconciliation.APPLIED);
   }
 
   @Test
-  void shiftsDownThroughEveryPercentageWithTheGateCheckedBetweenSteps() {
-    AtomicInteger gateChecks = new AtomicInteger();
-    List<String> seen = new ArrayList<>();
-    HealthCheck gate = HealthCheck.of("old path", () -> {
-      gateChecks.incrementAndGet();
-      seen.add(store.read("new-checkout").rollout().encode());
-      return HealthStatus.UP;
-    });
+  void killSwitchOnAFlagThatIsAlreadyOffWritesNothing() {
+    store.disable("new-checkout");
+    FlagState off = store.read("new-checkout");
+
+    RollbackResult result = engine.run(RollbackPlan.builder("p").step(flags.killSwitch("new-checkout")).build(), DEPLOYMENT);
+
+    assertThat(result.outcome()).isEqualTo(RunOutcome.RECOVERED);
+    assertThat(store.read("new-checkout")).as("every write of the in-memory store holds a new state").isSameAs(off);
+  }
+
+  @Test
+  void aKillSwitchClientsNeverSeeFailsAfterTheCheckTimeoutNamingTheUser() throws Exception {
+    // the check's client is served by another store that stays at 50%: it never sees the write
+    InMemoryFlagStore stale = InMemoryFlagStore.create().define("new-checkout", Rollout.percent(50));
+    OpenFeatureAPI staleApi = OpenFeatureAPI.createIsolated();
+    staleApi.setProviderAndWait(stale.provider());
+    try {
+      Step kill = FeatureFlags.using(store)
+          .withPropagationCheck(PropagationCheck.of(staleApi.getClient()).withTimeout(Duration.ofSeconds(2))
+              .withPollInterval(Duration.ofMillis(100)))
+          .killSwitch("new-checkout");
+      FakeStepContext ctx = FakeStepContext.builder().withStepPath("stop/kill switch new-checkout")
+          .withUndoSnapshot(store.read("new-checkout").toSnapshot()).build();
+
+      assertThatThrownBy(() -> kill.action().run(ctx))
+          .isInstanceOf(StateStepException.class)
+          .hasMessageContaining("step 'stop/kill switch new-checkout'")
+          .hasMessageContaining("flag 'new-checkout' in in-memory OpenFeature flags: did not settle on off within PT2S")
+          .hasMessageContaining("not yet visible to the OpenFeature client: user 'rollback-")
+          .hasMessageContaining("expected false");
+      assertThat(store.read("new-checkout").enabled()).as("the write itself landed").isFalse();
+      assertThat(ctx.sleeps()).as("polled every poll interval on the step's clock, no real waiting")
+          .hasSize(20).allSatisfy(d -> assertThat(d).isEqualTo(Duration.ofMillis(100)));
+    } finally {
+      staleApi.shutdown();
+    }
+  }
+
+  @Test
+  void shiftsDownThroughEveryPercentageWithTheGateCheckedAfterEach() {
+    ScriptedCheck gate = ScriptedCheck.answering("old path", HealthStatus.UP);
     RollbackPlan plan = RollbackPlan.builder("p").step(flags.shiftDown("new-checkout", gate, 30, 10, 0)).build();
 
     RollbackResult result = engine.run(plan, DEPLOYMENT);
 
     assertThat(result.outcome()).isEqualTo(RunOutcome.RECOVERED);
-    assertThat(gateChecks).hasValue(2);
-    assertThat(seen).containsExactly("30%", "10%");
+    assertThat(gate.calls()).isEqualTo(3);
+    assertThat(notes(result)).filteredOn(n -> n.contains("health gate 'old path' UP")).containsExactly(
+        "flag 'new-checkout' in in-memory OpenFeature flags now on at 30% (target 1 of 3); health gate 'old path' UP: scripted UP (check 1)",
+        "flag 'new-checkout' in in-memory OpenFeature flags now on at 10% (target 2 of 3); health gate 'old path' UP: scripted UP (check 2)",
+        "flag 'new-checkout' in in-memory OpenFeature flags now on at 0% (target 3 of 3); health gate 'old path' UP: scripted UP (check 3)");
     assertThat(store.read("new-checkout").rollout()).isEqualTo(Rollout.percent(0));
-    assertThat(notes(result)).filteredOn(n -> n.contains("shifted to")).hasSize(3);
   }
 
   @Test
   void shiftDownStopsAtTheLastPercentageReachedWhenTheGateStaysDown() {
-    HealthCheck gate = HealthCheck.constant("old path", HealthStatus.DOWN);
-    FeatureFlags quick = FeatureFlags.using(store).withGate(Duration.ofMillis(50), Duration.ofMillis(10));
+    ScriptedCheck gate = ScriptedCheck.answering("old path", HealthStatus.UP, HealthStatus.DOWN);
+    FeatureFlags quick = FeatureFlags.using(store).withGateTimeout(Duration.ofMillis(50)).withGateInterval(Duration.ofMillis(10));
     RollbackPlan plan = RollbackPlan.builder("p").step(quick.shiftDown("new-checkout", gate, 30, 10, 0))
         .withFailurePolicy(dev.rollback.FailurePolicy.CONTINUE).build();
 
     RollbackResult result = engine.run(plan, DEPLOYMENT);
 
     assertThat(result.steps().values()).singleElement().isInstanceOfSatisfying(StepOutcome.Failed.class,
-        f -> assertThat(f.error()).contains("health gate 'old path' was not UP").contains("10%")
-            .contains("stays at its last step: flag 'new-checkout' on, rollout 30%"));
-    assertThat(store.read("new-checkout").rollout()).isEqualTo(Rollout.percent(30));
+        f -> assertThat(f.error()).contains("health gate 'old path' was not UP within PT0.05S after setting it to on at 10%"
+            + " (target 2 of 3)").contains("the sequence stopped there"));
+    assertThat(store.read("new-checkout").rollout()).isEqualTo(Rollout.percent(10));
   }
 
   @Test
   void shiftDownNeverRaisesThePercentage() {
     store.setRollout("new-checkout", Rollout.percent(20));
+    // records what the flag is at each gate: the percentages at or above 20% are skipped, not written
     List<String> seen = new ArrayList<>();
     HealthCheck gate = HealthCheck.of("g", () -> {
       seen.add(store.read("new-checkout").rollout().encode());
       return HealthStatus.UP;
     });
-    engine.run(RollbackPlan.builder("p").step(flags.shiftDown("new-checkout", gate, 50, 10, 0)).build(), DEPLOYMENT);
-    assertThat(seen).containsExactly("10%");
+
+    RollbackResult result = engine.run(RollbackPlan.builder("p").step(flags.shiftDown("new-checkout", gate, 50, 10, 0)).build(),
+        DEPLOYMENT);
+
+    assertThat(result.outcome()).isEqualTo(RunOutcome.RECOVERED);
+    assertThat(seen).containsExactly("20%", "10%", "0%");
     assertThat(store.read("new-checkout").rollout()).isEqualTo(Rollout.percent(0));
+    assertThat(notes(result)).anySatisfy(n -> assertThat(n)
+        .contains("settled on on at 50%").contains("left on at 20%, below on at 50% (a shift down never raises exposure)"));
+  }
+
+  @Test
+  void shiftDownOfAFlagThatIsOffWritesNothingAndReconcilesAsApplied() throws Exception {
+    store.disable("new-checkout");
+    FlagState off = store.read("new-checkout");
+    Step shift = flags.shiftDown("new-checkout", ScriptedCheck.answering("g", HealthStatus.UP), 50, 10, 0);
+
+    assertThat(shift.reconciler().orElseThrow().reconcile(FakeStepContext.create())).isEqualTo(Reconciliation.APPLIED);
+    RollbackResult result = engine.run(RollbackPlan.builder("p").step(shift).build(), DEPLOYMENT);
+
+    assertThat(result.outcome()).isEqualTo(RunOutcome.RECOVERED);
+    assertThat(store.read("new-checkout")).isSameAs(off);
+  }
+
+  @Test
+  void theUndoOfAShiftDownPutsBackTheExactStateItFound() {
+    FlagState before = store.read("new-checkout");
+    RollbackPlan plan = RollbackPlan.builder("p")
+        .sequential("shift", s -> s.step(flags.shiftDown("new-checkout", ScriptedCheck.answering("g", HealthStatus.UP), 30, 0)))
+        .sequential("then", s -> s.step(Step.builder("fails").execute(ctx -> {
+          throw new IllegalStateException("fails on purpose");
+        }).undo(ctx -> { }).build()))
+        .withFailurePolicy(dev.rollback.FailurePolicy.ABANDON)
+        .build();
+
+    dev.rollback.engine.RollbackRun run = engine.start(plan, DEPLOYMENT);
+    dev.rollback.GateRequest gate = run.awaitGate(Duration.ofSeconds(30));
+    assertThat(store.read("new-checkout").rollout()).isEqualTo(Rollout.percent(0));
+    run.answer(gate.id(), dev.rollback.Decision.PROCEED, "test");
+    RollbackResult result = run.await(Duration.ofSeconds(30));
+
+    assertThat(result.outcome()).isEqualTo(RunOutcome.ABANDONED);
+    assertThat(store.read("new-checkout")).isEqualTo(before);
   }
 
   @Test
   void refusesPercentagesThatDoNotDecrease() {
-    HealthCheck gate = HealthCheck.constant("g", HealthStatus.UP);
+    HealthCheck gate = ScriptedCheck.answering("g", HealthStatus.UP);
     assertThatThrownBy(() -> flags.shiftDown("new-checkout", gate, 10, 50))
         .hasMessageContaining("strictly decreasing").hasMessageContaining("10% → 50%");
     assertThatThrownBy(() -> flags.rampUp("new-checkout", gate, 50, 50))
@@ -140,7 +223,7 @@ class FeatureFlagsTest {
       throw new IllegalStateException("image pull failed");
     }, ctx -> { });
     Release release = Release.builder("checkout-2.4.0")
-        .change(flags.rampUp("new-checkout", HealthCheck.constant("g", HealthStatus.UP), 60, 80, 100))
+        .change(flags.rampUp("new-checkout", ScriptedCheck.answering("g", HealthStatus.UP), 60, 80, 100))
         .change(boom)
         .build();
 
@@ -198,7 +281,7 @@ class FeatureFlagsTest {
     RollbackResult result = engine.run(RollbackPlan.builder("p").step(step).build(), DEPLOYMENT);
 
     assertThat(result.outcome()).isEqualTo(RunOutcome.RECOVERED);
-    assertThat(notes(result)).anySatisfy(n -> assertThat(n).contains("set to blue=90,green=10")
+    assertThat(notes(result)).anySatisfy(n -> assertThat(n).contains("settled on weights blue=90,green=10")
         .contains("variants").contains(PropagationCheck.MOVERS + " of them moved by the write"));
     for (String u : PropagationCheck.sampleUsers(500)) {
       String v = Bucketing.flagd().variant("theme", u, back);

@@ -62,7 +62,7 @@ class FlagdFileProviderIT {
   private FeatureFlags flags() {
     return FeatureFlags.using(store)
         .withPropagationCheck(PropagationCheck.of(client).withTimeout(Duration.ofSeconds(10)))
-        .withGate(Duration.ofSeconds(5), Duration.ofMillis(20));
+        .withGateTimeout(Duration.ofSeconds(5)).withGateInterval(Duration.ofMillis(20));
   }
 
   @Test
@@ -104,7 +104,8 @@ class FlagdFileProviderIT {
       assertThat(d.getErrorCode()).as("a kill switch must not read as an evaluation error").isNull();
     }
     assertThat(journal.read(result.runId()).records()).filteredOn(r -> r.is(RecordType.NOTE))
-        .anySatisfy(r -> assertThat(r.stringOr("message", "")).contains("visible to the OpenFeature client after"));
+        .anySatisfy(r -> assertThat(r.stringOr("message", "")).contains("settled on off after")
+            .contains("visible to the OpenFeature client"));
   }
 
   @Test
@@ -122,9 +123,10 @@ class FlagdFileProviderIT {
         .step(flags().shiftDown("new-checkout", gate, 50, 10, 0)).build(), DEPLOYMENT);
 
     assertThat(result.outcome()).isEqualTo(RunOutcome.RECOVERED);
-    assertThat(seenOn).hasSize(2);
-    assertThat(seenOn.get(0)).isEqualTo(users.stream().filter(u -> Bucketing.flagd().isIn("new-checkout", u, 50)).count());
-    assertThat(seenOn.get(1)).isEqualTo(users.stream().filter(u -> Bucketing.flagd().isIn("new-checkout", u, 10)).count());
+    assertThat(seenOn).containsExactly(
+        (int) users.stream().filter(u -> Bucketing.flagd().isIn("new-checkout", u, 50)).count(),
+        (int) users.stream().filter(u -> Bucketing.flagd().isIn("new-checkout", u, 10)).count(),
+        0);
     for (String u : users) assertThat(client.getBooleanValue("new-checkout", true, new ImmutableContext(u))).isFalse();
   }
 
@@ -170,8 +172,8 @@ class FlagdFileProviderIT {
 
     assertThat(result.outcome()).isEqualTo(RunOutcome.RECOVERED);
     assertThat(journal.read(result.runId()).records()).filteredOn(r -> r.is(RecordType.NOTE))
-        .anySatisfy(r -> assertThat(r.stringOr("message", "")).contains("set to blue=1,green=1,red=8")
-            .contains("visible to the OpenFeature client after").contains("variants, 8 of them moved by the write"));
+        .anySatisfy(r -> assertThat(r.stringOr("message", "")).contains("settled on weights blue=1,green=1,red=8 after")
+            .contains("visible to the OpenFeature client").contains("variants, 8 of them moved by the write"));
     for (String u : PropagationCheck.sampleUsers(1000)) {
       assertThat(client.getStringValue("theme", "x", new ImmutableContext(u))).as(u)
           .isEqualTo(Bucketing.flagd().variant("theme", u, w).substring(0, 1));
@@ -231,7 +233,7 @@ class FlagdFileProviderIT {
       assertThat(client.getStringValue("banner", "x", new ImmutableContext(u))).isEqualTo("O");
     }
     assertThat(journal.read(result.runId()).records()).filteredOn(r -> r.is(RecordType.NOTE))
-        .anySatisfy(r -> assertThat(r.stringOr("message", "")).contains("set to 20%").contains("visible to the OpenFeature client after"))
-        .anySatisfy(r -> assertThat(r.stringOr("message", "")).contains("turned off").contains("visible to the OpenFeature client after"));
+        .anySatisfy(r -> assertThat(r.stringOr("message", "")).contains("settled on on at 20% after").contains("visible to the OpenFeature client"))
+        .anySatisfy(r -> assertThat(r.stringOr("message", "")).contains("settled on off after").contains("visible to the OpenFeature client"));
   }
 }

@@ -44,7 +44,7 @@ class UnleashFlagStoreIT {
 
   @BeforeAll
   static void startServer() throws Exception {
-    server = UnleashServer.start();
+    server = UnleashServer.shared();
     store = UnleashFlagStore.builder(server.baseUrl, server.adminToken).build();
     unleash = new DefaultUnleash(UnleashConfig.builder()
         .appName("rollback-it").instanceId("it-1")
@@ -63,7 +63,7 @@ class UnleashFlagStoreIT {
   static void stopServer() {
     if (api != null) api.shutdown();
     if (unleash != null) unleash.shutdown();
-    if (server != null) server.close();
+    // the shared server stops when the JVM exits
   }
 
   private static PropagationCheck check() {
@@ -104,13 +104,13 @@ class UnleashFlagStoreIT {
         assertThat(client.getBooleanValue(flag, true, new ImmutableContext(u))).isFalse();
       }
       assertThat(journal.read(result.runId()).records()).filteredOn(r -> r.is(RecordType.NOTE))
-          .anySatisfy(r -> assertThat(r.stringOr("message", "")).contains("turned off").contains("visible to the OpenFeature client after"));
+          .anySatisfy(r -> assertThat(r.stringOr("message", "")).contains("settled on off after").contains("visible to the OpenFeature client"));
     }
     assertThat(store.events(flag)).anySatisfy(e -> assertThat(e).contains("feature-environment-disabled").contains("development"));
   }
 
   @Test
-  void shiftsDownWithEachStepSeenByTheSdkBeforeTheGate() {
+  void shiftsDownWithEachStepSeenByTheSdkBeforeItsGate() {
     String flag = flagAt(80);
     List<String> users = PropagationCheck.sampleUsers(300);
     List<Long> seenOn = new ArrayList<>();
@@ -120,13 +120,14 @@ class UnleashFlagStoreIT {
     });
     try (RollbackEngine engine = RollbackEngine.builder().withJournal(InMemoryJournal.create()).build()) {
       RollbackResult result = engine.run(RollbackPlan.builder("p").step(FeatureFlags.using(store)
-          .withPropagationCheck(check()).withGate(Duration.ofSeconds(5), Duration.ofMillis(50))
+          .withPropagationCheck(check()).withGateTimeout(Duration.ofSeconds(5)).withGateInterval(Duration.ofMillis(50))
           .shiftDown(flag, gate, 50, 10, 0)).build(), DEPLOYMENT);
       assertThat(result.outcome()).isEqualTo(RunOutcome.RECOVERED);
     }
     assertThat(seenOn).containsExactly(
         users.stream().filter(u -> Bucketing.unleash().isIn(flag, u, 50)).count(),
-        users.stream().filter(u -> Bucketing.unleash().isIn(flag, u, 10)).count());
+        users.stream().filter(u -> Bucketing.unleash().isIn(flag, u, 10)).count(),
+        0L);
     assertThat(store.read(flag).rollout()).isEqualTo(Rollout.percent(0));
   }
 
@@ -259,7 +260,7 @@ class UnleashFlagStoreIT {
       RollbackResult result = engine.run(RollbackPlan.builder("p").step(flags.setRollout(flag, Rollout.weights("a", 100))).build(), DEPLOYMENT);
       assertThat(result.outcome()).isEqualTo(RunOutcome.RECOVERED);
       assertThat(journal.read(result.runId()).records()).filteredOn(r -> r.is(RecordType.NOTE))
-          .anySatisfy(r -> assertThat(r.stringOr("message", "")).contains("set to a=100").contains("visible to the OpenFeature client after")
+          .anySatisfy(r -> assertThat(r.stringOr("message", "")).contains("settled on weights a=100 after").contains("visible to the OpenFeature client")
               .contains("variants").contains("8 of them moved by the write"));
     }
     // b and c are kept at 0, a keeps its payload, and the SDK serves it to everyone

@@ -22,12 +22,13 @@ import java.util.concurrent.TimeUnit;
 /**
  * A real Unleash server (npm unleash-server 6.10.1, installed by scripts/setup/40-unleash.sh) on
  * its own PostgreSQL 15 cluster, both on 127.0.0.1 at free ports, both stopped by pid in
- * {@link #close()} (and a shutdown hook). PostgreSQL accepts only password logins on loopback and
+ * {@link #close()} (and a shutdown hook, which is what stops the {@link #shared()} one). PostgreSQL accepts only password logins on loopback and
  * its unix socket sits in a 0700 directory.
  */
 public final class UnleashServer implements AutoCloseable {
   static final String VERSION = "6.10.1";
   private static final String PG_BIN = "/usr/lib/postgresql/15/bin";
+  private static UnleashServer shared;
 
   public final URI baseUrl;
   public final String adminToken;
@@ -60,6 +61,15 @@ public final class UnleashServer implements AutoCloseable {
           + ": run scripts/setup/40-unleash.sh (./test.sh does)");
     }
     return home;
+  }
+
+  /**
+   * One server for every test class of this JVM that asks for it (a start takes 15–20 s), started
+   * by the first; the shutdown hook stops it when the JVM exits. Each test class uses flags of its own.
+   */
+  public static synchronized UnleashServer shared() throws Exception {
+    if (shared == null || shared.closed) shared = start();
+    return shared;
   }
 
   public static UnleashServer start() throws Exception {
