@@ -102,7 +102,9 @@ public final class BurnRateRule extends Rule implements Trigger.BurnRate {
         String line = String.format("burning the error budget of SLO %s at %.1f× over %s and %.1f× over %s (threshold %.1f×)",
             slo, bl, human(l.span()), bs, human(s.span()), p.factor());
         if (bl >= p.factor() && bs >= p.factor()) {
-          return result(Verdict.ROLL_BACK, now, "'" + signal.name() + "' is " + line, "longBurn", String.format("%.2f", bl),
+          return result(Verdict.ROLL_BACK, now, "'" + signal.name() + "' is " + line,
+              "observed", String.format("%.1f× and %.1f× burn", bl, bs), "threshold", String.format("%.1f×", p.factor()),
+              "window", human(p.longWindow()) + " and " + human(p.shortWindow()), "longBurn", String.format("%.2f", bl),
               "shortBurn", String.format("%.2f", bs), "factor", p.factor());
         }
         summary.append(line).append("; ");

@@ -58,7 +58,8 @@ public final class ConsecutiveFailures extends Rule {
       }
       if (streak >= n) {
         return result(Verdict.ROLL_BACK, now, streak + " consecutive failures of '" + signal.name() + "' (limit " + n
-            + "); last: " + o.detail(), "consecutive", streak, "limit", n);
+            + "); last: " + o.detail(), "observed", streak + " failures in a row", "threshold", n,
+            "window", "consecutive observations", "consecutive", streak, "limit", n);
       }
       if (unknownRun >= n) {
         return result(Verdict.ASK_HUMAN, now, "'" + signal.name() + "' could not tell for " + unknownRun

@@ -55,7 +55,8 @@ public final class ErrorRatioRule extends WindowedRule implements Trigger.ErrorR
       String ev = String.format("error ratio %.4f of '%s' over the last %s (%d of %d failed) %s %s", ratio, signal.name(),
           human(d.span()), d.failures(), n, ratio > threshold ? "is above" : "is within", threshold);
       return result(ratio > threshold ? Verdict.ROLL_BACK : Verdict.HOLD, now, ev,
-          "errorRatio", String.format("%.6f", ratio), "failures", d.failures(), "samples", n, "threshold", threshold);
+          "observed", String.format("%.4f", ratio), "threshold", threshold, "window", human(d.span()),
+          "errorRatio", String.format("%.6f", ratio), "failures", d.failures(), "samples", n);
     }
   }
 }

@@ -32,7 +32,9 @@ public final class ExternalAlertRule extends Rule {
             .toList();
         if (!matching.isEmpty()) {
           return result(Verdict.ROLL_BACK, now, matching.size() + " alert" + (matching.size() == 1 ? "" : "s") + " firing: "
-              + String.join("; ", matching.stream().map(Alerts.Alert::describe).toList()), "alert", matching.get(0).name());
+              + String.join("; ", matching.stream().map(Alerts.Alert::describe).toList()),
+              "observed", matching.size() + " firing: " + String.join(", ", matching.stream().map(Alerts.Alert::name).toList()),
+              "threshold", "any matching alert firing", "alert", matching.get(0).name());
         }
         Optional<String> problem = alerts.problem();
         if (problem.isPresent()) return result(Verdict.ASK_HUMAN, now, problem.get() + "; check Alertmanager yourself");

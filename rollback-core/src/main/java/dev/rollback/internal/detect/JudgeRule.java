@@ -99,7 +99,8 @@ public final class JudgeRule extends Rule implements Trigger.Judge {
       String ev = String.format("%s; Mann–Whitney U %.0f, z %.2f, confidence %.4f (needs %s); %d baseline and %d canary samples",
           what, r.u(), r.z(), r.confidence(), level, nb, nc);
       return result(worse ? Verdict.ROLL_BACK : Verdict.HOLD, now, (worse ? "canary is worse: " : "no significant regression: ") + ev,
-          "confidence", String.format("%.6f", r.confidence()), "z", String.format("%.3f", r.z()),
+          "observed", what + String.format(", confidence %.4f", r.confidence()), "threshold", "confidence " + level,
+          "window", human(length), "confidence", String.format("%.6f", r.confidence()), "z", String.format("%.3f", r.z()),
           "effect", String.format("%.3f", r.effect()), "baselineSamples", nb, "canarySamples", nc);
     }
   }

@@ -53,7 +53,8 @@ public final class LatencyRule extends WindowedRule implements Trigger.LatencyPe
       boolean bad = p.compareTo(limit) > 0;
       String ev = "p" + trim(quantile * 100) + " latency of '" + signal.name() + "' is " + human(p) + " over the last "
           + human(d.span()) + " (" + n + " samples), " + (bad ? "above" : "within") + " the limit " + human(limit);
-      return result(bad ? Verdict.ROLL_BACK : Verdict.HOLD, now, ev, "percentileNanos", p.toNanos(), "samples", n);
+      return result(bad ? Verdict.ROLL_BACK : Verdict.HOLD, now, ev, "observed", "p" + trim(quantile * 100) + " " + human(p),
+          "threshold", human(limit), "window", human(d.span()), "percentileNanos", p.toNanos(), "samples", n);
     }
   }
 }

@@ -65,7 +65,8 @@ public final class NOfM extends Rule {
       for (long i = 0; i < Math.min(g, m); i++) push(false);
       if (failing >= n) {
         return result(Verdict.ROLL_BACK, now, failing + " of the last " + filled + " observations of '" + signal.name()
-            + "' failed (limit " + n + " of " + m + "); last: " + o.detail(), "failing", failing, "of", filled);
+            + "' failed (limit " + n + " of " + m + "); last: " + o.detail(), "observed", failing + " of " + filled + " failed",
+            "threshold", n + " of " + m, "window", "last " + m + " observations", "failing", failing, "of", filled);
       }
       if (deadline && filled == 0) {
         return result(Verdict.ASK_HUMAN, now, "'" + signal.name() + "' gave no decided observation before the deadline");

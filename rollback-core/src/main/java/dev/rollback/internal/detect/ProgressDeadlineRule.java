@@ -51,7 +51,9 @@ public final class ProgressDeadlineRule extends Rule {
       Instant due = base.at().plus(deadline);
       if (!now.isBefore(due)) {
         return result(Verdict.ROLL_BACK, now, "'" + signal.name() + "' made no progress within " + human(deadline)
-            + " (no successful observation since " + base.at() + "); last: " + o.detail(), "deadline", deadline);
+            + " (no successful observation since " + base.at() + "); last: " + o.detail(),
+            "observed", "no success since " + base.at(), "threshold", human(deadline), "window", human(deadline),
+            "deadline", deadline);
       }
       return result(Verdict.HOLD, now, "waiting for '" + signal.name() + "' to make progress until " + due + "; last: " + o.detail());
     }

@@ -108,8 +108,9 @@ public final class SequentialRule extends Rule implements Trigger.Sequential {
           + failuresSinceZero + " failures in " + samplesSinceZero + " samples since the statistic was last 0" + tuning;
       if (s >= h) {
         return result(Verdict.ROLL_BACK, now, "the error rate of '" + signal.name() + "' rose: " + stats,
-            "cusum", String.format("%.3f", s), "threshold", String.format("%.3f", h), "failures", failuresSinceZero,
-            "samples", samplesSinceZero);
+            "observed", "CUSUM " + Durations.fixed2(s), "threshold", Durations.fixed2(h),
+            "window", samplesSinceZero + " samples since the statistic was last 0", "cusum", String.format("%.3f", s),
+            "failures", failuresSinceZero, "samples", samplesSinceZero);
       }
       if (deadline && samplesSeen == 0) {
         return result(Verdict.ASK_HUMAN, now, "'" + signal.name() + "' saw no samples before the deadline; the sequential test cannot judge");
