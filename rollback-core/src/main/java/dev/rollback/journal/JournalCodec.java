@@ -1,10 +1,8 @@
 package dev.rollback.journal;
 
 import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -27,73 +25,182 @@ final class JournalCodec {
 
   /** The record as one line, newline included. */
   public static byte[] encode(JournalRecord r) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream(256);
-    try (JsonGenerator g = JSON.createGenerator(out)) {
-      g.writeStartObject();
-      g.writeNumberField("v", r.v());
-      g.writeNumberField("seq", r.seq());
-      g.writeStringField("run", r.runId());
-      g.writeStringField("type", r.type());
-      g.writeStringField("at", r.at().toString());
-      g.writeNumberField("fence", r.fence());
-      if (r.step() != null) g.writeStringField("step", r.step());
-      if (!r.data().isEmpty()) {
-        g.writeFieldName("data");
-        writeValue(g, r.data());
-      }
-      // no end object: the crc goes last, then the brace
-    } catch (IOException e) {
-      throw new IllegalStateException("cannot encode journal record " + r.type(), e);
-    }
-    byte[] body = out.toByteArray();
-    // JsonGenerator closes open objects on close(): strip the closing brace it added
-    int len = body.length;
-    while (len > 0 && body[len - 1] == '}') {
-      len--;
-      break;
+    Line out = new Line();
+    out.raw("{\"v\":").number(r.v());
+    out.raw(",\"seq\":").number(r.seq());
+    out.raw(",\"run\":").string(r.runId());
+    out.raw(",\"type\":").string(r.type());
+    out.raw(",\"at\":\"").instant(r.at()).raw("\"");
+    out.raw(",\"fence\":").number(r.fence());
+    if (r.step() != null) out.raw(",\"step\":").string(r.step());
+    if (!r.data().isEmpty()) {
+      out.raw(",\"data\":").value(r.data());
     }
     CRC32C crc = new CRC32C();
-    crc.update(body, 0, len);
+    crc.update(out.buf, 0, out.len);
     crc.update('}');
-    String hex = String.format("%08x", crc.getValue());
-    byte[] line = new byte[len + CRC_FIELD.length + hex.length() + 3];
-    System.arraycopy(body, 0, line, 0, len);
-    int p = len;
-    System.arraycopy(CRC_FIELD, 0, line, p, CRC_FIELD.length);
-    p += CRC_FIELD.length;
-    for (int i = 0; i < hex.length(); i++) line[p++] = (byte) hex.charAt(i);
-    line[p++] = '"';
-    line[p++] = '}';
-    line[p] = '\n';
-    return line;
+    out.raw(",\"crc\":\"").hex8(crc.getValue()).raw("\"}\n");
+    return java.util.Arrays.copyOf(out.buf, out.len);
   }
 
-  private static void writeValue(JsonGenerator g, Object value) throws IOException {
-    if (value == null) {
-      g.writeNull();
-    } else if (value instanceof String s) {
-      g.writeString(s);
-    } else if (value instanceof Integer || value instanceof Long || value instanceof Short) {
-      g.writeNumber(((Number) value).longValue());
-    } else if (value instanceof Number n) {
-      g.writeNumber(n.doubleValue());
-    } else if (value instanceof Boolean b) {
-      g.writeBoolean(b);
-    } else if (value instanceof Map<?, ?> m) {
-      g.writeStartObject();
-      for (Map.Entry<?, ?> e : m.entrySet()) {
-        g.writeFieldName(String.valueOf(e.getKey()));
-        writeValue(g, e.getValue());
+  /**
+   * A JSON line written straight into bytes: the journal's records hold strings, whole numbers,
+   * doubles, booleans, maps and lists, and writing them by hand costs a fraction of a general JSON
+   * generator per record (the engine writes two records per step).
+   */
+  private static final class Line {
+    byte[] buf = new byte[256];
+    int len;
+
+    private void ensure(int more) {
+      if (len + more > buf.length) buf = java.util.Arrays.copyOf(buf, Math.max(buf.length * 2, len + more));
+    }
+
+    Line raw(String ascii) {
+      ensure(ascii.length());
+      for (int i = 0; i < ascii.length(); i++) buf[len++] = (byte) ascii.charAt(i);
+      return this;
+    }
+
+    Line number(long n) {
+      return raw(Long.toString(n));
+    }
+
+    Line hex8(long v) {
+      ensure(8);
+      for (int shift = 28; shift >= 0; shift -= 4) buf[len++] = (byte) HEX[(int) (v >>> shift) & 0xf];
+      return this;
+    }
+
+    /** As {@link Instant#toString()} writes it: UTC, seconds, and 0, 3, 6 or 9 fraction digits. */
+    Line instant(Instant at) {
+      long sec = at.getEpochSecond();
+      long days = Math.floorDiv(sec, 86_400);
+      int secOfDay = (int) Math.floorMod(sec, 86_400);
+      java.time.LocalDate d = java.time.LocalDate.ofEpochDay(days);
+      int year = d.getYear();
+      if (year < 0 || year > 9999) return raw(at.toString());
+      ensure(30);
+      digits(year, 4).raw("-").digits(d.getMonthValue(), 2).raw("-").digits(d.getDayOfMonth(), 2).raw("T")
+          .digits(secOfDay / 3600, 2).raw(":").digits(secOfDay / 60 % 60, 2).raw(":").digits(secOfDay % 60, 2);
+      int nano = at.getNano();
+      if (nano != 0) {
+        raw(".");
+        if (nano % 1_000_000 == 0) digits(nano / 1_000_000, 3);
+        else if (nano % 1000 == 0) digits(nano / 1000, 6);
+        else digits(nano, 9);
       }
-      g.writeEndObject();
-    } else if (value instanceof Iterable<?> it) {
-      g.writeStartArray();
-      for (Object o : it) writeValue(g, o);
-      g.writeEndArray();
-    } else {
-      g.writeString(String.valueOf(value));
+      return raw("Z");
+    }
+
+    private Line digits(int v, int width) {
+      ensure(width);
+      for (int i = width - 1; i >= 0; i--) {
+        buf[len + i] = (byte) ('0' + v % 10);
+        v /= 10;
+      }
+      len += width;
+      return this;
+    }
+
+    Line string(String s) {
+      int n = s.length();
+      ensure(n * 6 + 2); // the longest a char can take: a \\u00XX escape, or 3 bytes (4 per surrogate pair)
+      byte[] b = buf;
+      int p = len;
+      b[p++] = '"';
+      for (int i = 0; i < n; i++) {
+        char c = s.charAt(i);
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+          b[p++] = (byte) c;
+        } else if (c == '"' || c == '\\') {
+          b[p++] = '\\';
+          b[p++] = (byte) c;
+        } else {
+          len = p;
+          if (c < 0x20) {
+            escapeControl(c);
+          } else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
+            codePoint(Character.toCodePoint(c, s.charAt(++i)));
+          } else {
+            codePoint(Character.isSurrogate(c) ? 0xFFFD : c);
+          }
+          b = buf;
+          p = len;
+        }
+      }
+      b[p++] = '"';
+      len = p;
+      return this;
+    }
+
+    private void escapeControl(char c) {
+      switch (c) {
+        case '\n' -> raw("\\n");
+        case '\r' -> raw("\\r");
+        case '\t' -> raw("\\t");
+        case '\b' -> raw("\\b");
+        case '\f' -> raw("\\f");
+        default -> raw("\\u00").raw(String.valueOf((char) HEX[c >> 4])).raw(String.valueOf((char) HEX[c & 0xf]));
+      }
+    }
+
+    private void codePoint(int cp) {
+      ensure(4);
+      if (cp < 0x800) {
+        buf[len++] = (byte) (0xC0 | (cp >> 6));
+        buf[len++] = (byte) (0x80 | (cp & 0x3F));
+      } else if (cp < 0x10000) {
+        buf[len++] = (byte) (0xE0 | (cp >> 12));
+        buf[len++] = (byte) (0x80 | ((cp >> 6) & 0x3F));
+        buf[len++] = (byte) (0x80 | (cp & 0x3F));
+      } else {
+        buf[len++] = (byte) (0xF0 | (cp >> 18));
+        buf[len++] = (byte) (0x80 | ((cp >> 12) & 0x3F));
+        buf[len++] = (byte) (0x80 | ((cp >> 6) & 0x3F));
+        buf[len++] = (byte) (0x80 | (cp & 0x3F));
+      }
+    }
+
+    Line value(Object value) {
+      if (value == null) {
+        raw("null");
+      } else if (value instanceof String s) {
+        string(s);
+      } else if (value instanceof Integer || value instanceof Long || value instanceof Short || value instanceof Byte) {
+        number(((Number) value).longValue());
+      } else if (value instanceof Number n) {
+        double d = n.doubleValue();
+        if (Double.isNaN(d) || Double.isInfinite(d)) string(Double.toString(d));
+        else raw(Double.toString(d));
+      } else if (value instanceof Boolean b) {
+        raw(b ? "true" : "false");
+      } else if (value instanceof Map<?, ?> m) {
+        raw("{");
+        boolean first = true;
+        for (Map.Entry<?, ?> e : m.entrySet()) {
+          if (!first) raw(",");
+          first = false;
+          string(String.valueOf(e.getKey())).raw(":").value(e.getValue());
+        }
+        raw("}");
+      } else if (value instanceof Iterable<?> it) {
+        raw("[");
+        boolean first = true;
+        for (Object o : it) {
+          if (!first) raw(",");
+          first = false;
+          value(o);
+        }
+        raw("]");
+      } else {
+        string(String.valueOf(value));
+      }
+      return this;
     }
   }
+
+  private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
 
   /** Thrown by {@link #decode} with a reason a human can act on. */
   public static final class BadRecordException extends Exception {

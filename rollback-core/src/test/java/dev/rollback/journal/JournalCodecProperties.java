@@ -1,0 +1,87 @@
+package dev.rollback.journal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.constraints.LongRange;
+
+/**
+ * The journal writes its lines by hand: whatever a record holds, the line is valid JSON that a
+ * general parser reads back to the same values, its time reads back to the same instant written as
+ * {@link Instant#toString()} writes it, and its checksum verifies.
+ */
+class JournalCodecProperties {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @Provide
+  Arbitrary<String> text() {
+    return Arbitraries.oneOf(Arbitraries.strings().ofMaxLength(40),
+        Arbitraries.strings().withCharRange('\u0000', '\u001f').ofMaxLength(5),
+        Arbitraries.strings().withChars('"', '\\', '/', '\u2028', 'é', '€').ofMaxLength(8),
+        Arbitraries.of("😀 emoji", "ünïcödé", "tab\there", "new\nline"))
+        .filter(s -> !hasLoneSurrogate(s));
+  }
+
+  @Property(tries = 500)
+  void aLineIsJsonThatReadsBackToTheSameRecord(@ForAll("text") String run, @ForAll("text") String step,
+      @ForAll("text") String key, @ForAll("text") String value, @ForAll long number, @ForAll double real,
+      @ForAll boolean flag, @ForAll @LongRange(min = -62_135_596_800L, max = 253_402_300_799L) long epochSecond,
+      @ForAll @LongRange(min = 0, max = 999_999_999) long nanos) throws Exception {
+    Map<String, Object> data = new LinkedHashMap<>();
+    data.put(key, value);
+    data.put("n", number);
+    data.put("x", real);
+    data.put("flag", flag);
+    data.put("nested", Map.of("k", value));
+    data.put("list", List.of(value, "b"));
+    Instant at = Instant.ofEpochSecond(epochSecond, nanos);
+    JournalRecord r = new JournalRecord(1, 7, run.isEmpty() ? "r" : run, "NOTE", at, 3, step, data);
+
+    byte[] line = JournalCodec.encode(r);
+    var tree = JSON.readTree(new String(line, StandardCharsets.UTF_8));
+    JournalRecord back = JournalCodec.decode(line, 0, line.length - 1);
+
+    assertThat(tree.get("at").asText()).isEqualTo(at.toString());
+    assertThat(back).isEqualTo(new JournalRecord(1, 7, r.runId(), "NOTE", at, 3, step, back.data()));
+    assertThat(back.data().get(key.equals("n") || key.equals("x") || key.equals("flag") || key.equals("nested")
+        || key.equals("list") ? "nothing" : key)).isIn(value, null);
+    assertThat(tree.get("data").get("n").asLong()).isEqualTo(number);
+    if (!Double.isNaN(real) && !Double.isInfinite(real)) {
+      assertThat(tree.get("data").get("x").asDouble()).isEqualTo(real);
+    }
+    assertThat(tree.get("data").get("flag").asBoolean()).isEqualTo(flag);
+    assertThat(tree.get("data").get("list").get(0).asText()).isEqualTo(value);
+    assertThat(tree.get("data").get("nested").get("k").asText()).isEqualTo(value);
+  }
+
+  @Property(tries = 50)
+  void aLoneSurrogateIsWrittenAsTheReplacementCharacter(@ForAll("text") String before) {
+    JournalRecord r = new JournalRecord(1, 1, "r", "NOTE", Instant.EPOCH, 0, null, Map.of("message", before + "\uD800"));
+
+    byte[] line = JournalCodec.encode(r);
+
+    assertThat(new String(line, StandardCharsets.UTF_8)).contains(before.isEmpty() ? "\uFFFD" : "\uFFFD\"");
+  }
+
+  private static boolean hasLoneSurrogate(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        return true;
+      }
+    }
+    return false;
+  }
+}
