@@ -719,11 +719,13 @@ final class Workload implements StateAdapter<WorkloadRevision> {
         ops.add(op("replace", "/metadata/resourceVersion", fresh.getMetadata().getResourceVersion()));
         Map<String, String> data = cm ? c.data() : w.data();
         Map<String, String> now = cm ? ((ConfigMap) fresh).getData() : ((Secret) fresh).getData();
+        // fabric8 reads an absent map as an empty one: only remove what the object has
         if (!data.isEmpty()) ops.add(op("add", "/data", data));
-        else if (now != null) ops.add(op("remove", "/data", null));
+        else if (now != null && !now.isEmpty()) ops.add(op("remove", "/data", null));
         if (cm) {
+          Map<String, String> binaryNow = ((ConfigMap) fresh).getBinaryData();
           if (!c.binaryData().isEmpty()) ops.add(op("add", "/binaryData", c.binaryData()));
-          else if (((ConfigMap) fresh).getBinaryData() != null) ops.add(op("remove", "/binaryData", null));
+          else if (binaryNow != null && !binaryNow.isEmpty()) ops.add(op("remove", "/binaryData", null));
         }
         String body = json().asJson(ops);
         HasMetadata f = fresh;
