@@ -1,5 +1,6 @@
 package dev.rollback.k8s;
 
+import dev.rollback.k8s.internal.ConfigRefs;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
@@ -66,9 +67,14 @@ public record ReferencedConfig(Kind kind, String name, String resourceVersion, M
         && binaryData.equals(other.binaryData) && Objects.equals(sha256, other.sha256);
   }
 
-  /** e.g. {@code ConfigMap app-config} or {@code Secret db-creds (sha256:3f2a9c1b04d7…)}: never a value. */
+  /**
+   * e.g. {@code ConfigMap app-config (content sha256:9c1e04d7a2b3…)} or {@code Secret db-creds
+   * (sha256:3f2a9c1b04d7…)}: names and short digests, never a value.
+   */
   @Override
   public String toString() {
-    return kind.apiKind() + " " + name + (sha256 == null ? "" : " (" + sha256.substring(0, Math.min(sha256.length(), 19)) + "…)");
+    String digest = sha256 != null ? sha256 : ConfigRefs.sha256(new TreeMap<>(Map.of("data", ConfigRefs.sha256(data),
+        "binaryData", ConfigRefs.sha256(binaryData))));
+    return kind.apiKind() + " " + name + " (" + (sha256 == null ? "content " : "") + digest.substring(0, Math.min(digest.length(), 19)) + "…)";
   }
 }
