@@ -253,7 +253,9 @@ public final class DeploymentRollout {
     Objects.requireNonNull(container, "container");
     Objects.requireNonNull(image, "image");
     String description = "set image " + container + "=" + image + " on " + workload.label();
-    return change(description, steps(workload).change(description, ctx -> workload.withImage(container, image)));
+    // a change's name is a step path segment: an image from a registry path ("registry/app:1") has '/'
+    return change(description, steps(workload).change(description.replace('/', '-'),
+        ctx -> workload.withImage(container, image)));
   }
 
   /**

@@ -178,6 +178,15 @@ class DeploymentRolloutTest {
   }
 
   @Test
+  void anImageFromARegistryPathGivesAChangeNameWithoutSlashesAndKeepsTheImageInItsDescription() {
+    var change = Kubernetes.using(client).deployment("shop", "web").setImage("app", "registry.example/shop/web:2.4.0");
+
+    assertThat(change.name()).isEqualTo("set image app=registry.example-shop-web:2.4.0 on deployment web in shop");
+    assertThat(change.apply().describe()).isEqualTo("set image app=registry.example/shop/web:2.4.0 on deployment web in shop");
+    RollbackAssertions.assertThat(Release.builder("web 2.4.0").change(change).build()).everyChangeCapturesItsKnownGoodState();
+  }
+
+  @Test
   void revisionNumbersMustBePositive() {
     assertThatThrownBy(() -> Revision.number(0)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("0");
   }
