@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# rollback-k8s: our Deployment undo next to `kubectl rollout undo` on a real kube-apiserver +
-# kube-controller-manager (scripts/k8s/cluster.sh, started and stopped by the benchmark JVM) with the
-# test-side node simulator. Not part of mvn verify.
+# rollback-k8s: our Deployment undo next to `kubectl rollout undo` (+ `kubectl rollout status`) on a
+# real kube-apiserver + kube-controller-manager (scripts/k8s/cluster.sh, started and stopped by the
+# benchmark JVM) with the test-side node simulator, and the undo that also restores the ConfigMaps
+# the template references next to the plain one. Not part of mvn verify.
 # Usage: scripts/bench/k8s.sh [ROUNDS]   (default 7 measured rounds after one warm-up)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-mvn -B -q -o -pl rollback-core install -DskipTests
-mvn -B -q -o -pl rollback-k8s test-compile dependency:build-classpath -Dmdep.outputFile=target/bench-classpath.txt \
-  -Dmdep.includeScope=test
+# a reactor build (-am): the modules this one depends on come from this tree, never from ~/.m2
+mvn -B -q -o -pl rollback-k8s -am test-compile dependency:build-classpath \
+  -Dmdep.outputFile=target/bench-classpath.txt -Dmdep.includeScope=test
 CP="rollback-k8s/target/test-classes:rollback-k8s/target/classes:$(cat rollback-k8s/target/bench-classpath.txt)"
 exec java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$CP" dev.rollback.k8s.bench.K8sUndoBenchmark "$@"

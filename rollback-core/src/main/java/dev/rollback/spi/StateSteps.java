@@ -160,6 +160,21 @@ public final class StateSteps<S> {
   }
 
   /**
+   * A release change whose apply sets a target computed when it first runs, e.g. from the state
+   * it reads ({@code ctx -> current(ctx).withImage("app", "app:2.4.0")}); its revert puts back the
+   * state captured when the release started. The target is journaled the first time it is computed,
+   * as {@link #restoreComputed} does, so a retry, a resume and the reconciler aim at that same target.
+   * Steps are named {@code apply} and {@code revert}.
+   */
+  public Change change(String name, Function<StepContext, S> target) {
+    Objects.requireNonNull(target, "target");
+    Step apply = base("apply", frozen(target))
+        .describedAs("set " + adapter.describe() + " to a target computed when the change is applied")
+        .build();
+    return Change.of(name, apply, revertStep()).capturingKnownGood(this::capture);
+  }
+
+  /**
    * Sets the system to each of {@code targets} in turn (a gradual shift: 50 %, 10 %, 0 %), with
    * an optional pause and health gate after each. Configure the returned {@link Sequence}, then
    * {@link Sequence#toStep()}.

@@ -198,6 +198,30 @@ class StateStepsTest {
   }
 
   @Test
+  void aChangeWithAComputedTargetJournalsItOnceAndRevertsToTheStateCapturedAtReleaseStart() throws Exception {
+    Change change = StateSteps.on(dial).change("one further", ctx -> "after " + dial.value);
+    MinimalContext ctx = new MinimalContext();
+    assertThat(change.apply().reconciler().orElseThrow().reconcile(ctx)).isEqualTo(Reconciliation.NOT_APPLIED);
+
+    change.apply().action().run(ctx);
+    change.apply().action().run(ctx); // a retry aims at the journaled target, not one further again
+
+    assertThat(dial.writes).containsExactly("after blue");
+    assertThat(ctx.checkpoints).containsEntry(StateSteps.TARGET_CHECKPOINT, "{\"dial\":\"after blue\"}");
+    assertThat(change.apply().reconciler().orElseThrow().reconcile(ctx)).isEqualTo(Reconciliation.APPLIED);
+
+    dial.value = "blue";
+    dial.writes.clear();
+    RollbackResult result = engine.run(Release.builder("dial-computed").change(change)
+        .healthGate(HealthCheck.constant("bad", HealthStatus.DOWN)).within(Duration.ofMillis(1)).checkingEvery(Duration.ofMillis(1))
+        .build());
+
+    assertThat(result.outcome()).as(result.summary()).isEqualTo(RunOutcome.RECOVERED);
+    assertThat(dial.writes).containsExactly("after blue", "blue");
+    assertThat(change.apply().describe()).isEqualTo("set dial on test rig to a target computed when the change is applied");
+  }
+
+  @Test
   void aSequenceAsAChangeRampsUpAndRevertsToTheStateCapturedAtReleaseStart() {
     Change ramp = StateSteps.on(dial).sequence("ramp up", List.of("10%", "50%", "100%")).toChange();
     Release release = Release.builder("dial-3").change(ramp)

@@ -3,35 +3,24 @@ package dev.rollback.k8s;
 import dev.rollback.Change;
 import dev.rollback.Snapshot;
 import dev.rollback.Step;
-import dev.rollback.StepContext;
 import dev.rollback.detect.Health;
 import dev.rollback.detect.HealthCheck;
 import dev.rollback.detect.HealthStatus;
 import dev.rollback.k8s.internal.Api;
 import dev.rollback.k8s.internal.PodChecks;
-import dev.rollback.k8s.internal.Templates;
-import io.fabric8.kubernetes.api.model.OwnerReference;
-import io.fabric8.kubernetes.api.model.PodTemplateSpec;
+import dev.rollback.spi.StateAdapter;
+import dev.rollback.spi.StateSteps;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
-import io.fabric8.kubernetes.api.model.apps.DeploymentCondition;
-import io.fabric8.kubernetes.api.model.apps.ReplicaSet;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
-import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
+import java.util.Set;
+import java.util.function.BiConsumer;
 import java.util.function.IntConsumer;
-import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * One Deployment: undo with {@code kubectl rollout undo} parity, changes for releases that revert
@@ -41,61 +30,94 @@ import org.slf4j.LoggerFactory;
  * Deployment is their controller owner), and sends one JSON patch carrying the old template
  * (without {@code pod-template-hash}), the annotations kubectl restores, and the Deployment's
  * resourceVersion, so a concurrent writer makes it fail with 409 and it starts over from a fresh read.
+ *
+ * <p>The steps and changes are derived by {@link StateSteps} from two adapters:
+ * {@link #revisionAdapter()} (the revision: template and referenced config) and
+ * {@link #replicasAdapter()}. They journal what they found (undo snapshot), reconcile by reading
+ * back, and wait until the rollout is complete (up to {@link #withRolloutTimeout the rollout timeout}).
+ * The revision captured at release start includes the ConfigMaps and Secrets the pod template
+ * references, restored before the template (see {@link #withSecretContentKept()} and {@link #withoutConfig()}).
  */
 public final class DeploymentRollout {
-  private static final Logger log = LoggerFactory.getLogger(DeploymentRollout.class);
-
   private final KubernetesClient client;
   private final String namespace;
   private final String name;
-  private final boolean resumeIfPaused;
+  private final Workload workload;
   private final Duration rolloutTimeout;
-  private final Duration pollInterval;
-  private final int conflictRetries;
-  private final @Nullable IntConsumer beforeWrite;
   private final boolean hostsThisProcess;
 
   DeploymentRollout(KubernetesClient client, String namespace, String name) {
-    this(client, namespace, name, false, Duration.ofMinutes(5), Duration.ofMillis(100), 5, null, false);
+    this(client, namespace, name, new Workload(client, Workload.Kind.DEPLOYMENT, namespace, name,
+        Workload.Options.defaults()), Duration.ofMinutes(5), false);
   }
 
-  private DeploymentRollout(KubernetesClient client, String namespace, String name, boolean resumeIfPaused,
-      Duration rolloutTimeout, Duration pollInterval, int conflictRetries, @Nullable IntConsumer beforeWrite,
-      boolean hostsThisProcess) {
+  private DeploymentRollout(KubernetesClient client, String namespace, String name, Workload workload,
+      Duration rolloutTimeout, boolean hostsThisProcess) {
     this.client = client;
     this.namespace = namespace;
     this.name = name;
-    this.resumeIfPaused = resumeIfPaused;
+    this.workload = workload;
     this.rolloutTimeout = rolloutTimeout;
-    this.pollInterval = pollInterval;
-    this.conflictRetries = conflictRetries;
-    this.beforeWrite = beforeWrite;
     this.hostsThisProcess = hostsThisProcess;
+  }
+
+  private DeploymentRollout with(Workload.Options o) {
+    return new DeploymentRollout(client, namespace, name, workload.with(o), rolloutTimeout, hostsThisProcess);
   }
 
   /** A paused Deployment is resumed by the undo (in the same patch) instead of refused. */
   public DeploymentRollout resumingIfPaused() {
-    return new DeploymentRollout(client, namespace, name, true, rolloutTimeout, pollInterval, conflictRetries, beforeWrite, hostsThisProcess);
+    Workload.Options o = workload.options;
+    return with(new Workload.Options(true, o.conflictRetries(), o.beforeWrite(), o.forced(), o.config(), o.keepSecrets(),
+        o.pollInterval()));
   }
 
   /** How long steps wait for the rollout to complete (default 5 min); {@link Duration#ZERO} to not wait. */
   public DeploymentRollout withRolloutTimeout(Duration timeout) {
     Objects.requireNonNull(timeout, "timeout");
     if (timeout.isNegative()) throw new IllegalArgumentException("rollout timeout must not be negative: " + timeout);
-    return new DeploymentRollout(client, namespace, name, resumeIfPaused, timeout, pollInterval, conflictRetries, beforeWrite, hostsThisProcess);
+    return new DeploymentRollout(client, namespace, name, workload, timeout, hostsThisProcess);
   }
 
   /** How often a rollout wait reads the Deployment (default 100 ms). */
   public DeploymentRollout withPollInterval(Duration interval) {
     Objects.requireNonNull(interval, "interval");
     if (interval.isNegative() || interval.isZero()) throw new IllegalArgumentException("poll interval must be positive: " + interval);
-    return new DeploymentRollout(client, namespace, name, resumeIfPaused, rolloutTimeout, interval, conflictRetries, beforeWrite, hostsThisProcess);
+    Workload.Options o = workload.options;
+    return with(new Workload.Options(o.resumeIfPaused(), o.conflictRetries(), o.beforeWrite(), o.forced(), o.config(),
+        o.keepSecrets(), interval));
   }
 
   /** How many times an undo starts over after a 409 conflict (default 5). */
   public DeploymentRollout withConflictRetries(int retries) {
     if (retries < 0) throw new IllegalArgumentException("conflict retries must not be negative: " + retries);
-    return new DeploymentRollout(client, namespace, name, resumeIfPaused, rolloutTimeout, pollInterval, retries, beforeWrite, hostsThisProcess);
+    Workload.Options o = workload.options;
+    return with(new Workload.Options(o.resumeIfPaused(), retries, o.beforeWrite(), o.forced(), o.config(), o.keepSecrets(),
+        o.pollInterval()));
+  }
+
+  /**
+   * Opt-in: when a revision is captured, the data of each Secret its template references is copied
+   * into a Secret the rollback owns in the same namespace ({@code rollback-kg-<run>-<digest>},
+   * labelled {@code rollback.dev/known-good=true}, owned by the Deployment so it goes with it), and
+   * the snapshot names that copy; a restore then puts the captured content back. Without it, only a
+   * SHA-256 digest of each Secret's data is captured, and a restore whose Secret content changed
+   * fails naming the Secret. Secret values never reach the journal either way.
+   */
+  public DeploymentRollout withSecretContentKept() {
+    Workload.Options o = workload.options;
+    return with(new Workload.Options(o.resumeIfPaused(), o.conflictRetries(), o.beforeWrite(), o.forced(), true, true,
+        o.pollInterval()));
+  }
+
+  /**
+   * Captures and restores the pod template alone, leaving the ConfigMaps and Secrets it references
+   * as they are (and needing no permission to read them): the behaviour before config capture.
+   */
+  public DeploymentRollout withoutConfig() {
+    Workload.Options o = workload.options;
+    return with(new Workload.Options(o.resumeIfPaused(), o.conflictRetries(), o.beforeWrite(), o.forced(), false, false,
+        o.pollInterval()));
   }
 
   /**
@@ -104,399 +126,196 @@ public final class DeploymentRollout {
    * a replica that takes over resumes the run.
    */
   public DeploymentRollout hostingThisProcess() {
-    return new DeploymentRollout(client, namespace, name, resumeIfPaused, rolloutTimeout, pollInterval, conflictRetries,
-        beforeWrite, true);
+    return new DeploymentRollout(client, namespace, name, workload, rolloutTimeout, true);
   }
 
   /** Whether {@link #hostingThisProcess()} was set. */
   public boolean hostsThisProcess() { return hostsThisProcess; }
 
-  private Step.Builder host(Step.Builder b) {
-    return hostsThisProcess ? b.mayTerminateHost() : b;
+  private Step host(Step s) {
+    return hostsThisProcess ? s.withMayTerminateHost() : s;
+  }
+
+  private Change host(Change c) {
+    return hostsThisProcess ? c.withApply(c.apply().withMayTerminateHost()).withRevert(c.revert().withMayTerminateHost()) : c;
   }
 
   /** Test seam: runs before each write attempt of an undo (with the attempt number). */
   DeploymentRollout withBeforeWrite(IntConsumer hook) {
-    return new DeploymentRollout(client, namespace, name, resumeIfPaused, rolloutTimeout, pollInterval, conflictRetries, hook, hostsThisProcess);
+    return withBeforeAnyWrite((what, attempt) -> {
+      if (what.equals("template")) hook.accept(attempt);
+    });
+  }
+
+  /** Test seam: runs before each write attempt of an undo, config included, with what is written ("template", "ConfigMap x"). */
+  DeploymentRollout withBeforeAnyWrite(BiConsumer<String, Integer> hook) {
+    Workload.Options o = workload.options;
+    return with(new Workload.Options(o.resumeIfPaused(), o.conflictRetries(), hook, o.forced(), o.config(), o.keepSecrets(),
+        o.pollInterval()));
   }
 
   public String namespace() { return namespace; }
   public String name() { return name; }
 
   /** {@code deployment NAMESPACE/NAME}. */
-  public String describe() { return "deployment " + namespace + "/" + name; }
+  public String describe() { return workload.describe(); }
 
-  /** For step and change names, which must not contain '/': {@code deployment NAME in NAMESPACE}. */
-  private String label() { return "deployment " + name + " in " + namespace; }
+  // ------------------------------------------------------------------ adapters
+
+  /**
+   * The Deployment's revision as a {@link StateAdapter}: read captures the current revision and
+   * the config its template references; apply is the undo to a revision (config first, then the
+   * template); settled is the rollout status. For {@link StateSteps} and the adapter contract test.
+   */
+  public StateAdapter<WorkloadRevision> revisionAdapter() { return workload; }
+
+  /** The Deployment's replica count as a {@link StateAdapter}; settled when the rollout is complete. */
+  public StateAdapter<Integer> replicasAdapter() {
+    return new Replicas(client, workload, namespace(), name());
+  }
+
+  private <S> StateSteps<S> steps(StateAdapter<S> adapter) {
+    StateSteps<S> steps = StateSteps.on(adapter);
+    return rolloutTimeout.isZero() ? steps : steps.awaitingSettled(rolloutTimeout, workload.options.pollInterval());
+  }
 
   // ------------------------------------------------------------------ reads
 
-  private String path() {
-    return "apps/v1 namespaces/" + namespace + "/deployments/" + name;
-  }
-
   Deployment read() {
-    String call = "GET " + path();
-    Deployment d = Api.call(call, () -> client.apps().deployments().inNamespace(namespace).withName(name).get());
-    if (d == null) throw notFound(call);
-    return d;
-  }
-
-  private K8sApiException notFound(String call) {
-    var ns = Api.call("GET v1 namespaces/" + namespace, () -> client.namespaces().withName(namespace).get());
-    if (ns == null) {
-      return new K8sApiException(call + " failed: namespace '" + namespace + "' does not exist", call, 404);
-    }
-    return new K8sApiException(call + " failed: " + describe() + " does not exist", call, 404);
-  }
-
-  /** The ReplicaSets this Deployment controls: selected by its selector, kept only when it is their controller owner. */
-  List<ReplicaSet> ownedReplicaSets(Deployment d) {
-    String uid = d.getMetadata().getUid();
-    List<ReplicaSet> all = Api.call("LIST apps/v1 namespaces/" + namespace + "/replicasets (selector of " + describe() + ")",
-        () -> client.apps().replicaSets().inNamespace(namespace).withLabelSelector(d.getSpec().getSelector()).list().getItems());
-    List<ReplicaSet> owned = new ArrayList<>();
-    for (ReplicaSet rs : all) {
-      List<OwnerReference> refs = rs.getMetadata().getOwnerReferences();
-      if (refs == null) continue;
-      for (OwnerReference r : refs) {
-        if (Boolean.TRUE.equals(r.getController()) && uid.equals(r.getUid())) {
-          owned.add(rs);
-          break;
-        }
-      }
-    }
-    return owned;
-  }
-
-  private KubernetesSerialization json() {
-    return client.getKubernetesSerialization();
+    return (Deployment) workload.get();
   }
 
   /**
    * The current revision as a journaled snapshot: revision number, pod-template-hash of its
-   * ReplicaSet, and the pod template itself (so it can be restored after its ReplicaSet is pruned).
+   * ReplicaSet, the pod template itself (so it can be restored after its ReplicaSet is pruned),
+   * and the referenced config (unless {@link #withoutConfig()}).
    */
   public Snapshot captureRevision() {
-    Deployment d = read();
-    long revision = Templates.revisionOf(d.getMetadata());
-    Map<String, String> v = new LinkedHashMap<>();
-    v.put(Snapshots.KIND, "Deployment");
-    v.put(Snapshots.NAMESPACE, namespace);
-    v.put(Snapshots.NAME, name);
-    v.put(Snapshots.REVISION, Long.toString(revision));
-    for (ReplicaSet rs : ownedReplicaSets(d)) {
-      if (Templates.equalIgnoringHash(json(), rs.getSpec().getTemplate(), d.getSpec().getTemplate())) {
-        Map<String, String> labels = rs.getMetadata().getLabels();
-        if (labels != null && labels.get(Templates.POD_TEMPLATE_HASH) != null) {
-          v.put(Snapshots.HASH, labels.get(Templates.POD_TEMPLATE_HASH));
-        }
-        v.put(Snapshots.REVISION, Long.toString(Templates.revisionOf(rs.getMetadata())));
-        break;
-      }
-    }
-    v.put(Snapshots.TEMPLATE, json().asJson(Templates.withoutHash(json(), d.getSpec().getTemplate())));
-    return Snapshot.of(v);
+    return workload.encode(workload.capture("capture"));
   }
 
   // ------------------------------------------------------------------ undo
 
   /**
-   * Rolls back to {@code target} as {@code kubectl rollout undo} does; returns what it did. Throws
-   * {@link K8sRollbackException} when the undo is refused (paused, no such revision) and
-   * {@link K8sApiException} when an API call fails.
+   * Rolls back to {@code target} as {@code kubectl rollout undo} does; returns what it did. A
+   * {@linkplain Revision#captured captured} revision also puts back the config captured with it,
+   * before the template. Throws {@link K8sRollbackException} when the undo is refused (paused, no
+   * such revision, a changed Secret whose content was not kept) and {@link K8sApiException} when
+   * an API call fails.
    */
   public UndoResult undo(Revision target) {
-    Objects.requireNonNull(target, "target");
-    for (int attempt = 1; ; attempt++) {
-      Deployment d = read();
-      boolean paused = Boolean.TRUE.equals(d.getSpec().getPaused());
-      if (paused && !resumeIfPaused) {
-        throw new K8sRollbackException("cannot roll back " + describe() + " to " + target
-            + ": it is paused, and a paused Deployment does not roll out (kubectl refuses too); resume it first"
-            + " (kubectl rollout resume deployment/" + name + " -n " + namespace + ") or use resumingIfPaused()");
-      }
-      long current = Templates.revisionOf(d.getMetadata());
-      List<ReplicaSet> owned = ownedReplicaSets(d);
-      Source source = find(target, d, owned, current);
-      PodTemplateSpec template = Templates.withoutHash(json(), source.template());
-      if (Templates.equalIgnoringHash(json(), template, d.getSpec().getTemplate()) && !paused) {
-        String msg = "skipped rollback of " + describe() + ": its template already matches revision " + source.revision();
-        log.info(msg);
-        return new UndoResult(describe(), current, source.revision(), true, attempt - 1, msg);
-      }
-      List<Map<String, Object>> ops = new ArrayList<>();
-      ops.add(op("replace", "/metadata/resourceVersion", d.getMetadata().getResourceVersion()));
-      ops.add(op("replace", "/spec/template", template));
-      Map<String, String> current0 = d.getMetadata().getAnnotations() == null ? Map.of() : d.getMetadata().getAnnotations();
-      ops.add(op("add", "/metadata/annotations", source.annotations() == null ? current0
-          : Templates.rollbackAnnotations(current0, source.annotations())));
-      if (paused) ops.add(op("replace", "/spec/paused", false));
-      if (beforeWrite != null) beforeWrite.accept(attempt);
-      String call = "PATCH " + path();
-      try {
-        // resource(d): fabric8 sends the PATCH alone (withName(..).patch would GET the object first)
-        Api.run(call, () -> client.apps().deployments().inNamespace(namespace).resource(d)
-            .patch(PatchContext.of(PatchType.JSON), json().asJson(ops)));
-      } catch (K8sApiException e) {
-        if (e.code() == 409 && attempt <= conflictRetries) {
-          log.info("{} changed while rolling it back (409 on attempt {}): reading it again", describe(), attempt);
-          continue;
-        }
-        throw e;
-      }
-      String msg = "rolled back " + describe() + " from revision " + current + " to the template of revision "
-          + source.revision() + (paused ? " and resumed it" : "") + (attempt > 1 ? " (after " + (attempt - 1) + " conflict(s))" : "");
-      log.info(msg);
-      return new UndoResult(describe(), current, source.revision(), false, attempt, msg);
-    }
-  }
-
-  private record Source(long revision, PodTemplateSpec template, @Nullable Map<String, String> annotations) {}
-
-  private Source find(Revision target, Deployment d, List<ReplicaSet> owned, long current) {
-    List<ReplicaSet> byRevision = new ArrayList<>(owned);
-    byRevision.removeIf(rs -> Templates.revisionOf(rs.getMetadata()) <= 0);
-    byRevision.sort(Comparator.comparingLong((ReplicaSet rs) -> Templates.revisionOf(rs.getMetadata())).reversed());
-    List<Long> kept = byRevision.stream().map(rs -> Templates.revisionOf(rs.getMetadata())).sorted().toList();
-    if (target instanceof Revision.Previous) {
-      if (byRevision.size() < 2) {
-        throw new K8sRollbackException("cannot roll back " + describe() + ": it has no previous revision (history: "
-            + (kept.isEmpty() ? "empty" : "only revision " + kept.get(0)) + "); nothing to go back to");
-      }
-      return source(byRevision.get(1));
-    }
-    if (target instanceof Revision.Numbered n) {
-      for (ReplicaSet rs : byRevision) {
-        if (Templates.revisionOf(rs.getMetadata()) == n.number()) return source(rs);
-      }
-      throw new K8sRollbackException("cannot roll back " + describe() + " to revision " + n.number()
-          + ": it is not in the history (revisions kept: " + kept + ", revisionHistoryLimit "
-          + Optional.ofNullable(d.getSpec().getRevisionHistoryLimit()).orElse(10) + ")");
-    }
-    Snapshot s = ((Revision.Captured) target).snapshot();
-    checkSnapshot(s);
-    Optional<String> hash = s.get(Snapshots.HASH);
-    if (hash.isPresent()) {
-      for (ReplicaSet rs : owned) {
-        Map<String, String> labels = rs.getMetadata().getLabels();
-        if (labels != null && hash.get().equals(labels.get(Templates.POD_TEMPLATE_HASH))) return source(rs);
-      }
-    }
-    Optional<String> template = s.get(Snapshots.TEMPLATE);
-    if (template.isPresent()) {
-      log.info("{}: the ReplicaSet of captured revision {} is gone; restoring its template from the snapshot",
-          describe(), s.get(Snapshots.REVISION).orElse("?"));
-      return new Source(Long.parseLong(s.get(Snapshots.REVISION).orElse("0")),
-          json().unmarshal(template.get(), PodTemplateSpec.class), null);
-    }
-    throw new K8sRollbackException("cannot roll back " + describe() + " to " + target
-        + ": no ReplicaSet with that pod-template-hash remains (revisions kept: " + kept + ") and the snapshot holds no template");
-  }
-
-  private void checkSnapshot(Snapshot s) {
-    String kind = s.get(Snapshots.KIND).orElse("Deployment");
-    String ns = s.get(Snapshots.NAMESPACE).orElse(namespace);
-    String n = s.get(Snapshots.NAME).orElse(name);
-    if (!kind.equals("Deployment") || !ns.equals(namespace) || !n.equals(name)) {
-      throw new IllegalArgumentException("snapshot of " + kind + " " + ns + "/" + n + " cannot restore " + describe());
-    }
-  }
-
-  private static Source source(ReplicaSet rs) {
-    Map<String, String> a = rs.getMetadata().getAnnotations();
-    return new Source(Templates.revisionOf(rs.getMetadata()), rs.getSpec().getTemplate(), a == null ? Map.of() : a);
-  }
-
-  private static Map<String, Object> op(String op, String path, Object value) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("op", op);
-    m.put("path", path);
-    m.put("value", value);
-    return m;
+    return workload.undo(target);
   }
 
   // ------------------------------------------------------------------ rollout status
 
   /** The rollout as {@code kubectl rollout status} judges it, from one read. */
   public RolloutStatus rolloutStatus() {
-    return statusOf(read());
+    return workload.rolloutStatus();
   }
 
   static RolloutStatus statusOf(Deployment d) {
-    String what = "deployment " + d.getMetadata().getNamespace() + "/" + d.getMetadata().getName();
-    var st = d.getStatus();
-    long gen = d.getMetadata().getGeneration() == null ? 0 : d.getMetadata().getGeneration();
-    if (st == null || st.getObservedGeneration() == null || st.getObservedGeneration() < gen) {
-      return new RolloutStatus(RolloutStatus.State.PROGRESSING, "waiting for the controller to observe " + what);
-    }
-    if (st.getConditions() != null) {
-      for (DeploymentCondition c : st.getConditions()) {
-        if ("Progressing".equals(c.getType()) && "ProgressDeadlineExceeded".equals(c.getReason())) {
-          return new RolloutStatus(RolloutStatus.State.FAILED, what + " exceeded its progress deadline: " + c.getMessage());
-        }
-      }
-    }
-    int desired = d.getSpec().getReplicas() == null ? 1 : d.getSpec().getReplicas();
-    int updated = n(st.getUpdatedReplicas());
-    int replicas = n(st.getReplicas());
-    int available = n(st.getAvailableReplicas());
-    if (updated < desired) {
-      return new RolloutStatus(RolloutStatus.State.PROGRESSING, updated + " out of " + desired + " new replicas of " + what + " have been updated");
-    }
-    if (replicas > updated) {
-      return new RolloutStatus(RolloutStatus.State.PROGRESSING, (replicas - updated) + " old replicas of " + what + " are pending termination");
-    }
-    if (available < updated) {
-      return new RolloutStatus(RolloutStatus.State.PROGRESSING, available + " of " + updated + " updated replicas of " + what + " are available");
-    }
-    return new RolloutStatus(RolloutStatus.State.COMPLETE, what + " successfully rolled out");
-  }
-
-  private static int n(@Nullable Integer i) {
-    return i == null ? 0 : i;
+    return Workload.statusOf(d);
   }
 
   /**
    * Polls until the rollout completes or fails, or {@code timeout} passes (then the last,
-   * still progressing, status). Stops early when {@code ctx} is cancelled.
+   * still progressing, status).
    */
   public RolloutStatus awaitRollout(Duration timeout) {
-    return await(timeout, null);
-  }
-
-  private RolloutStatus await(Duration timeout, @Nullable StepContext ctx) {
-    return Poll.rollout(this::rolloutStatus, timeout, pollInterval, ctx, describe());
-  }
-
-  /** Waits (up to the rollout timeout) and throws when the rollout failed or did not complete. */
-  private void awaitOrFail(StepContext ctx) {
-    if (rolloutTimeout.isZero()) return;
-    RolloutStatus s = await(rolloutTimeout, ctx);
-    if (s.isFailed()) throw new K8sRollbackException("rollout of " + describe() + " failed: " + s.message());
-    if (!s.isComplete()) {
-      throw new K8sRollbackException("rollout of " + describe() + " did not complete within " + rolloutTimeout + ": " + s.message());
-    }
-    ctx.note(s.message());
+    return Poll.rollout(this::rolloutStatus, timeout, workload.options.pollInterval(), null, describe());
   }
 
   // ------------------------------------------------------------------ steps
 
-  /** A step that rolls back to {@code target} and waits for the rollout; its own undo rolls forward again. */
+  /**
+   * A step that rolls back to {@code target} and waits for the rollout; its own undo rolls
+   * forward again. The revision it resolves when it first runs is journaled, so a retry or a
+   * resume goes to the same one (after the undo, "the previous revision" is another).
+   */
   public Step undoStep(Revision target) {
     Objects.requireNonNull(target, "target");
-    return host(Step.builder("undo " + label()))
-        .captureForUndo(ctx -> captureRevision())
-        .execute(ctx -> {
-          UndoResult r = undo(target);
-          ctx.note(r.message());
-          awaitOrFail(ctx);
-        })
-        .undo(ctx -> {
-          UndoResult r = undo(Revision.captured(ctx.undoSnapshot().orElseThrow()));
-          ctx.note(r.message());
-          awaitOrFail(ctx);
-        })
-        .describedAs("roll " + describe() + " back to " + target)
-        .build();
+    return host(steps(workload).restoreComputed("undo " + workload.label(), ctx -> workload.resolve(target))
+        .withDescription("roll " + describe() + " back to " + target));
   }
 
   /**
-   * A step that captures the current revision when the release starts (or the guard is armed) and
-   * rolls back to it when run.
+   * A step that captures the current revision (and its config) when the release starts or the
+   * guard is armed, and rolls back to it when run.
    */
   public Step undoToKnownGood() {
-    return host(Step.builder("undo " + label() + " to known-good"))
-        .captureKnownGood(ctx -> captureRevision())
-        .captureForUndo(ctx -> captureRevision())
-        .execute(ctx -> {
-          Snapshot known = ctx.knownGood().orElseThrow(() -> new K8sRollbackException(
-              "no known-good revision of " + describe() + " was captured when the release started"));
-          UndoResult r = undo(Revision.captured(known));
-          ctx.note(r.message());
-          awaitOrFail(ctx);
-        })
-        .undo(ctx -> {
-          UndoResult r = undo(Revision.captured(ctx.undoSnapshot().orElseThrow()));
-          ctx.note(r.message());
-          awaitOrFail(ctx);
-        })
-        .describedAs("roll " + describe() + " back to the revision captured at release start")
-        .build();
+    return host(steps(workload).restoreKnownGood("undo " + workload.label() + " to known-good")
+        .withDescription("roll " + describe() + " back to the revision captured at release start"));
   }
 
   /** A change that sets {@code container}'s image; its revert restores the revision captured at release start. */
   public Change setImage(String container, String image) {
     Objects.requireNonNull(container, "container");
     Objects.requireNonNull(image, "image");
-    Map<String, Object> patch = Map.of("spec", Map.of("template", Map.of("spec",
-        Map.of("containers", List.of(Map.of("name", container, "image", image))))));
-    return change("set image " + container + "=" + image + " on " + label(), PatchType.STRATEGIC_MERGE, json().asJson(patch));
+    String description = "set image " + container + "=" + image + " on " + workload.label();
+    // a change's name is a step path segment: an image from a registry path ("registry/app:1") has '/'
+    return change(description, steps(workload).change(description.replace('/', '-'),
+        ctx -> workload.withImage(container, image)));
   }
 
-  /** A change that applies a JSON merge patch to the Deployment; its revert restores the captured revision. */
+  /**
+   * A change that applies a JSON merge patch to the Deployment's pod template
+   * ({@code {"spec":{"template":…}}}); its revert restores the captured revision. The template
+   * the patch gives is computed by the API server (a dry run) when the change is applied and
+   * journaled, so a retry or a resume aims at the same template.
+   *
+   * @throws IllegalArgumentException when the patch is not JSON or changes anything but
+   *     {@code spec.template} (a revision restores the template; use {@link #scale} for replicas)
+   */
   public Change patch(String description, String mergePatchJson) {
+    Objects.requireNonNull(description, "description");
     Objects.requireNonNull(mergePatchJson, "mergePatchJson");
-    return change(description, PatchType.JSON_MERGE, mergePatchJson);
+    requireTemplateOnly(mergePatchJson);
+    return change(description, steps(workload).change(description, ctx -> workload.patched(mergePatchJson)));
   }
 
-  private Change change(String description, PatchType type, String body) {
-    Step apply = host(Step.builder("apply"))
-        .execute(ctx -> {
-          Api.run("PATCH " + path(), () -> client.apps().deployments().inNamespace(namespace).withName(name)
-              .patch(PatchContext.of(type), body));
-          awaitOrFail(ctx);
-        })
-        .describedAs(description)
-        .build();
-    Step revert = host(Step.builder("revert"))
-        .execute(ctx -> {
-          Snapshot known = ctx.knownGood().orElseThrow(() -> new K8sRollbackException(
-              "no known-good revision of " + describe() + " was captured when the release started"));
-          UndoResult r = undo(Revision.captured(known));
-          ctx.note(r.message());
-          awaitOrFail(ctx);
-        })
-        .describedAs("revert " + description)
-        .build();
-    return Change.of(description, apply, revert).capturingKnownGood(ctx -> captureRevision());
+  private void requireTemplateOnly(String patch) {
+    Map<?, ?> top;
+    try {
+      top = client.getKubernetesSerialization().unmarshal(patch, Map.class);
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException("patch of " + describe() + " is not a JSON object: " + e.getMessage(), e);
+    }
+    Object spec = top == null ? null : top.get("spec");
+    if (top == null || !top.keySet().equals(Set.of("spec")) || !(spec instanceof Map<?, ?> m) || !m.keySet().equals(Set.of("template"))) {
+      throw new IllegalArgumentException("patch of " + describe() + " may change spec.template only (its revert restores the"
+          + " pod template captured at release start), got: " + patch + "; use scale() for replicas, or a step of your own");
+    }
+  }
+
+  private Change change(String description, Change c) {
+    return host(c.withApply(c.apply().withDescription(description))
+        .withRevert(c.revert().withDescription("revert " + description + ": restore the revision of " + describe()
+            + " captured at release start")));
   }
 
   /** A change that scales to {@code replicas}; its revert restores the replica count captured at release start. */
   public Change scale(int replicas) {
     if (replicas < 0) throw new IllegalArgumentException("replicas must not be negative: " + replicas);
-    Step apply = Step.builder("apply").execute(ctx -> { scaleTo(replicas); awaitOrFail(ctx); })
-        .describedAs("scale " + describe() + " to " + replicas).build();
-    Step revert = Step.builder("revert").execute(ctx -> {
-      int back = Integer.parseInt(ctx.knownGood().orElseThrow().require(Snapshots.REPLICAS));
-      scaleTo(back);
-      awaitOrFail(ctx);
-    }).describedAs("scale " + describe() + " back").build();
-    return Change.of("scale " + label() + " to " + replicas, apply, revert).capturingKnownGood(ctx -> {
-      Integer r = read().getSpec().getReplicas();
-      return Snapshot.of(Snapshots.REPLICAS, Integer.toString(r == null ? 1 : r));
-    });
-  }
-
-  private void scaleTo(int replicas) {
-    Api.run("PATCH " + path(), () -> client.apps().deployments().inNamespace(namespace).withName(name)
-        .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"replicas\":" + replicas + "}}"));
+    Change c = steps(replicasAdapter()).change("scale " + workload.label() + " to " + replicas, replicas);
+    return c.withApply(c.apply().withDescription("scale " + describe() + " to " + replicas))
+        .withRevert(c.revert().withDescription("scale " + describe() + " back to the replica count captured at release start"));
   }
 
   /** A step that pauses the Deployment; undone by resuming it. */
   public Step pause() {
-    return Step.builder("pause " + label()).execute(ctx -> setPaused(true)).undo(ctx -> setPaused(false))
+    return Step.builder("pause " + workload.label()).execute(ctx -> setPaused(true)).undo(ctx -> setPaused(false))
         .idempotent().build();
   }
 
   /** A step that resumes the Deployment; undone by pausing it. */
   public Step resume() {
-    return Step.builder("resume " + label()).execute(ctx -> setPaused(false)).undo(ctx -> setPaused(true))
+    return Step.builder("resume " + workload.label()).execute(ctx -> setPaused(false)).undo(ctx -> setPaused(true))
         .idempotent().build();
   }
 
   void setPaused(boolean paused) {
-    Api.run("PATCH " + path(), () -> client.apps().deployments().inNamespace(namespace).withName(name)
+    Api.run("PATCH " + workload.path(), () -> client.apps().deployments().inNamespace(namespace()).withName(name())
         .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"paused\":" + paused + "}}"));
   }
 
@@ -524,7 +343,7 @@ public final class DeploymentRollout {
   /** UP when at least {@code minRatio} (0..1] of the desired replicas have a Ready pod. */
   public HealthCheck readyPods(double minRatio) {
     if (!(minRatio > 0 && minRatio <= 1)) throw new IllegalArgumentException("minRatio must be in (0, 1]: " + minRatio);
-    return PodChecks.readyRatio("ready pods of " + describe(), client, namespace, describe(), this::shape, minRatio);
+    return PodChecks.readyRatio("ready pods of " + describe(), client, namespace(), describe(), this::shape, minRatio);
   }
 
   /**
@@ -533,7 +352,7 @@ public final class DeploymentRollout {
    */
   public HealthCheck restarts(int maxRestarts) {
     if (maxRestarts < 0) throw new IllegalArgumentException("maxRestarts must not be negative: " + maxRestarts);
-    return PodChecks.restarts("container restarts of " + describe(), client, namespace, describe(), this::shape, maxRestarts);
+    return PodChecks.restarts("container restarts of " + describe(), client, namespace(), describe(), this::shape, maxRestarts);
   }
 
   private PodChecks.Shape shape() {

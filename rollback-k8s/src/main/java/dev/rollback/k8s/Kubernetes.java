@@ -35,13 +35,13 @@ public final class Kubernetes {
 
   /** The StatefulSet {@code namespace/name}, rolled back through its ControllerRevisions. */
   public RevisionedRollout statefulSet(String namespace, String name) {
-    return new RevisionedRollout(client, RevisionedRollout.Kind.STATEFUL_SET, requireName("namespace", namespace),
+    return new RevisionedRollout(client, Workload.Kind.STATEFUL_SET, requireName("namespace", namespace),
         requireName("name", name));
   }
 
   /** The DaemonSet {@code namespace/name}, rolled back through its ControllerRevisions. */
   public RevisionedRollout daemonSet(String namespace, String name) {
-    return new RevisionedRollout(client, RevisionedRollout.Kind.DAEMON_SET, requireName("namespace", namespace),
+    return new RevisionedRollout(client, Workload.Kind.DAEMON_SET, requireName("namespace", namespace),
         requireName("name", name));
   }
 

@@ -1,70 +1,55 @@
 package dev.rollback.k8s;
 
 import dev.rollback.Change;
-import dev.rollback.Snapshot;
-import dev.rollback.Step;
-import dev.rollback.k8s.internal.Api;
-import io.fabric8.kubernetes.api.model.Service;
+import dev.rollback.spi.StateAdapter;
+import dev.rollback.spi.StateSteps;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.dsl.base.PatchContext;
-import io.fabric8.kubernetes.client.dsl.base.PatchType;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
 /**
  * Blue/green by Service selector: a {@link Change} that points the Service at other pods
  * (e.g. {@code version=green}) and whose revert restores the selector captured at release start.
- * The selector is replaced whole (a JSON patch, not a merge), guarded by the resourceVersion read.
+ * Derived by {@link StateSteps} from the selector's {@link StateAdapter} ({@link #selectorAdapter()}):
+ * the selector is replaced whole (a JSON patch, not a merge), guarded by the resourceVersion read,
+ * nothing is written when it already matches, and the steps reconcile by reading it back.
  */
 public final class ServiceSwitch {
-  private final KubernetesClient client;
+  private final ServiceSelector adapter;
   private final String namespace;
   private final String name;
 
   ServiceSwitch(KubernetesClient client, String namespace, String name) {
-    this.client = client;
+    this.adapter = new ServiceSelector(client, namespace, name);
     this.namespace = namespace;
     this.name = name;
   }
 
-  public String describe() { return "service " + namespace + "/" + name; }
+  public String describe() { return adapter.describe(); }
 
-  private String path() { return "v1 namespaces/" + namespace + "/services/" + name; }
+  /** The selector as a {@link StateAdapter}, for {@link StateSteps} and the adapter contract test. */
+  public StateAdapter<Map<String, String>> selectorAdapter() { return adapter; }
 
   /** The Service's selector now. */
   public Map<String, String> selector() {
-    String call = "GET " + path();
-    Service s = Api.call(call, () -> client.services().inNamespace(namespace).withName(name).get());
-    if (s == null) throw new K8sApiException(call + " failed: " + describe() + " does not exist", call, 404);
-    return s.getSpec().getSelector() == null ? Map.of() : Map.copyOf(s.getSpec().getSelector());
+    return adapter.current();
   }
 
-  /** Replaces the selector with {@code selector}. */
+  /** Replaces the selector with {@code selector} (nothing is written when it already has it). */
   public void select(Map<String, String> selector) {
     Objects.requireNonNull(selector, "selector");
-    if (selector.isEmpty()) throw new IllegalArgumentException("selector of " + describe() + " must not be empty");
-    var json = client.getKubernetesSerialization();
-    List<Map<String, Object>> ops = List.of(Map.of("op", "replace", "path", "/spec/selector", "value", selector));
-    Api.run("PATCH " + path(), () -> client.services().inNamespace(namespace).withName(name)
-        .patch(PatchContext.of(PatchType.JSON), json.asJson(ops)));
+    adapter.select(Map.copyOf(selector));
   }
 
   /** A change that switches the Service to {@code selector}; its revert restores the captured selector. */
   public Change switchTo(Map<String, String> selector) {
-    Map<String, String> target = Map.copyOf(new LinkedHashMap<>(selector));
-    var json = client.getKubernetesSerialization();
-    String label = "switch service " + name + " in " + namespace + " to " + target;
-    Step apply = Step.builder("apply").execute(ctx -> select(target)).idempotent().describedAs(label).build();
-    Step revert = Step.builder("revert").execute(ctx -> {
-      @SuppressWarnings("unchecked")
-      Map<String, String> back = json.unmarshal(ctx.knownGood().orElseThrow().require(Snapshots.SELECTOR), Map.class);
-      select(back);
-    }).idempotent().describedAs("switch " + describe() + " back").build();
-    return Change.of(label.replace('/', '-'), apply, revert)
-        .capturingKnownGood(ctx -> Snapshot.of(Map.of(Snapshots.KIND, "Service", Snapshots.NAMESPACE, namespace,
-            Snapshots.NAME, name, Snapshots.SELECTOR, json.asJson(selector()))));
+    Objects.requireNonNull(selector, "selector");
+    Map<String, String> target = Map.copyOf(selector);
+    if (target.isEmpty()) throw new IllegalArgumentException("selector of " + describe() + " must not be empty");
+    String label = "switch service " + name + " in " + namespace + " to " + adapter.describe(target).substring("selector ".length());
+    Change c = StateSteps.change(label.replace('/', '-'), adapter, target);
+    return c.withApply(c.apply().withDescription(label))
+        .withRevert(c.revert().withDescription("switch " + describe() + " back to the selector captured at release start"));
   }
 
   @Override

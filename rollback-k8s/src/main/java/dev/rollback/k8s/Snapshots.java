@@ -16,6 +16,13 @@ public final class Snapshots {
   public static final String TEMPLATE = "template";
   /** The replica count (scale changes). */
   public static final String REPLICAS = "replicas";
+  /**
+   * The ConfigMaps and Secrets the template references, as a JSON array: a ConfigMap with its
+   * {@code data} and {@code binaryData}, a Secret with the {@code sha256} of its data only (and,
+   * with the opt-in, {@code keptIn}: the rollback-owned Secret holding a copy). Each with its
+   * {@code resourceVersion} when captured.
+   */
+  public static final String CONFIG = "config";
   /** A Service's selector as JSON. */
   public static final String SELECTOR = "selector";
 }

@@ -5,10 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.rollback.Release;
 import dev.rollback.RollbackResult;
-import dev.rollback.RunOutcome;
-import dev.rollback.detect.HealthCheck;
 import dev.rollback.detect.HealthStatus;
 import dev.rollback.engine.RollbackEngine;
+import dev.rollback.test.FakeStepContext;
+import dev.rollback.test.RollbackAssertions;
+import dev.rollback.test.ScriptedCheck;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.api.model.PodTemplateSpecBuilder;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
@@ -21,6 +22,7 @@ import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import java.net.ServerSocket;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+
 
 /** Fast unit-level tests on the fabric8 mock server in CRUD mode (no controllers, no validation). */
 @EnableKubernetesMockClient(crud = true)
@@ -93,18 +95,53 @@ class DeploymentRolloutTest {
         .withNewSpec().withSelector(Map.of("app", "front", "color", "blue")).addNewPort().withPort(80).endPort().endSpec()
         .build()).create();
     ServiceSwitch svc = Kubernetes.using(client).service("shop", "front");
+    ScriptedCheck smoke = ScriptedCheck.answering("green smoke test", HealthStatus.DOWN);
 
-    dev.rollback.Release release = dev.rollback.Release.builder("green")
+    Release release = Release.builder("green")
         .change(svc.switchTo(Map.of("app", "front", "color", "green")))
-        .healthGate(dev.rollback.detect.HealthCheck.constant("green smoke test", dev.rollback.detect.HealthStatus.DOWN)).within(java.time.Duration.ofMillis(300))
+        .healthGate(smoke).within(java.time.Duration.ofMillis(300))
         .build();
-    dev.rollback.RollbackResult result;
-    try (dev.rollback.engine.RollbackEngine engine = dev.rollback.engine.RollbackEngine.builder().build()) {
+    RollbackResult result;
+    try (RollbackEngine engine = RollbackEngine.builder().build()) {
       result = engine.run(release);
     }
 
-    assertThat(result.outcome()).as(result.summary()).isEqualTo(dev.rollback.RunOutcome.RECOVERED);
+    RollbackAssertions.assertThat(result).isRecovered()
+        .hasRevertedInReverseOrder("switch service front in shop to {app=front, color=green}");
+    assertThat(smoke.calls()).isPositive();
     assertThat(svc.selector()).isEqualTo(Map.of("app", "front", "color", "blue"));
+  }
+
+  @Test
+  void theSelectorAdapterWritesNothingWhenTheServiceAlreadyHasTheSelector() throws Exception {
+    client.services().inNamespace("shop").resource(new io.fabric8.kubernetes.api.model.ServiceBuilder()
+        .withNewMetadata().withName("same").endMetadata()
+        .withNewSpec().withSelector(Map.of("app", "same")).addNewPort().withPort(80).endPort().endSpec()
+        .build()).create();
+    var adapter = Kubernetes.using(client).service("shop", "same").selectorAdapter();
+    String rv = client.services().inNamespace("shop").withName("same").get().getMetadata().getResourceVersion();
+
+    adapter.apply(Map.of("app", "same"), FakeStepContext.create());
+
+    assertThat(client.services().inNamespace("shop").withName("same").get().getMetadata().getResourceVersion()).isEqualTo(rv);
+    assertThat(adapter.codec().decode(adapter.codec().encode(Map.of("app", "same", "color", "x"))))
+        .isEqualTo(Map.of("app", "same", "color", "x"));
+  }
+
+  @Test
+  void aPatchChangeThatTouchesMoreThanThePodTemplateIsRefusedAtTheCall() {
+    DeploymentRollout d = Kubernetes.using(client).deployment("shop", "web");
+
+    assertThatThrownBy(() -> d.patch("scale up", "{\"spec\":{\"replicas\":5}}"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("deployment shop/web")
+        .hasMessageContaining("spec.template only")
+        .hasMessageContaining("scale()");
+    assertThatThrownBy(() -> d.patch("broken", "{not json"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("not a JSON object");
+    assertThat(d.patch("annotate", "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"a\":\"b\"}}}}}").name())
+        .isEqualTo("annotate");
   }
 
   @Test
@@ -127,17 +164,26 @@ class DeploymentRolloutTest {
         .withTemplate(template("scaled:1", null)).endSpec().build()).create();
     DeploymentRollout d = Kubernetes.using(client).deployment("shop", "scaled").withRolloutTimeout(java.time.Duration.ZERO);
 
-    dev.rollback.Release release = dev.rollback.Release.builder("scale down")
+    Release release = Release.builder("scale down")
         .change(d.scale(1))
-        .healthGate(dev.rollback.detect.HealthCheck.constant("capacity", dev.rollback.detect.HealthStatus.DOWN)).within(java.time.Duration.ofMillis(300))
+        .healthGate(ScriptedCheck.answering("capacity", HealthStatus.DOWN)).within(java.time.Duration.ofMillis(300))
         .build();
-    dev.rollback.RollbackResult result;
-    try (dev.rollback.engine.RollbackEngine engine = dev.rollback.engine.RollbackEngine.builder().build()) {
+    RollbackResult result;
+    try (RollbackEngine engine = RollbackEngine.builder().build()) {
       result = engine.run(release);
     }
 
-    assertThat(result.outcome()).as(result.summary()).isEqualTo(dev.rollback.RunOutcome.RECOVERED);
+    RollbackAssertions.assertThat(result).isRecovered().hasStepSucceeded("scale deployment scaled in shop to 1/revert");
     assertThat(client.apps().deployments().inNamespace("shop").withName("scaled").get().getSpec().getReplicas()).isEqualTo(3);
+  }
+
+  @Test
+  void anImageFromARegistryPathGivesAChangeNameWithoutSlashesAndKeepsTheImageInItsDescription() {
+    var change = Kubernetes.using(client).deployment("shop", "web").setImage("app", "registry.example/shop/web:2.4.0");
+
+    assertThat(change.name()).isEqualTo("set image app=registry.example-shop-web:2.4.0 on deployment web in shop");
+    assertThat(change.apply().describe()).isEqualTo("set image app=registry.example/shop/web:2.4.0 on deployment web in shop");
+    RollbackAssertions.assertThat(Release.builder("web 2.4.0").change(change).build()).everyChangeCapturesItsKnownGoodState();
   }
 
   @Test

@@ -1,9 +1,12 @@
 package dev.rollback.k8s.bench;
 
+import dev.rollback.Snapshot;
 import dev.rollback.k8s.DeploymentRollout;
 import dev.rollback.k8s.Kubernetes;
 import dev.rollback.k8s.RealCluster;
 import dev.rollback.k8s.Revision;
+import dev.rollback.k8s.RolloutStatus;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.client.Config;
@@ -29,20 +32,34 @@ import java.util.regex.Pattern;
 
 /**
  * Our Deployment undo next to {@code kubectl rollout undo} against the same real API server, in
- * the same run, on identical Deployments (2 replicas, v1 then v2, both rolled out). Per round and
- * tool: API round-trips of the undo (ours counted by a fabric8 interceptor, kubectl's from its
- * {@code -v=6} request log), wall time of the undo call (kubectl: the whole process), and time from
- * the call to the rollout being complete with the simulated node. Rounds alternate which tool goes first.
+ * the same run, on identical Deployments (2 replicas, v1 then v2, both rolled out); rounds
+ * rotate which goes first. Per round:
+ * <ul>
+ *   <li>API round-trips of the undo (ours counted by a fabric8 interceptor, kubectl's from its
+ *       {@code -v=6} request log) and wall time of the undo call (kubectl: the whole process);
+ *   <li>time from the undo call until the rollout is complete: ours waiting by polling
+ *       ({@code awaitRollout}, every 100 ms), ours waiting on a watch, and {@code kubectl rollout
+ *       undo} followed by {@code kubectl rollout status} (which watches);
+ *   <li>the undo to a captured revision on a Deployment referencing two ConfigMaps: with both
+ *       ConfigMaps changed by the release (restored), with them unchanged, and without config
+ *       capture ({@code withoutConfig()}), as round-trips and time to a complete rollout.
+ * </ul>
+ * Prints the load average before and after.
  */
 public final class K8sUndoBenchmark {
   private static final Pattern KUBECTL_REQUEST = Pattern.compile("\\b(GET|POST|PUT|PATCH|DELETE) https?://\\S+ \\d{3}");
+  private static final int CONFIG_MAPS = 2;
 
-  private static boolean LOGGED;
-  private static boolean KUBECTL_LOGGED;
-  private static final List<String> LOG = java.util.Collections.synchronizedList(new ArrayList<>());
+  private static final List<String> LOG = Collections.synchronizedList(new ArrayList<>());
+  private static boolean logged;
+  private static boolean configLogged;
+  private static boolean kubectlLogged;
+
+  private record Row(long requests, long undoNanos, long completeNanos) {}
 
   public static void main(String[] args) throws Exception {
     int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 7;
+    System.out.println("load average before: " + Files.readString(Path.of("/proc/loadavg")).trim());
     RealCluster cluster = RealCluster.get();
     AtomicInteger requests = new AtomicInteger();
     Config config = new ConfigBuilder(Config.empty()).withMasterUrl(cluster.env.get("KUBE_SERVER"))
@@ -57,107 +74,211 @@ public final class K8sUndoBenchmark {
       String ns = cluster.namespace("bench");
       Kubernetes k8s = Kubernetes.using(counted);
       Path cache = Files.createTempDirectory("kubectl-cache-");
-      List<long[]> ours = new ArrayList<>();
-      List<long[]> theirs = new ArrayList<>();
-      // warm-up: one undo each (JIT and connection for us, discovery cache for kubectl), not counted
+      List<Row> polled = new ArrayList<>();
+      List<Row> watched = new ArrayList<>();
+      List<Row> kubectl = new ArrayList<>();
+      List<Row> configChanged = new ArrayList<>();
+      List<Row> configUnchanged = new ArrayList<>();
+      List<Row> templateOnly = new ArrayList<>();
+      // round 0 warms up (JIT and connection for us, discovery cache for kubectl) and is not counted
       for (int round = 0; round <= rounds; round++) {
-        String a = "ours-" + round;
-        String b = "kubectl-" + round;
-        prepare(cluster.client, ns, a);
-        prepare(cluster.client, ns, b);
-        DeploymentRollout da = k8s.deployment(ns, a);
-        DeploymentRollout db = k8s.deployment(ns, b);
-        long[] o = null;
-        long[] k = null;
-        if (round % 2 == 0) {
-          o = ours(da, requests);
-          k = kubectl(cluster, ns, b, cache, db);
-        } else {
-          k = kubectl(cluster, ns, b, cache, db);
-          o = ours(da, requests);
+        String p = "poll-" + round;
+        String w = "watch-" + round;
+        String k = "kubectl-" + round;
+        prepare(cluster.client, ns, p);
+        prepare(cluster.client, ns, w);
+        prepare(cluster.client, ns, k);
+        Row[] r = new Row[3];
+        for (int i = 0; i < 3; i++) {
+          switch ((round + i) % 3) {
+            case 0 -> r[0] = ours(k8s.deployment(ns, p), requests, false);
+            case 1 -> r[1] = ours(k8s.deployment(ns, w), requests, true);
+            default -> r[2] = kubectl(cluster, ns, k, cache);
+          }
         }
+        Row changed = configUndo(cluster.client, k8s, ns, "cfg-" + round, true, false, requests);
+        Row unchanged = configUndo(cluster.client, k8s, ns, "same-" + round, false, false, requests);
+        Row plain = configUndo(cluster.client, k8s, ns, "plain-" + round, true, true, requests);
         if (round == 0) {
-          System.out.printf("warm-up: ours %d requests, kubectl %d requests (cold discovery cache)%n", o[0], k[0]);
+          System.out.printf("warm-up: ours %d requests, kubectl %d requests (cold discovery cache)%n", r[0].requests(), r[2].requests());
           continue;
         }
-        ours.add(o);
-        theirs.add(k);
-        System.out.printf("round %d: ours %d req %.1f ms undo, %.0f ms to complete | kubectl %d req %.1f ms undo, %.0f ms to complete%n",
-            round, o[0], o[1] / 1e6, o[2] / 1e6, k[0], k[1] / 1e6, k[2] / 1e6);
+        polled.add(r[0]);
+        watched.add(r[1]);
+        kubectl.add(r[2]);
+        configChanged.add(changed);
+        configUnchanged.add(unchanged);
+        templateOnly.add(plain);
+        System.out.printf("round %d: ours %d req %.1f ms undo, complete after %.0f ms (polling) / %.0f ms (watch)"
+                + " | kubectl %d req %.1f ms undo, complete after %.0f ms (rollout status)"
+                + " | captured undo: config changed %d req %.0f ms, unchanged %d req, template only %d req %.0f ms%n",
+            round, r[0].requests(), ms(r[0].undoNanos()), ms(r[0].completeNanos()), ms(r[1].completeNanos()),
+            r[2].requests(), ms(r[2].undoNanos()), ms(r[2].completeNanos()),
+            changed.requests(), ms(changed.completeNanos()), unchanged.requests(), plain.requests(), ms(plain.completeNanos()));
       }
       System.out.println();
-      System.out.println("| tool | API round-trips of the undo | undo wall time (median) | call to rollout complete (median) |");
+      System.out.println("| undo | API round-trips | undo wall time (median) | call to rollout complete (median) |");
       System.out.println("|---|---|---|---|");
-      print("rollback-k8s `undo(Revision.previous())`", ours);
-      print("`kubectl rollout undo` (warm discovery cache)", theirs);
+      print("rollback-k8s `undo(Revision.previous())` + `awaitRollout` (polls every 100 ms)", polled);
+      print("rollback-k8s `undo(Revision.previous())` + a watch", watched);
+      print("`kubectl rollout undo` + `kubectl rollout status` (warm discovery cache)", kubectl);
+      print("rollback-k8s `undo(captured)`, " + CONFIG_MAPS + " ConfigMaps changed by the release (restored)", configChanged);
+      print("rollback-k8s `undo(captured)`, " + CONFIG_MAPS + " ConfigMaps unchanged", configUnchanged);
+      print("rollback-k8s `undo(captured)` with `withoutConfig()`", templateOnly);
+      System.out.printf("%nratio of medians, call to complete: ours (polling) / kubectl = %.2f, ours (watch) / kubectl = %.2f%n",
+          median(polled, 2) / median(kubectl, 2), median(watched, 2) / median(kubectl, 2));
       cluster.client.namespaces().withName(ns).delete();
     }
+    System.out.println("load average after: " + Files.readString(Path.of("/proc/loadavg")).trim());
     System.exit(0);
   }
 
-  private static void print(String tool, List<long[]> rows) {
-    System.out.printf("| %s | %s | %.1f ms | %.0f ms |%n", tool, range(rows, 0), median(rows, 1) / 1e6, median(rows, 2) / 1e6);
+  private static double ms(long nanos) {
+    return nanos / 1e6;
   }
 
-  private static String range(List<long[]> rows, int i) {
-    long min = rows.stream().mapToLong(r -> r[i]).min().orElse(0);
-    long max = rows.stream().mapToLong(r -> r[i]).max().orElse(0);
+  private static void print(String what, List<Row> rows) {
+    System.out.printf("| %s | %s | %.1f ms | %.0f ms |%n", what, range(rows), median(rows, 1) / 1e6, median(rows, 2) / 1e6);
+  }
+
+  private static String range(List<Row> rows) {
+    long min = rows.stream().mapToLong(Row::requests).min().orElse(0);
+    long max = rows.stream().mapToLong(Row::requests).max().orElse(0);
     return min == max ? Long.toString(min) : min + "–" + max;
   }
 
-  private static double median(List<long[]> rows, int i) {
+  private static double median(List<Row> rows, int field) {
     List<Long> v = new ArrayList<>();
-    for (long[] r : rows) v.add(r[i]);
+    for (Row r : rows) v.add(field == 0 ? r.requests() : field == 1 ? r.undoNanos() : r.completeNanos());
     Collections.sort(v);
     return v.get(v.size() / 2);
   }
 
-  private static void prepare(KubernetesClient client, String ns, String name) {
-    Deployment d = new DeploymentBuilder().withNewMetadata().withName(name).endMetadata()
+  private static Deployment deployment(String name, boolean withConfig) {
+    var container = new io.fabric8.kubernetes.api.model.ContainerBuilder().withName("app").withImage("app:1");
+    var spec = new io.fabric8.kubernetes.api.model.PodSpecBuilder();
+    if (withConfig) {
+      container.addNewEnvFrom().withNewConfigMapRef().withName(name + "-env").endConfigMapRef().endEnvFrom()
+          .addNewVolumeMount().withName("files").withMountPath("/etc/app").endVolumeMount();
+      spec.addNewVolume().withName("files").withNewConfigMap().withName(name + "-files").endConfigMap().endVolume();
+    }
+    return new DeploymentBuilder().withNewMetadata().withName(name).endMetadata()
         .withNewSpec().withReplicas(2).withNewSelector().withMatchLabels(Map.of("app", name)).endSelector()
         .withNewTemplate().withNewMetadata().withLabels(Map.of("app", name)).endMetadata()
-        .withNewSpec().addNewContainer().withName("app").withImage("app:1").endContainer().endSpec()
+        .withSpec(spec.addToContainers(container.build()).build())
         .endTemplate().endSpec().build();
-    client.apps().deployments().inNamespace(ns).resource(d).create();
+  }
+
+  private static void prepare(KubernetesClient client, String ns, String name) {
+    client.apps().deployments().inNamespace(ns).resource(deployment(name, false)).create();
     DeploymentRollout r = Kubernetes.using(client).deployment(ns, name);
     require(r.awaitRollout(Duration.ofSeconds(120)).isComplete(), name + " v1");
-    client.apps().deployments().inNamespace(ns).withName(name).patch(PatchContext.of(PatchType.STRATEGIC_MERGE),
-        "{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"app\",\"image\":\"app:2\"}]}}}}");
+    setImage(client, ns, name, "app:2");
     require(r.awaitRollout(Duration.ofSeconds(120)).isComplete(), name + " v2");
   }
 
-  private static long[] ours(DeploymentRollout d, AtomicInteger requests) {
+  private static void setImage(KubernetesClient client, String ns, String name, String image) {
+    client.apps().deployments().inNamespace(ns).withName(name).patch(PatchContext.of(PatchType.STRATEGIC_MERGE),
+        "{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"app\",\"image\":\"" + image + "\"}]}}}}");
+  }
+
+  private static Row ours(DeploymentRollout d, AtomicInteger requests, boolean watch) {
     LOG.clear();
     int before = requests.get();
     long t0 = System.nanoTime();
     d.undo(Revision.previous());
     long t1 = System.nanoTime();
     int undoRequests = requests.get() - before;
-    if (!LOGGED) {
-      LOGGED = true;
+    if (!logged) {
+      logged = true;
       System.out.println("our undo's requests: " + List.copyOf(LOG));
     }
-    require(d.awaitRollout(Duration.ofSeconds(120)).isComplete(), "our undo of " + d.name());
-    long t2 = System.nanoTime();
-    return new long[] {undoRequests, t1 - t0, t2 - t0};
+    awaitComplete(d, watch);
+    return new Row(undoRequests, t1 - t0, System.nanoTime() - t0);
   }
 
-  private static long[] kubectl(RealCluster cluster, String ns, String name, Path cache, DeploymentRollout d) throws Exception {
+  private static void awaitComplete(DeploymentRollout d, boolean watch) {
+    if (!watch) {
+      require(d.awaitRollout(Duration.ofSeconds(120)).isComplete(), "rollout of " + d.name());
+      return;
+    }
+    RealCluster.get().client.apps().deployments().inNamespace(d.namespace()).withName(d.name())
+        .waitUntilCondition(x -> x != null && complete(x), 120, TimeUnit.SECONDS);
+  }
+
+  private static boolean complete(Deployment d) {
+    var st = d.getStatus();
+    long gen = d.getMetadata().getGeneration() == null ? 0 : d.getMetadata().getGeneration();
+    if (st == null || st.getObservedGeneration() == null || st.getObservedGeneration() < gen) return false;
+    int desired = d.getSpec().getReplicas() == null ? 1 : d.getSpec().getReplicas();
+    int updated = st.getUpdatedReplicas() == null ? 0 : st.getUpdatedReplicas();
+    int replicas = st.getReplicas() == null ? 0 : st.getReplicas();
+    int available = st.getAvailableReplicas() == null ? 0 : st.getAvailableReplicas();
+    return updated >= desired && replicas <= updated && available >= updated;
+  }
+
+  /**
+   * A Deployment referencing {@link #CONFIG_MAPS} ConfigMaps (envFrom and a volume), its revision
+   * captured, then a release of app:2 that also changes both ConfigMaps' content when
+   * {@code changeConfig}; then the undo to the captured revision, counted and timed to a complete rollout.
+   */
+  private static Row configUndo(KubernetesClient client, Kubernetes k8s, String ns, String name, boolean changeConfig,
+      boolean templateOnly, AtomicInteger requests) {
+    client.configMaps().inNamespace(ns).resource(new ConfigMapBuilder().withNewMetadata().withName(name + "-env").endMetadata()
+        .withData(Map.of("MODE", "v1")).build()).create();
+    client.configMaps().inNamespace(ns).resource(new ConfigMapBuilder().withNewMetadata().withName(name + "-files").endMetadata()
+        .withData(Map.of("app.conf", "limit=10")).build()).create();
+    client.apps().deployments().inNamespace(ns).resource(deployment(name, true)).create();
+    DeploymentRollout d = k8s.deployment(ns, name);
+    if (templateOnly) d = d.withoutConfig();
+    require(d.awaitRollout(Duration.ofSeconds(120)).isComplete(), name + " v1");
+    Snapshot known = d.captureRevision();
+    if (changeConfig) {
+      client.configMaps().inNamespace(ns).withName(name + "-env").edit(c -> new ConfigMapBuilder(c).addToData("MODE", "v2").build());
+      client.configMaps().inNamespace(ns).withName(name + "-files").edit(c -> new ConfigMapBuilder(c).addToData("app.conf", "limit=20").build());
+    }
+    setImage(client, ns, name, "app:2");
+    require(d.awaitRollout(Duration.ofSeconds(120)).isComplete(), name + " v2");
+
+    LOG.clear();
+    int before = requests.get();
     long t0 = System.nanoTime();
-    Process p = new ProcessBuilder("kubectl", "--kubeconfig", cluster.env.get("KUBECONFIG"), "--cache-dir", cache.toString(),
-        "-v=6", "-n", ns, "rollout", "undo", "deployment/" + name).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    require(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0, "kubectl rollout undo: " + out);
+    d.undo(Revision.captured(known));
+    long t1 = System.nanoTime();
+    int undoRequests = requests.get() - before;
+    if (changeConfig && !templateOnly && !configLogged) {
+      configLogged = true;
+      System.out.println("our undo with config restore, requests: " + List.copyOf(LOG));
+    }
+    RolloutStatus s = d.awaitRollout(Duration.ofSeconds(120));
+    require(s.isComplete(), "rollout of " + name + ": " + s);
+    long t2 = System.nanoTime();
+    if (!templateOnly) {
+      require(client.configMaps().inNamespace(ns).withName(name + "-env").get().getData().get("MODE").equals("v1"), name + " config restored");
+    }
+    return new Row(undoRequests, t1 - t0, t2 - t0);
+  }
+
+  private static Row kubectl(RealCluster cluster, String ns, String name, Path cache) throws Exception {
+    long t0 = System.nanoTime();
+    String out = run(cluster, cache, "-v=6", "-n", ns, "rollout", "undo", "deployment/" + name);
     long t1 = System.nanoTime();
     List<String> lines = out.lines().filter(l -> KUBECTL_REQUEST.matcher(l).find()).toList();
-    long count = lines.size();
-    if (count < 10 && !KUBECTL_LOGGED) {
-      KUBECTL_LOGGED = true;
+    if (lines.size() < 10 && !kubectlLogged) {
+      kubectlLogged = true;
       lines.forEach(l -> System.out.println("kubectl: " + l.replaceAll("^.*?\\] ", "")));
     }
-    require(d.awaitRollout(Duration.ofSeconds(120)).isComplete(), "kubectl undo of " + name);
-    long t2 = System.nanoTime();
-    return new long[] {count, t1 - t0, t2 - t0};
+    run(cluster, cache, "-n", ns, "rollout", "status", "deployment/" + name, "--timeout=120s");
+    return new Row(lines.size(), t1 - t0, System.nanoTime() - t0);
+  }
+
+  private static String run(RealCluster cluster, Path cache, String... args) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of("kubectl", "--kubeconfig", cluster.env.get("KUBECONFIG"), "--cache-dir", cache.toString()));
+    cmd.addAll(List.of(args));
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    require(p.waitFor(150, TimeUnit.SECONDS) && p.exitValue() == 0, String.join(" ", args) + ": " + out);
+    return out;
   }
 
   private static void require(boolean ok, String what) {
