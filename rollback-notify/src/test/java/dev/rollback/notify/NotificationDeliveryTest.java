@@ -175,7 +175,7 @@ class NotificationDeliveryTest {
     await().atMost(Duration.ofSeconds(5)).until(() -> chat.sent().size() == 1);
     assertThat(chat.sent().get(0).title()).isEqualTo("[checkout] rolling back 2.4.0");
     assertThat(chat.sent().get(0).text())
-        .isEqualTo("checkout-2.4.0 for checkout@2.4.0 in run " + result.runId() + ": started (to eng)");
+        .isEqualTo("checkout-2.4.0 for checkout@2.4.0 in run " + result.runId() + ": rollback of checkout@2.4.0 started without a reason (give one with RunOptions.withReason) (to eng)");
   }
 
   @Test
