@@ -49,6 +49,7 @@ _rollback_apt_install_as_root() (
   before_debs="$(_rollback_cached_debs)"
   # shellcheck disable=SC2317  # invoked by the traps
   cleanup() {
+    trap '' HUP INT TERM   # a second signal must not cut the cleanup short
     _rollback_policy_restore
     local deb
     comm -13 <(printf '%s\n' "$before_debs") <(_rollback_cached_debs) | while IFS= read -r deb; do
