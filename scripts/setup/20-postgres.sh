@@ -2,8 +2,10 @@
 # Setup for the rollback-jdbc real-component tests (run by ./test.sh before mvn verify):
 # PostgreSQL 15 server binaries (initdb, pg_ctl, postgres under /usr/lib/postgresql/15/bin) and
 # the client tools (psql, pg_dump, pg_restore) used by the benchmark. Installed without starting
-# Debian's packaged cluster: the tests initdb their own cluster in a temp dir, as the `postgres`
-# user, on a free loopback port with a password, and stop it with `pg_ctl stop -m fast`.
+# Debian's packaged cluster and without leaving postgresql.service enabled when the install enabled
+# it (apt_install in scripts/lib.sh; the package still creates its stopped default cluster 15/main).
+# The tests initdb their own cluster in a temp dir, as the `postgres` user, on a free loopback port
+# with a password, and stop it with `pg_ctl stop -m fast`.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 # shellcheck source=../lib.sh

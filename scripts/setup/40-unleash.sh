@@ -4,6 +4,7 @@
 # loopback port with a password) and unleash-server 6.10.1 from npm, installed OUTSIDE the repo
 # in ~/.cache/rollback/unleash-6.10.1 (7.x and later need Node 22; this machine has Node 20).
 # The tests start Unleash with their own server.js on 127.0.0.1 and stop it by pid.
+# npm's own cache is a temporary directory: nothing is left in ~/.npm.
 # Idempotent: does nothing when everything is already there.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -13,8 +14,9 @@ source "$ROOT/scripts/lib.sh"
 UNLEASH_VERSION=6.10.1
 UNLEASH_HOME="${ROLLBACK_UNLEASH_HOME:-$HOME/.cache/rollback/unleash-$UNLEASH_VERSION}"
 
-apt_install postgresql-15
-command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+packages=(postgresql-15)
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+apt_install "${packages[@]}"
 for b in initdb pg_ctl postgres; do
   [ -x "/usr/lib/postgresql/15/bin/$b" ] || { echo "PostgreSQL 15: /usr/lib/postgresql/15/bin/$b is missing" >&2; exit 1; }
 done
@@ -28,7 +30,11 @@ if ! installed; then
   echo "installing unleash-server@$UNLEASH_VERSION into $UNLEASH_HOME"
   mkdir -p "$UNLEASH_HOME"
   [ -f "$UNLEASH_HOME/package.json" ] || echo '{"name":"rollback-unleash","private":true}' > "$UNLEASH_HOME/package.json"
-  npm install --prefix "$UNLEASH_HOME" --no-audit --no-fund --loglevel=error "unleash-server@$UNLEASH_VERSION"
+  # npm's download cache and logs go to a temporary directory, deleted afterwards: nothing in ~/.npm.
+  npm_cache="$(mktemp -d)"
+  trap 'rm -rf "$npm_cache"' EXIT
+  npm install --prefix "$UNLEASH_HOME" --cache "$npm_cache" --no-audit --no-fund --no-update-notifier \
+    --loglevel=error "unleash-server@$UNLEASH_VERSION"
   installed || { echo "unleash-server@$UNLEASH_VERSION did not install into $UNLEASH_HOME" >&2; exit 1; }
 fi
 # The tests find it here (or through ROLLBACK_UNLEASH_HOME).

@@ -94,7 +94,7 @@ public final class LatencyHistogram {
     return new LatencyHistogram(out, total + other.total);
   }
 
-  /** The {@code q}-quantile (0 < q ≤ 1), as the upper bound of its bucket; empty when there are no samples. */
+  /** The {@code q}-quantile (0 &lt; q ≤ 1), as the upper bound of its bucket; empty when there are no samples. */
   public Optional<Duration> percentile(double q) {
     if (!(q > 0 && q <= 1)) throw new IllegalArgumentException("percentile must be in (0, 1]: " + q);
     if (total == 0) return Optional.empty();
