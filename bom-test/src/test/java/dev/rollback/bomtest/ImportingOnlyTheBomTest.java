@@ -6,13 +6,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.openfeature.sdk.Client;
 import dev.openfeature.sdk.OpenFeatureAPI;
 import dev.rollback.Change;
-import dev.rollback.CommunicationPlan.DeliveryFailure;
 import dev.rollback.Deployment;
-import dev.rollback.Notification;
-import dev.rollback.NotificationKind;
 import dev.rollback.Release;
-import dev.rollback.RollbackEngine;
 import dev.rollback.RollbackResult;
+import dev.rollback.communication.CommunicationPlan.DeliveryFailure;
+import dev.rollback.communication.Notification;
+import dev.rollback.communication.NotificationKind;
+import dev.rollback.engine.RollbackEngine;
 import dev.rollback.flags.InMemoryFlagStore;
 import dev.rollback.flags.Rollout;
 import dev.rollback.jdbc.Migration;
@@ -69,8 +69,8 @@ class ImportingOnlyTheBomTest {
 
   @Test
   void coreRevertsAReleaseAndReportsItInJson() {
-    try (RollbackEngine engine = RollbackEngine.builder().withJournal(FileJournal.in(dir)).build()) {
-      RollbackResult result = failingRelease().run(engine);
+    try (RollbackEngine engine = RollbackEngine.builder().withJournal(FileJournal.create(dir)).build()) {
+      RollbackResult result = engine.run(failingRelease());
 
       RollbackAssertions.assertThat(result).isRecovered();
       assertThat(RunReport.of(engine.journal(), result.runId()).toJson())
@@ -82,7 +82,7 @@ class ImportingOnlyTheBomTest {
   void micrometerCountsTheRunsOfAnEngine() {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     try (RollbackEngine engine = RollbackEngine.builder().withListener(RollbackMetrics.listener(registry)).build()) {
-      failingRelease().run(engine);
+      engine.run(failingRelease());
     }
 
     assertThat(registry.get("rollback.runs.started").counter().count()).isEqualTo(1.0);

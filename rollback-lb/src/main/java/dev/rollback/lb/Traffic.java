@@ -68,7 +68,7 @@ public final class Traffic {
   public static Step restoreKnownGood(TrafficRouter router, String backend, Cutover cutover) {
     StateAdapter<RoutingState> adapter = backend(router, backend, cutover);
     return StateSteps.restoreKnownGood("restore traffic " + backend, adapter)
-        .describedAs("restore the known-good routing of backend " + backend + " on " + router.name());
+        .withDescription("restore the known-good routing of backend " + backend + " on " + router.name());
   }
 
   /**
@@ -81,7 +81,7 @@ public final class Traffic {
     for (String s : servers) Names.require("server", s);
     Set<String> to = Set.copyOf(Arrays.asList(servers));
     return StateSteps.restoreComputed("flip " + backend, adapter, ctx -> flipTarget(router.read(backend), to, cutover))
-        .describedAs("send all traffic of backend " + backend + " to " + String.join(", ", servers) + " on "
+        .withDescription("send all traffic of backend " + backend + " to " + String.join(", ", servers) + " on "
             + router.name());
   }
 
@@ -108,7 +108,7 @@ public final class Traffic {
   public static Step applyTarget(TrafficRouter router, RoutingState target, Cutover cutover) {
     Objects.requireNonNull(target, "target");
     return StateSteps.restore("route " + target.backend(), backend(router, target.backend(), cutover), target)
-        .describedAs("route backend " + target.backend() + " as " + target + " on " + router.name());
+        .withDescription("route backend " + target.backend() + " as " + target + " on " + router.name());
   }
 
   /**
@@ -118,8 +118,8 @@ public final class Traffic {
   public static Change change(String name, TrafficRouter router, RoutingState target) {
     Objects.requireNonNull(target, "target");
     Change c = StateSteps.change(name, backend(router, target.backend()), target);
-    return c.withApply(c.apply().describedAs("route backend " + target.backend() + " as " + target + " on " + router.name()))
-        .withRevert(c.revert().describedAs("restore the known-good routing of backend " + target.backend() + " on "
+    return c.withApply(c.apply().withDescription("route backend " + target.backend() + " as " + target + " on " + router.name()))
+        .withRevert(c.revert().withDescription("restore the known-good routing of backend " + target.backend() + " on "
             + router.name()));
   }
 

@@ -133,7 +133,7 @@ public final class TrafficShift {
         .sequence("shift " + backend, targets)
         .withPause(pause);
     if (gate != null) sequence = sequence.withHealthGate(gate, gateWithin, pollInterval);
-    return sequence.toStep().describedAs(sentence);
+    return sequence.toStep().withDescription(sentence);
   }
 
   /** The backend's adapter, describing a routing by the shares of the two servers of the shift ("10% on v2, 90% on v1"). */
