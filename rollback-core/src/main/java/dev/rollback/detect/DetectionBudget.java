@@ -5,7 +5,6 @@ import static dev.rollback.internal.Durations.human;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 
 /**
  * The time-budget check of a plan or release with triggers: for each trigger, its worst-case

@@ -1,7 +1,5 @@
 package dev.rollback.guard;
 
-import static dev.rollback.internal.Durations.human;
-
 import dev.rollback.Deployment;
 import dev.rollback.PlanValidationException;
 import dev.rollback.RollbackException;
@@ -27,20 +25,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The embedded self-rollback watchdog. {@link #arm()} after a deployment: it captures the

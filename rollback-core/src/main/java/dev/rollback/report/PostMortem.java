@@ -7,8 +7,6 @@ import dev.rollback.report.TimelineEntry.Kind;
 import dev.rollback.report.TimelineEntry.Milestone;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;

@@ -1,6 +1,5 @@
 package dev.rollback.detect;
 
-
 /** Reaches {@link RequestRecorder}'s slot count from tests in other packages. */
 public final class RequestRecorderSlots {
   private RequestRecorderSlots() {}

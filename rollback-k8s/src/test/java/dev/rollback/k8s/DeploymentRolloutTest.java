@@ -23,7 +23,6 @@ import java.net.ServerSocket;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-
 /** Fast unit-level tests on the fabric8 mock server in CRUD mode (no controllers, no validation). */
 @EnableKubernetesMockClient(crud = true)
 class DeploymentRolloutTest {

@@ -13,7 +13,6 @@ import dev.rollback.engine.RollbackRun;
 import dev.rollback.journal.InMemoryJournal;
 import dev.rollback.journal.JournalRecord;
 import dev.rollback.notify.internal.Http;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;

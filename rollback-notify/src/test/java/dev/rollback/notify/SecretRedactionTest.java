@@ -20,7 +20,6 @@ import dev.rollback.report.RunReport;
 import dev.rollback.report.Timeline;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
