@@ -57,7 +57,7 @@ final class EventCodec {
   }
 
   static Map<String, Object> data(Known e) {
-    Map<String, Object> d = new LinkedHashMap<>();
+    LinkedHashMap<String, Object> d = new LinkedHashMap<>(8);
     if (e instanceof RunCreated x) {
       identity(d, x.identity());
     } else if (e instanceof KnownGoodCaptured x) {
@@ -159,7 +159,7 @@ final class EventCodec {
       d.put("summary", x.summary());
       if (x.haltedAt() != null) d.put("haltedAt", x.haltedAt());
     }
-    return d;
+    return new OwnedData(d);
   }
 
   private static void identity(Map<String, Object> d, Identity i) {

@@ -14,15 +14,13 @@ import java.util.Map;
 public final class InMemoryJournal implements Journal {
   private final Map<String, Run> runs = new LinkedHashMap<>();
 
+  /** One run's bytes; records are encoded straight into them. */
   private static final class Run {
-    byte[] buf = new byte[1024];
-    int len;
+    final JournalCodec.Line bytes = new JournalCodec.Line(1024);
     long highestFence;
 
     void add(byte[] line) {
-      if (len + line.length > buf.length) buf = Arrays.copyOf(buf, Math.max(buf.length * 2, len + line.length));
-      System.arraycopy(line, 0, buf, len, line.length);
-      len += line.length;
+      bytes.raw(line);
     }
   }
 
@@ -34,7 +32,7 @@ public final class InMemoryJournal implements Journal {
   public synchronized void append(JournalRecord record) {
     Run run = runs.computeIfAbsent(record.runId(), k -> new Run());
     if (record.fence() < run.highestFence) throw new FencedOffException(record.runId(), record.fence(), run.highestFence);
-    run.add(JournalCodec.encode(record));
+    JournalCodec.encodeInto(record, run.bytes);
     run.highestFence = Math.max(run.highestFence, record.fence());
   }
 
@@ -42,7 +40,7 @@ public final class InMemoryJournal implements Journal {
   public synchronized JournalRead read(String runId) {
     Run run = runs.get(runId);
     if (run == null) return new JournalRead(runId, List.of(), List.of());
-    JournalCodec.Scan scan = JournalCodec.scan(run.buf, run.len, "memory:" + runId);
+    JournalCodec.Scan scan = JournalCodec.scan(run.bytes.buf, run.bytes.len, "memory:" + runId);
     return new JournalRead(runId, scan.records(), scan.tornProblem().isEmpty() ? List.of() : List.of(scan.tornProblem()));
   }
 
@@ -50,10 +48,10 @@ public final class InMemoryJournal implements Journal {
   public synchronized String repair(String runId) {
     Run run = runs.get(runId);
     if (run == null) return "";
-    JournalCodec.Scan scan = JournalCodec.scan(run.buf, run.len, "memory:" + runId);
-    if (scan.validLength() == run.len) return "";
-    int dropped = run.len - scan.validLength();
-    run.len = scan.validLength();
+    JournalCodec.Scan scan = JournalCodec.scan(run.bytes.buf, run.bytes.len, "memory:" + runId);
+    if (scan.validLength() == run.bytes.len) return "";
+    int dropped = run.bytes.len - scan.validLength();
+    run.bytes.len = scan.validLength();
     return scan.tornProblem() + "; " + dropped + " bytes set aside";
   }
 
@@ -65,7 +63,7 @@ public final class InMemoryJournal implements Journal {
   /** The encoded bytes of a run, as a file journal would hold them. */
   public synchronized byte[] bytes(String runId) {
     Run run = runs.get(runId);
-    return run == null ? new byte[0] : Arrays.copyOf(run.buf, run.len);
+    return run == null ? new byte[0] : Arrays.copyOf(run.bytes.buf, run.bytes.len);
   }
 
   /** A new journal holding {@code bytes} as the run's content (e.g. a prefix cut at any byte). */
@@ -80,6 +78,6 @@ public final class InMemoryJournal implements Journal {
   /** Total bytes of a run. */
   public synchronized int size(String runId) {
     Run run = runs.get(runId);
-    return run == null ? 0 : run.len;
+    return run == null ? 0 : run.bytes.len;
   }
 }

@@ -23,24 +23,45 @@ final class JournalCodec {
 
   private JournalCodec() {}
 
+  private static final byte[] V = ascii("{\"v\":");
+  private static final byte[] SEQ = ascii(",\"seq\":");
+  private static final byte[] RUN = ascii(",\"run\":");
+  private static final byte[] TYPE = ascii(",\"type\":");
+  private static final byte[] AT = ascii(",\"at\":\"");
+  private static final byte[] FENCE = ascii("\",\"fence\":");
+  private static final byte[] STEP = ascii(",\"step\":");
+  private static final byte[] DATA = ascii(",\"data\":");
+  private static final byte[] CRC = ascii(",\"crc\":\"");
+  private static final byte[] END = ascii("\"}\n");
+
+  private static byte[] ascii(String s) {
+    return s.getBytes(StandardCharsets.US_ASCII);
+  }
+
   /** The record as one line, newline included. */
   public static byte[] encode(JournalRecord r) {
-    Line out = new Line();
-    out.raw("{\"v\":").number(r.v());
-    out.raw(",\"seq\":").number(r.seq());
-    out.raw(",\"run\":").string(r.runId());
-    out.raw(",\"type\":").string(r.type());
-    out.raw(",\"at\":\"").instant(r.at()).raw("\"");
-    out.raw(",\"fence\":").number(r.fence());
-    if (r.step() != null) out.raw(",\"step\":").string(r.step());
+    Line out = new Line(256);
+    encodeInto(r, out);
+    return java.util.Arrays.copyOf(out.buf, out.len);
+  }
+
+  /** Appends the record's line (newline included) to {@code out}. */
+  static void encodeInto(JournalRecord r, Line out) {
+    int start = out.len;
+    out.raw(V).number(r.v());
+    out.raw(SEQ).number(r.seq());
+    out.raw(RUN).string(r.runId());
+    out.raw(TYPE).string(r.type());
+    out.raw(AT).instant(r.at());
+    out.raw(FENCE).number(r.fence());
+    if (r.step() != null) out.raw(STEP).string(r.step());
     if (!r.data().isEmpty()) {
-      out.raw(",\"data\":").value(r.data());
+      out.raw(DATA).value(r.data());
     }
     CRC32C crc = new CRC32C();
-    crc.update(out.buf, 0, out.len);
+    crc.update(out.buf, start, out.len - start);
     crc.update('}');
-    out.raw(",\"crc\":\"").hex8(crc.getValue()).raw("\"}\n");
-    return java.util.Arrays.copyOf(out.buf, out.len);
+    out.raw(CRC).hex8(crc.getValue()).raw(END);
   }
 
   /**
@@ -48,9 +69,13 @@ final class JournalCodec {
    * doubles, booleans, maps and lists, and writing them by hand costs a fraction of a general JSON
    * generator per record (the engine writes two records per step).
    */
-  private static final class Line {
-    byte[] buf = new byte[256];
+  static final class Line {
+    byte[] buf;
     int len;
+
+    Line(int capacity) {
+      buf = new byte[capacity];
+    }
 
     private void ensure(int more) {
       if (len + more > buf.length) buf = java.util.Arrays.copyOf(buf, Math.max(buf.length * 2, len + more));
@@ -62,8 +87,28 @@ final class JournalCodec {
       return this;
     }
 
+    Line raw(byte[] ascii) {
+      ensure(ascii.length);
+      System.arraycopy(ascii, 0, buf, len, ascii.length);
+      len += ascii.length;
+      return this;
+    }
+
     Line number(long n) {
-      return raw(Long.toString(n));
+      if (n == Long.MIN_VALUE) return raw(Long.toString(n));
+      ensure(20);
+      if (n < 0) {
+        buf[len++] = '-';
+        n = -n;
+      }
+      int digits = 1;
+      for (long t = n; t >= 10; t /= 10) digits++;
+      for (int i = len + digits - 1; i >= len; i--) {
+        buf[i] = (byte) ('0' + n % 10);
+        n /= 10;
+      }
+      len += digits;
+      return this;
     }
 
     Line hex8(long v) {
@@ -92,6 +137,7 @@ final class JournalCodec {
       }
       return raw("Z");
     }
+
 
     private Line digits(int v, int width) {
       ensure(width);
@@ -257,8 +303,8 @@ final class JournalCodec {
           case "data" -> {
             Object d = readValue(p, t);
             if (d instanceof Map<?, ?> m) {
-              @SuppressWarnings("unchecked") Map<String, Object> dm = (Map<String, Object>) m;
-              data = dm;
+              @SuppressWarnings("unchecked") LinkedHashMap<String, Object> dm = (LinkedHashMap<String, Object>) m;
+              data = new OwnedData(dm);
             }
           }
           default -> p.skipChildren(); // unknown field from a newer writer: ignored

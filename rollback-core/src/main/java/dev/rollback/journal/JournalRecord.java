@@ -1,7 +1,6 @@
 package dev.rollback.journal;
 
 import java.time.Instant;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,7 +33,7 @@ public record JournalRecord(
     Objects.requireNonNull(runId, "runId");
     Objects.requireNonNull(type, "type");
     Objects.requireNonNull(at, "at");
-    data = Collections.unmodifiableMap(new LinkedHashMap<>(data));
+    data = OwnedData.of(data);
   }
 
   public static JournalRecord of(long seq, String runId, RecordType type, Instant at, long fence,
