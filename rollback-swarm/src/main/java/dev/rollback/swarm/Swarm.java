@@ -121,6 +121,18 @@ public final class Swarm {
   }
 
   /**
+   * A release change that puts {@code service} to {@code target} (e.g. {@link SwarmService#capture()}
+   * edited, or {@link SwarmServiceState#of} from JSON), waiting for every task to run it; its revert
+   * restores the spec captured at release start.
+   */
+  public static Change change(SwarmService service, String description, SwarmServiceState target) {
+    Objects.requireNonNull(service, "service");
+    DockerSwarm.requireName("description", description);
+    Objects.requireNonNull(target, "target");
+    return StateSteps.change(description, service.adapter(), s -> target, waiting(service));
+  }
+
+  /**
    * Restores every service of {@code stack} to the specs captured at release start, wave by wave
    * in the stack's dependency order (all at once without dependencies), and verifies them together;
    * the step's notes and failure list each service.

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rollback.swarm.internal.Api;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -26,8 +25,14 @@ public final class SwarmServiceState {
     if (!(Objects.requireNonNull(spec, "spec") instanceof ObjectNode o)) {
       throw new IllegalArgumentException("spec of service " + service + " must be a JSON object: " + spec);
     }
-    this.spec = o.deepCopy();
-    this.specJson = this.spec.toString();
+    // through text, so equal specs are equal trees whoever built them (5 parses as an int node,
+    // whether it was put as an int or a long)
+    this.specJson = o.toString();
+    try {
+      this.spec = (ObjectNode) Api.JSON.readTree(specJson);
+    } catch (IOException e) {
+      throw new IllegalStateException("spec of service " + service + " does not read back: " + e.getMessage(), e);
+    }
   }
 
   /** A state from a spec in the Docker Engine API's JSON form (as {@code docker service inspect} shows it). */
@@ -106,9 +111,5 @@ public final class SwarmServiceState {
   public String toString() {
     return "SwarmServiceState[" + service + " image " + image() + (configs().isEmpty() ? "" : " configs " + configs())
         + (secrets().isEmpty() ? "" : " secrets " + secrets()) + "]";
-  }
-
-  static UncheckedIOException unreadable(String what, IOException e) {
-    return new UncheckedIOException(what + " is not JSON: " + e.getMessage(), e);
   }
 }
