@@ -13,7 +13,7 @@ installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install o
 docker_was_installed=0; installed docker.io && docker_was_installed=1
 containerd_was_installed=0; installed containerd && containerd_was_installed=1
 
-apt_install docker.io busybox-static
+apt_install docker.io busybox-static iproute2
 
 disable_units() {
   for unit in "$@"; do

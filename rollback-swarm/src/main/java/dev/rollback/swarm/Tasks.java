@@ -23,9 +23,20 @@ final class Tasks {
   static String error(JsonNode task) { return task.path("Status").path("Err").asText(""); }
   static String timestamp(JsonNode task) { return task.path("Status").path("Timestamp").asText(""); }
 
-  /** Whether the task runs {@code taskTemplate} (Swarm's own test: the task's spec is the service's task template). */
+  /**
+   * Whether the task runs {@code taskTemplate} (Swarm's own test: the task's spec is the service's
+   * task template). The Engine API shows a service's template with {@code Runtime} but a task's spec
+   * without it, so that field is left out of the comparison.
+   */
   static boolean runs(JsonNode task, JsonNode taskTemplate) {
-    return task.path("Spec").equals(taskTemplate);
+    return comparable(task.path("Spec")).equals(comparable(taskTemplate));
+  }
+
+  private static JsonNode comparable(JsonNode spec) {
+    if (!(spec instanceof com.fasterxml.jackson.databind.node.ObjectNode o) || !o.has("Runtime")) return spec;
+    com.fasterxml.jackson.databind.node.ObjectNode copy = o.deepCopy();
+    copy.remove("Runtime");
+    return copy;
   }
 
   static TaskReport report(JsonNode task, JsonNode taskTemplate) {

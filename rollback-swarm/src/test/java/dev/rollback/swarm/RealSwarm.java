@@ -14,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -85,7 +84,11 @@ public final class RealSwarm {
       Path log = dir.resolve("dockerd.log");
       Path config = dir.resolve("daemon.json");
       Files.writeString(config, "{}");
-      ProcessBuilder pb = new ProcessBuilder(dockerd().toString(),
+      // dockerd runs in a network namespace of its own (loopback only): swarm init sets up the
+      // ingress sandbox, which creates the docker_gwbridge bridge with a private-range address;
+      // there it never touches the host's network. The ingress network is removed after init.
+      ProcessBuilder pb = new ProcessBuilder("unshare", "--net", "sh", "-c", "ip link set lo up && exec \"$0\" \"$@\"",
+          dockerd().toString(),
           "--config-file", config.toString(),
           "--data-root", dir.resolve("data").toString(),
           "--exec-root", dir.resolve("exec").toString(),
@@ -118,21 +121,17 @@ public final class RealSwarm {
   }
 
   private void awaitPing(Duration timeout) {
-    Instant end = Instant.now().plus(timeout);
-    RuntimeException last = null;
-    while (Instant.now().isBefore(end)) {
-      if (!process.isAlive()) throw new IllegalStateException("dockerd exited (" + process.exitValue() + "):\n" + tail());
-      try {
-        if (Files.exists(socket)) {
-          api.get("/_ping");
-          return;
-        }
-      } catch (RuntimeException e) {
-        last = e;
-      }
-      sleep(100);
+    try {
+      org.awaitility.Awaitility.await("dockerd answering on " + socket).atMost(timeout)
+          .pollInterval(Duration.ofMillis(100)).ignoreExceptions()
+          .until(() -> {
+            if (!process.isAlive()) throw new IllegalStateException("dockerd exited (" + process.exitValue() + ")");
+            api.get("/_ping");
+            return true;
+          });
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      throw new IllegalStateException(e.getMessage() + ":\n" + tail(), e);
     }
-    throw new IllegalStateException("dockerd did not answer on " + socket + " within " + timeout + " (" + last + "):\n" + tail());
   }
 
   private void initSwarm() throws IOException {
@@ -143,6 +142,13 @@ public final class RealSwarm {
     body.put("DataPathAddr", "127.0.0.1");
     body.putObject("Spec").putObject("Orchestration").put("TaskHistoryRetentionLimit", 5);
     api.post("/swarm/init", body);
+    // no published ports here: without the ingress network there is no ingress sandbox (nor its overlay)
+    org.awaitility.Awaitility.await("the ingress network removed").atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(200)).ignoreExceptions()
+        .until(() -> {
+          api.delete("/networks/ingress");
+          return true;
+        });
   }
 
   static final String REPO = "rollback-it/app";
@@ -304,7 +310,20 @@ public final class RealSwarm {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    unmountUnder(dir);
     if (System.getenv("ROLLBACK_SWARM_KEEP") == null) deleteQuietly(dir);
+  }
+
+  /** dockerd leaves its network namespace bind-mounted under the exec root: unmount what is under our directory. */
+  private static void unmountUnder(Path dir) {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/mounts"))) {
+        String[] f = line.split(" ");
+        if (f.length > 1 && f[1].startsWith(dir.toString())) run("umount", f[1]);
+      }
+    } catch (IOException e) {
+      System.err.println("could not unmount what dockerd left under " + dir + ": " + e.getMessage());
+    }
   }
 
   private static void deleteQuietly(Path dir) {
@@ -335,15 +354,6 @@ public final class RealSwarm {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException(e);
-    }
-  }
-
-  static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
     }
   }
 

@@ -93,7 +93,10 @@ public final class Api {
       if (status / 100 != 2) {
         throw new SwarmApiException(call + " failed: " + status + " " + daemonMessage(bytes), call, status);
       }
-      return bytes.length == 0 ? JSON.nullNode() : JSON.readTree(bytes);
+      if (bytes.length == 0) return JSON.nullNode();
+      String type = String.valueOf(r.getHeader("Content-Type"));
+      if (!type.contains("json")) return JSON.getNodeFactory().textNode(new String(bytes, StandardCharsets.UTF_8));
+      return JSON.readTree(bytes);
     } catch (IOException e) {
       throw new SwarmApiException(call + " failed: the answer from " + host + " could not be read: " + rootMessage(e),
           call, 0, e);
