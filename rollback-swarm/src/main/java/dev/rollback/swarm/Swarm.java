@@ -116,8 +116,9 @@ public final class Swarm {
   public static Change setImage(SwarmService service, String image) {
     Objects.requireNonNull(service, "service");
     DockerSwarm.requireName("image", image);
-    return StateSteps.change("set image of service " + service.name() + " to " + image, service.adapter(),
-        s -> s.withImage(image), waiting(service));
+    // change and step names must not contain '/', which image names do: the image is in the description
+    return StateSteps.change("set image of service " + service.name(), "set the image of " + service.describe()
+        + " to " + image, service.adapter(), s -> s.withImage(image), waiting(service));
   }
 
   /**
@@ -129,7 +130,8 @@ public final class Swarm {
     Objects.requireNonNull(service, "service");
     DockerSwarm.requireName("description", description);
     Objects.requireNonNull(target, "target");
-    return StateSteps.change(description, service.adapter(), s -> target, waiting(service));
+    return StateSteps.change(description, description + " (" + service.describe() + ")", service.adapter(), s -> target,
+        waiting(service));
   }
 
   /**

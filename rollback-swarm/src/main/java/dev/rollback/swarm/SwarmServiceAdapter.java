@@ -109,7 +109,12 @@ final class SwarmServiceAdapter implements Adapter<SwarmServiceState> {
     int writes = 0;
     int conflicts = 0;
     RestoreResult.Action action = RestoreResult.Action.NOTHING_TO_DO;
-    while (true) {
+    for (int round = 1; ; round++) {
+      if (round > service.conflictRetries() + 4) {
+        throw new SwarmRollbackException("restore of " + describe() + " did not reach the target spec after " + writes
+            + " write(s): the daemon keeps answering with another spec (a target built by hand may lack the"
+            + " defaults the daemon adds; build it from capture())");
+      }
       Observed o = observe();
       if (o.state().equals(target)) {
         return result(action, writes, conflicts, o);
@@ -117,7 +122,7 @@ final class SwarmServiceAdapter implements Adapter<SwarmServiceState> {
       ObjectNode staged = staged(target);
       String path = "/services/" + o.id() + "/update?version=" + o.version();
       try {
-        if (o.state().spec().equals(staged)) {
+        if (!staged.equals(target.spec()) && equalButUpdateConfig(o.state().spec(), target.spec())) {
           // second phase: the tasks run the target's task template under the rollout settings;
           // now its own update config goes back (no task is replaced: the template is unchanged)
           Convergence c = awaitTasks(target, ctx);
@@ -126,7 +131,7 @@ final class SwarmServiceAdapter implements Adapter<SwarmServiceState> {
                 + service.convergeTimeout() + ": " + c.summary());
           }
           Observed now = observe();
-          if (!now.state().spec().equals(staged)) continue;
+          if (!equalButUpdateConfig(now.state().spec(), target.spec())) continue;
           beforeWrite(writes + conflicts + 1);
           api().post("/services/" + now.id() + "/update?version=" + now.version(), target.spec());
           writes++;
@@ -213,6 +218,15 @@ final class SwarmServiceAdapter implements Adapter<SwarmServiceState> {
       ((ObjectNode) spec.get("UpdateConfig")).put("FailureAction", "pause");
     }
     return spec;
+  }
+
+  /** The two specs differ at most in their update config (the daemon may write a rollout override its own way). */
+  static boolean equalButUpdateConfig(ObjectNode a, ObjectNode b) {
+    ObjectNode x = a.deepCopy();
+    ObjectNode y = b.deepCopy();
+    x.remove("UpdateConfig");
+    y.remove("UpdateConfig");
+    return x.equals(y);
   }
 
   private void checkTarget(SwarmServiceState target) {

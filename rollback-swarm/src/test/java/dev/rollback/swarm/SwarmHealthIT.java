@@ -17,6 +17,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Task-state health checks and signals against a real single-node Swarm. */
+@org.junit.jupiter.api.Timeout(value = 4, unit = java.util.concurrent.TimeUnit.MINUTES)
 class SwarmHealthIT {
   static RealSwarm docker;
   static String v1;

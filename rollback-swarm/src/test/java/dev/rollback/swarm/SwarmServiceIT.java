@@ -30,6 +30,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Service restores against a real single-node Swarm (a private dockerd on a unix socket). */
+@org.junit.jupiter.api.Timeout(value = 4, unit = java.util.concurrent.TimeUnit.MINUTES)
 class SwarmServiceIT {
   static RealSwarm docker;
   static String v1;
@@ -39,6 +40,7 @@ class SwarmServiceIT {
   @BeforeAll
   static void startSwarm() {
     docker = RealSwarm.get();
+    engine = RollbackEngine.builder().build();
     v1 = docker.image("1");
     v2 = docker.image("2");
     v3 = docker.image("3");
@@ -59,17 +61,23 @@ class SwarmServiceIT {
     return s.capture().image();
   }
 
+  /** One engine (and journal) for the class: a known-good captured by it is read back by its runs. */
+  static RollbackEngine engine;
+
+  @org.junit.jupiter.api.AfterAll
+  static void closeEngine() {
+    engine.close();
+  }
+
   static RollbackResult run(RollbackPlan plan, KnownGood known) {
-    try (RollbackEngine engine = RollbackEngine.builder().build()) {
+    {
       return engine.start(plan, Deployment.of("swarm-it", "2"), RunOptions.defaults().withKnownGood(known))
           .await(Duration.ofSeconds(120));
     }
   }
 
   static KnownGood capture(RollbackPlan plan) {
-    try (RollbackEngine engine = RollbackEngine.builder().build()) {
-      return engine.captureKnownGood(plan, Deployment.of("swarm-it", "2"));
-    }
+    return engine.captureKnownGood(plan, Deployment.of("swarm-it", "2"));
   }
 
   @Test
@@ -120,8 +128,8 @@ class SwarmServiceIT {
       docker.awaitConverged(s.name(), Duration.ofSeconds(60));
     }
 
-    RollbackResult result = run(RollbackPlan.builder("previous")
-        .sequential("swarm", st -> st.step(Swarm.rollbackToPrevious(ours))).build(), new KnownGood("none", java.util.Map.of()));
+    RollbackResult result = engine.run(RollbackPlan.builder("previous")
+        .sequential("swarm", st -> st.step(Swarm.rollbackToPrevious(ours))).build(), Deployment.of("swarm-it", "2"));
     Process p = new ProcessBuilder("docker", "-H", "unix://" + docker.socket, "service", "rollback", theirs.name())
         .redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -211,7 +219,7 @@ class SwarmServiceIT {
     RollbackPlan plan = RollbackPlan.builder("missing").sequential("swarm", st -> st.step(Swarm.rollbackToPrevious(missing)))
         .onFailure(FailurePolicy.CONTINUE).build();
 
-    RollbackResult result = run(plan, new KnownGood("none", java.util.Map.of()));
+    RollbackResult result = engine.run(plan, Deployment.of("swarm-it", "2"));
 
     assertThat(result.outcome().isSuccess()).isFalse();
     StepOutcome step = result.step("swarm/roll back service no-such-service");
@@ -236,13 +244,13 @@ class SwarmServiceIT {
     SwarmService s = create(RealSwarm.unique("noimg"), gone);
     RollbackPlan plan = RollbackPlan.builder("back to gone")
         .sequential("swarm", st -> st.step(Swarm.restoreKnownGood(s.withConvergeTimeout(Duration.ofSeconds(30))))).build();
-    KnownGood known = capture(plan);
-    release(s, v2);
-    docker.api.delete("/images/" + gone);            // the known-good image is no longer on the node
 
     RollbackResult halted;
     String runId;
     try (RollbackEngine engine = RollbackEngine.builder().withJournal(FileJournal.in(dir)).build()) {
+      KnownGood known = engine.captureKnownGood(plan, Deployment.of("swarm-it", "2"));
+      release(s, v2);
+      docker.api.delete("/images/" + gone);            // the known-good image is no longer on the node
       var run = engine.start(plan, Deployment.of("swarm-it", "2"), RunOptions.defaults().withKnownGood(known));
       runId = run.runId();
       run.answer(run.awaitGate(Duration.ofSeconds(90)).id(), Decision.HALT, "it");
@@ -276,12 +284,12 @@ class SwarmServiceIT {
     SwarmService s = docker.swarm.service(name).withConvergeTimeout(Duration.ofSeconds(60));
     RollbackPlan plan = RollbackPlan.builder("back with no socket")
         .sequential("swarm", st -> st.step(Swarm.restoreKnownGood(s))).build();
-    KnownGood known = capture(plan);
-    release(s, v2);
 
     RollbackResult halted;
     String runId;
     try (RollbackEngine engine = RollbackEngine.builder().withJournal(FileJournal.in(dir)).build()) {
+      KnownGood known = engine.captureKnownGood(plan, Deployment.of("swarm-it", "2"));
+      release(s, v2);
       var run = engine.start(plan, Deployment.of("swarm-it", "2"), RunOptions.defaults().withKnownGood(known));
       runId = run.runId();
       Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))

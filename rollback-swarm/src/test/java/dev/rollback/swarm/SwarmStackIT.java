@@ -21,6 +21,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Whole-stack restores (services labelled com.docker.stack.namespace) against a real single-node Swarm. */
+@org.junit.jupiter.api.Timeout(value = 4, unit = java.util.concurrent.TimeUnit.MINUTES)
 class SwarmStackIT {
   static RealSwarm docker;
   static String v1;
@@ -29,6 +30,7 @@ class SwarmStackIT {
   @BeforeAll
   static void startSwarm() {
     docker = RealSwarm.get();
+    engine = RollbackEngine.builder().build();
     v1 = docker.image("1");
     v2 = docker.image("2");
   }
@@ -50,17 +52,23 @@ class SwarmStackIT {
     return ns;
   }
 
+  /** One engine (and journal) for the class: a known-good captured by it is read back by its runs. */
+  static RollbackEngine engine;
+
+  @org.junit.jupiter.api.AfterAll
+  static void closeEngine() {
+    engine.close();
+  }
+
   static RollbackResult run(RollbackPlan plan, KnownGood known) {
-    try (RollbackEngine engine = RollbackEngine.builder().build()) {
+    {
       return engine.start(plan, Deployment.of("stack-it", "2"), RunOptions.defaults().withKnownGood(known))
           .await(Duration.ofSeconds(180));
     }
   }
 
   static KnownGood capture(RollbackPlan plan) {
-    try (RollbackEngine engine = RollbackEngine.builder().build()) {
-      return engine.captureKnownGood(plan, Deployment.of("stack-it", "2"));
-    }
+    return engine.captureKnownGood(plan, Deployment.of("stack-it", "2"));
   }
 
   static Instant rollbackStarted(String service) {

@@ -61,18 +61,19 @@ public final class StateSteps {
    * A release change: forward to {@code targetOf(state at release start)}, reverted to the state
    * captured at release start. Both directions are absolute targets, so both are idempotent.
    */
-  public static <S> dev.rollback.Change change(String name, Adapter<S> adapter, UnaryOperator<S> targetOf, Waiting waiting) {
+  public static <S> dev.rollback.Change change(String name, String description, Adapter<S> adapter,
+      UnaryOperator<S> targetOf, Waiting waiting) {
     Step apply = Step.builder("apply")
         .execute(ctx -> applyAndSettle(adapter, targetOf.apply(knownGood(adapter, ctx)), ctx, waiting))
         .reconcile(ctx -> reconcile(adapter, targetOf.apply(knownGood(adapter, ctx)), ctx))
         .idempotent()
-        .describedAs(name)
+        .describedAs(description)
         .build();
     Step revert = Step.builder("revert")
         .execute(ctx -> applyAndSettle(adapter, knownGood(adapter, ctx), ctx, waiting))
         .reconcile(ctx -> reconcile(adapter, knownGood(adapter, ctx), ctx))
         .idempotent()
-        .describedAs("revert " + name)
+        .describedAs("revert: " + description)
         .build();
     return dev.rollback.Change.of(name, apply, revert)
         .capturingKnownGood(ctx -> adapter.codec().encode(adapter.read(ctx)));
