@@ -21,8 +21,9 @@ public record RestoreResult(String service, Action action, int writes, int confl
     /** The target spec was written as an update. */
     UPDATED,
     /**
-     * The target spec was written with other rollout settings (an override, or failure action
-     * {@code pause} in place of {@code rollback}), then, once the tasks ran it, with its own update config.
+     * The target spec was written with other rollout settings (an override, failure action
+     * {@code pause} in place of {@code rollback}, or, to restart a rollout Swarm had paused, a
+     * monitor 1 ns longer), then, once the tasks ran it, with its own update config.
      */
     UPDATED_WITH_ROLLOUT
   }

@@ -109,6 +109,7 @@ final class SwarmServiceAdapter implements Adapter<SwarmServiceState> {
     int writes = 0;
     int conflicts = 0;
     RestoreResult.Action action = RestoreResult.Action.NOTHING_TO_DO;
+    boolean resumed = false;
     for (int round = 1; ; round++) {
       if (round > service.conflictRetries() + 4) {
         throw new SwarmRollbackException("restore of " + describe() + " did not reach the target spec after " + writes
@@ -117,12 +118,36 @@ final class SwarmServiceAdapter implements Adapter<SwarmServiceState> {
       }
       Observed o = observe();
       if (o.state().equals(target)) {
+        if (writes == 0 && (o.rollout().equals("paused") || o.rollout().equals("rollback_paused"))
+            && !Tasks.evaluate(target, api().get("/tasks?" + Api.filters(Map.of("service", name())))).converged()) {
+          // a restore that Swarm paused earlier (its tasks could not run): the spec is right but the
+          // rollout stopped, and Swarm starts a rollout only for a changed spec. So the target goes
+          // once more with its update config's monitor 1 ns longer, then (tasks done) as it is.
+          ObjectNode nudged = target.spec();
+          ObjectNode uc = nudged.path("UpdateConfig") instanceof ObjectNode u ? u : nudged.putObject("UpdateConfig");
+          uc.put("Monitor", uc.path("Monitor").asLong(5_000_000_000L) + 1);
+          try {
+            beforeWrite(conflicts + 1);
+            api().post("/services/" + o.id() + "/update?version=" + o.version(), nudged);
+          } catch (SwarmApiException e) {
+            if (isConflict(e) && conflicts < service.conflictRetries()) {
+              conflicts++;
+              continue;
+            }
+            throw rejected(e, target);
+          }
+          log.info("{}: Swarm had paused the rollout of the target spec ({}); started it again", describe(), o.rolloutMessage());
+          writes++;
+          resumed = true;
+          action = RestoreResult.Action.UPDATED_WITH_ROLLOUT;
+          continue;
+        }
         return result(action, writes, conflicts, o);
       }
       ObjectNode staged = staged(target);
       String path = "/services/" + o.id() + "/update?version=" + o.version();
       try {
-        if (!staged.equals(target.spec()) && equalButUpdateConfig(o.state().spec(), target.spec())) {
+        if ((resumed || !staged.equals(target.spec())) && equalButUpdateConfig(o.state().spec(), target.spec())) {
           // second phase: the tasks run the target's task template under the rollout settings;
           // now its own update config goes back (no task is replaced: the template is unchanged)
           Convergence c = awaitTasks(target, ctx);

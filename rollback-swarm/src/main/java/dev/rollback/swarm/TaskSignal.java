@@ -15,10 +15,12 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Task starts and task failures of one service as a {@link Signal}: each task seen running is a
- * good observation, each task seen ending failed, rejected or complete (a restart) a failure, in
- * the order of their status timestamps. Tasks that had already ended when the signal first looked
- * are not counted. A task list that cannot be read is an UNKNOWN observation, never a failure.
+ * Task outcomes of one service as a {@link Signal}: a task that has been running for the stability
+ * window (5 poll intervals, at least 5 s) is a good observation; a task seen ending failed, rejected
+ * or complete (a restart Swarm has to make) is a failure, in the order of their status timestamps.
+ * So a crash loop is failures in a row, whatever the restart delay. Tasks that had already ended
+ * when the signal first looked are not counted. A task list that cannot be read is an UNKNOWN
+ * observation, never a failure.
  */
 final class TaskSignal implements Signal {
   private static final Set<String> ENDED_BADLY = Set.of("failed", "rejected", "complete");
@@ -26,7 +28,9 @@ final class TaskSignal implements Signal {
   private final SwarmService service;
   private final Duration interval;
   private final String name;
-  private final Map<String, String> counted = new HashMap<>(); // task id -> "start" / "end"
+  private final Duration stableAfter;
+  private final Map<String, String> counted = new HashMap<>(); // task id -> "good" / "end"
+  private final Map<String, Instant> runningSince = new HashMap<>();
   private Instant lastPoll = Instant.MIN;
   private boolean baseline;
   private long total;
@@ -40,6 +44,8 @@ final class TaskSignal implements Signal {
     this.service = service;
     this.interval = interval;
     this.name = "tasks of " + service.describe();
+    Duration five = interval.multipliedBy(5);
+    this.stableAfter = five.compareTo(Duration.ofSeconds(5)) < 0 ? Duration.ofSeconds(5) : five;
   }
 
   @Override
@@ -52,13 +58,13 @@ final class TaskSignal implements Signal {
   public synchronized Observations observe(Instant now) {
     if (!lastPoll.plus(interval).isAfter(now)) {
       lastPoll = now;
-      poll();
+      poll(now);
     }
     return new Observations(name, now, total, failures, unknown, trailingFailures, trailingUnknown, detail,
         LatencyHistogram.empty());
   }
 
-  private void poll() {
+  private void poll(Instant now) {
     JsonNode tasks;
     try {
       tasks = service.api().get("/tasks?" + Api.filters(Map.of("service", service.name())));
@@ -77,16 +83,18 @@ final class TaskSignal implements Signal {
       String id = t.path("ID").asText();
       String state = Tasks.state(t);
       String seen = counted.get(id);
-      if (!baseline) {
-        if (Tasks.TERMINAL.contains(state)) counted.put(id, "end");
-        else if (state.equals("running")) { counted.put(id, "start"); total++; }
+      if (!baseline && Tasks.TERMINAL.contains(state)) {
+        counted.put(id, "end");           // ended before the signal looked: not counted
         continue;
       }
-      if (state.equals("running") && seen == null) {
-        counted.put(id, "start");
-        total++;
-        trailingFailures = 0;
-      } else if (ENDED_BADLY.contains(state) && !"end".equals(seen)) {
+      if (state.equals("running")) {
+        Instant since = runningSince.computeIfAbsent(id, k -> now);
+        if (seen == null && !since.plus(stableAfter).isAfter(now)) {
+          counted.put(id, "good");
+          total++;
+          trailingFailures = 0;
+        }
+      } else if (ENDED_BADLY.contains(state) && !"end".equals(seen)) { // a good one that ends badly is one more observation
         counted.put(id, "end");
         total++;
         failures++;
@@ -96,7 +104,7 @@ final class TaskSignal implements Signal {
         counted.put(id, "end");
       }
     }
-    if (trailingFailures == 0) detail = total - failures - unknown + " task start(s), " + failures + " failure(s)";
+    if (trailingFailures == 0) detail = (total - failures - unknown) + " task(s) up for " + stableAfter + ", " + failures + " failure(s)";
     baseline = true;
   }
 

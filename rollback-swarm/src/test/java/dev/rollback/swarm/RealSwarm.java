@@ -35,10 +35,10 @@ public final class RealSwarm {
   public final Path socket;
   public final Path pidFile;
   public final Path log;
-  private final Process process;
-  public final DockerSwarm swarm;
+  private Process process;
+  public DockerSwarm swarm;
   /** Raw API for test set-up (services, configs, images): the same transport, not the code under test. */
-  public final Api api;
+  public Api api;
 
   private RealSwarm(Path dir, Path socket, Path pidFile, Path log, Process process) {
     this.dir = dir;
@@ -79,28 +79,11 @@ public final class RealSwarm {
     try {
       Path dir = Files.createTempDirectory("rb-swarm-");
       Path run = Files.createDirectory(dir.resolve("run"), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      Files.writeString(dir.resolve("daemon.json"), "{}");
       Path socket = run.resolve("docker.sock");
       Path pidFile = dir.resolve("dockerd.pid");
-      Path log = dir.resolve("dockerd.log");
-      Path config = dir.resolve("daemon.json");
-      Files.writeString(config, "{}");
-      // dockerd runs in a network namespace of its own (loopback only): swarm init sets up the
-      // ingress sandbox, which creates the docker_gwbridge bridge with a private-range address;
-      // there it never touches the host's network. The ingress network is removed after init.
-      ProcessBuilder pb = new ProcessBuilder("unshare", "--net", "sh", "-c", "ip link set lo up && exec \"$0\" \"$@\"",
-          dockerd().toString(),
-          "--config-file", config.toString(),
-          "--data-root", dir.resolve("data").toString(),
-          "--exec-root", dir.resolve("exec").toString(),
-          "--pidfile", pidFile.toString(),
-          "-H", "unix://" + socket,
-          "--iptables=false", "--ip6tables=false", "--ip-masq=false", "--bridge=none",
-          "--log-level", "debug")
-          .redirectErrorStream(true).redirectOutput(log.toFile());
-      pb.environment().put("DOCKER_SERVICE_PREFER_OFFLINE_IMAGE", "1");
-      Process p = pb.start();
+      RealSwarm s = new RealSwarm(dir, socket, pidFile, dir.resolve("dockerd.log"), launch(dir, socket, pidFile));
       watchdog(pidFile, dir);
-      RealSwarm s = new RealSwarm(dir, socket, pidFile, log, p);
       Runtime.getRuntime().addShutdownHook(new Thread(s::stop, "dockerd-stop"));
       s.awaitPing(Duration.ofSeconds(60));
       s.initSwarm();
@@ -109,6 +92,52 @@ public final class RealSwarm {
     } catch (IOException e) {
       throw new IllegalStateException("could not start the test dockerd: " + e, e);
     }
+  }
+
+  private static Process launch(Path dir, Path socket, Path pidFile) throws IOException {
+    // dockerd runs in a network namespace of its own (loopback only): swarm init sets up the
+    // ingress sandbox, which creates the docker_gwbridge bridge with a private-range address;
+    // there it never touches the host's network. The ingress network is removed after init.
+    ProcessBuilder pb = new ProcessBuilder("unshare", "--net", "sh", "-c", "ip link set lo up && exec \"$0\" \"$@\"",
+        dockerd().toString(),
+        "--config-file", dir.resolve("daemon.json").toString(),
+        "--data-root", dir.resolve("data").toString(),
+        "--exec-root", dir.resolve("exec").toString(),
+        "--pidfile", pidFile.toString(),
+        "-H", "unix://" + socket,
+        "--iptables=false", "--ip6tables=false", "--ip-masq=false", "--bridge=none",
+        "--log-level", "debug")
+        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("dockerd.log").toFile()));
+    pb.environment().put("DOCKER_SERVICE_PREFER_OFFLINE_IMAGE", "1");
+    return pb.start();
+  }
+
+  /** Stops the daemon (by its pid) and waits for it to exit: its socket goes with it. */
+  public synchronized void stopDaemon() {
+    ProcessHandle.of(pid()).ifPresent(ProcessHandle::destroy);
+    try {
+      if (!process.waitFor(60, TimeUnit.SECONDS)) throw new IllegalStateException("dockerd did not stop in 60 s");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+    unmountUnder(dir.resolve("exec"));
+  }
+
+  /** Starts the daemon again on the same data root (the swarm, its services and images are kept). */
+  public synchronized void startDaemon() throws IOException {
+    process = launch(dir, socket, pidFile);
+    try {
+      swarm.close();
+    } catch (IOException e) {
+      // the old client's connections went with the old daemon
+    }
+    swarm = DockerSwarm.connect(socket);
+    api = swarm.api();
+    awaitPing(Duration.ofSeconds(60));
+    org.awaitility.Awaitility.await("the swarm manager back").atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(200)).ignoreExceptions()
+        .until(() -> api.get("/nodes").size() == 1);
   }
 
   /** A process that stops the daemon (by the pid it recorded) if this JVM dies without its shutdown hook. */
@@ -281,17 +310,6 @@ public final class RealSwarm {
     } catch (IOException e) {
       return process.pid();
     }
-  }
-
-  /** Moves the socket away (the daemon keeps running): clients get "no such file". */
-  public Path hideSocket() throws IOException {
-    Path away = socket.resolveSibling("docker.sock.away");
-    Files.move(socket, away);
-    return away;
-  }
-
-  public void restoreSocket() throws IOException {
-    Files.move(socket.resolveSibling("docker.sock.away"), socket);
   }
 
   private synchronized void stop() {
