@@ -71,7 +71,9 @@ public final class SwarmService {
   }
 
   public String name() { return name; }
-  public @Nullable Rollout rollout() { return rollout; }
+  /** The rollout override, if one was set with {@link #withRollout}. */
+  public java.util.Optional<Rollout> rollout() { return java.util.Optional.ofNullable(rollout); }
+  @Nullable Rollout rolloutOrNull() { return rollout; }
   public Duration convergeTimeout() { return convergeTimeout; }
   public Duration pollInterval() { return pollInterval; }
   public int conflictRetries() { return conflictRetries; }

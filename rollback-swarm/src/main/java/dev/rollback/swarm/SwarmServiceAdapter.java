@@ -164,7 +164,7 @@ final class SwarmServiceAdapter implements Adapter<SwarmServiceState> {
           continue;
         }
         beforeWrite(writes + conflicts + 1);
-        if (service.rollout() == null && o.previousSpec() != null && o.previousSpec().equals(target.spec())) {
+        if (service.rolloutOrNull() == null && o.previousSpec() != null && o.previousSpec().equals(target.spec())) {
           // exactly docker service rollback: the current spec back with rollback=previous; Swarm
           // swaps in the previous spec and rolls out with its rollback config
           api().post(path + "&rollback=previous", o.state().spec());
@@ -220,7 +220,7 @@ final class SwarmServiceAdapter implements Adapter<SwarmServiceState> {
       case SWARM_ROLLBACK -> "rolled " + describe() + " back to its previous spec with Swarm's rollback (rollback config)";
       case UPDATED -> "updated " + describe() + " to the target spec";
       case UPDATED_WITH_ROLLOUT -> "updated " + describe() + " to the target spec, rolled out with "
-          + (service.rollout() == null ? "its update config with failure action pause" : "the rollout " + service.rollout())
+          + (service.rolloutOrNull() == null ? "its update config with failure action pause" : "the rollout " + service.rolloutOrNull())
           + ", then its own update config put back";
     };
     String msg = what + (conflicts > 0 ? " (after " + conflicts + " conflicting update(s), each re-read)" : "");
@@ -237,8 +237,8 @@ final class SwarmServiceAdapter implements Adapter<SwarmServiceState> {
    */
   ObjectNode staged(SwarmServiceState target) {
     ObjectNode spec = target.spec();
-    if (service.rollout() != null) {
-      spec.set("UpdateConfig", service.rollout().toJson());
+    if (service.rolloutOrNull() != null) {
+      spec.set("UpdateConfig", service.rolloutOrNull().toJson());
     } else if (spec.path("UpdateConfig").path("FailureAction").asText("").equals("rollback")) {
       ((ObjectNode) spec.get("UpdateConfig")).put("FailureAction", "pause");
     }

@@ -217,7 +217,8 @@ public final class RealSwarm {
     ObjectNode cs = tt.putObject("ContainerSpec");
     cs.put("Image", image);
     cs.putArray("Command").add("/bin/busybox");
-    cs.putArray("Args").add("sleep").add("3600");
+    // PID 1 ignores SIGTERM unless it traps it: without the trap every stop waits out the grace period
+    cs.putArray("Args").add("sh").add("-c").add("trap 'exit 0' TERM; sleep 3600 & wait");
     cs.put("StopGracePeriod", 1_000_000_000L);
     tt.putObject("RestartPolicy").put("Condition", "any").put("Delay", 100_000_000L).put("MaxAttempts", 0);
     tt.putArray("Networks").addObject().put("Target", "host");
@@ -248,12 +249,22 @@ public final class RealSwarm {
     return api.get("/services/" + service);
   }
 
-  /** A plain update as docker service update sends it: the whole spec with the version read. */
+  /**
+   * A plain update as docker service update sends it: the whole spec with the version read; read
+   * again when Swarm itself wrote the service in between (its rollout status), as the CLI would fail.
+   */
   public void update(String service, java.util.function.Consumer<ObjectNode> change) {
-    JsonNode s = inspect(service);
-    ObjectNode spec = (ObjectNode) s.get("Spec").deepCopy();
-    change.accept(spec);
-    api.post("/services/" + s.path("ID").asText() + "/update?version=" + s.path("Version").path("Index").asLong(), spec);
+    for (int attempt = 1; ; attempt++) {
+      JsonNode s = inspect(service);
+      ObjectNode spec = (ObjectNode) s.get("Spec").deepCopy();
+      change.accept(spec);
+      try {
+        api.post("/services/" + s.path("ID").asText() + "/update?version=" + s.path("Version").path("Index").asLong(), spec);
+        return;
+      } catch (SwarmApiException e) {
+        if (attempt >= 5 || !String.valueOf(e.getMessage()).contains("out of sequence")) throw e;
+      }
+    }
   }
 
   public static void setImage(ObjectNode spec, String image) {

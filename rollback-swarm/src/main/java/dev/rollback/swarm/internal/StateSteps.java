@@ -44,20 +44,6 @@ public final class StateSteps {
   }
 
   /**
-   * Restores a target that is a function of the state the step found when it started (e.g. the
-   * previous spec): the function runs on the undo snapshot, so a retry or resume aims at the same
-   * target even after the first attempt changed the state.
-   */
-  public static <S> Step.Builder restoreDerived(String name, Adapter<S> adapter, UnaryOperator<S> targetOf, Waiting waiting) {
-    return Step.builder(name)
-        .captureForUndo(ctx -> adapter.codec().encode(adapter.read(ctx)))
-        .execute(ctx -> applyAndSettle(adapter, targetOf.apply(undoTarget(adapter, ctx)), ctx, waiting))
-        .undo(ctx -> applyAndSettle(adapter, undoTarget(adapter, ctx), ctx, waiting))
-        .reconcile(ctx -> reconcile(adapter, targetOf.apply(undoTarget(adapter, ctx)), ctx))
-        .idempotent();
-  }
-
-  /**
    * A release change: forward to {@code targetOf(state at release start)}, reverted to the state
    * captured at release start. Both directions are absolute targets, so both are idempotent.
    */

@@ -36,6 +36,15 @@ public final class SwarmRollbackBenchmark {
   static final Duration MONITOR = Duration.ofMillis(500);
 
   public static void main(String[] args) throws Exception {
+    try {
+      run(args);
+    } catch (Throwable t) {
+      t.printStackTrace();
+      System.exit(1);
+    }
+  }
+
+  static void run(String[] args) throws Exception {
     int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 5;
     RealSwarm docker = RealSwarm.get();
     String v1 = docker.image("1");
@@ -131,17 +140,19 @@ public final class SwarmRollbackBenchmark {
     return RollbackPlan.builder("bench " + service).sequential("swarm", s -> s.step(step)).build();
   }
 
+  /** One engine for the whole benchmark: it journals the known-good its runs read back, and is warm. */
+  static final RollbackEngine ENGINE = RollbackEngine.builder().build();
+
   static KnownGood captureKnownGood(RollbackPlan plan) {
-    try (RollbackEngine engine = RollbackEngine.builder().build()) {
-      return engine.captureKnownGood(plan, Deployment.of("bench", "2"));
-    }
+    return ENGINE.captureKnownGood(plan, Deployment.of("bench", "2"));
   }
 
   static void runPlan(RollbackPlan plan, KnownGood known) {
-    try (RollbackEngine engine = RollbackEngine.builder().build()) {
-      RollbackResult r = engine.start(plan, Deployment.of("bench", "2"), RunOptions.defaults().withKnownGood(known))
-          .await(Duration.ofSeconds(120));
-      if (!r.outcome().isSuccess()) throw new IllegalStateException(r.summary());
+    RollbackResult r = ENGINE.start(plan, Deployment.of("bench", "2"), RunOptions.defaults().withKnownGood(known))
+        .await(Duration.ofSeconds(120));
+    if (!r.outcome().isSuccess()) {
+      System.err.println(r.summary());
+      System.exit(1);
     }
   }
 
@@ -194,6 +205,15 @@ public final class SwarmRollbackBenchmark {
   }
 
   static void report(String what, List<Sample> ours, List<Sample> cli) {
+    List<Double> pairedTime = new ArrayList<>();
+    List<Double> pairedRequests = new ArrayList<>();
+    for (int i = 0; i < ours.size(); i++) {
+      pairedTime.add(ours.get(i).convergedMs() / cli.get(i).convergedMs());
+      pairedRequests.add((double) ours.get(i).requests() / cli.get(i).requests());
+    }
+    System.out.printf(Locale.ROOT, "%s, median of the per-round ratios ours/docker: time to all tasks on the old spec %.3fx"
+        + " (rounds %s), requests %.3fx%n", what, median(pairedTime), pairedTime.stream()
+        .map(r -> String.format(Locale.ROOT, "%.3f", r)).toList(), median(pairedRequests));
     double oc = median(ours.stream().map(Sample::convergedMs).toList());
     double cc = median(cli.stream().map(Sample::convergedMs).toList());
     double or = median(ours.stream().map(s -> (double) s.requests()).toList());
