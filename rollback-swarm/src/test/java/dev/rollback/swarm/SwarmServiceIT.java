@@ -229,6 +229,34 @@ class SwarmServiceIT {
   }
 
   @Test
+  void aKnownGoodConfigRemovedSinceTheCaptureIsARefusalNamingTheServiceAndTheConfig() {
+    String name = RealSwarm.unique("cfg");
+    String v1Name = RealSwarm.unique("conf-a-");
+    String v1Id = docker.createConfig(v1Name, "a=1");
+    ObjectNode spec = docker.serviceSpec(name, v1, 1);
+    RealSwarm.attachConfig(spec, v1Id, v1Name, "/app.conf");
+    docker.create(spec);
+    docker.awaitConverged(name, Duration.ofSeconds(60));
+    SwarmService s = docker.swarm.service(name).withConvergeTimeout(Duration.ofSeconds(30));
+    SwarmServiceState known = s.capture();
+    String v2Name = RealSwarm.unique("conf-b-");
+    String v2Id = docker.createConfig(v2Name, "a=2");
+    docker.update(name, sp -> RealSwarm.attachConfig(sp, v2Id, v2Name, "/app.conf"));
+    docker.awaitConverged(name, Duration.ofSeconds(60));
+    docker.update(name, sp -> RealSwarm.setImage(sp, v2));      // a second release: v1's config is in no spec now
+    docker.awaitConverged(name, Duration.ofSeconds(60));
+    docker.api.delete("/configs/" + v1Id);
+
+    assertThat(known.configs()).containsExactly(v1Name + " (" + v1Id + ")");
+    assertThatThrownBy(() -> s.restore(known))
+        .isInstanceOf(SwarmApiException.class)
+        .hasMessageContaining("Swarm refused the restore of service " + name)
+        .hasMessageContaining("configs [" + v1Name + " (" + v1Id + ")]")
+        .hasMessageContaining(v1Id);
+    assertThat(s.capture().configs()).containsExactly(v2Name + " (" + v2Id + ")");
+  }
+
+  @Test
   void aServiceThatWasNeverUpdatedHasNoPreviousSpecToGoBackTo() {
     SwarmService s = create(RealSwarm.unique("fresh"), v1);
 
