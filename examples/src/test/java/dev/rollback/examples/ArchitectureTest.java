@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 class ArchitectureTest {
   /** Each module's root package, core's first. */
   private static final List<String> MODULES = List.of("dev.rollback", "dev.rollback.test", "dev.rollback.micrometer",
-      "dev.rollback.notify", "dev.rollback.jdbc", "dev.rollback.lb", "dev.rollback.k8s", "dev.rollback.flags");
+      "dev.rollback.notify", "dev.rollback.jdbc", "dev.rollback.lb", "dev.rollback.k8s", "dev.rollback.flags", "dev.rollback.swarm");
 
   /** Core's packages other than the model itself. */
   private static final String[] CORE_ROOMS = {"dev.rollback.engine..", "dev.rollback.detect..", "dev.rollback.guard..",
