@@ -307,9 +307,8 @@ public final class Migrations {
 
     /**
      * Connections that restore batches at once. By default 2 on PostgreSQL (like the server's own
-     * default of two parallel workers; on two quiet cores a 1,000,000-row restore took 3.2–3.6 s
-     * against 3.8–5.7 s on one, see the module README) and 1 on H2. Each batch is still one transaction
-     * committed with its progress, holding row locks only; batches may commit out of order, and a
+     * default of two parallel workers) and 1 on H2. Each batch is still one transaction committed
+     * with its progress, holding row locks only; batches may commit out of order, and a
      * resume redoes exactly the ranges that did not commit. {@code n - 1} connections come from
      * the data source in addition to the runner's two (its lock and its work), for the length of
      * a restore.

@@ -601,7 +601,7 @@ public final class Archive {
     List<String> when = new ArrayList<>(unchanged);
     when.add("(" + String.join(" OR ", differs) + ")");
     // every column refilled only where it is still NULL: an archived row of NULLs can change nothing,
-    // so it is not looked up at all (a third of the rows in the benchmark)
+    // so it is not looked up at all (in a sparse column, most of the archive)
     String someValue = "";
     if (guards != null && !guards.contains(null) && guards.stream().allMatch("NULL"::equals)) {
       List<String> any = new ArrayList<>();
