@@ -189,7 +189,7 @@ public final class Drill {
          FileJournal journal = FileJournal.create(out.resolve("journal"));
          RollbackEngine engine = RollbackEngine.builder().withJournal(journal).build()) {
       DataSource ds = sys.database();
-      Migrations db = Migrations.builder(ds).fromClasspath("db/checkout").verifying("orders").withActor("drill").build();
+      Migrations db = Migrations.builder(ds).fromClasspath("db/drill").verifying("orders").withActor("drill").build();
       db.migrateTo("1");
       seed(ds);
       int notesBefore = giftNotes(ds);
