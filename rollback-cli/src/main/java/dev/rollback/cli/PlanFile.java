@@ -76,6 +76,9 @@ public final class PlanFile implements AutoCloseable {
   /** {@code spec.journal.dir}, resolved. */
   public Optional<Path> journalDir() { return Optional.ofNullable(compiled.journalDir()); }
 
+  /** The directory the file's relative paths are resolved against: its own, unless its metadata names another. */
+  public Path baseDirectory() { return compiled.baseDir(); }
+
   /** What could not be checked (a secret whose variable is not set, when loaded without secrets). */
   public List<String> notes() { return compiled.notes(); }
 

@@ -15,7 +15,7 @@ import org.jspecify.annotations.Nullable;
 public record Compiled(String kind, String name, String file, Node document, @Nullable RollbackPlan plan,
     @Nullable Release release, @Nullable FleetSpec fleet, @Nullable Deployment deployment, @Nullable Duration budget,
     List<StepInfo> steps, List<TriggerInfo> triggers, Map<String, String> checks, @Nullable Path journalDir,
-    List<AutoCloseable> closeables, List<String> notes) {
+    List<AutoCloseable> closeables, List<String> notes, Path baseDir) {
 
   /** A fleet: its services in file order, each with its plan, and the fleet's budget and failure policy. */
   public record FleetSpec(List<Service> services, @Nullable Duration budget, String onFailure) {}

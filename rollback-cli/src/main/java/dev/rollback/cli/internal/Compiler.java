@@ -402,7 +402,7 @@ public final class Compiler {
         return null;
       }
       return new Compiled("RollbackPlan", name, file, document, plan, null, null, deployment, budget, infos, trig,
-          Map.copyOf(checkDescriptions), journal, closeables, ctx.notes);
+          Map.copyOf(checkDescriptions), journal, closeables, ctx.notes, ctx.baseDir);
     }
 
     @Nullable Step step(Ctx.Obj so, String stage, List<StepInfo> infos, boolean needsUndo) {
@@ -711,7 +711,7 @@ public final class Compiler {
         return null;
       }
       return new Compiled("Release", name, file, document, null, release, null, deployment, budget, infos, trig,
-          Map.copyOf(checkDescriptions), journal, closeables, ctx.notes);
+          Map.copyOf(checkDescriptions), journal, closeables, ctx.notes, ctx.baseDir);
     }
 
     void element(Ctx.Obj co, Release.Builder b, List<StepInfo> infos, Set<String> names) {
@@ -847,7 +847,7 @@ public final class Compiler {
       }
       if (ctx.problemCount() > before) return null;
       return new Compiled("Fleet", name, file, root, null, null, new Compiled.FleetSpec(out, budget, onFailure), null, budget,
-          List.of(), List.of(), Map.of(), journal, closeables, ctx.notes);
+          List.of(), List.of(), Map.of(), journal, closeables, ctx.notes, ctx.baseDir);
     }
 
     @Nullable Compiled servicePlan(Ctx.Obj so, String service) {
@@ -889,14 +889,14 @@ public final class Compiler {
       templateParameters(spec);
       spec.obj("template", true, "the " + kind.replace("Template", "") + " spec, with ${parameter} placeholders");
       return new Compiled(kind, name, file, root, null, null, null, null, null, List.of(), List.of(), Map.of(), null, List.of(),
-          ctx.notes);
+          ctx.notes, ctx.baseDir);
     }
 
     @Nullable Compiled targetsOnly(Node.MapNode root, String name, Ctx.Obj spec) {
       spec.allow("targets");
       declareTargets(spec);
       return new Compiled("Targets", name, file, root, null, null, null, null, null, List.of(), List.of(), Map.of(), null,
-          closeables, ctx.notes);
+          closeables, ctx.notes, ctx.baseDir);
     }
 
     Map<String, Optional<String>> templateParameters(Ctx.Obj spec) {

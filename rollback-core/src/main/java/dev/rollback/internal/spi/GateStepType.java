@@ -32,10 +32,11 @@ public final class GateStepType implements StepType {
     String name = args.string("gate");
     Duration timeout = args.duration("timeout");
     Decision onTimeout = Decision.valueOf(args.string("onTimeout").toUpperCase(Locale.ROOT));
-    String question = args.has("question") ? args.string("question") : "go on with the rollback?";
+    String question = args.has("question") ? args.string("question").replaceAll("\\?+$", "") : "go on with the rollback";
     return Step.builder("gate " + name)
         .execute(ctx -> ctx.note("approved at gate '" + name + "'"))
         .idempotent()
+        .withTimeout(Duration.ofSeconds(5))
         .withApproval(Gate.named(name).withTimeout(timeout).withTimeoutDecision(onTimeout))
         .describedAs("ask at gate '" + name + "': " + question)
         .build();
