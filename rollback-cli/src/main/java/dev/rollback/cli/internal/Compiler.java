@@ -402,7 +402,7 @@ public final class Compiler {
         return null;
       }
       return new Compiled("RollbackPlan", name, file, document, plan, null, null, deployment, budget, infos, trig,
-          Map.copyOf(checkDescriptions), journal, closeables, ctx.notes, ctx.baseDir);
+          java.util.Collections.unmodifiableMap(new LinkedHashMap<>(checkDescriptions)), journal, closeables, ctx.notes, ctx.baseDir);
     }
 
     @Nullable Step step(Ctx.Obj so, String stage, List<StepInfo> infos, boolean needsUndo) {
@@ -711,7 +711,7 @@ public final class Compiler {
         return null;
       }
       return new Compiled("Release", name, file, document, null, release, null, deployment, budget, infos, trig,
-          Map.copyOf(checkDescriptions), journal, closeables, ctx.notes, ctx.baseDir);
+          java.util.Collections.unmodifiableMap(new LinkedHashMap<>(checkDescriptions)), journal, closeables, ctx.notes, ctx.baseDir);
     }
 
     void element(Ctx.Obj co, Release.Builder b, List<StepInfo> infos, Set<String> names) {

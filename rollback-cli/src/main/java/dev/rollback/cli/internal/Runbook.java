@@ -119,9 +119,8 @@ public final class Runbook {
       for (Step s : st.steps()) {
         String path = st.name() + "/" + s.name();
         StepInfo info = f.steps().stream().filter(x -> x.path().equals(path)).findFirst().orElse(null);
-        String verified = s.verifiedBy().isEmpty() ? "read back by the step" : String.join(", ", s.verifiedBy().stream()
-            .map(c -> c.name()).toList());
-        if (info != null && info.type().startsWith("http.") || info != null && info.type().equals("wait")) verified = "—";
+        String verified = !s.verifiedBy().isEmpty() ? String.join(", ", s.verifiedBy().stream().map(c -> c.name()).toList())
+            : s.reconciler().isPresent() ? "read back by the step" : "—";
         rows.add(List.of(Integer.toString(++n), "`" + path + "`", s.describe(), info == null ? "" : info.type(), verified,
             s.timeout().map(ReportFormat::duration).orElse("none") + (s.retry().maxRetries() > 0 ? ", " + s.retry().maxRetries()
                 + " retries" : ""), s.hasUndo() ? "yes" : "no"));

@@ -47,14 +47,14 @@ public final class HttpCheckStepType implements StepType {
             }
             if (!ctx.clock().instant().plus(every).isBefore(deadline)) {
               throw new IllegalStateException("GET " + url + " did not answer " + args.string("expectStatus") + " within "
-                  + within + "; last: " + h.status() + " " + h.detail());
+                  + dev.rollback.internal.Durations.human(within) + "; last: " + h.status() + " " + h.detail());
             }
             ctx.sleep(every);
           }
         })
         .idempotent()
         .withTimeout(within.plus(Duration.ofSeconds(10)))
-        .describedAs("wait until GET " + url + " answers " + args.string("expectStatus") + ", at most " + within)
+        .describedAs("wait until GET " + url + " answers " + args.string("expectStatus") + ", at most " + dev.rollback.internal.Durations.human(within))
         .build();
   }
 
