@@ -34,8 +34,10 @@ final class Runner implements AutoCloseable {
   private final Set<String> runs = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private volatile RollbackRun current;
   private final Thread hook;
+  private final PrintStream err;
 
   Runner(Path journalDir, Inbox inbox, PrintStream err, boolean quiet) {
+    this.err = err;
     this.journal = FileJournal.create(journalDir);
     this.inbox = inbox;
     RollbackEngine.Builder b = RollbackEngine.builder().withJournal(journal);
@@ -59,9 +61,13 @@ final class Runner implements AutoCloseable {
         r.cancel("the rollback command was interrupted (signal)");
         try {
           r.await(java.time.Duration.ofSeconds(20));
+          this.err.println("cancelled run " + r.runId() + "; resume it with: rollback resume " + r.runId());
         } catch (RuntimeException e) {
           // exiting anyway
         }
+        this.err.flush();
+        // the exit code a CI job can branch on, instead of the signal's
+        Runtime.getRuntime().halt(Exit.CANCELLED);
       }
     }, "rollback-cancel-on-exit");
     Runtime.getRuntime().addShutdownHook(hook);
