@@ -1,4 +1,4 @@
-package dev.rollback.k8s;
+package dev.rollback.cli.it;
 
 // A copy of rollback-k8s's test starter (modules do not share test code): see that module for its history.
 
