@@ -1007,9 +1007,22 @@ public final class Compiler {
     }
   }
 
+  /** A parameter's value as written, on one line: {@code {blue: 100, green: 0}}, {@code [50, 10, 0]}. */
   static String text(Node n) {
     if (n instanceof Node.Scalar s) return s.text();
-    return Writer.json(n).replaceAll("\\s+", " ").trim();
+    StringBuilder b = new StringBuilder();
+    if (n instanceof Node.ListNode l) {
+      b.append('[');
+      for (int i = 0; i < l.items().size(); i++) b.append(i == 0 ? "" : ", ").append(text(l.items().get(i)));
+      return b.append(']').toString();
+    }
+    b.append('{');
+    boolean first = true;
+    for (Map.Entry<String, Node> e : ((Node.MapNode) n).entries().entrySet()) {
+      b.append(first ? "" : ", ").append(e.getKey()).append(": ").append(text(e.getValue()));
+      first = false;
+    }
+    return b.append('}').toString();
   }
 
   static String message(Throwable e) {

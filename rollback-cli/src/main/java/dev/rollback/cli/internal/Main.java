@@ -58,7 +58,7 @@ import picocli.CommandLine.Parameters;
     description = "Validate, outline, run, resume and report rollback plans written as files; roll back fleets.",
     subcommands = {Main.Validate.class, Main.PlanCmd.class, Main.Run.class, Main.Resume.class, Main.Status.class,
         Main.History.class, Main.Answer.class, Main.Ack.class, Main.Report.class, Main.RunbookCmd.class, Main.Drill.class,
-        Main.Capture.class, Main.Types.class, Main.Schema.class, Main.Completion.class},
+        Main.Capture.class, Main.Types.class, Main.Schema.class, Main.Completion.class, Main.WarmUp.class},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:success; a release went out with no rollback; a drill recovered within its budget",
         "1:error outside the plan (state or journal unusable, an unexpected failure)",
@@ -78,12 +78,19 @@ public final class Main implements Runnable {
   }
 
   /** Runs the command line in this JVM; returns the exit code. */
-  public static int run(String[] args, PrintStream out, PrintStream err) {
+  public static int run(String[] arguments, PrintStream out, PrintStream err) {
+    String[] args = arguments;
     if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
       System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "error");
     }
     System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
-    CommandLine cl = commandLine();
+    // only the command asked for is introspected (picocli reflects over every class it is given)
+    java.util.function.Supplier<Object> sub = args.length == 0 ? null : SUBCOMMANDS.get(args[0]);
+    CommandLine cl = sub == null ? commandLine() : new CommandLine(sub.get()).setCaseInsensitiveEnumValuesAllowed(true);
+    if (sub != null) {
+      cl.setCommandName("rollback " + args[0]);
+      args = java.util.Arrays.copyOfRange(args, 1, args.length);
+    }
     cl.setOut(new java.io.PrintWriter(out, true));
     cl.setErr(new java.io.PrintWriter(err, true));
     cl.setExecutionExceptionHandler((ex, cmd, parse) -> {
@@ -106,6 +113,14 @@ public final class Main implements Runnable {
     Context.err = err;
     return cl.execute(args);
   }
+
+  /** The commands, by name, for starting only the one asked for. */
+  private static final Map<String, java.util.function.Supplier<Object>> SUBCOMMANDS = Map.ofEntries(
+      Map.entry("validate", Validate::new), Map.entry("plan", PlanCmd::new), Map.entry("run", Run::new),
+      Map.entry("resume", Resume::new), Map.entry("status", Status::new), Map.entry("history", History::new),
+      Map.entry("answer", Answer::new), Map.entry("ack", Ack::new), Map.entry("report", Report::new),
+      Map.entry("runbook", RunbookCmd::new), Map.entry("drill", Drill::new), Map.entry("capture", Capture::new),
+      Map.entry("types", Types::new), Map.entry("schema", Schema::new), Map.entry("warm-up", WarmUp::new));
 
   static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new Main());
@@ -267,7 +282,7 @@ public final class Main implements Runnable {
 
   // ------------------------------------------------------------------ validate
 
-  @Command(name = "validate", description = "Check plan files: every problem with file, line, column and path.")
+  @Command(name = "validate", mixinStandardHelpOptions = true, description = "Check plan files: every problem with file, line, column and path.")
   static final class Validate implements Callable<Integer> {
     @Mixin Common common;
     @Parameters(paramLabel = "FILE", arity = "1..*", description = "Plan files (YAML or JSON).") List<Path> files;
@@ -302,7 +317,7 @@ public final class Main implements Runnable {
 
   // ------------------------------------------------------------------ plan
 
-  @Command(name = "plan", description = "The dry run: what would happen, in order, and the worst-case time against the budget.")
+  @Command(name = "plan", mixinStandardHelpOptions = true, description = "The dry run: what would happen, in order, and the worst-case time against the budget.")
   static final class PlanCmd implements Callable<Integer> {
     @Mixin Common common;
     @Parameters(paramLabel = "FILE", description = "A RollbackPlan, Release or Fleet file.") Path file;
@@ -394,7 +409,7 @@ public final class Main implements Runnable {
     };
   }
 
-  @Command(name = "run", description = "Run a plan, a release or a fleet's rollback; journaled, resumable.")
+  @Command(name = "run", mixinStandardHelpOptions = true, description = "Run a plan, a release or a fleet's rollback; journaled, resumable.")
   static final class Run implements Callable<Integer> {
     @Mixin Common common;
     @Parameters(paramLabel = "FILE", description = "A RollbackPlan, Release or Fleet file.") Path file;
@@ -421,7 +436,7 @@ public final class Main implements Runnable {
     }
   }
 
-  @Command(name = "resume", description = "Continue a run from its journal: after a crash, a halt at a gate, or a cancel.")
+  @Command(name = "resume", mixinStandardHelpOptions = true, description = "Continue a run from its journal: after a crash, a halt at a gate, or a cancel.")
   static final class Resume implements Callable<Integer> {
     @Mixin Common common;
     @Parameters(paramLabel = "RUN_ID") String runId;
@@ -455,7 +470,7 @@ public final class Main implements Runnable {
     }
   }
 
-  @Command(name = "drill", description = "Run a plan against the targets given (staging), time each step and the recovery against the budget.")
+  @Command(name = "drill", mixinStandardHelpOptions = true, description = "Run a plan against the targets given (staging), time each step and the recovery against the budget.")
   static final class Drill implements Callable<Integer> {
     @Mixin Common common;
     @Parameters(paramLabel = "FILE", description = "A RollbackPlan or Fleet file.") Path file;
@@ -512,7 +527,7 @@ public final class Main implements Runnable {
     }
   }
 
-  @Command(name = "capture", description = "Capture the known-good state before a deployment, for the steps that restore it.")
+  @Command(name = "capture", mixinStandardHelpOptions = true, description = "Capture the known-good state before a deployment, for the steps that restore it.")
   static final class Capture implements Callable<Integer> {
     @Mixin Common common;
     @Parameters(paramLabel = "FILE", description = "A RollbackPlan or Fleet file.") Path file;
@@ -563,7 +578,7 @@ public final class Main implements Runnable {
     return h;
   }
 
-  @Command(name = "status", description = "Where a run is: its outcome or progress, its steps, the gates it waits at.")
+  @Command(name = "status", mixinStandardHelpOptions = true, description = "Where a run is: its outcome or progress, its steps, the gates it waits at.")
   static final class Status implements Callable<Integer> {
     @Mixin Common common;
     @Parameters(paramLabel = "RUN_ID") String runId;
@@ -612,7 +627,7 @@ public final class Main implements Runnable {
     }
   }
 
-  @Command(name = "history", description = "The runs in the journal, oldest first.")
+  @Command(name = "history", mixinStandardHelpOptions = true, description = "The runs in the journal, oldest first.")
   static final class History implements Callable<Integer> {
     @Mixin Common common;
     @Option(names = "--limit", defaultValue = "50", description = "At most this many, the newest (default ${DEFAULT-VALUE}).") int limit;
@@ -638,7 +653,7 @@ public final class Main implements Runnable {
     }
   }
 
-  @Command(name = "answer", description = "Answer a gate a run waits at (the process running it applies the answer).")
+  @Command(name = "answer", mixinStandardHelpOptions = true, description = "Answer a gate a run waits at (the process running it applies the answer).")
   static final class Answer implements Callable<Integer> {
     @Mixin Common common;
     @Parameters(index = "0", paramLabel = "GATE_ID", description = "As status and the run print it (quote it: it has spaces);"
@@ -690,14 +705,12 @@ public final class Main implements Runnable {
           throw new IllegalArgumentException("gate " + gateId + " takes " + g.get().options() + ", not " + d);
         }
       }
+      if (common.state().liveProcess(runId).isEmpty()) {
+        throw new IllegalArgumentException("run " + runId + " is not running now, so nothing waits for the answer: resume it"
+            + " (rollback resume " + runId + ") and answer the gate it opens");
+      }
       Inbox inbox = new Inbox(common.state().inbox());
       Path written = inbox.writeAnswer(gateId, d, actor);
-      if (common.state().liveProcess(runId).isEmpty()) {
-        common.out().result(map("gate", gateId, "decision", d.name(), "applied", false, "pending", true),
-            "run " + runId + " is not running now: the answer waits in " + inbox.dir() + " and is applied when `rollback resume "
-                + runId + "` opens the gate again");
-        return Exit.OK;
-      }
       Duration limit = Optional.ofNullable(Values.parseDuration(wait)).orElse(Duration.ofSeconds(30));
       Instant until = Instant.now().plus(limit);
       while (Instant.now().isBefore(until)) {
@@ -715,7 +728,7 @@ public final class Main implements Runnable {
     }
   }
 
-  @Command(name = "ack", description = "Acknowledge a run's page, so its escalation stops.")
+  @Command(name = "ack", mixinStandardHelpOptions = true, description = "Acknowledge a run's page, so its escalation stops.")
   static final class Ack implements Callable<Integer> {
     @Mixin Common common;
     @Parameters(paramLabel = "RUN_ID") String runId;
@@ -748,7 +761,7 @@ public final class Main implements Runnable {
 
   enum ReportKind { markdown, json, html, postmortem }
 
-  @Command(name = "report", description = "A run's report from its journal: Markdown, JSON, HTML (with a timeline) or a post-mortem draft.")
+  @Command(name = "report", mixinStandardHelpOptions = true, description = "A run's report from its journal: Markdown, JSON, HTML (with a timeline) or a post-mortem draft.")
   static final class Report implements Callable<Integer> {
     @Mixin Common common;
     @Parameters(paramLabel = "RUN_ID") String runId;
@@ -802,7 +815,7 @@ public final class Main implements Runnable {
 
   enum RunbookFormat { markdown, html }
 
-  @Command(name = "runbook", description = "Generate the runbook of a plan: triggers, steps, gates and who answers them, communication, worst-case time.")
+  @Command(name = "runbook", mixinStandardHelpOptions = true, description = "Generate the runbook of a plan: triggers, steps, gates and who answers them, communication, worst-case time.")
   static final class RunbookCmd implements Callable<Integer> {
     @Mixin Common common;
     @Parameters(paramLabel = "FILE") Path file;
@@ -828,7 +841,7 @@ public final class Main implements Runnable {
 
   // ------------------------------------------------------------------ types, schema, completion
 
-  @Command(name = "types", description = "The step and target types on the class path, with their parameters.")
+  @Command(name = "types", mixinStandardHelpOptions = true, description = "The step and target types on the class path, with their parameters.")
   static final class Types implements Callable<Integer> {
     @Mixin Common common;
 
@@ -863,7 +876,7 @@ public final class Main implements Runnable {
     }
   }
 
-  @Command(name = "schema", description = "The JSON Schema of a kind (for editors and kubeconform-style tools), or all of them into a directory.")
+  @Command(name = "schema", mixinStandardHelpOptions = true, description = "The JSON Schema of a kind (for editors and kubeconform-style tools), or all of them into a directory.")
   static final class Schema implements Callable<Integer> {
     @Option(names = "--kind", defaultValue = "RollbackPlan", description = "One of: RollbackPlan, Release, Fleet, RollbackPlanTemplate, ReleaseTemplate, Targets.")
     String kind;
@@ -886,7 +899,37 @@ public final class Main implements Runnable {
     }
   }
 
-  @Command(name = "completion", description = "Print the bash (and zsh, with bashcompinit) completion script: source <(rollback completion)")
+  @Command(name = "warm-up", hidden = true, description = "Load, validate, outline and document the embedded sample plan"
+      + " (what bin/rollback trains its class-data-sharing archive on).")
+  static final class WarmUp implements Callable<Integer> {
+    @Override public Integer call() throws IOException {
+      Path dir = Files.createTempDirectory("rollback-warm-up");
+      try {
+        Path f = dir.resolve("warm-up.yaml");
+        try (var in = Main.class.getResourceAsStream("/dev/rollback/cli/sample/warm-up.yaml")) {
+          Files.write(f, in.readAllBytes());
+        }
+        PrintStream quiet = new PrintStream(java.io.OutputStream.nullOutputStream(), true, StandardCharsets.UTF_8);
+        PrintStream out = Context.out;
+        Context.out = quiet;
+        try {
+          commandLine().execute("validate", f.toString());
+          commandLine().execute("plan", f.toString());
+          commandLine().execute("plan", f.toString(), "-o", "json");
+          commandLine().execute("validate", f.toString(), "-o", "json");
+        } finally {
+          Context.out = out;
+        }
+        return Exit.OK;
+      } finally {
+        try (var files = Files.walk(dir)) {
+          files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+      }
+    }
+  }
+
+  @Command(name = "completion", mixinStandardHelpOptions = true, description = "Print the bash (and zsh, with bashcompinit) completion script: source <(rollback completion)")
   static final class Completion implements Callable<Integer> {
     @Override public Integer call() {
       Context.out.print(AutoComplete.bash("rollback", commandLine()));
