@@ -31,22 +31,32 @@ cd "$WORK"
 } > plan-200.yaml
 steps=$(grep -c '        - {type' plan-200.yaml)
 
-ms() { local s e; s=$(date +%s%N); "$@" >/dev/null 2>&1 || true; e=$(date +%s%N); echo $(( (e - s) / 1000000 )); }
+# wall and CPU (user + system) milliseconds of one run, from bash's own timer
+ms() {
+  local TIMEFORMAT='%3R %3U %3S' t
+  t=$( { time "$@" >/dev/null 2>&1; } 2>&1 ) || true
+  awk '{printf "%d %d\n", $1 * 1000, ($2 + $3) * 1000}' <<<"$t"
+}
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : int((a[NR/2] + a[NR/2+1]) / 2)}'; }
 
-declare -A T
-for name in java validate plan; do T[$name]=""; done
+declare -A W C
 for _ in $(seq 1 "$RUNS"); do
   # interleaved, so that a burst of load on the machine hits all three alike
-  T[java]+="$(ms java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData -Xshare:auto -version) "
-  T[validate]+="$(ms "$ROOT/bin/rollback" validate plan-200.yaml) "
-  T[plan]+="$(ms "$ROOT/bin/rollback" plan plan-200.yaml) "
+  for name in java validate plan; do
+    case $name in
+      java) r=$(ms java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData -Xshare:auto -version) ;;
+      *) r=$(ms "$ROOT/bin/rollback" "$name" plan-200.yaml) ;;
+    esac
+    W[$name]+="${r% *} "
+    C[$name]+="${r#* } "
+  done
 done
-j=$(echo "${T[java]}" | tr ' ' '\n' | grep . | median)
-v=$(echo "${T[validate]}" | tr ' ' '\n' | grep . | median)
-p=$(echo "${T[plan]}" | tr ' ' '\n' | grep . | median)
-echo "plan: $steps steps; $RUNS runs each, medians (wall time, JVM start included)"
-echo "java -version     $j ms"
-echo "rollback validate $v ms   overhead $((v - j)) ms"
-echo "rollback plan     $p ms   overhead $((p - j)) ms"
+med() { tr ' ' '\n' <<<"$1" | grep . | median; }
+jw=$(med "${W[java]}"); jc=$(med "${C[java]}")
+echo "plan: $steps steps; $RUNS runs each, medians; wall time includes the JVM's start"
+printf '%-18s wall %5d ms  cpu %5d ms\n' "java -version" "$jw" "$jc"
+for name in validate plan; do
+  w=$(med "${W[$name]}"); c=$(med "${C[$name]}")
+  printf '%-18s wall %5d ms  cpu %5d ms   overhead: wall %d ms, cpu %d ms\n' "rollback $name" "$w" "$c" $((w - jw)) $((c - jc))
+done
 echo "load: $(uptime | sed 's/.*load average: //')"
