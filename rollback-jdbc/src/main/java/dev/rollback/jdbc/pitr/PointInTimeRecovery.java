@@ -69,6 +69,7 @@ public final class PointInTimeRecovery {
   final Duration archiveTimeout;
   final Duration serverTimeout;
   final Clock clock;
+  final Map<String, String> copySettings;
 
   private PointInTimeRecovery(Builder b) {
     this.login = b.login;
@@ -89,6 +90,7 @@ public final class PointInTimeRecovery {
     this.archiveTimeout = b.archiveTimeout;
     this.serverTimeout = b.serverTimeout;
     this.clock = b.clock;
+    this.copySettings = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(b.copySettings));
   }
 
   /** Starts the configuration for the cluster {@code live} reaches. */
@@ -580,7 +582,7 @@ public final class PointInTimeRecovery {
     if (!NAME.matcher(name).matches()) {
       throw new IllegalArgumentException("restore name must be 1-63 letters, digits, '.', '_' or '-': '" + name + "'");
     }
-    return new RecoveredInstance(workDirectory.resolve(name), proc, login, serverTimeout);
+    return new RecoveredInstance(workDirectory.resolve(name), proc, login, serverTimeout, copySettings);
   }
 
   Connection live() throws SQLException {
@@ -618,6 +620,7 @@ public final class PointInTimeRecovery {
     private Duration archiveTimeout = Duration.ofSeconds(60);
     private Duration serverTimeout = Duration.ofMinutes(30);
     private Clock clock = Clock.systemUTC();
+    private final Map<String, String> copySettings = new LinkedHashMap<>();
 
     Builder(PgLogin login) {
       this.login = login;
@@ -698,6 +701,21 @@ public final class PointInTimeRecovery {
       Objects.requireNonNull(timeout, "timeout");
       if (timeout.isNegative() || timeout.isZero()) throw new IllegalArgumentException("server timeout must be positive: " + timeout);
       this.serverTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * A server setting for recovered copies only (e.g. {@code shared_buffers}, {@code max_wal_size} to
+     * recover faster); it is removed again when a copy replaces the live cluster.
+     */
+    public Builder withRecoveredCopySetting(String name, String value) {
+      Objects.requireNonNull(name, "name");
+      Objects.requireNonNull(value, "value");
+      if (!name.matches("[a-z_.]+")) throw new IllegalArgumentException("not a server setting name: '" + name + "'");
+      if (name.startsWith("recovery_") || name.equals("restore_command") || name.equals("archive_mode")) {
+        throw new IllegalArgumentException(name + " is set by the recovery itself");
+      }
+      copySettings.put(name, value);
       return this;
     }
 

@@ -44,8 +44,10 @@ final class RecoveredInstance {
   private final Duration timeout;
   private final ServerDirectory server;
   private final Properties state = new Properties();
+  private final Map<String, String> settings;
 
-  RecoveredInstance(Path dir, Processes proc, PgLogin login, Duration timeout) {
+  RecoveredInstance(Path dir, Processes proc, PgLogin login, Duration timeout, Map<String, String> settings) {
+    this.settings = settings;
     this.dir = dir.toAbsolutePath().normalize();
     this.data = this.dir.resolve("data");
     this.sock = this.dir.resolve("sock");
@@ -208,6 +210,7 @@ final class RecoveredInstance {
       lines.add("hot_standby = 'off'");
       lines.add("logging_collector = 'off'");
       lines.add("primary_conninfo = ''");
+      settings.forEach((k, v) -> lines.add(k + " = " + literal(v)));
       Files.writeString(auto, original + (original.isEmpty() || original.endsWith("\n") ? "" : "\n") + String.join("\n", lines)
           + "\n", StandardCharsets.UTF_8);
       Files.writeString(data.resolve("recovery.signal"), "");

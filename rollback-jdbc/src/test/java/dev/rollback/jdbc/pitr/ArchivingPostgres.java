@@ -82,12 +82,13 @@ final class ArchivingPostgres implements AutoCloseable {
         .withWorkDirectory(work)
         .runningServersAs(OS_USER)
         .withArchiveTimeout(java.time.Duration.ofSeconds(20))
-        .withServerTimeout(java.time.Duration.ofSeconds(60));
+        .withServerTimeout(java.time.Duration.ofSeconds(60))
+        .withRecoveredCopySetting("fsync", "off"); // as the live test server
   }
 
   /** A new database with the orders and customers tables. */
   String newShop(String name) throws SQLException {
-    sql("postgres", "CREATE DATABASE " + name);
+    sql("postgres", "CREATE DATABASE " + name + " STRATEGY FILE_COPY"); // a WAL record, not the template's pages
     sql(name, "CREATE TABLE customers (id int PRIMARY KEY, name text NOT NULL)",
         "CREATE TABLE orders (id int PRIMARY KEY, customer int NOT NULL, amount numeric(10,2), note text)",
         "INSERT INTO customers SELECT g, 'customer ' || g FROM generate_series(1, 20) g",
