@@ -115,12 +115,16 @@ final class RecoveredInstance {
       }
       default -> { }
     }
+    long t0 = System.nanoTime();
     freshCopy(backup, target, timeline, restoreCommand, bytesNeeded, progress);
+    long t1 = System.nanoTime();
     setPhase("recovering");
     progress.checkpoint("recovery", "started " + targetText + " in " + data);
     startServer();
     server.awaitReady(timeout, logFile, "recovering to " + targetText + " from base backup " + backup.name());
     finished(progress);
+    Progress.log.info("recovered {} in {}: copy {} ms, WAL replay and start {} ms", targetText, dir, (t1 - t0) / 1_000_000,
+        (System.nanoTime() - t1) / 1_000_000);
   }
 
   private void finished(Progress progress) {
