@@ -146,7 +146,8 @@ final class RecoveredInstance {
   /** The directory is ours, for this target: or empty, so it becomes ours. */
   private void claim(String targetText, BaseBackup backup) {
     try {
-      if (Files.isDirectory(dir)) {
+      boolean existed = Files.isDirectory(dir);
+      if (existed) {
         boolean empty;
         try (Stream<Path> s = Files.list(dir)) {
           empty = s.findAny().isEmpty();
@@ -166,7 +167,8 @@ final class RecoveredInstance {
         }
         return;
       }
-      Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      Files.createDirectories(dir.getParent()); // the work directory: the OS user must be able to pass through it
+      if (!existed) Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
       Files.createDirectories(sock, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
       state.setProperty("target", targetText);
       state.setProperty("backup", backup.directory().toString());

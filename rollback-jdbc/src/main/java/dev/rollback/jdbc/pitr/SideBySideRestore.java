@@ -125,9 +125,11 @@ public final class SideBySideRestore {
     List<TableResult> results = new ArrayList<>();
     String db = start.restorePoint().map(RestorePoint::database).orElse(pitr.login.database());
     try (Connection rec = inst.connect(db); Connection live = pitr.live(db)) {
-      for (int i = 0; i < copies.size(); i++) {
-        Copy c = copies.get(i);
-        String key = "copied." + i;
+      try (java.sql.Statement st = live.createStatement()) {
+        st.execute("SET temp_buffers = '256MB'"); // this session's staging table stays in memory (before its first temp table)
+      }
+      for (Copy c : copies) {
+        String key = "copied " + c.table() + (c.condition() == null ? "" : " where " + c.condition());
         if (progress.checkpoints().containsKey(key) || inst.stateValue(key).isPresent()) {
           progress.note("already copied earlier: " + progress.checkpoints().getOrDefault(key, inst.stateValue(key).orElse("")));
           continue;

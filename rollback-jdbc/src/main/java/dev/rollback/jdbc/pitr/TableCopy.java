@@ -33,6 +33,7 @@ import org.postgresql.copy.CopyOut;
  * commit. Rows that already equal the recovered ones are not written.
  */
 final class TableCopy {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(TableCopy.class);
   /** Types without an equality operator: compared as text. */
   private static final Set<String> NO_EQUALITY = Set.of("json", "xml", "point", "line", "lseg", "box", "path", "polygon", "circle");
 
@@ -66,6 +67,7 @@ final class TableCopy {
     String cols = lv.quotedColumns(common, "");
     String format = sameTypes ? "binary" : "text";
     boolean autoCommit = live.getAutoCommit();
+    long started = System.nanoTime();
     live.setAutoCommit(false);
     long copied;
     try {
@@ -84,33 +86,45 @@ final class TableCopy {
         if (in.isActive()) in.cancelCopy();
         if (out.isActive()) out.cancelCopy();
       }
+      long streamed = System.nanoTime();
       List<String> keyCols = lv.key();
       String keyJoin = String.join(" AND ", keyCols.stream().map(k -> "l." + Tables.quote(k) + " = s." + Tables.quote(k)).toList());
       List<String> valueCols = common.stream().filter(c -> !keyCols.contains(c)).toList();
+      String differs = valueCols.isEmpty() ? "false"
+          : "(" + compared(valueCols, lv, "l") + ") IS DISTINCT FROM (" + compared(valueCols, lv, "s") + ")";
       long overwritten = 0;
       long reinserted;
       long removed = 0;
       long kept = 0;
+      long missing;
       try (Statement st = live.createStatement();
            ExportWriter export = new ExportWriter(exportFile, lv.qualified())) {
         st.execute("ANALYZE rb_pitr_stage");
+        // one pass over both: the recovered rows that are missing live or differ from it; nothing else is written
+        st.execute("CREATE TEMP TABLE rb_pitr_diff ON COMMIT DROP AS SELECT s.*, l." + Tables.quote(keyCols.get(0))
+            + " IS NULL AS rb_missing FROM rb_pitr_stage s LEFT JOIN " + lv.qualified() + " l ON " + keyJoin + " WHERE l."
+            + Tables.quote(keyCols.get(0)) + " IS NULL OR " + differs);
+        try (ResultSet rs = st.executeQuery("SELECT count(*) FILTER (WHERE rb_missing) FROM rb_pitr_diff")) {
+          rs.next();
+          missing = rs.getLong(1);
+        }
+        long diffed = System.nanoTime();
         if (!valueCols.isEmpty()) {
-          String differs = "(" + compared(valueCols, lv, "l") + ") IS DISTINCT FROM (" + compared(valueCols, lv, "s") + ")";
           String keyList = lv.quotedColumns(keyCols, "");
           String set = String.join(", ", valueCols.stream().map(c -> Tables.quote(c) + " = s." + Tables.quote(c)).toList());
-          try (ResultSet rs = st.executeQuery("WITH old AS (SELECT l.* FROM " + lv.qualified() + " l JOIN rb_pitr_stage s ON "
-              + keyJoin + " WHERE " + differs + " FOR UPDATE OF l), upd AS (UPDATE " + lv.qualified() + " l SET " + set
-              + " FROM rb_pitr_stage s WHERE " + keyJoin + " AND (" + lv.quotedColumns(keyCols, "l") + ") IN (SELECT " + keyList
-              + " FROM old) RETURNING 1) SELECT row_to_json(old)::text FROM old")) {
+          // the live version of each row is locked, exported, then overwritten, in one statement
+          try (ResultSet rs = st.executeQuery("WITH old AS (SELECT l.* FROM " + lv.qualified() + " l JOIN rb_pitr_diff s ON "
+              + keyJoin + " WHERE NOT s.rb_missing AND " + differs + " FOR UPDATE OF l), upd AS (UPDATE " + lv.qualified()
+              + " l SET " + set + " FROM rb_pitr_diff s WHERE " + keyJoin + " AND (" + lv.quotedColumns(keyCols, "l")
+              + ") IN (SELECT " + keyList + " FROM old) RETURNING 1) SELECT row_to_json(old)::text FROM old")) {
             while (rs.next()) {
               export.write("overwritten", rs.getString(1));
               overwritten++;
             }
           }
         }
-        String notLive = "NOT EXISTS (SELECT 1 FROM " + lv.qualified() + " l WHERE " + keyJoin + ")";
         try (ResultSet rs = st.executeQuery("INSERT INTO " + lv.qualified() + " AS l (" + cols + ") SELECT " + cols
-            + " FROM rb_pitr_stage s WHERE " + notLive + " ON CONFLICT DO NOTHING RETURNING row_to_json(l)::text")) {
+            + " FROM rb_pitr_diff s WHERE s.rb_missing ON CONFLICT DO NOTHING RETURNING row_to_json(l)::text")) {
           long n = 0;
           while (rs.next()) {
             export.write("reinserted", rs.getString(1));
@@ -118,9 +132,9 @@ final class TableCopy {
           }
           reinserted = n;
         }
-        String onlyLive = "NOT EXISTS (SELECT 1 FROM rb_pitr_stage s WHERE " + keyJoin + ")"
-            + (condition == null ? "" : " AND (" + condition + ")");
         if (removeLater) {
+          String onlyLive = "NOT EXISTS (SELECT 1 FROM rb_pitr_stage s WHERE " + keyJoin + ")"
+              + (condition == null ? "" : " AND (" + condition + ")");
           try (ResultSet rs = st.executeQuery("DELETE FROM " + lv.qualified() + " l WHERE " + onlyLive
               + " RETURNING row_to_json(l)::text")) {
             while (rs.next()) {
@@ -129,12 +143,16 @@ final class TableCopy {
             }
           }
         } else {
-          try (ResultSet rs = st.executeQuery("SELECT count(*) FROM " + lv.qualified() + " l WHERE " + onlyLive)) {
+          // live rows in scope that the recovered copy does not have: inserted since, and kept
+          try (ResultSet rs = st.executeQuery("SELECT count(*) FROM " + lv.qualified() + where)) {
             rs.next();
-            kept = rs.getLong(1);
+            kept = Math.max(0, rs.getLong(1) - (copied - missing) - reinserted);
           }
         }
         export.force();
+        log.info("copy of {}{}: {} rows streamed in {} ms, compared in {} ms, written in {} ms", lv.qualified(),
+            condition == null ? "" : " where " + condition, copied, (streamed - started) / 1_000_000,
+            (diffed - streamed) / 1_000_000, (System.nanoTime() - diffed) / 1_000_000);
       }
       live.commit();
       return new SideBySideRestore.TableResult(lv.qualified(), condition, copied, overwritten, reinserted, removed, kept,

@@ -152,10 +152,16 @@ final class ArchivingPostgres implements AutoCloseable {
   }
 
   static void run(List<String> command, boolean asPostgres) throws Exception {
+    run(command, asPostgres, java.util.Map.of());
+  }
+
+  static void run(List<String> command, boolean asPostgres, java.util.Map<String, String> env) throws Exception {
     List<String> cmd = new ArrayList<>();
     if (asPostgres && ROOT) cmd.addAll(List.of("runuser", "-u", "postgres", "--"));
     cmd.addAll(command);
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    pb.environment().putAll(env);
+    Process p = pb.start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     if (!p.waitFor(120, TimeUnit.SECONDS)) {
       p.destroyForcibly();
