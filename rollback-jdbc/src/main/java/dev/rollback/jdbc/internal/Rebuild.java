@@ -152,16 +152,30 @@ final class Rebuild {
     long t1 = System.nanoTime();
     // 2. the new table, filled from one snapshot with the archived values joined in, indexed and analyzed
     long[] restored = {0};
-    tx.inTransaction("rebuild of " + t.written() + ": copy", () -> {
+    tx.inTransaction("rebuild of " + t.written() + ": new table", () -> {
+      timeouts(c, false);
       try (Statement st = c.createStatement()) {
-        st.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
-        timeouts(c, false);
-        st.execute("SET LOCAL maintenance_work_mem = '256MB'");
-        st.execute("SET LOCAL work_mem = '256MB'");
         st.execute("CREATE TABLE " + newTable + " (LIKE " + t.qualified() + " INCLUDING DEFAULTS INCLUDING CONSTRAINTS"
             + " INCLUDING STORAGE INCLUDING COMMENTS INCLUDING COMPRESSION INCLUDING STATISTICS)");
-        st.executeUpdate("INSERT INTO " + newTable + " (" + quotedCols + ") SELECT " + select(cols) + " FROM " + t.qualified()
-            + " x LEFT JOIN " + archive.table(e.archiveTable()) + " a ON " + Archive.keyJoin("x", "a", e.key(), t));
+      }
+    });
+    String fill = "SELECT " + select(cols, types(c)) + " FROM " + t.qualified() + " x LEFT JOIN " + archive.table(e.archiveTable())
+        + " a ON " + Archive.keyJoin("x", "a", e.key(), t);
+    boolean copied = copyThroughClient(c, quotedCols, fill);
+    if (!copied) {
+      tx.inTransaction("rebuild of " + t.written() + ": copy", () -> {
+        try (Statement st = c.createStatement()) {
+          st.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+          timeouts(c, false);
+          st.execute("SET LOCAL work_mem = '256MB'");
+          st.executeUpdate("INSERT INTO " + newTable + " (" + quotedCols + ") " + fill);
+        }
+      });
+    }
+    tx.inTransaction("rebuild of " + t.written() + ": indexes", () -> {
+      timeouts(c, false);
+      try (Statement st = c.createStatement()) {
+        st.execute("SET LOCAL maintenance_work_mem = '256MB'");
         List<String> any = new ArrayList<>();
         for (String col : e.columns()) any.add("a." + Names.quote(col) + " IS NOT NULL");
         try (ResultSet rs = st.executeQuery("SELECT count(*) FROM " + archive.table(e.archiveTable()) + " a WHERE "
@@ -239,9 +253,10 @@ final class Rebuild {
       archive.finishRebuild(c, e, restored[0]);
     });
     long t4 = System.nanoTime();
-    log.info("rebuilt {} with the values archived by {} in {} ms: log trigger {} ms, copy and indexes {} ms, catch-up of {} rows"
-            + " {} ms, swap under ACCESS EXCLUSIVE {} ms ({} rows caught up there)", t.written(), e.origin(), (t4 - t0) / 1_000_000,
-        (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, caught, (t3 - t2) / 1_000_000, (t4 - t3) / 1_000_000, last[0]);
+    log.info("rebuilt {} with the values archived by {} in {} ms: log trigger {} ms, copy ({}) and indexes {} ms, catch-up of {}"
+            + " rows {} ms, swap under ACCESS EXCLUSIVE {} ms ({} rows caught up there)", t.written(), e.origin(), (t4 - t0) / 1_000_000,
+        (t1 - t0) / 1_000_000, copied ? "COPY through the client" : "INSERT … SELECT", (t2 - t1) / 1_000_000, caught,
+        (t3 - t2) / 1_000_000, (t4 - t3) / 1_000_000, last[0]);
     return restored[0];
   }
 
@@ -297,6 +312,11 @@ final class Rebuild {
 
   /** The select list: every column of the table, the archived ones refilled where the row still holds what the undo script left. */
   private String select(List<String> cols) {
+    return select(cols, java.util.Map.of());
+  }
+
+  /** The same, each refilled column cast to the table's type (so a binary COPY of it fits the new table). */
+  private String select(List<String> cols, java.util.Map<String, String> types) {
     List<@Nullable String> guards = Archive.refillGuards(e);
     List<String> out = new ArrayList<>();
     for (String col : cols) {
@@ -310,9 +330,82 @@ final class Rebuild {
       String guard = guards == null ? null : guards.get(i);
       String present = "a." + Names.quote(e.key().get(0)) + " IS NOT NULL";
       String when = guard == null ? present : present + " AND " + Archive.holds(target, guard);
-      out.add("CASE WHEN " + when + " THEN a." + Names.quote(e.columns().get(i)) + " ELSE " + target + " END");
+      String type = types.get(col);
+      out.add("CASE WHEN " + when + " THEN a." + Names.quote(e.columns().get(i)) + " ELSE " + target + " END"
+          + (type == null ? "" : "::" + type));
     }
     return String.join(", ", out);
+  }
+
+  /**
+   * Streams the rows into the new table with {@code COPY … TO STDOUT} on this connection (one
+   * REPEATABLE READ snapshot) and {@code COPY … FROM STDIN} on a second one: the server inserts them
+   * in bulk, which an {@code INSERT … SELECT} does not. False (nothing done) when the driver is not
+   * pgjdbc or no second connection can be had.
+   */
+  private boolean copyThroughClient(Connection c, String quotedCols, String fill) throws Exception {
+    try {
+      if (!c.isWrapperFor(org.postgresql.PGConnection.class)) return false;
+    } catch (LinkageError noDriverApi) {
+      return false;
+    }
+    Connection b;
+    try {
+      b = s.dataSource().getConnection();
+    } catch (SQLException none) {
+      log.info("rebuild of {}: no second connection ({}), filling the new table with INSERT … SELECT", t.written(), none.getMessage());
+      return false;
+    }
+    try (b) {
+      if (!b.isWrapperFor(org.postgresql.PGConnection.class)) return false;
+      c.setAutoCommit(false);
+      b.setAutoCommit(false);
+      try {
+        try (Statement st = c.createStatement()) {
+          st.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+          timeouts(c, false);
+          st.execute("SET LOCAL work_mem = '256MB'");
+        }
+        timeouts(b, false);
+        org.postgresql.copy.CopyOut out = c.unwrap(org.postgresql.PGConnection.class).getCopyAPI()
+            .copyOut("COPY (" + fill + ") TO STDOUT (FORMAT binary)");
+        org.postgresql.copy.CopyIn in = b.unwrap(org.postgresql.PGConnection.class).getCopyAPI()
+            .copyIn("COPY " + newTable + " (" + quotedCols + ") FROM STDIN (FORMAT binary)");
+        try {
+          byte[] buf;
+          while ((buf = out.readFromCopy()) != null) in.writeToCopy(buf, 0, buf.length);
+          in.endCopy();
+        } finally {
+          if (in.isActive()) in.cancelCopy();
+          if (out.isActive()) out.cancelCopy();
+        }
+        b.commit();
+        c.commit();
+        return true;
+      } catch (SQLException | RuntimeException failed) {
+        try {
+          b.rollback();
+        } finally {
+          c.rollback();
+        }
+        throw failed;
+      } finally {
+        b.setAutoCommit(true);
+        c.setAutoCommit(true);
+      }
+    }
+  }
+
+  private java.util.Map<String, String> types(Connection c) throws SQLException {
+    java.util.Map<String, String> out = new java.util.HashMap<>();
+    try (PreparedStatement ps = c.prepareStatement("SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute"
+        + " WHERE attrelid = to_regclass(?) AND attnum > 0 AND NOT attisdropped")) {
+      ps.setString(1, t.qualified());
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) out.put(rs.getString(1), rs.getString(2));
+      }
+    }
+    return out;
   }
 
   private List<String> columns(Connection c) throws SQLException {
