@@ -39,21 +39,28 @@ class RebuildIT {
     MigrationsIT.sql(ds, "INSERT INTO orders (customer, note) VALUES ('new', 'after the release')",
         "UPDATE orders SET note = 'edited after the release' WHERE id = 10", "DELETE FROM orders WHERE id = 20");
 
-    CompletableFuture<RollbackSummary> rollback = CompletableFuture.supplyAsync(() -> m.rollbackTo("1", "shop@2"));
-    // writes while the table is rebuilt: logged by the trigger, held open until the new table is built and indexed
-    await().atMost(Duration.ofSeconds(30)).until(() -> !MigrationsIT.rows(ds,
-        "SELECT 1 FROM pg_trigger WHERE tgrelid = 'orders'::regclass AND tgname LIKE 'rb_log_%'").isEmpty());
-    try (Connection c = ds.getConnection(); Statement st = c.createStatement()) {
-      c.setAutoCommit(false);
-      st.execute("UPDATE orders SET note = 'edited during the rebuild' WHERE id = 11");
-      await().atMost(Duration.ofSeconds(30)).until(() -> !MigrationsIT.rows(ds,
-          "SELECT 1 FROM pg_constraint WHERE conname LIKE 'rb_c_%' AND contype = 'p'").isEmpty());
-      st.execute("INSERT INTO orders (customer, note) VALUES ('during', 'inserted during the rebuild')");
-      st.execute("UPDATE orders SET discount = 99.99 WHERE id = 12");
-      st.execute("DELETE FROM orders WHERE id = 13");
-      c.commit();
+    // writes while the table is rebuilt: the archive is locked, so the copy into the new table waits for it (its snapshot
+    // already taken) while the trigger logs these writes; only the log can bring them into the new table
+    String[] entry = MigrationsIT.rows(ds, "SELECT \"id\", \"archive_table\" FROM \"rollback_archive\".\"archive_index\"").get(0)
+        .split("\\|");
+    String archiveTable = entry[1];
+    RollbackSummary summary;
+    try (Connection holder = ds.getConnection(); Statement lock = holder.createStatement()) {
+      holder.setAutoCommit(false);
+      lock.execute("LOCK TABLE rollback_archive.\"" + archiveTable + "\" IN ACCESS EXCLUSIVE MODE");
+      CompletableFuture<RollbackSummary> rollback = CompletableFuture.supplyAsync(() -> m.rollbackTo("1", "shop@2"));
+      await().atMost(Duration.ofSeconds(20)).until(() -> !MigrationsIT.rows(ds,
+          "SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = '" + archiveTable + "' AND NOT l.granted")
+          .isEmpty());
+      assertThat(MigrationsIT.rows(ds, "SELECT tgname FROM pg_trigger WHERE tgrelid = 'orders'::regclass ORDER BY 1"))
+          .containsExactly("rb_log_" + entry[0], "rb_trunc_" + entry[0]);
+      MigrationsIT.sql(ds, "UPDATE orders SET note = 'edited during the rebuild' WHERE id = 11",
+          "INSERT INTO orders (customer, note) VALUES ('during', 'inserted during the rebuild')",
+          "UPDATE orders SET discount = 99.99 WHERE id = 12",
+          "DELETE FROM orders WHERE id = 13");
+      holder.commit();
+      summary = rollback.join();
     }
-    RollbackSummary summary = rollback.join();
 
     assertThat(summary.rowsRestored()).isEqualTo(200);
     List<String> expected = new java.util.ArrayList<>();

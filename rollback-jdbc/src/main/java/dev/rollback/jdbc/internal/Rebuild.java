@@ -161,6 +161,7 @@ final class Rebuild {
     });
     String fill = "SELECT " + select(cols, types(c)) + " FROM " + t.qualified() + " x LEFT JOIN " + archive.table(e.archiveTable())
         + " a ON " + Archive.keyJoin("x", "a", e.key(), t);
+    long tCopy = System.nanoTime();
     boolean copied = copyThroughClient(c, quotedCols, fill);
     if (!copied) {
       tx.inTransaction("rebuild of " + t.written() + ": copy", () -> {
@@ -172,6 +173,7 @@ final class Rebuild {
         }
       });
     }
+    long tIndexes = System.nanoTime();
     tx.inTransaction("rebuild of " + t.written() + ": indexes", () -> {
       timeouts(c, false);
       try (Statement st = c.createStatement()) {
@@ -253,9 +255,10 @@ final class Rebuild {
       archive.finishRebuild(c, e, restored[0]);
     });
     long t4 = System.nanoTime();
-    log.info("rebuilt {} with the values archived by {} in {} ms: log trigger {} ms, copy ({}) and indexes {} ms, catch-up of {}"
-            + " rows {} ms, swap under ACCESS EXCLUSIVE {} ms ({} rows caught up there)", t.written(), e.origin(), (t4 - t0) / 1_000_000,
-        (t1 - t0) / 1_000_000, copied ? "COPY through the client" : "INSERT … SELECT", (t2 - t1) / 1_000_000, caught,
+    log.info("rebuilt {} with the values archived by {} in {} ms: log trigger {} ms, new table {} ms, copy ({}) {} ms, indexes and"
+            + " ANALYZE {} ms, catch-up of {} rows {} ms, swap under ACCESS EXCLUSIVE {} ms ({} rows caught up there)", t.written(),
+        e.origin(), (t4 - t0) / 1_000_000, (t1 - t0) / 1_000_000, (tCopy - t1) / 1_000_000,
+        copied ? "COPY through the client" : "INSERT … SELECT", (tIndexes - tCopy) / 1_000_000, (t2 - tIndexes) / 1_000_000, caught,
         (t3 - t2) / 1_000_000, (t4 - t3) / 1_000_000, last[0]);
     return restored[0];
   }

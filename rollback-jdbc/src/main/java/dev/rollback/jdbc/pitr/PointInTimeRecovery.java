@@ -531,26 +531,24 @@ public final class PointInTimeRecovery {
     List<BaseBackup> all = baseBackups();
     if (all.isEmpty()) throw new PitrException("no base backup under " + backups + ": nothing to recover from");
     if (target instanceof RecoveryTarget.Named n) {
-        RestorePoint rp = restorePoint(n.name()).orElseThrow(() -> unknownRestorePoint(n.name()));
-        BaseBackup b = all.stream().filter(x -> x.directory().equals(rp.backup())).findFirst()
-            .or(() -> all.stream().filter(x -> !x.startTime().isAfter(rp.time())).reduce((x, y) -> y))
-            .orElseThrow(() -> new PitrException(rp.describe() + ": its base backup " + rp.backup()
-                + " is gone and no older one is under " + backups));
-        return new Start(b, rp.timeline(), Optional.of(rp));
+      RestorePoint rp = restorePoint(n.name()).orElseThrow(() -> unknownRestorePoint(n.name()));
+      BaseBackup b = all.stream().filter(x -> x.directory().equals(rp.backup())).findFirst()
+          .or(() -> all.stream().filter(x -> !x.startTime().isAfter(rp.time())).reduce((x, y) -> y))
+          .orElseThrow(() -> new PitrException(rp.describe() + ": its base backup " + rp.backup()
+              + " is gone and no older one is under " + backups));
+      return new Start(b, rp.timeline(), Optional.of(rp));
     }
     if (target instanceof RecoveryTarget.Time t) {
-        BaseBackup b = all.stream().filter(x -> x.startTime().isBefore(t.time())).reduce((x, y) -> y).orElseThrow(
-            () -> new PitrException("no base backup under " + backups + " started before " + t.time() + "; the oldest started "
-                + all.get(0).startTime()));
-        return new Start(b, 0, Optional.empty());
+      BaseBackup b = all.stream().filter(x -> x.startTime().isBefore(t.time())).reduce((x, y) -> y).orElseThrow(
+          () -> new PitrException("no base backup under " + backups + " started before " + t.time() + "; the oldest started "
+              + all.get(0).startTime()));
+      return new Start(b, 0, Optional.empty());
     }
     RecoveryTarget.Lsn l = (RecoveryTarget.Lsn) target;
-    {
-        BaseBackup b = all.stream().filter(x -> compareLsn(x.startLsn(), l.lsn()) <= 0).reduce((x, y) -> y).orElseThrow(
-            () -> new PitrException("no base backup under " + backups + " starts before LSN " + l.lsn() + "; the oldest starts at "
-                + all.get(0).startLsn()));
-        return new Start(b, 0, Optional.empty());
-    }
+    BaseBackup b = all.stream().filter(x -> compareLsn(x.startLsn(), l.lsn()) <= 0).reduce((x, y) -> y).orElseThrow(
+        () -> new PitrException("no base backup under " + backups + " starts before LSN " + l.lsn() + "; the oldest starts at "
+            + all.get(0).startLsn()));
+    return new Start(b, 0, Optional.empty());
   }
 
   private PitrException unknownRestorePoint(String name) {

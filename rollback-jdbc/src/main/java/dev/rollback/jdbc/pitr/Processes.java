@@ -90,11 +90,13 @@ final class Processes {
     return cmd.stream().map(a -> a.startsWith("password=") ? "password=(redacted)" : a).toList();
   }
 
-  /** Hands {@code dir} (and what is in it) to the OS user, when this JVM runs as root. */
-  void own(Path dir) {
+  /** Hands {@code paths} (directories with what is in them) to the OS user, when this JVM runs as root. */
+  void own(Path... paths) {
     if (osUser == null || !"root".equals(System.getProperty("user.name")) || "root".equals(osUser)) return;
-    Result r = runCommand(List.of("chown", "-R", osUser + ":", dir.toString()), Map.of(), Duration.ofMinutes(10));
-    if (r.exit() != 0) throw new PitrException("cannot hand " + dir + " to the OS user " + osUser + ": " + r.output());
+    List<String> cmd = new ArrayList<>(List.of("chown", "-R", osUser + ":"));
+    for (Path p : paths) cmd.add(p.toString());
+    Result r = runCommand(cmd, Map.of(), Duration.ofMinutes(10));
+    if (r.exit() != 0) throw new PitrException("cannot hand " + List.of(paths) + " to the OS user " + osUser + ": " + r.output());
   }
 
   static int freeLoopbackPort() {

@@ -220,7 +220,7 @@ final class RecoveredInstance {
       Files.writeString(auto, original + (original.isEmpty() || original.endsWith("\n") ? "" : "\n") + String.join("\n", lines)
           + "\n", StandardCharsets.UTF_8);
       Files.writeString(data.resolve("recovery.signal"), "");
-      proc.own(data);
+      proc.own(conf, auto, data.resolve("recovery.signal")); // written here; cp -a made the rest the OS user's already
       setPhase("copied");
       progress.checkpoint("copy", "base backup " + backup.name() + " copied to " + data);
     } catch (IOException e) {

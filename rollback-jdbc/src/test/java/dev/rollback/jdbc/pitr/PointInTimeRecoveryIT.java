@@ -95,7 +95,7 @@ class PointInTimeRecoveryIT {
   }
 
   @Test
-  void copyingRowsByKeyKeepsTheLaterWritesToEveryOtherRow() throws Exception {
+  void copyingRowsByKeyFromACopyRecoveredToAnLsnKeepsTheLaterWritesToEveryOtherRow() throws Exception {
     String db = pg.newShop("shop_rows");
     PointInTimeRecovery pitr = pg.pitr(db).build();
     List<String> first50 = pg.rows(db, "SELECT * FROM orders WHERE id <= 50 ORDER BY id");
@@ -104,7 +104,7 @@ class PointInTimeRecoveryIT {
         "UPDATE orders SET note = 'changed by the application' WHERE id = 150",
         "INSERT INTO orders VALUES (30000, 1, 1.00, 'inserted after the restore point')");
 
-    SideBySideRestore.Result result = pitr.sideBySide(RecoveryTarget.restorePoint(rp.name()))
+    SideBySideRestore.Result result = pitr.sideBySide(RecoveryTarget.lsn(rp.lsn()))
         .copyingRowsWhere("orders", "id <= 50").build().run();
 
     assertThat(result.tables()).singleElement().satisfies(t -> {
@@ -172,7 +172,7 @@ class PointInTimeRecoveryIT {
         .sideBySide(RecoveryTarget.restorePoint(rp.name())).copyingTable("orders").build();
     CompletableFuture<SideBySideRestore.Result> second = CompletableFuture.supplyAsync(patient::run);
     await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(5))
-        .until(() -> pg.running().get(recoveredData), pid -> pid == firstServer);
+        .until(() -> pg.running().get(recoveredData), pid -> pid != null && pid == firstServer);
     Files.writeString(gate, "");
 
     assertThat(second.join().tables()).singleElement().satisfies(t -> assertThat(t.rowsRecovered()).isEqualTo(200));
