@@ -68,7 +68,15 @@ class GoldenFilesTest {
       default -> { }
     }
     b.append("--- written back\n").append(pf.toYaml());
-    return b.toString().replace(Golden.dir().toString(), "<golden>");
+    String text = b.toString();
+    String dir = Golden.dir().toString();
+    if (text.contains(dir) || pf.kind().equals("Fleet")) {
+      // a step that names a file of the plan's directory describes it by its absolute path, and the
+      // fingerprint covers descriptions: it depends on where the project is checked out (a fleet's
+      // plans are those of the other golden files, whose outlines show the paths)
+      text = text.replaceAll("(?m)^(fingerprint: |service .* plan \\S+ )[0-9a-f]{16}$", "$1<depends on the checkout's path>");
+    }
+    return text.replace(dir, "<golden>");
   }
 
   @Test
