@@ -125,15 +125,16 @@ public final class CanarySequentialRule extends Rule implements Trigger.CanarySe
       }
       double rb = baselineRequests == 0 ? 0 : baselineErrors / (double) baselineRequests;
       double rc = canaryRequests == 0 ? 0 : canaryErrors / (double) canaryRequests;
-      String observed = String.format(Locale.ROOT, "canary %d errors in %d requests (%.4f), baseline %d in %d (%.4f)", canaryErrors,
-          canaryRequests, rc, baselineErrors, baselineRequests, rb);
-      String stats = String.format(Locale.ROOT, "log-likelihood ratio %.3f %s threshold %.3f = ln(1/%s), testing a %s× error rate",
-          llr, llr >= h ? "≥" : "<", h, alpha, ratio);
-      Object[] facts = {"observed", observed, "threshold", String.format(Locale.ROOT, "%.3f", h),
-          "logLikelihoodRatio", String.format(Locale.ROOT, "%.3f", llr), "canaryErrorRate", String.format(Locale.ROOT, "%.6f", rc),
-          "baselineErrorRate", String.format(Locale.ROOT, "%.6f", rb), "canaryRequests", canaryRequests,
-          "baselineRequests", baselineRequests, "canaryErrors", canaryErrors, "baselineErrors", baselineErrors,
-          "detectingRatio", ratio, "falseAlarmProbability", alpha};
+      // built without String.format: a guard evaluates this after every failed request
+      String observed = "canary " + canaryErrors + " errors in " + canaryRequests + " requests (" + fixed(rc, 4) + "), baseline "
+          + baselineErrors + " in " + baselineRequests + " (" + fixed(rb, 4) + ")";
+      String llrText = fixed(llr, 3);
+      String hText = fixed(h, 3);
+      String stats = "log-likelihood ratio " + llrText + (llr >= h ? " ≥" : " <") + " threshold " + hText + " = ln(1/" + alpha
+          + "), testing a " + ratio + "× error rate";
+      Object[] facts = {"observed", observed, "threshold", hText, "logLikelihoodRatio", llrText, "canaryErrorRate", fixed(rc, 6),
+          "baselineErrorRate", fixed(rb, 6), "canaryRequests", canaryRequests, "baselineRequests", baselineRequests,
+          "canaryErrors", canaryErrors, "baselineErrors", baselineErrors, "detectingRatio", ratio, "falseAlarmProbability", alpha};
       if (llr >= h) {
         return result(Verdict.ROLL_BACK, now, "the canary '" + canary.name() + "' fails more often than the baseline '"
             + baseline.name() + "': " + observed + "; " + stats, facts);
@@ -144,6 +145,15 @@ public final class CanarySequentialRule extends Rule implements Trigger.CanarySe
       }
       return result(Verdict.HOLD, now, "no significant regression yet: " + observed + "; " + stats, facts);
     }
+  }
+
+  /** {@code v} with {@code digits} decimals (at most 9), rounded half up, without String.format. */
+  static String fixed(double v, int digits) {
+    if (Double.isNaN(v) || Double.isInfinite(v) || Math.abs(v) > 1e9) return String.valueOf(v);
+    long scale = (long) Math.pow(10, digits);
+    long c = Math.round(Math.abs(v) * scale);
+    String frac = Long.toString(c % scale);
+    return (v < 0 && c != 0 ? "-" : "") + c / scale + "." + "0".repeat(digits - frac.length()) + frac;
   }
 
   @Override
