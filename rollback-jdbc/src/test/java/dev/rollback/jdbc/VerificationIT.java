@@ -128,6 +128,27 @@ class VerificationIT {
     assertThat(m.currentVersion()).isEqualTo("1");
   }
 
+  @org.junit.jupiter.api.Test
+  void aRowTheRestoreSilentlyDroppedIsReportedMissing() throws Exception {
+    DataSource ds = TestDatabases.create("postgres");
+    Migrations m = migrations(ds);
+    m.migrateTo("1");
+    fiveOrders(ds);
+    m.migrateTo("3"); // deletes the test order 4
+    // a trigger swallows the re-insert of order 4: the restore runs, the row does not come back
+    sql(ds, "CREATE FUNCTION swallow_order_4() RETURNS trigger AS $$ BEGIN IF NEW.id = 4 THEN RETURN NULL; END IF;"
+            + " RETURN NEW; END $$ LANGUAGE plpgsql",
+        "CREATE TRIGGER swallow BEFORE INSERT ON orders FOR EACH ROW EXECUTE FUNCTION swallow_order_4()");
+
+    RollbackSummary back = m.rollbackTo("1");
+
+    assertThat(back.verified()).isFalse();
+    assertThat(back.mismatches()).containsExactly(new RollbackSummary.Mismatch("orders", "(row)", "id=4", "present", "missing"));
+    assertThat(back.verification())
+        .isEqualTo("failed: after undoing V3, orders: 1 row is missing that the rollback should have put back (id=4)");
+    assertThat(m.currentVersion()).isEqualTo("1");
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"h2", "postgres"})
   void inAPlanAFailedVerificationEndsTheRunNotRecoveredWithTheEvidence(String db) throws Exception {

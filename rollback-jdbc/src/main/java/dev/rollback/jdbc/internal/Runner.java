@@ -1028,7 +1028,8 @@ public final class Runner {
    */
   public String @Nullable [] lastRollback() {
     try (Connection c = s.dataSource().getConnection()) {
-      prepare(c);
+      // a check reads; it creates nothing: no audit table, no rollback yet
+      if (Names.resolve(c, Names.quote(archive.schema()) + ".\"audit\"") == null) return null;
       try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT \"outcome\", \"from_version\","
           + " \"to_version\", \"verification\", \"finished_at\" FROM " + archive.table("audit") + " WHERE \"action\" = 'rollback'"
           + " ORDER BY \"id\" DESC")) {

@@ -151,7 +151,7 @@ final class Verification {
       archived = " JOIN " + archive.table(e.archiveTable()) + " a ON " + on("s", "a", key, e.key());
       String sql = "SELECT " + keys("s", key) + " FROM " + s + " s" + archived + " WHERE NOT EXISTS (SELECT 1 FROM " + t.qualified()
           + " x WHERE " + sx + ")";
-      collect(c, sql, t, key, "(row)", true, samples, lines, "rows the rollback should have put back are missing");
+      collect(c, sql, t, key, "(row)", true, samples, lines);
     }
     String after = "";
     boolean withAfter = !rowsMode && e.afterTable() != null;
@@ -163,12 +163,12 @@ final class Verification {
       String notWritten = withAfter ? " AND " + text("x." + q) + " IS NOT DISTINCT FROM " + text("f.rb_after_" + afterIndex.get(i)) : "";
       String sql = "SELECT " + keys("s", key) + ", " + text("s." + q) + ", " + text("x." + q) + " FROM " + s + " s JOIN " + t.qualified()
           + " x ON " + sx + archived + after + " WHERE " + differs + notWritten;
-      collect(c, sql, t, key, cols.get(i), false, samples, lines, "differs from before the change");
+      collect(c, sql, t, key, cols.get(i), false, samples, lines);
     }
   }
 
   private static void collect(Connection c, String sql, Names.ResolvedTable t, List<String> key, String column, boolean missing,
-      List<Mismatch> samples, List<String> lines, String what) throws SQLException {
+      List<Mismatch> samples, List<String> lines) throws SQLException {
     long n = 0;
     List<String> keys = new ArrayList<>();
     try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
@@ -188,8 +188,11 @@ final class Verification {
       }
     }
     if (n > 0) {
-      lines.add(t.written() + (missing ? "" : "." + column.toLowerCase(Locale.ROOT)) + ": " + n + " row" + (n == 1 ? "" : "s") + " "
-          + what + " (" + String.join("; ", keys) + (n > keys.size() ? "; …" : "") + ")");
+      String rows = n + (n == 1 ? " row " : " rows ");
+      String sample = " (" + String.join("; ", keys) + (n > keys.size() ? "; …" : "") + ")";
+      lines.add(missing ? t.written() + ": " + rows + (n == 1 ? "is" : "are") + " missing that the rollback should have put back" + sample
+          : t.written() + "." + column.toLowerCase(Locale.ROOT) + ": " + rows + (n == 1 ? "differs" : "differ") + " from before the change"
+              + sample);
     }
   }
 
