@@ -7,18 +7,28 @@
 #     "varying" (only the recorder's side computes it).
 #  2. DetectionBenchmark on virtual time: 500 req/s, 1% background errors, then 100% errors; bad
 #     responses before ROLL_BACK and time to fire for the sequential and the windowed rule over
-#     N runs, then false fires over simulated days at 1% errors.
-# Usage: scripts/bench/detection.sh [runs=200] [days=3]
+#     N runs, then false fires over simulated days at 1% errors (days=0 skips this part).
+#  3. The small regression (CanaryBenchmark, on virtual time): canary at 2% errors against a baseline at
+#     1%, canarySequential at several tunings and traffic shares: canary requests before ROLL_BACK over
+#     CANARY_RUNS runs, false rollbacks over AA_RUNS A/A runs of one simulated hour; Flagger's default
+#     analysis on the same traffic.
+# Usage: scripts/bench/detection.sh [runs=200] [days=3] [canaryRuns=1000] [aaRuns=1000]
+#        SKIP_JMH=1 runs the detection parts only (2 and 3).
+# Builds the worktree's modules with -am (nothing is installed into the local repository).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs="${1:-200}"
 days="${2:-3}"
-mvn -B -q -pl rollback-core install -Dmaven.test.skip=true
-mvn -B -q -pl rollback-micrometer test-compile
+canary_runs="${3:-1000}"
+aa_runs="${4:-1000}"
 cp_file="$(mktemp)"
 trap 'rm -f "$cp_file"' EXIT
-mvn -B -q -pl rollback-micrometer dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$cp_file"
+# one reactor build: the last module written to the file is rollback-micrometer, whose classpath
+# then names the worktree's rollback-core/target/classes
+mvn -B -q -pl rollback-micrometer -am test-compile dependency:build-classpath -Dmdep.includeScope=test \
+  -Dmdep.outputFile="$cp_file"
 CP="rollback-micrometer/target/test-classes:rollback-micrometer/target/classes:$(cat "$cp_file")"
+if [[ -z "${SKIP_JMH:-}" ]]; then
 for threads in 1 2 4; do
   echo "== JMH, $threads thread(s)"
   java -cp "$CP" -Dorg.slf4j.simpleLogger.defaultLogLevel=error org.openjdk.jmh.Main \
@@ -37,5 +47,7 @@ for mode in same-inputs varying; do
     done
   done
 done
+fi
 echo "== detection on virtual time"
-java -cp "$CP" -Dorg.slf4j.simpleLogger.defaultLogLevel=error dev.rollback.micrometer.bench.DetectionBenchmark "$runs" "$days"
+java -cp "$CP" -Dorg.slf4j.simpleLogger.defaultLogLevel=error dev.rollback.micrometer.bench.DetectionBenchmark "$runs" "$days" \
+  "$canary_runs" "$aa_runs"

@@ -3,6 +3,7 @@ package dev.rollback.detect;
 import dev.rollback.Release;
 import dev.rollback.guard.Guard;
 import dev.rollback.internal.detect.BurnRateRule;
+import dev.rollback.internal.detect.CanarySequentialRule;
 import dev.rollback.internal.detect.Composition;
 import dev.rollback.internal.detect.ConsecutiveFailures;
 import dev.rollback.internal.detect.ErrorRatioRule;
@@ -151,6 +152,22 @@ public interface Trigger {
     return JudgeRule.of(Objects.requireNonNull(baseline, "baseline"), Objects.requireNonNull(canary, "canary"));
   }
 
+  /**
+   * A sequential test of the canary's error rate against the baseline's, for small regressions:
+   * ROLL_BACK once the errors the two sides served make a canary that fails {@code r} times as
+   * often as the baseline (default 2: a doubling, such as 1% → 2%) more likely than one that
+   * fails as often, by a likelihood ratio of {@code 1/α} (default α = 0.001). The chance that a
+   * canary as good as its baseline is ever rolled back is at most α, however long and however
+   * often it is evaluated. It needs no error rate for the baseline: only which side each error
+   * came from, given the traffic each side served. See {@code docs/detection.md} for the number
+   * of requests it needs. Worst case (the canary failing every request, the canary at most half
+   * the traffic): {@code ⌈ln(1/α) / ln(2r/(r+1))⌉ × canary.sampleInterval()} (25 failed canary
+   * requests with the defaults).
+   */
+  static CanarySequential canarySequential(Signal baseline, Signal canary) {
+    return CanarySequentialRule.of(Objects.requireNonNull(baseline, "baseline"), Objects.requireNonNull(canary, "canary"));
+  }
+
   /** A trigger a human (or the application) fires; worst case zero. */
   static Manual manual(String name) {
     return new ManualRule(Objects.requireNonNull(name, "name"));
@@ -239,6 +256,15 @@ public interface Trigger {
     Judge minSamples(int perSide);
 
     Judge confidence(double level);
+  }
+
+  /** A sequential test of a canary's error rate against its baseline's. */
+  interface CanarySequential extends Trigger {
+    /** The error-rate ratio canary / baseline the test is tuned to confirm (above 1; default 2). */
+    CanarySequential detectingRatio(double ratio);
+
+    /** The most probability of ever rolling back a canary as good as its baseline (in (0, 1); default 0.001). */
+    CanarySequential falseAlarmProbability(double alpha);
   }
 
   /**

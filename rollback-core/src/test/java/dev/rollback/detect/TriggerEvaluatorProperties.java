@@ -28,8 +28,8 @@ class TriggerEvaluatorProperties {
 
   /** The stateful rules, each over a canary signal (and a baseline for the judge). */
   enum Rule {
-    CONSECUTIVE_FAILURES, N_OF_M, ERROR_RATIO, LATENCY, BURN_RATE, SEQUENTIAL, PROGRESS_DEADLINE, JUDGE, SUSTAINED,
-    ANY_OF, ALL_OF;
+    CONSECUTIVE_FAILURES, N_OF_M, ERROR_RATIO, LATENCY, BURN_RATE, SEQUENTIAL, PROGRESS_DEADLINE, JUDGE, CANARY_SEQUENTIAL,
+    SUSTAINED, ANY_OF, ALL_OF;
 
     Trigger on(ScriptedSignal canary, ScriptedSignal baseline) {
       return switch (this) {
@@ -41,6 +41,7 @@ class TriggerEvaluatorProperties {
         case SEQUENTIAL -> Trigger.sequential(canary).baseline(0.1).detecting(0.5).falseAlarmOnceIn(1e4);
         case PROGRESS_DEADLINE -> Trigger.progressDeadline(canary, Duration.ofSeconds(5));
         case JUDGE -> Trigger.judge(baseline, canary).onErrors(0.05).over(Duration.ofSeconds(6)).minSamples(20);
+        case CANARY_SEQUENTIAL -> Trigger.canarySequential(baseline, canary).falseAlarmProbability(0.1);
         case SUSTAINED -> Trigger.sustained(Trigger.consecutiveFailures(canary, 2), Duration.ofSeconds(2));
         case ANY_OF -> Trigger.anyOf("any", Trigger.consecutiveFailures(canary, 5),
             Trigger.errorRatio(canary).above(0.4).over(Duration.ofSeconds(4)).minSamples(10));

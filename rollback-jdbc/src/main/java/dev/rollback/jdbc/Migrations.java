@@ -6,6 +6,9 @@ import dev.rollback.Reconciliation;
 import dev.rollback.Snapshot;
 import dev.rollback.Step;
 import dev.rollback.StepContext;
+import dev.rollback.detect.Health;
+import dev.rollback.detect.HealthCheck;
+import dev.rollback.detect.HealthStatus;
 import dev.rollback.jdbc.internal.HistoryTable;
 import dev.rollback.jdbc.internal.LoadedMigration;
 import dev.rollback.jdbc.internal.MigrationLoader;
@@ -29,7 +32,7 @@ import org.jspecify.annotations.Nullable;
  * ({@code V2__add_discount.sql}, {@code U2__add_discount.sql}) and Java migrations. Before a
  * destructive statement runs, what it destroys is copied into an archive schema tagged with the
  * deployment; the rollback puts it back without touching what the application wrote since,
- * verifies table fingerprints, and writes an audit row.
+ * verifies what it restored ({@link Builder#verifying}), and writes an audit row.
  *
  * <pre>{@code
  * Migrations db = Migrations.builder(dataSource)
@@ -96,6 +99,54 @@ public final class Migrations {
     return runner.rollbackTo(version, Objects.requireNonNull(deployment, "deployment"));
   }
 
+  /**
+   * A check that says whether the last database rollback restored what it should have: UP when
+   * its verification passed (or none was requested, or no rollback ran yet), DOWN with the
+   * evidence (table, column, key, the value before the change and after the rollback) when it
+   * found differences, and DOWN when the last rollback failed. Put it in the plan's (or the
+   * release's) {@code verifiedBy}: a committed rollback whose verification failed then ends the
+   * run NOT_RECOVERED with that evidence, instead of failing the step that committed it.
+   */
+  public HealthCheck verification() {
+    return new HealthCheck() {
+      @Override
+      public String name() {
+        return "database rollback verification";
+      }
+
+      @Override
+      public Health check() {
+        long t0 = System.nanoTime();
+        HealthStatus status;
+        String detail;
+        try {
+          String[] last = runner.lastRollback();
+          if (last == null) {
+            status = HealthStatus.UP;
+            detail = "no database rollback has run";
+          } else {
+            String what = "the rollback from " + last[1] + " to " + last[2] + " finished at " + last[4];
+            status = last[0].equals("SUCCEEDED") ? HealthStatus.UP : HealthStatus.DOWN;
+            detail = switch (last[0]) {
+              case "SUCCEEDED" -> what + ": verification " + last[3];
+              case "FAILED" -> what.replace("finished", "failed") + " (verification " + last[3] + ")";
+              default -> what + " is committed, but its verification " + last[3];
+            };
+          }
+        } catch (RuntimeException e) {
+          status = HealthStatus.UNKNOWN;
+          detail = "cannot read the last rollback: " + e.getMessage();
+        }
+        return Health.of(name(), status, Duration.ofNanos(System.nanoTime() - t0), detail);
+      }
+
+      @Override
+      public String toString() {
+        return "HealthCheck[database rollback verification]";
+      }
+    };
+  }
+
   /** Undoes the last {@code count} applied migrations. */
   public RollbackSummary rollbackBy(int count) {
     if (count < 1) throw new IllegalArgumentException("count must be at least 1: " + count);
@@ -136,7 +187,7 @@ public final class Migrations {
         .describedAs("migrate the database to " + v + ", archiving what destructive statements remove")
         .build();
     Step revert = Step.builder("roll back database")
-        .execute(ctx -> rollbackTo(knownGoodVersion(ctx), deploymentOf(ctx)))
+        .execute(ctx -> noteVerification(ctx, rollbackTo(knownGoodVersion(ctx), deploymentOf(ctx))))
         .idempotent()
         .describedAs("roll the database back to the version before " + v + ", restoring archived data and verifying fingerprints")
         .build();
@@ -147,7 +198,7 @@ public final class Migrations {
   public Step rollbackStep(String version) {
     String v = Version.normalize(version);
     return Step.builder("roll back database to " + v)
-        .execute(ctx -> rollbackTo(v, deploymentOf(ctx)))
+        .execute(ctx -> noteVerification(ctx, rollbackTo(v, deploymentOf(ctx))))
         .reconcile(ctx -> Version.compare(currentVersion(), v) <= 0 && dryRunRollbackTo(v).notes().isEmpty()
             ? Reconciliation.APPLIED : Reconciliation.NOT_APPLIED)
         .idempotent()
@@ -168,7 +219,7 @@ public final class Migrations {
             target = runner.versionBefore(count);
             ctx.checkpoint("target", target);
           }
-          rollbackTo(target, deploymentOf(ctx));
+          noteVerification(ctx, rollbackTo(target, deploymentOf(ctx)));
         })
         .idempotent()
         .describedAs("undo the last " + count + " database migration" + (count == 1 ? "" : "s")
@@ -183,10 +234,19 @@ public final class Migrations {
   public Step rollbackToKnownGood() {
     return Step.builder("roll back database")
         .captureKnownGood(ctx -> Snapshot.of("version", currentVersion()))
-        .execute(ctx -> rollbackTo(knownGoodVersion(ctx), deploymentOf(ctx)))
+        .execute(ctx -> noteVerification(ctx, rollbackTo(knownGoodVersion(ctx), deploymentOf(ctx))))
         .idempotent()
         .describedAs("roll the database back to its known-good version, restoring archived data and verifying fingerprints")
         .build();
+  }
+
+  /**
+   * A committed rollback whose verification found differences is not a failed step (running it
+   * again would not change the data): the step notes the evidence in the journal, and
+   * {@link #verification()} in the plan's {@code verifiedBy} makes the run NOT_RECOVERED.
+   */
+  private static void noteVerification(StepContext ctx, RollbackSummary r) {
+    if (!r.verified()) ctx.note("the database rollback to " + r.toVersion() + " is committed, but its verification " + r.verification());
   }
 
   private static String knownGoodVersion(StepContext ctx) {
@@ -324,8 +384,17 @@ public final class Migrations {
     }
 
     /**
-     * Fingerprints {@code table} (over {@code columns}, or all) before every migration and checks
-     * it after that migration's rollback; a mismatch fails the rollback with a summary.
+     * Verifies what each migration's rollback restored in {@code table} (over {@code columns}, or
+     * all): before every migration the table's rows are copied (key and columns) into the archive
+     * schema; after that migration's rollback, the rows the migration removed must be back and the
+     * columns it dropped or rewrote must hold their values from before the change, in every row that
+     * existed before and still exists. What the application wrote since (new rows, deleted rows,
+     * later updates of other columns, or of a rewritten column after the migration) is not a
+     * mismatch. A table without a primary key is compared whole, by {@link Fingerprint}. A mismatch
+     * does not undo the committed rollback: {@link RollbackSummary#verified()} is false with the
+     * evidence, and {@link Migrations#verification()} reports it to a plan. The copy costs a scan and a write
+     * of the table per migration; it is dropped after the rollback's verification or by the archive
+     * retention.
      */
     public Builder verifying(String table, String... columns) {
       verified.put(Objects.requireNonNull(table, "table"), List.of(columns));

@@ -28,7 +28,7 @@ public class CheckoutRelease {
     database.setURL(jdbcUrl);
     migrations = Migrations.builder(database)
         .fromClasspath("db/checkout")            // V1__create_orders.sql, V2__drop_discount.sql, U2__drop_discount.sql
-        .verifying("orders")                     // fingerprint before the migration, checked after its rollback
+        .verifying("orders")                     // rows copied before the migration; what its rollback restored is checked
         .build();
     migrations.migrateTo("1");                   // what production runs today, with its data
     try (Connection c = database.getConnection(); Statement s = c.createStatement()) {

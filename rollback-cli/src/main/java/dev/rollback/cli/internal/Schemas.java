@@ -214,7 +214,7 @@ public final class Schemas {
           ((ObjectNode) w.get("properties")).set("factor", num(null, null));
           props.set("windows", JSON.createObjectNode().put("type", "array").set("items", w));
         }
-        case "judge" -> {
+        case "judge", "canarySequential" -> {
           props.set("baseline", ref("signal"));
           props.set("canary", ref("signal"));
           ((ArrayNode) o.get("required")).add("baseline").add("canary");

@@ -59,6 +59,10 @@ public final class Triggers {
         Parameter.optional("over", Type.DURATION, "the window"),
         Parameter.optional("minSamples", Type.INTEGER, "samples per side").between(1, 10000000),
         Parameter.optional("confidence", Type.NUMBER, "the confidence level").between(0, 1)));
+    m.put("canarySequential", List.of(Parameter.optional("detectingRatio", Type.NUMBER,
+            "the canary / baseline error-rate ratio to confirm, 2 for a doubling").between(1, 1000).withDefault("2"),
+        Parameter.optional("falseAlarmProbability", Type.NUMBER, "the most probability of ever rolling back a canary as good"
+            + " as its baseline").between(0, 1).withDefault("0.001")));
     m.put("manual", List.of());
     m.put("anyOf", List.of());
     m.put("allOf", List.of());
@@ -68,7 +72,7 @@ public final class Triggers {
 
   /** Extra structured fields of some rules. */
   public static final Map<String, List<String>> STRUCTURED = Map.of("burnRate", List.of("windows"), "judge",
-      List.of("baseline", "canary"), "anyOf", List.of("members"), "allOf", List.of("members"), "sustained", List.of("trigger"));
+      List.of("baseline", "canary"), "canarySequential", List.of("baseline", "canary"), "anyOf", List.of("members"), "allOf", List.of("members"), "sustained", List.of("trigger"));
 
   private final Ctx ctx;
   private final Values.Refs refs;
@@ -150,6 +154,7 @@ public final class Triggers {
           .falseAlarmOnceIn((Double) v.get("falseAlarmOnceIn"));
       case "progressDeadline" -> Trigger.progressDeadline(s, (Duration) v.get("deadline"));
       case "judge" -> judge(v, o, words);
+      case "canarySequential" -> canarySequential(v, o, words);
       case "manual" -> Trigger.manual(name);
       case "anyOf", "allOf" -> composite(rule, name, o, words);
       default -> sustained(v, o, words);
@@ -193,6 +198,17 @@ public final class Triggers {
     if (v.get("minSamples") != null) j = j.minSamples((Integer) v.get("minSamples"));
     if (v.get("confidence") != null) j = j.confidence((Double) v.get("confidence"));
     return j;
+  }
+
+  private @Nullable Trigger canarySequential(Map<String, Object> v, Ctx.Obj o, StringBuilder words) {
+    Ctx.Obj bo = o.obj("baseline", true, "the baseline's signal {check, every}");
+    Ctx.Obj co = o.obj("canary", true, "the canary's signal {check, every}");
+    Signal b = bo == null ? null : signal(bo);
+    Signal c = co == null ? null : signal(co);
+    if (b == null || c == null) return null;
+    words.append(" baseline ").append(text(bo)).append(" canary ").append(text(co));
+    return Trigger.canarySequential(b, c).detectingRatio((Double) v.get("detectingRatio"))
+        .falseAlarmProbability((Double) v.get("falseAlarmProbability"));
   }
 
   private @Nullable Trigger composite(String rule, String name, Ctx.Obj o, StringBuilder words) {

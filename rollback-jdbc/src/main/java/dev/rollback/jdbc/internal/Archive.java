@@ -84,6 +84,9 @@ public final class Archive {
       st.execute("ALTER TABLE " + index() + " ADD COLUMN IF NOT EXISTS \"kept_in_place\" VARCHAR(1000)");
       st.execute("CREATE TABLE IF NOT EXISTS " + qs + ".\"fingerprints\" (\"version\" VARCHAR(50) NOT NULL, \"history_rank\" INT NOT NULL,"
           + " \"table_name\" VARCHAR(300) NOT NULL, \"columns\" VARCHAR(2000) NOT NULL, \"fingerprint\" VARCHAR(8000) NOT NULL)");
+      // the copy of the table's rows before the migration that verification compares with (NULL: compared whole)
+      st.execute("ALTER TABLE " + qs + ".\"fingerprints\" ADD COLUMN IF NOT EXISTS \"snapshot_table\" VARCHAR(100)");
+      st.execute("ALTER TABLE " + qs + ".\"fingerprints\" ADD COLUMN IF NOT EXISTS \"created_at\" TIMESTAMP");
       st.execute("CREATE TABLE IF NOT EXISTS " + qs + ".\"progress\" (\"version\" VARCHAR(50) NOT NULL, \"history_rank\" INT NOT NULL,"
           + " \"direction\" VARCHAR(10) NOT NULL, \"done\" INT NOT NULL)");
       st.execute("CREATE TABLE IF NOT EXISTS " + qs + ".\"audit\" (\"id\" BIGINT NOT NULL PRIMARY KEY, \"deployment\" VARCHAR(200) NOT NULL,"

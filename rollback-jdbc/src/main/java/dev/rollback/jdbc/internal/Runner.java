@@ -2,7 +2,6 @@ package dev.rollback.jdbc.internal;
 
 import dev.rollback.jdbc.ChecksumMismatchException;
 import dev.rollback.jdbc.Fingerprint;
-import dev.rollback.jdbc.FingerprintMismatchException;
 import dev.rollback.jdbc.MigrationException;
 import dev.rollback.jdbc.MigrationSummary;
 import dev.rollback.jdbc.MissingArchiveException;
@@ -40,12 +39,16 @@ public final class Runner {
 
   private final Settings s;
   private final Archive archive;
+  private final Verification verification;
+  /** The audit outcome of a committed rollback whose verification found differences. */
+  static final String NOT_VERIFIED = "NOT_VERIFIED";
   private final HistoryTable history;
   private final Map<String, LoadedMigration> byVersion = new LinkedHashMap<>();
 
   public Runner(Settings settings) {
     this.s = settings;
     this.archive = new Archive(settings.archiveSchema());
+    this.verification = new Verification(archive);
     this.history = new HistoryTable(settings.historyKind());
     for (LoadedMigration m : settings.migrations()) byVersion.put(m.version(), m);
   }
@@ -231,6 +234,8 @@ public final class Runner {
     long[] restored = {0};
     String from = "?";
     List<String> verified = new ArrayList<>();
+    List<RollbackSummary.Mismatch> mismatches = new ArrayList<>();
+    List<String> mismatchLines = new ArrayList<>();
     Phases phases = new Phases();
     try (MigrationLock lock = MigrationLock.acquire(s.dataSource(), archive, history.kind().table(), s.lockWait());
          Connection c = s.dataSource().getConnection()) {
@@ -240,7 +245,7 @@ public final class Runner {
         List<Archive.Entry> pending = archive.inPhase(c, Archive.REVERTED);
         Collections.reverse(pending);
         for (Archive.Entry e : pending) restored[0] += restore(c, d, e, phases);
-        for (Archive.Entry e : pending) verify(c, e.version(), e.rank(), verified, phases);
+        for (Archive.Entry e : pending) verify(c, e.version(), e.rank(), verified, mismatches, mismatchLines, phases);
         List<HistoryTable.Row> rows = history.applied(c);
         checkHistory(rows);
         from = current(rows);
@@ -253,18 +258,26 @@ public final class Runner {
           LoadedMigration m = byVersion.get(r.version());
           restored[0] += undo(c, d, m, r.rank(), phases);
           undone.add(m.version());
-          verify(c, m.version(), r.rank(), verified, phases);
+          verify(c, m.version(), r.rank(), verified, mismatches, mismatchLines, phases);
         }
-        String verification = s.verifiedTables().isEmpty() ? "not requested" : "passed: " + String.join(", ", verified);
+        // a mismatch does not undo the rollback: it is committed, and the summary (and the audit row) says what differs
+        String verification = s.verifiedTables().isEmpty() ? "not requested"
+            : mismatchLines.isEmpty() ? "passed: " + String.join(", ", verified)
+            : "failed: " + String.join("; ", mismatchLines);
         RollbackSummary summary = new RollbackSummary(from, t, undone, restored[0], verification,
-            Duration.between(started, s.clock().instant()));
-        audit(c, deployment, summary, started, "SUCCEEDED", String.join("; ", phases.notes));
+            Duration.between(started, s.clock().instant()), mismatches);
+        audit(c, deployment, summary, started, mismatches.isEmpty() ? "SUCCEEDED" : NOT_VERIFIED, String.join("; ", phases.notes));
         expire(c);
-        log.info("rolled back {} from {} to {}: undid {}, restored {} rows, verification {}; {}", deployment, from, t, undone,
-            restored[0], verification, phases.summary(System.nanoTime() - phases.started));
+        if (mismatches.isEmpty()) {
+          log.info("rolled back {} from {} to {}: undid {}, restored {} rows, verification {}; {}", deployment, from, t, undone,
+              restored[0], verification, phases.summary(System.nanoTime() - phases.started));
+        } else {
+          log.warn("rolled back {} from {} to {} (committed): undid {}, restored {} rows, but verification {}; {}", deployment, from,
+              t, undone, restored[0], verification, phases.summary(System.nanoTime() - phases.started));
+        }
         return summary;
       } catch (Exception e) {
-        String verification = e instanceof FingerprintMismatchException ? "failed: " + e.getMessage() : "not reached";
+        String verification = mismatchLines.isEmpty() ? "not reached" : "failed: " + String.join("; ", mismatchLines);
         try {
           if (!c.isClosed() && c.isValid(2)) {
             if (!c.getAutoCommit()) c.rollback();
@@ -792,52 +805,55 @@ public final class Runner {
       rs.next();
       if (rs.getLong(1) > 0) return; // a resumed migration keeps the fingerprint taken before it first started
     }
+    int index = 0;
     for (Map.Entry<String, List<String>> e : s.verifiedTables().entrySet()) {
       Fingerprint fp = Fingerprints.take(c, e.getKey(), e.getValue());
-      try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + fingerprints() + " VALUES (?, ?, ?, ?, ?)")) {
+      String snapshot = verification.snapshot(c, m.version(), rank, index++, e.getKey(), e.getValue());
+      try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + fingerprints() + " (\"version\", \"history_rank\","
+          + " \"table_name\", \"columns\", \"fingerprint\", \"snapshot_table\", \"created_at\") VALUES (?, ?, ?, ?, ?, ?, ?)")) {
         ps.setString(1, m.version());
         ps.setInt(2, rank);
         ps.setString(3, e.getKey());
         ps.setString(4, String.join(",", e.getValue()));
         ps.setString(5, fp.encode());
+        ps.setString(6, snapshot);
+        ps.setTimestamp(7, Timestamp.from(s.clock().instant()));
         ps.executeUpdate();
       }
     }
   }
 
-  private void verify(Connection c, String version, int rank, List<String> verified, Phases phases) throws SQLException {
+  private void verify(Connection c, String version, int rank, List<String> verified, List<RollbackSummary.Mismatch> mismatches,
+      List<String> lines, Phases phases) throws SQLException {
     long t0 = System.nanoTime();
     try {
-      verify(c, version, rank, verified);
+      verify(c, version, rank, verified, mismatches, lines);
     } finally {
       phases.verification += System.nanoTime() - t0;
     }
   }
 
-  private void verify(Connection c, String version, int rank, List<String> verified) throws SQLException {
-    List<Fingerprint.Difference> diffs = new ArrayList<>();
+  /**
+   * Compares each verified table after the rollback of V{@code version} with its snapshot from
+   * before the change (see {@link Verification}); what differs goes to {@code mismatches} and
+   * {@code lines}. The snapshots and fingerprints are dropped either way: the rollback is
+   * committed, and the evidence is in the summary and the audit row.
+   */
+  private void verify(Connection c, String version, int rank, List<String> verified, List<RollbackSummary.Mismatch> mismatches,
+      List<String> lines) throws SQLException {
     List<String[]> stored = new ArrayList<>();
-    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT \"table_name\", \"columns\", \"fingerprint\" FROM "
-        + fingerprints() + " WHERE \"version\" = '" + version + "' AND \"history_rank\" = " + rank)) {
-      while (rs.next()) stored.add(new String[] {rs.getString(1), rs.getString(2), rs.getString(3)});
+    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT \"table_name\", \"columns\", \"fingerprint\","
+        + " \"snapshot_table\" FROM " + fingerprints() + " WHERE \"version\" = '" + version + "' AND \"history_rank\" = " + rank)) {
+      while (rs.next()) stored.add(new String[] {rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4)});
     }
     for (String[] row : stored) {
       List<String> cols = row[1].isEmpty() ? List.of() : List.of(row[1].split(","));
       Fingerprint before = Fingerprint.decode(row[0], cols, row[2]);
-      Fingerprint after = Fingerprints.take(c, row[0], cols);
-      if (before.matches(after)) {
-        if (!verified.contains(row[0])) verified.add(row[0]);
-        continue;
-      }
-      List<Integer> buckets = before.differingBuckets(after);
-      diffs.add(new Fingerprint.Difference(row[0], before.exists(), after.exists(), before.rows(), after.rows(), buckets.size(),
-          Fingerprints.sampleKeys(c, row[0], buckets, 5)));
-    }
-    if (!diffs.isEmpty()) {
-      List<String> lines = new ArrayList<>();
-      for (Fingerprint.Difference d : diffs) lines.add(d.summary());
-      throw new FingerprintMismatchException("after undoing V" + version + " the data differs from before the change: "
-          + String.join("; ", lines), diffs);
+      int n = lines.size();
+      List<String> own = new ArrayList<>();
+      verification.compare(c, version, rank, row[0], before, row[3], mismatches, own);
+      for (String l : own) lines.add("after undoing V" + version + ", " + l);
+      if (lines.size() == n && !verified.contains(row[0])) verified.add(row[0]);
     }
     try (Statement st = c.createStatement()) {
       st.executeUpdate("DELETE FROM " + fingerprints() + " WHERE \"version\" = '" + version + "' AND \"history_rank\" = " + rank);
@@ -977,6 +993,8 @@ public final class Runner {
     if (s.retention() == null) return 0;
     c.setAutoCommit(true);
     int n = archive.expire(c, s.clock().instant().minus(s.retention()));
+    int snapshots = verification.expire(c, fingerprints(), s.clock().instant().minus(s.retention()));
+    if (snapshots > 0) log.info("archive retention {}: dropped {} verification snapshots", s.retention(), snapshots);
     if (n > 0) log.info("archive retention {}: dropped {} archive tables", s.retention(), n);
     return n;
   }
@@ -1001,6 +1019,26 @@ public final class Runner {
       ps.setString(12, outcome);
       ps.setString(13, cut(detail));
       ps.executeUpdate();
+    }
+  }
+
+  /**
+   * The last rollback recorded in the audit table: {outcome, from version, to version,
+   * verification, finished at}; null when none is.
+   */
+  public String @Nullable [] lastRollback() {
+    try (Connection c = s.dataSource().getConnection()) {
+      // a check reads; it creates nothing: no audit table, no rollback yet
+      if (Names.resolve(c, Names.quote(archive.schema()) + ".\"audit\"") == null) return null;
+      try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT \"outcome\", \"from_version\","
+          + " \"to_version\", \"verification\", \"finished_at\" FROM " + archive.table("audit") + " WHERE \"action\" = 'rollback'"
+          + " ORDER BY \"id\" DESC")) {
+        if (!rs.next()) return null;
+        return new String[] {rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+            rs.getTimestamp(5).toInstant().toString()};
+      }
+    } catch (SQLException e) {
+      throw new MigrationException("cannot read the audit table of " + archive.schema() + ": " + e.getMessage(), e);
     }
   }
 

@@ -16,7 +16,15 @@ import java.util.function.Function;
  * failed request (the recorder's wake-up). Reports, over N runs, the bad responses served before
  * ROLL_BACK and the time to fire; then simulates days at 1% background errors and counts false fires.
  *
- * <p>Args: [runs=200] [days=3]. Not part of {@code mvn verify}: {@code scripts/bench/detection.sh}.
+ * <p>Then the small regression: a baseline and a canary behind one 500 requests/s service, the
+ * canary failing 2% of its requests against the baseline's 1%, judged by
+ * {@code Trigger.canarySequential}: canary requests served before ROLL_BACK over N runs, and
+ * false rollbacks over M A/A runs of one simulated hour (both sides at 1%), next to Flagger's
+ * default analysis (a success-rate check every 60 s, minimum 99%, rollback at 5 failed checks)
+ * on the same traffic.
+ *
+ * <p>Args: [runs=200] [days=3] [canaryRuns=1000] [aaRuns=1000]. Not part of {@code mvn verify}:
+ * {@code scripts/bench/detection.sh}.
  */
 public final class DetectionBenchmark {
   private static final int RATE = 500;
@@ -31,6 +39,13 @@ public final class DetectionBenchmark {
   public static void main(String[] args) {
     int runs = args.length > 0 ? Integer.parseInt(args[0]) : 200;
     int days = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+    int canaryRuns = args.length > 2 ? Integer.parseInt(args[2]) : 1000;
+    int aaRuns = args.length > 3 ? Integer.parseInt(args[3]) : 1000;
+    if (days > 0) sudden(runs, days);
+    CanaryBenchmark.run(canaryRuns, aaRuns);
+  }
+
+  private static void sudden(int runs, int days) {
     Rule[] rules = {
         new Rule("sequential (defaults: p0 1%, p1 10%, h = ln 1e8)", Trigger::sequential),
         new Rule("error ratio > 5% over 30 s, min 50 samples", r -> Trigger.errorRatio(r).above(0.05).over(Duration.ofSeconds(30)).minSamples(50)),
