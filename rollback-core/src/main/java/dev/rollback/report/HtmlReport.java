@@ -276,8 +276,11 @@ public final class HtmlReport {
 
   /**
    * Puts each milestone's label on the first lane (top first) where it overlaps no other label,
-   * its line crosses no label of a lane above it, and no deeper line crosses it; starting right of
-   * its line where it fits inside the chart, else ending left of it.
+   * its line crosses no label of a lane above it, and no deeper line crosses it; ending left of its
+   * line where it fits inside the chart, else starting right of it. Milestones are placed in time
+   * order, so a label left of its line never lies under a later milestone's line: with that
+   * preference every milestone finds a lane. (A label right of its line covers the lines of
+   * milestones a few milliseconds later, and none of the lanes below would be free.)
    */
   private static List<MilestoneLabel> layOutMilestones(Timeline t, Instant t0, long span, int plot) {
     List<MilestoneLabel> placed = new ArrayList<>();
@@ -292,12 +295,12 @@ public final class HtmlReport {
       double w = textWidth(text);
       MilestoneLabel chosen = null;
       for (int lane = 0; chosen == null; lane++) {
-        for (boolean end : new boolean[] {false, true}) {
+        for (boolean end : new boolean[] {true, false}) {
           double left = end ? x - 3 - w : x + 3;
           double right = left + w;
           boolean last = lane > present.size();
           if (left < GAP || right > WIDTH - GAP) {
-            if (!last || end) continue;
+            if (!last || !end) continue;
             // wider than the room on either side of its line: start it at the edge (never happens with these names)
             left = Math.max(GAP, Math.min(left, WIDTH - GAP - w));
             right = left + w;

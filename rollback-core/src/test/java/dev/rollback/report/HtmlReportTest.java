@@ -84,11 +84,55 @@ class HtmlReportTest {
   void putsMilestoneLabelsThatWouldOverlapOnLanesOfTheirOwnInsideTheChart() {
     // mitigated and resolved are 0.8 s apart at the end of a 186 s run: less than a label's width
     String svg = HtmlReport.svg(Timeline.of(IncidentJournals.recoveredWithAHuman()));
+    assertMilestoneLabelsApart(svg, List.of("detected", "acknowledged", "mitigated", "resolved"));
+  }
+
+  @Test
+  void laysOutMilestonesMillisecondsApartAtTheEndOfAShortRunWithoutOverlap() {
+    // a release reverted in 40 ms: detected, mitigated and resolved lie within a label's width of
+    // each other near the right edge (a label right of "detected" covered the later lines, and
+    // "mitigated" and "resolved" were forced onto one lane, one over the other)
+    String svg = HtmlReport.svg(Timeline.of(new IncidentJournals()
+        .add(0, RecordType.RUN_CREATED, null, "mode", "release", "plan", "checkout-2.4.0", "deployment", "checkout@2.4.0")
+        .add(10, RecordType.PLAN_STARTED, null, "mode", "release", "plan", "checkout-2.4.0", "deployment", "checkout@2.4.0",
+            "reason", "started")
+        .add(20, RecordType.STEP_STARTED, "image/apply", "attempt", 1)
+        .add(400, RecordType.STEP_SUCCEEDED, "image/apply", "attempt", 1, "millis", 380)
+        .add(431, RecordType.TRIGGER_FIRED, null, "trigger", "errors", "verdict", "ROLL_BACK", "evidence", "3 failures in a row")
+        .add(432, RecordType.RELEASE_REVERTING, null, "reason", "trigger 'errors' fired")
+        .add(433, RecordType.STEP_STARTED, "image/revert", "attempt", 1)
+        .add(462, RecordType.STEP_SUCCEEDED, "image/revert", "attempt", 1, "millis", 29)
+        .add(473, RecordType.PLAN_COMPLETED, null, "outcome", "RECOVERED", "summary", "reverted")
+        .records()));
+    assertMilestoneLabelsApart(svg, List.of("detected", "mitigated", "resolved"));
+  }
+
+  @Test
+  void laysOutEveryPlacementOfThreeMilestonesWithoutOverlap() {
+    // the trigger, the revert's end and the run's end anywhere in a 1 s run, 25 ms apart at most
+    for (int fired = 20; fired <= 960; fired += 47) {
+      for (int mitigated = fired + 2; mitigated <= Math.min(fired + 25, 990); mitigated += 3) {
+        for (int resolved = mitigated; resolved <= Math.min(mitigated + 25, 1000); resolved += 4) {
+          String svg = HtmlReport.svg(Timeline.of(new IncidentJournals()
+              .add(0, RecordType.RUN_CREATED, null, "mode", "release", "plan", "p", "deployment", "d@2")
+              .add(1, RecordType.PLAN_STARTED, null, "mode", "release", "plan", "p", "deployment", "d@2", "reason", "started")
+              .add(fired, RecordType.TRIGGER_FIRED, null, "trigger", "errors", "verdict", "ROLL_BACK", "evidence", "3 failures")
+              .add(fired + 1, RecordType.STEP_STARTED, "image/revert", "attempt", 1)
+              .add(mitigated, RecordType.STEP_SUCCEEDED, "image/revert", "attempt", 1, "millis", mitigated - fired - 1)
+              .add(resolved, RecordType.PLAN_COMPLETED, null, "outcome", "RECOVERED", "summary", "reverted")
+              .records()));
+          assertMilestoneLabelsApart(svg, List.of("detected", "mitigated", "resolved"));
+        }
+      }
+    }
+  }
+
+  private static void assertMilestoneLabelsApart(String svg, List<String> labels) {
     int width = HtmlReport.WIDTH;
     int height = Integer.parseInt(attr(svg.substring(svg.indexOf("<svg")), "height"));
 
     List<double[]> boxes = new java.util.ArrayList<>();
-    for (String label : List.of("detected", "acknowledged", "mitigated", "resolved")) {
+    for (String label : labels) {
       String text = element(svg, ">" + label + "</text>");
       double x = Double.parseDouble(attr(text, "x"));
       double y = Double.parseDouble(attr(text, "y"));
