@@ -1,6 +1,7 @@
 package dev.rollback.test;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.rollback.Decision;
 import dev.rollback.Deployment;
@@ -8,6 +9,7 @@ import dev.rollback.FailurePolicy;
 import dev.rollback.GateKind;
 import dev.rollback.GateRequest;
 import dev.rollback.KnownGood;
+import dev.rollback.LeaseLostException;
 import dev.rollback.Reconciliation;
 import dev.rollback.Release;
 import dev.rollback.RollbackPlan;
@@ -55,7 +57,8 @@ import org.junit.jupiter.api.Test;
  * (the journal ends with the step's STEP_STARTED) a resumed run leaves a system that already
  * matches untouched and applies the target again to one that does not, and the step's reconciler
  * tells the two apart (APPLIED / NOT_APPLIED); applying a target the system already has changes
- * nothing ({@link #fingerprint} stays the same).
+ * nothing ({@link #fingerprint} stays the same); an adapter whose step lost its lease
+ * ({@link dev.rollback.StepContext#lease()}) refuses to write, with a {@link LeaseLostException}.
  *
  * <p>Each test starts by putting the system in {@link #knownGoodState()} with a derived step.
  * {@link #adapter()} is called inside each test, after the subclass's {@code @BeforeEach}
@@ -251,7 +254,30 @@ public abstract class StateAdapterContract<S> {
     assertMatches(adapter, changedState(), "after applying it again");
   }
 
+  @Test
+  public void anAdapterWhoseLeaseIsLostWritesNothing() throws Exception {
+    StateAdapter<S> adapter = adapter();
+    startIn(adapter, knownGoodState());
+    Object before = fingerprint(adapter);
+    FakeStepLease lease = FakeStepLease.held("adapter-contract-lease", "pod-1", 1);
+    lease.lose("taken over by pod-2 (fencing token 2)");
+
+    Throwable refused = catchThrowable(() -> adapter.apply(changedState(),
+        FakeStepContext.builder().withStepPath(STAGE + "/" + CHANGE).withLease(lease).build()));
+
+    assertThat(refused).as("apply(%s) by a replica that lost its lease", adapter.describe(changedState()))
+        .isNotNull();
+    assertThat(leaseLostIn(refused)).as("the cause chain of %s", refused).isTrue();
+    assertThat(fingerprint(adapter)).as("%s after a write refused for a lost lease", adapter.describe()).isEqualTo(before);
+    assertMatches(adapter, knownGoodState(), "after a write refused for a lost lease");
+  }
+
   // ------------------------------------------------------------------ helpers
+
+  private static boolean leaseLostIn(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) if (c instanceof LeaseLostException) return true;
+    return false;
+  }
 
   private static RollbackPlan plan(Step step, FailurePolicy policy) {
     return RollbackPlan.builder("adapter-contract").sequential(STAGE, s -> s.step(step)).withFailurePolicy(policy).build();

@@ -21,6 +21,9 @@ import dev.rollback.detect.HealthCheck;
 import dev.rollback.detect.HealthStatus;
 import dev.rollback.detect.Trigger;
 import dev.rollback.detect.Verdict;
+import dev.rollback.StepLease;
+import dev.rollback.engine.HeldLease;
+import dev.rollback.engine.ManualClock;
 import dev.rollback.engine.RollbackEvent;
 import dev.rollback.engine.RollbackRun;
 import dev.rollback.internal.Timer;
@@ -112,14 +115,24 @@ public final class Run implements RollbackRun {
   private final StepRunner steps;
   /** The triggers' evaluators, created when the run first evaluates them: their state is this run's alone. */
   private @Nullable List<Trigger.Evaluator> evaluators;
+  /** The lease the run acts under, renewed while it runs; null without one. */
+  private final @Nullable LeaseKeeper keeper;
 
   public Run(Services svc, Program program, String runId, RunHistory history, long fence, boolean resumed,
       String reason, List<String> problems) {
+    this(svc, program, runId, history, fence, null, resumed, reason, problems);
+  }
+
+  /** A run acting under {@code lease} (its token fences the journal) when it is not null. */
+  public Run(Services svc, Program program, String runId, RunHistory history, long fence, @Nullable HeldLease lease,
+      boolean resumed, String reason, List<String> problems) {
     this.svc = svc;
     this.program = program;
     this.runId = runId;
     this.history = history;
-    this.log_ = new RunLog(svc.journal(), svc.clock(), runId, fence, history);
+    this.log_ = new RunLog(svc.journal(), svc.clock(), runId, lease != null ? lease.grant().fencingToken() : fence, history);
+    this.keeper = lease == null ? null : new LeaseKeeper(runId, lease, svc.clock(), svc.timer(),
+        svc.clock() instanceof ManualClock ? null : svc.executor(), this::leaseLost);
     this.resumed = resumed;
     this.startReason = reason;
     this.problems.addAll(problems);
@@ -177,6 +190,28 @@ public final class Run implements RollbackRun {
       throw new RollbackException("run " + runId + " of plan '" + program.name() + "' failed inside the engine: "
           + e.getCause(), e.getCause());
     }
+  }
+
+  /** What a step sees of the run's lease: the kept lease, or none. */
+  StepLease lease() {
+    LeaseKeeper k = keeper;
+    return k != null ? k : StepLease.none();
+  }
+
+  /**
+   * The lease is lost (a renewal found it taken over or about to lapse, or a system refused a
+   * write for a higher token): nothing more goes to the journal, the step in flight is
+   * interrupted, and the run ends CANCELLED, left for the replica that holds the lease now.
+   */
+  void leaseLost(String why) {
+    LeaseKeeper k = keeper;
+    if (k == null) {
+      cancel("a step found the run fenced off: " + why);
+      return;
+    }
+    log_.detach();
+    k.lose(why);
+    cancel("lost the lease " + k.name() + " (fencing token " + k.token() + "): " + k.lostBecause());
   }
 
   @Override
@@ -303,6 +338,7 @@ public final class Run implements RollbackRun {
   /** Runs until the run ends; completes {@link #result()}. */
   public void run() {
     runThread = Thread.currentThread();
+    if (keeper != null) keeper.start();
     MDC.put("rollback.plan", program.name());
     MDC.put("rollback.run", runId);
     RunOutcome outcome;
@@ -335,6 +371,14 @@ public final class Run implements RollbackRun {
       outcome = RunOutcome.CANCELLED;
       summary = "cancelled: " + cancelReason;
     }
+    boolean leaseLost = keeper != null && keeper.isLost();
+    if (leaseLost) {
+      outcome = RunOutcome.CANCELLED;
+      summary = "stopped: lost the lease " + keeper.name() + " (fencing token " + keeper.token() + "): "
+          + keeper.lostBecause() + "; nothing was written to the journal after that, and the replica that holds the"
+          + " lease now resumes run " + runId;
+      problems.add(summary);
+    }
     Instant end;
     try {
       end = append(new JournalEvent.PlanCompleted(outcome.name(), summary, haltedAt == null ? null : haltedAt.id())).at();
@@ -343,13 +387,19 @@ public final class Run implements RollbackRun {
       problems.add("could not journal the outcome: " + e.getMessage());
     }
     Instant started = history.startedAt().orElse(end);
-    log.info("plan '{}' run {} ended {}: {}", program.name(), runId, outcome, summary);
-    notify(outcome.isSuccess() ? NotificationKind.ROLLBACK_COMPLETED : NotificationKind.ROLLBACK_FAILED,
-        program.name() + " " + outcome, summary, Map.of("outcome", outcome.name()));
+    if (leaseLost) {
+      log.warn("plan '{}' run {} {}", program.name(), runId, summary);
+    } else {
+      log.info("plan '{}' run {} ended {}: {}", program.name(), runId, outcome, summary);
+      notify(outcome.isSuccess() ? NotificationKind.ROLLBACK_COMPLETED : NotificationKind.ROLLBACK_FAILED,
+          program.name() + " " + outcome, summary, Map.of("outcome", outcome.name()));
+    }
     svc.events().emit(new RollbackEvent.RunFinished(runId, outcome, Duration.between(started, end), end));
     Map<String, StepOutcome> outcomes = orderedOutcomes();
     MDC.remove("rollback.plan");
     MDC.remove("rollback.run");
+    // before anyone waiting on the result goes on (a process that exits right after): the lease is free now
+    if (keeper != null) keeper.release();
     result.complete(new RollbackResult(runId, program.name(), program.deployment(), program.mode(), outcome, outcomes,
         verification, problems, haltedAt, started, end, summary));
   }

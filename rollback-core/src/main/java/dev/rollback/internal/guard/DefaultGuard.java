@@ -11,6 +11,7 @@ import dev.rollback.detect.Evaluation;
 import dev.rollback.detect.Signal;
 import dev.rollback.detect.Trigger;
 import dev.rollback.detect.Verdict;
+import dev.rollback.engine.HeldLease;
 import dev.rollback.engine.ManualClock;
 import dev.rollback.engine.PreparedRun;
 import dev.rollback.engine.ResumeOptions;
@@ -311,7 +312,7 @@ public final class DefaultGuard implements Guard {
     }
     RollbackRun r;
     try {
-      r = engine.resume(runId, plan, ResumeOptions.defaults().withFencingToken(grant.fencingToken()));
+      r = engine.resume(runId, plan, ResumeOptions.defaults().withLease(lease, grant, leaseTtl));
     } catch (RollbackException e) {
       lease.release(grant);
       resumeOwnRun = false;
@@ -325,7 +326,6 @@ public final class DefaultGuard implements Guard {
     detail = "resumed run " + runId + ", interrupted on another replica or before a restart";
     log.warn("guard for {}: {}", deployment, detail);
     stopWatching();
-    keepLease(grant, r);
   }
 
   private void fire(Trigger t, Evaluation ev) {
@@ -375,7 +375,7 @@ public final class DefaultGuard implements Guard {
     stopEscalating(); // the rollback answers the question
     RollbackRun r;
     try {
-      r = Objects.requireNonNull(prepared).start(reason, grant.fencingToken());
+      r = Objects.requireNonNull(prepared).start(reason, new HeldLease(lease, grant, leaseTtl), o -> o);
     } catch (RollbackException e) {
       lease.release(grant);
       standDown("the engine refused to start run " + runId + ": " + e.getMessage());
@@ -387,39 +387,7 @@ public final class DefaultGuard implements Guard {
     detail = "rolling back: " + reason;
     log.warn("guard for {} fired, run {}: {}", deployment, runId, reason);
     stopWatching();
-    keepLease(grant, r);
     return true;
-  }
-
-  private void keepLease(LeaseGrant grant, RollbackRun r) {
-    r.result().whenComplete((res, err) -> {
-      try {
-        lease.release(grant);
-      } catch (RuntimeException e) {
-        log.warn("guard for {}: could not release the lease {}", deployment, leaseName, e);
-      }
-    });
-    Duration every = leaseTtl.dividedBy(3);
-    Runnable[] renew = new Runnable[1];
-    renew[0] = () -> {
-      if (r.result().isDone()) return;
-      try {
-        Optional<LeaseGrant> renewed = lease.renew(grant, leaseTtl);
-        if (renewed.isEmpty()) {
-          log.warn("guard for {}: lost the lease {} while run {} is in progress; its journal writes are fenced", deployment,
-              leaseName, runId);
-          return;
-        }
-      } catch (RuntimeException e) {
-        log.warn("guard for {}: could not renew the lease {}", deployment, leaseName, e);
-      }
-      try {
-        timer.schedule(renew[0], every);
-      } catch (RuntimeException e) {
-        // the scheduler is shut down (guard closed): the lease expires on its own
-      }
-    };
-    timer.schedule(renew[0], every);
   }
 
   private void ask(String trigger, Evaluation ev) {
