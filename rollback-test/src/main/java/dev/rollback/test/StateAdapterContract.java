@@ -23,6 +23,7 @@ import dev.rollback.detect.HealthStatus;
 import dev.rollback.engine.RollbackEngine;
 import dev.rollback.engine.RollbackRun;
 import dev.rollback.engine.RunOptions;
+import dev.rollback.guard.LeaseGrant;
 import dev.rollback.journal.InMemoryJournal;
 import dev.rollback.journal.JournalRecord;
 import dev.rollback.journal.RecordType;
@@ -58,7 +59,8 @@ import org.junit.jupiter.api.Test;
  * matches untouched and applies the target again to one that does not, and the step's reconciler
  * tells the two apart (APPLIED / NOT_APPLIED); applying a target the system already has changes
  * nothing ({@link #fingerprint} stays the same); an adapter whose step lost its lease
- * ({@link dev.rollback.StepContext#lease()}) refuses to write, with a {@link LeaseLostException}.
+ * ({@link dev.rollback.StepContext#lease()}) refuses to write, with a {@link LeaseLostException}; a
+ * replica whose lease another replica takes over in the middle of a step writes nothing afterwards.
  *
  * <p>Each test starts by putting the system in {@link #knownGoodState()} with a derived step.
  * {@link #adapter()} is called inside each test, after the subclass's {@code @BeforeEach}
@@ -272,7 +274,59 @@ public abstract class StateAdapterContract<S> {
     assertMatches(adapter, knownGoodState(), "after a write refused for a lost lease");
   }
 
+  @Test
+  public void aReplicaWhoseLeaseIsTakenOverMidStepWritesNothingAfterwards() throws Exception {
+    StateAdapter<S> adapter = adapter();
+    startIn(adapter, knownGoodState());
+    ScriptedLease lease = ScriptedLease.on(java.time.Clock.systemUTC());
+    Duration ttl = Duration.ofSeconds(3);
+    LeaseGrant mine = lease.tryAcquire("adapter-contract-lease", "pod-1", ttl).orElseThrow();
+    // pod-1 moves the system through three targets, holding each for half a minute
+    Step shift = steps(adapter).sequence(CHANGE, List.of(changedState(), knownGoodState(), changedState()))
+        .withPause(Duration.ofSeconds(30)).toStep();
+    InMemoryJournal journal = InMemoryJournal.create();
+    try (RollbackEngine engine = RollbackEngine.builder().withJournal(journal).build()) {
+      RollbackRun run = engine.start(plan(shift, FailurePolicy.CONTINUE), DEPLOYMENT,
+          RunOptions.defaults().withReason("pod-1 shifts").withLease(lease, mine, ttl));
+      awaitFirstTarget(adapter, run);
+
+      // pod-2 takes the lease over and puts the known-good state back under its own token
+      LeaseGrant theirs = lease.takeOver("pod-2", ttl);
+      RollbackResult mineNow;
+      try (RollbackEngine other = RollbackEngine.builder().build()) {
+        runOrFail(other, plan(steps(adapter).restore("pod-2 restores", knownGoodState()), FailurePolicy.CONTINUE),
+            RunOptions.defaults().withReason("pod-2 took over").withLease(lease, theirs, ttl));
+      }
+      Object afterTheirs = fingerprint(adapter);
+      mineNow = run.await(runTimeout());
+
+      assertThat(mineNow.outcome()).as(mineNow.summary()).isEqualTo(RunOutcome.CANCELLED);
+      assertThat(mineNow.summary()).contains("lost the lease adapter-contract-lease (fencing token 1)");
+      assertThat(fingerprint(adapter)).as("%s after pod-1 stopped", adapter.describe()).isEqualTo(afterTheirs);
+      assertMatches(adapter, knownGoodState(), "after pod-1 stopped");
+      assertThat(journal.read(run.runId()).records()).as("pod-1 journaled no further target")
+          .noneMatch(r -> r.is(RecordType.CHECKPOINT) && "2".equals(r.data().get("value")));
+    }
+  }
+
   // ------------------------------------------------------------------ helpers
+
+  /** Waits (real time, bounded by {@link #runTimeout()}) until the system reads as the run's first target, {@link #changedState()}. */
+  private void awaitFirstTarget(StateAdapter<S> adapter, RollbackRun run) throws Exception {
+    long until = System.nanoTime() + runTimeout().toNanos();
+    while (!adapter.matches(changedState(), adapter.read(FakeStepContext.create()))) {
+      if (run.result().isDone()) {
+        throw new AssertionError("the run ended " + run.result().join().outcome() + " before its first target: "
+            + run.result().join().summary());
+      }
+      if (System.nanoTime() > until) throw new AssertionError("the run did not reach its first target within " + runTimeout());
+      try {
+        run.result().get(10, java.util.concurrent.TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.TimeoutException | InterruptedException | java.util.concurrent.ExecutionException e) {
+        // still running: look again
+      }
+    }
+  }
 
   private static boolean leaseLostIn(Throwable t) {
     for (Throwable c = t; c != null; c = c.getCause()) if (c instanceof LeaseLostException) return true;
@@ -292,7 +346,11 @@ public abstract class StateAdapterContract<S> {
   }
 
   private RollbackResult runOrFail(RollbackEngine engine, RollbackPlan plan) {
-    RollbackResult r = engine.start(plan, DEPLOYMENT).await(runTimeout());
+    return runOrFail(engine, plan, RunOptions.defaults());
+  }
+
+  private RollbackResult runOrFail(RollbackEngine engine, RollbackPlan plan, RunOptions options) {
+    RollbackResult r = engine.start(plan, DEPLOYMENT, options).await(runTimeout());
     assertThat(r.outcome()).as("run of %s: %s", plan.name(), r.summary()).isEqualTo(RunOutcome.RECOVERED);
     return r;
   }
