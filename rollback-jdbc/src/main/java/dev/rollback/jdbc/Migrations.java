@@ -6,6 +6,8 @@ import dev.rollback.Reconciliation;
 import dev.rollback.Snapshot;
 import dev.rollback.Step;
 import dev.rollback.StepContext;
+import dev.rollback.StepLease;
+import dev.rollback.jdbc.internal.Fence;
 import dev.rollback.jdbc.internal.HistoryTable;
 import dev.rollback.jdbc.internal.LoadedMigration;
 import dev.rollback.jdbc.internal.MigrationLoader;
@@ -50,9 +52,11 @@ import org.jspecify.annotations.Nullable;
 public final class Migrations {
   private final Runner runner;
   private final List<Migration> migrations;
+  private final DataSource dataSource;
 
   private Migrations(Settings settings) {
     this.runner = new Runner(settings);
+    this.dataSource = settings.dataSource();
     this.migrations = settings.migrations().stream().map(LoadedMigration::info).toList();
   }
 
@@ -130,13 +134,13 @@ public final class Migrations {
   public Change change(String version) {
     String v = Version.normalize(version);
     Step apply = Step.builder("migrate database to " + v)
-        .execute(ctx -> migrateTo(v, deploymentOf(ctx)))
+        .execute(ctx -> runner.migrateTo(v, deploymentOf(ctx), fence(ctx)))
         .reconcile(ctx -> Version.compare(currentVersion(), v) >= 0 ? Reconciliation.APPLIED : Reconciliation.NOT_APPLIED)
         .idempotent()
         .describedAs("migrate the database to " + v + ", archiving what destructive statements remove")
         .build();
     Step revert = Step.builder("roll back database")
-        .execute(ctx -> rollbackTo(knownGoodVersion(ctx), deploymentOf(ctx)))
+        .execute(ctx -> runner.rollbackTo(knownGoodVersion(ctx), deploymentOf(ctx), fence(ctx)))
         .idempotent()
         .describedAs("roll the database back to the version before " + v + ", restoring archived data and verifying fingerprints")
         .build();
@@ -147,7 +151,7 @@ public final class Migrations {
   public Step rollbackStep(String version) {
     String v = Version.normalize(version);
     return Step.builder("roll back database to " + v)
-        .execute(ctx -> rollbackTo(v, deploymentOf(ctx)))
+        .execute(ctx -> runner.rollbackTo(v, deploymentOf(ctx), fence(ctx)))
         .reconcile(ctx -> Version.compare(currentVersion(), v) <= 0 && dryRunRollbackTo(v).notes().isEmpty()
             ? Reconciliation.APPLIED : Reconciliation.NOT_APPLIED)
         .idempotent()
@@ -168,7 +172,7 @@ public final class Migrations {
             target = runner.versionBefore(count);
             ctx.checkpoint("target", target);
           }
-          rollbackTo(target, deploymentOf(ctx));
+          runner.rollbackTo(target, deploymentOf(ctx), fence(ctx));
         })
         .idempotent()
         .describedAs("undo the last " + count + " database migration" + (count == 1 ? "" : "s")
@@ -183,10 +187,31 @@ public final class Migrations {
   public Step rollbackToKnownGood() {
     return Step.builder("roll back database")
         .captureKnownGood(ctx -> Snapshot.of("version", currentVersion()))
-        .execute(ctx -> rollbackTo(knownGoodVersion(ctx), deploymentOf(ctx)))
+        .execute(ctx -> runner.rollbackTo(knownGoodVersion(ctx), deploymentOf(ctx), fence(ctx)))
         .idempotent()
         .describedAs("roll the database back to its known-good version, restoring archived data and verifying fingerprints")
         .build();
+  }
+
+  /**
+   * The checks a step's migration or rollback makes under the run's lease: the lease before every
+   * statement, and in every transaction before it commits; when the lease is a {@link JdbcLease}
+   * in this database, also its row, locked in that transaction ({@link JdbcLease#checkHeld}).
+   */
+  private Fence fence(StepContext ctx) {
+    StepLease lease = ctx.lease();
+    if (!lease.isPresent()) return Fence.NONE;
+    JdbcLease row = lease.unwrap(JdbcLease.class).filter(l -> l.isIn(dataSource)).orElse(null);
+    return new Fence() {
+      @Override public void check() {
+        lease.check();
+      }
+
+      @Override public void beforeCommit(java.sql.Connection c) throws java.sql.SQLException {
+        if (row != null) row.checkHeld(c, lease);
+        else lease.check();
+      }
+    };
   }
 
   private static String knownGoodVersion(StepContext ctx) {
