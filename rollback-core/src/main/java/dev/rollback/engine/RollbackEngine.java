@@ -187,8 +187,10 @@ public final class RollbackEngine implements AutoCloseable {
     String reason = options.reason().isEmpty()
         ? "rollback of " + deployment.id() + " started without a reason (give one with RunOptions.withReason)"
         : options.reason();
-    return new Run(services, Program.of(plan, deployment), runId, history, options.fencingToken(),
+    Run run = new Run(services, Program.of(plan, deployment), runId, history, options.fencingToken(),
         options.lease().orElse(null), false, reason, List.of());
+    run.soakWith(options.soak().orElse(null), options.soakTriggers());
+    return run;
   }
 
   private void launch(Run e) {
@@ -286,8 +288,10 @@ public final class RollbackEngine implements AutoCloseable {
     RunHistory history = historyOf(runId);
     if (history.isStarted()) throw new RollbackException("run " + runId + " was already started; use resume(\"" + runId + "\", release)");
     String reason = options.reason().isEmpty() ? "release of " + release.deployment().id() + " started" : options.reason();
-    return new Run(services, Program.of(release, release.deployment()), runId, history, options.fencingToken(),
+    Run run = new Run(services, Program.of(release, release.deployment()), runId, history, options.fencingToken(),
         options.lease().orElse(null), false, reason, List.of());
+    run.soakWith(options.soak().orElse(null), options.soakTriggers());
+    return run;
   }
 
   // ------------------------------------------------------------------ resume
@@ -305,6 +309,7 @@ public final class RollbackEngine implements AutoCloseable {
     Loaded l = load(runId, "rollback", plan.name(), plan.fingerprint(), plan.outline(), options);
     Run e = new Run(services, Program.of(plan, l.deployment()), runId, l.history, options.fencingToken(),
         options.lease().orElse(null), true, l.reason, l.problems);
+    e.soakWith(options.soak().orElse(null), options.soakTriggers());
     launch(e);
     return e;
   }
@@ -318,6 +323,7 @@ public final class RollbackEngine implements AutoCloseable {
     Loaded l = load(runId, "release", release.name(), release.fingerprint(), release.outline(), options);
     Run e = new Run(services, Program.of(release, l.deployment()), runId, l.history, options.fencingToken(),
         options.lease().orElse(null), true, l.reason, l.problems);
+    e.soakWith(options.soak().orElse(null), options.soakTriggers());
     launch(e);
     return e;
   }

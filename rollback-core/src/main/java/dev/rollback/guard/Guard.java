@@ -126,6 +126,7 @@ public interface Guard extends AutoCloseable {
     private Duration bakeTime = Duration.ofMinutes(10);
     private Duration evaluationInterval = Duration.ofMillis(250);
     private Duration cooldown = Duration.ZERO;
+    private @Nullable Duration soak;
     private boolean journalShared;
 
     private Builder(RollbackPlan plan, Deployment deployment) {
@@ -202,6 +203,17 @@ public interface Guard extends AutoCloseable {
       return this;
     }
 
+    /**
+     * After its rollback's steps, the guard keeps watching the restored version for {@code window}
+     * (instead of the plan's soak window): its own triggers, with new evaluators, and the plan's
+     * {@code verifiedBy} checks; a regression makes the run NOT_RECOVERED and asks the plan's
+     * HUMAN_NEEDED audience. Without it the guard's triggers join the plan's soak, if it has one.
+     */
+    public Builder withSoak(Duration window) {
+      this.soak = positive(window, "soak window");
+      return this;
+    }
+
     /** Declares that the FileJournal given lives on storage every replica shares (a network volume). */
     public Builder journalIsShared() {
       this.journalShared = true;
@@ -258,7 +270,7 @@ public interface Guard extends AutoCloseable {
         e = eb.build();
       }
       return new dev.rollback.internal.guard.DefaultGuard(new dev.rollback.internal.guard.DefaultGuard.Settings(plan, deployment, holder,
-          leaseTtl, triggers, bakeTime, evaluationInterval, cooldown), e, owns, l);
+          leaseTtl, triggers, bakeTime, evaluationInterval, cooldown, soak), e, owns, l);
     }
   }
 }

@@ -117,6 +117,14 @@ public final class Run implements RollbackRun {
   private @Nullable List<Trigger.Evaluator> evaluators;
   /** The lease the run acts under, renewed while it runs; null without one. */
   private final @Nullable LeaseKeeper keeper;
+  /** The soak window given with the run's options (a guard's), overriding the program's; null: the program's. */
+  private @Nullable Duration soakWindow;
+  /** Triggers watched during the soak besides the program's (a guard's own). */
+  private List<Trigger> soakTriggers = List.of();
+  /** What broke recovery during the soak, for the summary; null while it holds. */
+  private @Nullable String soakRegression;
+  /** The run ended RECOVERED with nothing that defines recovered: no check, no soak. */
+  private boolean unverified;
 
   public Run(Services svc, Program program, String runId, RunHistory history, long fence, boolean resumed,
       String reason, List<String> problems) {
@@ -190,6 +198,25 @@ public final class Run implements RollbackRun {
       throw new RollbackException("run " + runId + " of plan '" + program.name() + "' failed inside the engine: "
           + e.getCause(), e.getCause());
     }
+  }
+
+  /**
+   * A soak of {@code window} (null: the program's) watching {@code triggers} besides the program's;
+   * set by the engine before the run starts.
+   */
+  public void soakWith(@Nullable Duration window, List<Trigger> triggers) {
+    this.soakWindow = window;
+    this.soakTriggers = List.copyOf(triggers);
+  }
+
+  /** The soak this run watches after a RECOVERED verification, if any. */
+  private dev.rollback.@Nullable Soak soak() {
+    if (soakWindow != null) {
+      if (soakWindow.isZero()) return null;
+      Duration every = program.soak().map(dev.rollback.Soak::interval).orElse(dev.rollback.Soak.of(soakWindow).interval());
+      return new dev.rollback.Soak(soakWindow, every.compareTo(soakWindow) > 0 ? soakWindow : every);
+    }
+    return program.soak().orElse(null);
   }
 
   /** What a step sees of the run's lease: the kept lease, or none. */
@@ -381,7 +408,8 @@ public final class Run implements RollbackRun {
     }
     Instant end;
     try {
-      end = append(new JournalEvent.PlanCompleted(outcome.name(), summary, haltedAt == null ? null : haltedAt.id())).at();
+      end = append(new JournalEvent.PlanCompleted(outcome.name(), summary, haltedAt == null ? null : haltedAt.id(),
+          !(unverified && outcome == RunOutcome.RECOVERED))).at();
     } catch (RuntimeException e) {
       end = svc.clock().instant();
       problems.add("could not journal the outcome: " + e.getMessage());
@@ -401,7 +429,7 @@ public final class Run implements RollbackRun {
     // before anyone waiting on the result goes on (a process that exits right after): the lease is free now
     if (keeper != null) keeper.release();
     result.complete(new RollbackResult(runId, program.name(), program.deployment(), program.mode(), outcome, outcomes,
-        verification, problems, haltedAt, started, end, summary));
+        verification, problems, haltedAt, started, end, summary, !(unverified && outcome == RunOutcome.RECOVERED)));
   }
 
   /** Journals an error of the engine itself (type, message, stack trace) where every report shows it. */
@@ -423,6 +451,11 @@ public final class Run implements RollbackRun {
       if (program.captureKnownGoodAtStart()) captureKnownGood();
       append(new JournalEvent.PlanStarted(identity(), startReason));
       log.info("plan '{}' run {} started for {}: {}", program.name(), runId, program.deployment(), startReason);
+      for (String w : program.warnings()) {
+        if (soakWindow != null && !soakWindow.isZero() && w.contains("nothing defines")) continue; // the guard's soak defines it
+        log.warn("plan '{}' run {}: {}", program.name(), runId, w);
+        append(new JournalEvent.NoteAdded(null, "plan warning: " + w));
+      }
     }
     svc.events().emit(new RollbackEvent.RunStarted(runId, program.name(), program.deployment(), program.mode(), resumed,
         svc.clock().instant()));
@@ -463,13 +496,13 @@ public final class Run implements RollbackRun {
     if (!compensating()) {
       try {
         forward();
-        return program.verifyAfterForward() ? verify() : RunOutcome.RELEASED;
+        return program.verifyAfterForward() ? soak(verify()) : RunOutcome.RELEASED;
       } catch (Compensate c) {
         startCompensation(c.getMessage());
       }
     }
     compensate();
-    return program.verifyAfterCompensation() ? verify() : RunOutcome.ABANDONED;
+    return program.verifyAfterCompensation() ? soak(verify()) : RunOutcome.ABANDONED;
   }
 
   private void forward() {
@@ -720,7 +753,114 @@ public final class Run implements RollbackRun {
     }
     if (!allUp) return RunOutcome.NOT_RECOVERED;
     if (program.verifiedBy().isEmpty() && !failedUnits().isEmpty()) return RunOutcome.NOT_RECOVERED;
+    unverified = program.verifiedBy().isEmpty() && soak() == null;
     return RunOutcome.RECOVERED;
+  }
+
+  /**
+   * After a RECOVERED verification, watches recovery for the soak's window: the program's checks
+   * and the triggers (the program's and the run's own, with evaluators created now, so what they
+   * saw of the bad release does not count) every interval. A check not UP at two polls in a row
+   * (or at the last one), or a trigger that says ROLL_BACK, ends the soak: the run is
+   * NOT_RECOVERED and the HUMAN_NEEDED audience hears the evidence. A resumed run continues the
+   * soak it journaled until that soak's window ends.
+   */
+  private RunOutcome soak(RunOutcome outcome) {
+    dev.rollback.Soak soak = soak();
+    if (outcome != RunOutcome.RECOVERED || soak == null) return outcome;
+    RunHistory.SoakHistory before = history.soak().orElse(null);
+    if (before != null && before.isEnded()) {
+      if (!before.held()) soakRegression = before.evidence();
+      return before.held() ? outcome : RunOutcome.NOT_RECOVERED;
+    }
+    List<Trigger> triggers = new ArrayList<>(program.triggers());
+    triggers.addAll(soakTriggers);
+    List<String> checkNames = program.verifiedBy().stream().map(HealthCheck::name).toList();
+    List<String> triggerNames = triggers.stream().map(Trigger::name).toList();
+    Instant start;
+    Duration window;
+    Duration every;
+    if (before == null) {
+      start = append(new JournalEvent.SoakStarted(soak.window(), soak.interval(), checkNames, triggerNames)).at();
+      window = soak.window();
+      every = soak.interval();
+    } else {
+      start = before.startedAt();
+      window = before.window();
+      every = before.interval();
+    }
+    Instant end = start.plus(window);
+    log.info("plan '{}' run {}: watching recovery for {} (every {}): checks {}, triggers {}", program.name(), runId,
+        dev.rollback.internal.Durations.human(window), dev.rollback.internal.Durations.human(every), checkNames, triggerNames);
+    List<Trigger.Evaluator> watching = Evaluators.of(triggers);
+    Map<String, Integer> downInARow = new LinkedHashMap<>();
+    java.util.Set<String> asked = new java.util.HashSet<>();
+    String regression = null;
+    int rounds = 0;
+    while (regression == null) {
+      checkCancelled();
+      Instant now = svc.clock().instant();
+      if (!now.isBefore(end)) break;
+      Duration left = Duration.between(now, end);
+      pause(every.compareTo(left) < 0 ? every : left);
+      rounds++;
+      now = svc.clock().instant();
+      boolean last = !now.isBefore(end);
+      String into = dev.rollback.internal.Durations.human(Duration.between(start, now)) + " into the soak";
+      for (HealthCheck c : program.verifiedBy()) {
+        Health h = safeCheck(c);
+        svc.events().emit(new RollbackEvent.HealthChecked(runId, "soak", h, now));
+        if (h.isUp()) {
+          downInARow.remove(c.name());
+          continue;
+        }
+        append(healthEvent("soak", h, false));
+        int n = downInARow.merge(c.name(), 1, Integer::sum);
+        if (n >= 2 || last) {
+          regression = "check '" + c.name() + "' is " + h.status() + " " + into + (n >= 2 ? " (" + n + " polls in a row)" : "")
+              + ": " + h.detail();
+          break;
+        }
+      }
+      if (regression != null) break;
+      for (Trigger.Evaluator ev : watching) {
+        Trigger t = ev.trigger();
+        Evaluation e;
+        try {
+          e = last ? ev.evaluateAtDeadline(now) : ev.evaluate(now);
+        } catch (RuntimeException x) {
+          e = Evaluation.askHuman(t.name(), now, "trigger '" + t.name() + "' threw " + x);
+        }
+        if (e.verdict() == Verdict.ROLL_BACK) {
+          append(new JournalEvent.TriggerFired(t.name(), Verdict.ROLL_BACK, e.evidence(), e.facts(), "during the soak", null, null));
+          regression = "trigger '" + t.name() + "' fired " + into + ": " + e.evidence();
+          break;
+        }
+        if (e.verdict() == Verdict.ASK_HUMAN && asked.add(t.name())) {
+          append(new JournalEvent.TriggerFired(t.name(), Verdict.ASK_HUMAN, e.evidence(), e.facts(), "during the soak", null, null));
+        }
+      }
+    }
+    Instant now = svc.clock().instant();
+    if (regression != null) {
+      append(new JournalEvent.SoakEnded(false, regression));
+      soakRegression = regression;
+      log.warn("plan '{}' run {}: recovery did not hold: {}", program.name(), runId, regression);
+      svc.events().emit(new RollbackEvent.SoakEnded(runId, false, regression, now));
+      notify(NotificationKind.HUMAN_NEEDED, "Recovery did not hold: " + program.deployment().id(),
+          program.texts().noun() + " '" + program.name() + "' completed its steps, but during the soak " + regression
+              + ". The run ends NOT_RECOVERED: look at " + program.deployment().id() + " now.",
+          Map.of("evidence", regression, "soakWindow", window.toString(), "soakStartedAt", start.toString()));
+      return RunOutcome.NOT_RECOVERED;
+    }
+    String held = "recovery held for " + dev.rollback.internal.Durations.human(window) + " (" + rounds + " round"
+        + (rounds == 1 ? "" : "s") + " of " + checkNames.size() + " check" + (checkNames.size() == 1 ? "" : "s") + " and "
+        + triggerNames.size() + " trigger" + (triggerNames.size() == 1 ? "" : "s") + ")"
+        + (asked.isEmpty() ? "" : "; inconclusive on the way: " + asked);
+    append(new JournalEvent.SoakEnded(true, held));
+    log.info("plan '{}' run {}: {}", program.name(), runId, held);
+    svc.events().emit(new RollbackEvent.SoakEnded(runId, true, held, now));
+    return outcome;
   }
 
   /**
@@ -873,9 +1013,12 @@ public final class Run implements RollbackRun {
       case RELEASED -> program.texts().forwardDone();
       case RECOVERED -> (history.isReverting() ? compensated : "rolled back")
           + (failed.isEmpty() ? "" : "; failed or skipped steps: " + failed)
-          + (verification.isEmpty() ? "" : "; verification UP");
+          + (verification.isEmpty() ? "" : "; verification UP")
+          + history.soak().filter(RunHistory.SoakHistory::held).map(k -> "; " + k.evidence()).orElse("")
+          + (unverified ? "; not verified: nothing defines recovered (no verifiedBy check, no soak)" : "");
       case NOT_RECOVERED -> (history.isReverting() ? compensated + " but " : "")
-          + (verification.stream().anyMatch(h -> !h.isUp())
+          + (soakRegression != null ? "recovery did not hold during the soak: " + soakRegression
+          : verification.stream().anyMatch(h -> !h.isUp())
               ? "verification failed: " + verification.stream().filter(h -> !h.isUp()).map(Health::toString).toList()
               : "steps failed: " + failed);
       case ABANDONED -> program.texts().compensatedPrefix() + history.abandonReason();

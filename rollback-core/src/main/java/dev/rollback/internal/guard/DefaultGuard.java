@@ -66,6 +66,8 @@ public final class DefaultGuard implements Guard {
   private final Duration bakeTime;
   private final Duration evaluationInterval;
   private final Duration cooldown;
+  /** The soak window of this guard's rollback (its own, else the plan's); null: none. */
+  private final @Nullable Duration soak;
   private final Clock clock;
   private final Timer timer;
   private final @Nullable ScheduledExecutorService ownedScheduler;
@@ -89,7 +91,7 @@ public final class DefaultGuard implements Guard {
 
   /** What the guard's builder validated. */
   public record Settings(RollbackPlan plan, Deployment deployment, String holder, Duration leaseTtl,
-      List<Trigger> triggers, Duration bakeTime, Duration evaluationInterval, Duration cooldown) {}
+      List<Trigger> triggers, Duration bakeTime, Duration evaluationInterval, Duration cooldown, @Nullable Duration soak) {}
 
   public DefaultGuard(Settings b, RollbackEngine engine, boolean ownsEngine, Lease lease) {
     this.plan = b.plan();
@@ -103,6 +105,7 @@ public final class DefaultGuard implements Guard {
     this.bakeTime = b.bakeTime();
     this.evaluationInterval = b.evaluationInterval();
     this.cooldown = b.cooldown();
+    this.soak = b.soak() != null ? b.soak() : plan.soak().map(dev.rollback.Soak::window).orElse(null);
     this.clock = engine.clock();
     if (clock instanceof ManualClock manual) {
       this.timer = Timer.of(manual);
@@ -312,7 +315,8 @@ public final class DefaultGuard implements Guard {
     }
     RollbackRun r;
     try {
-      r = engine.resume(runId, plan, ResumeOptions.defaults().withLease(lease, grant, leaseTtl));
+      ResumeOptions options = ResumeOptions.defaults().withLease(lease, grant, leaseTtl);
+      r = engine.resume(runId, plan, soak == null ? options : options.withSoak(soak, triggers));
     } catch (RollbackException e) {
       lease.release(grant);
       resumeOwnRun = false;
@@ -375,7 +379,8 @@ public final class DefaultGuard implements Guard {
     stopEscalating(); // the rollback answers the question
     RollbackRun r;
     try {
-      r = Objects.requireNonNull(prepared).start(reason, new HeldLease(lease, grant, leaseTtl), o -> o);
+      r = Objects.requireNonNull(prepared).start(reason, new HeldLease(lease, grant, leaseTtl),
+          o -> soak == null ? o : o.withSoak(soak, triggers));
     } catch (RollbackException e) {
       lease.release(grant);
       standDown("the engine refused to start run " + runId + ": " + e.getMessage());
