@@ -39,7 +39,8 @@ final class Outlines {
     for (Release.Element e : release.elements()) {
       if (e instanceof Release.ChangeElement ce) {
         Change c = ce.change();
-        lines.add("change " + c.name() + " knownGood=" + c.knownGoodCapture().isPresent());
+        lines.add("change " + c.name() + " knownGood=" + c.knownGoodCapture().isPresent()
+            + c.notSafelyRevertibleBecause().map(w -> " notSafelyRevertible=" + w).orElse(""));
         lines.add("  apply " + describe(c.apply()));
         lines.add("  revert " + describe(c.revert()));
       } else if (e instanceof Release.HealthGate g) {

@@ -115,7 +115,11 @@ public record Program(
    * {@code label} names it in messages ("step 'restore/db'", "change 'schema'").
    */
   public record Unit(Step step, String path, String knownGoodKey, String undoKey, String label,
-      @Nullable Unit compensation) {}
+      @Nullable Unit compensation, @Nullable String notRevertible) {
+    public Unit(Step step, String path, String knownGoodKey, String undoKey, String label, @Nullable Unit compensation) {
+      this(step, path, knownGoodKey, undoKey, label, compensation, null);
+    }
+  }
 
   /** Every forward unit, in order. */
   public List<Unit> units() {
@@ -167,7 +171,8 @@ public record Program(
         String apply = c.name() + "/apply";
         Unit revert = new Unit(c.revert(), c.name() + "/revert", c.name(), apply, "revert of change '" + c.name() + "'", null);
         forward.add(new Block(c.name(), false, false,
-            List.of(new Unit(c.apply(), apply, c.name(), apply, "change '" + c.name() + "'", revert))));
+            List.of(new Unit(c.apply(), apply, c.name(), apply, "change '" + c.name() + "'", revert,
+                c.notSafelyRevertibleBecause().orElse(null)))));
         forward.add(new Watch("after change '" + c.name() + "'"));
       } else if (e instanceof Release.HealthGate g) {
         forward.add(new HealthGate(g.name(), g.check(), g.within(), g.interval()));

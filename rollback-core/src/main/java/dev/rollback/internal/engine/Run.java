@@ -529,6 +529,7 @@ public final class Run implements RollbackRun {
 
   private void startCompensation(String reason) {
     if (compensating()) return;
+    freezeIfNotRevertible(reason);
     append(program.compensating().apply(reason));
     log.warn("{} '{}' run {}: {}: {}", program.texts().noun().toLowerCase(), program.name(), runId,
         program.onFailure() == Program.OnFailure.ABANDON ? "abandoning, undoing completed steps" : "reverting", reason);
@@ -537,6 +538,36 @@ public final class Run implements RollbackRun {
       notify(NotificationKind.ROLLBACK_TRIGGERED, "Rolling back " + program.deployment().id(),
           program.texts().noun() + " '" + program.name() + "' is being reverted: " + reason, Map.of("reason", reason));
     }
+  }
+
+  /**
+   * A release that must revert while a change it applied (started) declared itself not safely
+   * revertible freezes: nothing is reverted, and a FREEZE gate (paged to HUMAN_NEEDED) asks whether
+   * to revert anyway (PROCEED) or keep it frozen (HALT, also on timeout: the run ends HALTED).
+   */
+  private void freezeIfNotRevertible(String reason) {
+    List<String> frozenBy = new ArrayList<>();
+    for (Program.Unit u : program.units()) {
+      if (u.notRevertible() != null && history.stepHistory(u.path()).attempts() > 0) {
+        frozenBy.add(u.label() + " (" + u.notRevertible() + ")");
+      }
+    }
+    if (frozenBy.isEmpty()) return;
+    String question = program.texts().noun() + " '" + program.name() + "' must be reverted (" + reason + "), but "
+        + String.join(", ", frozenBy) + (frozenBy.size() == 1 ? " is" : " are") + " not safely revertible: it is frozen."
+        + " Nothing was reverted; flags, traffic and workloads stay where they are. PROCEED reverts every applied change"
+        + " anyway; HALT keeps it frozen (the run ends HALTED; resume it to be asked again).";
+    if (history.gate(runId + "/release/" + GateKind.FREEZE + "@freeze#1").isEmpty()) {
+      append(new JournalEvent.NoteAdded(null, "frozen instead of reverted: " + String.join(", ", frozenBy)));
+      log.warn("{} '{}' run {} frozen instead of reverted: {}", program.texts().noun().toLowerCase(), program.name(), runId,
+          frozenBy);
+    }
+    Answer a = gate(GateKind.FREEZE, "release", "freeze", Gate.named("frozen release"), question);
+    if (a.decision() != Decision.PROCEED) {
+      throw new Halt(a.gate(), "frozen instead of reverted (" + reason + "): " + String.join(", ", frozenBy)
+          + " not safely revertible; kept frozen by " + a.actor());
+    }
+    append(new JournalEvent.NoteAdded(null, a.actor() + " chose to revert the frozen release anyway"));
   }
 
   /** Compensates, in reverse order, every unit that started (or succeeded, by the program) and has a compensation. */
@@ -1020,10 +1051,21 @@ public final class Run implements RollbackRun {
           + (soakRegression != null ? "recovery did not hold during the soak: " + soakRegression
           : verification.stream().anyMatch(h -> !h.isUp())
               ? "verification failed: " + verification.stream().filter(h -> !h.isUp()).map(Health::toString).toList()
-              : "steps failed: " + failed);
+              : "steps failed: " + withErrors(failed));
       case ABANDONED -> program.texts().compensatedPrefix() + history.abandonReason();
       default -> outcome.name();
     };
+  }
+
+  /** Each failed path with the error it ended with: {@code [restore/db (IllegalStateException: lock timeout)]}. */
+  private List<String> withErrors(List<String> failed) {
+    List<String> out = new ArrayList<>();
+    for (String path : failed) {
+      StepHistory h = history.stepHistory(path);
+      String why = h.status() == StepStatus.SKIPPED ? h.skipReason() : h.error();
+      out.add(why.isEmpty() ? path : path + " (" + why + ")");
+    }
+    return out;
   }
 
   /** Each unit's outcome, by path: the forward units in order, then the compensations that ran, in the order they ran. */
