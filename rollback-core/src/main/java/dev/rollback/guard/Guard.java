@@ -4,6 +4,7 @@ import dev.rollback.Deployment;
 import dev.rollback.PlanValidationException;
 import dev.rollback.RollbackException;
 import dev.rollback.RollbackPlan;
+import dev.rollback.RunOutcome;
 import dev.rollback.Step;
 import dev.rollback.WorstCase;
 import dev.rollback.detect.DetectionBudget;
@@ -56,9 +57,12 @@ import org.jspecify.annotations.Nullable;
  */
 public interface Guard extends AutoCloseable {
 
-  /** A snapshot of the guard for the application's health endpoint. */
+  /**
+   * A snapshot of the guard for the application's health endpoint. {@code outcome} is how this
+   * replica's rollback ended (null before it ended, or when it never fired).
+   */
   public record Status(GuardState state, Deployment deployment, String plan, String runId, @Nullable Instant armedAt,
-      @Nullable Instant bakeEndsAt, String detail, List<Evaluation> lastEvaluations) {
+      @Nullable Instant bakeEndsAt, String detail, List<Evaluation> lastEvaluations, @Nullable RunOutcome outcome) {
     public Status {
       lastEvaluations = List.copyOf(lastEvaluations);
     }
@@ -108,7 +112,12 @@ public interface Guard extends AutoCloseable {
   /** Rolls back now, on a human's word (e.g. after NEEDS_HUMAN); journaled with {@code actor}. */
   void rollBackNow(String actor, String reason);
 
-  /** Disarms: stops evaluating. A rollback already started keeps running (on an owned engine, until it ends). */
+  /**
+   * Disarms: stops evaluating. A rollback already started keeps running (on an owned engine, until
+   * it ends) and keeps its lease until then; a rollback that ended has already given the lease up,
+   * before its result completed, so a process that exits right after {@code run().await()} or
+   * {@code close()} leaves the lease free for the next replica.
+   */
   @Override
   void close();
 
@@ -127,6 +136,8 @@ public interface Guard extends AutoCloseable {
     private Duration evaluationInterval = Duration.ofMillis(250);
     private Duration cooldown = Duration.ZERO;
     private @Nullable Duration soak;
+    private int rollbackLimit = 3;
+    private Duration rollbackLimitWindow = Duration.ofHours(1);
     private boolean journalShared;
 
     private Builder(RollbackPlan plan, Deployment deployment) {
@@ -214,6 +225,21 @@ public interface Guard extends AutoCloseable {
       return this;
     }
 
+    /**
+     * No rollback loops: at most {@code max} automatic rollbacks of this service (any version,
+     * started by a guard's trigger, as the journal records them; those a human asked for with
+     * {@link Guard#rollBackNow} do not count) within {@code window}; a trigger that fires after that
+     * asks a human instead (NEEDS_HUMAN; {@link Guard#rollBackNow} still acts). Default 3 per hour,
+     * as GitLab caps auto-rollbacks (gitlab-org/gitlab#249131). The count reads the guard's journal:
+     * give the replicas a shared journal for it to count theirs.
+     */
+    public Builder withRollbackLimit(int max, Duration window) {
+      if (max < 1) throw new IllegalArgumentException("rollback limit must be at least 1: " + max);
+      this.rollbackLimit = max;
+      this.rollbackLimitWindow = positive(window, "rollback limit window");
+      return this;
+    }
+
     /** Declares that the FileJournal given lives on storage every replica shares (a network volume). */
     public Builder journalIsShared() {
       this.journalShared = true;
@@ -270,7 +296,7 @@ public interface Guard extends AutoCloseable {
         e = eb.build();
       }
       return new dev.rollback.internal.guard.DefaultGuard(new dev.rollback.internal.guard.DefaultGuard.Settings(plan, deployment, holder,
-          leaseTtl, triggers, bakeTime, evaluationInterval, cooldown, soak), e, owns, l);
+          leaseTtl, triggers, bakeTime, evaluationInterval, cooldown, soak, rollbackLimit, rollbackLimitWindow), e, owns, l);
     }
   }
 }

@@ -52,6 +52,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class DefaultGuard implements Guard {
   private static final Logger log = LoggerFactory.getLogger(Guard.class);
+  /** The trigger name a {@link #rollBackNow} decision is journaled under. */
+  private static final String MANUAL = "manual";
 
   private final RollbackPlan plan;
   private final Deployment deployment;
@@ -68,6 +70,8 @@ public final class DefaultGuard implements Guard {
   private final Duration cooldown;
   /** The soak window of this guard's rollback (its own, else the plan's); null: none. */
   private final @Nullable Duration soak;
+  private final int rollbackLimit;
+  private final Duration rollbackLimitWindow;
   private final Clock clock;
   private final Timer timer;
   private final @Nullable ScheduledExecutorService ownedScheduler;
@@ -88,10 +92,13 @@ public final class DefaultGuard implements Guard {
   private @Nullable String pendingDecision;
   private boolean watching;
   private boolean resumeOwnRun;
+  /** How this guard's rollback ended; null before. */
+  private dev.rollback.@Nullable RunOutcome outcome;
 
   /** What the guard's builder validated. */
   public record Settings(RollbackPlan plan, Deployment deployment, String holder, Duration leaseTtl,
-      List<Trigger> triggers, Duration bakeTime, Duration evaluationInterval, Duration cooldown, @Nullable Duration soak) {}
+      List<Trigger> triggers, Duration bakeTime, Duration evaluationInterval, Duration cooldown, @Nullable Duration soak,
+      int rollbackLimit, Duration rollbackLimitWindow) {}
 
   public DefaultGuard(Settings b, RollbackEngine engine, boolean ownsEngine, Lease lease) {
     this.plan = b.plan();
@@ -106,6 +113,8 @@ public final class DefaultGuard implements Guard {
     this.evaluationInterval = b.evaluationInterval();
     this.cooldown = b.cooldown();
     this.soak = b.soak() != null ? b.soak() : plan.soak().map(dev.rollback.Soak::window).orElse(null);
+    this.rollbackLimit = b.rollbackLimit();
+    this.rollbackLimitWindow = b.rollbackLimitWindow();
     this.clock = engine.clock();
     if (clock instanceof ManualClock manual) {
       this.timer = Timer.of(manual);
@@ -135,7 +144,8 @@ public final class DefaultGuard implements Guard {
 
   @Override
   public synchronized Status status() {
-    return new Status(state, deployment, plan.name(), runId, armedAt, bakeEnd, detail, new ArrayList<>(lastEvaluations.values()));
+    return new Status(state, deployment, plan.name(), runId, armedAt, bakeEnd, detail, new ArrayList<>(lastEvaluations.values()),
+        outcome);
   }
 
   /** The rollback this guard started, if it did. */
@@ -205,12 +215,13 @@ public final class DefaultGuard implements Guard {
     Objects.requireNonNull(actor, "actor");
     Objects.requireNonNull(reason, "reason");
     synchronized (this) {
-      if (state != GuardState.ARMED && state != GuardState.NEEDS_HUMAN && state != GuardState.BAKED) {
+      if (state != GuardState.ARMED && state != GuardState.NEEDS_HUMAN && state != GuardState.BAKED
+          && state != GuardState.DEFERRED) {
         throw new IllegalStateException("guard for " + deployment + " cannot roll back: it is " + state + " (" + detail + ")");
       }
       if (prepared == null) throw new IllegalStateException("guard for " + deployment + " was never armed");
       String why = "rollback requested by " + actor + ": " + reason;
-      startRollback(new Evaluation("manual", Verdict.ROLL_BACK, clock.instant(), why, Map.of("actor", actor)), why);
+      startRollback(new Evaluation(MANUAL, Verdict.ROLL_BACK, clock.instant(), why, Map.of("actor", actor)), why);
     }
   }
 
@@ -227,7 +238,7 @@ public final class DefaultGuard implements Guard {
   private void tick(boolean periodic) {
     if (!periodic) wakePending.set(false);
     synchronized (this) {
-      if (!watching || (state != GuardState.ARMED && state != GuardState.NEEDS_HUMAN)) return;
+      if (!watching || !isWatchingState()) return;
       try {
         evaluate(periodic);
       } catch (RuntimeException e) {
@@ -235,7 +246,7 @@ public final class DefaultGuard implements Guard {
         log.error("guard for {}: evaluation failed; still watching", deployment, e);
         detail = "evaluation failed: " + e + "; still watching";
       }
-      if (watching && (state == GuardState.ARMED || state == GuardState.NEEDS_HUMAN) && periodic) {
+      if (watching && isWatchingState() && periodic) {
         Duration left = Duration.between(clock.instant(), bakeEnd);
         Duration next = resumeOwnRun || left.compareTo(evaluationInterval) >= 0 ? evaluationInterval
             : (left.isNegative() ? Duration.ZERO : left);
@@ -244,11 +255,32 @@ public final class DefaultGuard implements Guard {
     }
   }
 
+  private boolean isWatchingState() {
+    return state == GuardState.ARMED || state == GuardState.NEEDS_HUMAN || state == GuardState.DEFERRED;
+  }
+
   private void evaluate(boolean periodic) {
     Instant now = clock.instant();
     if (resumeOwnRun) {
       resumeOwnRun();
       return;
+    }
+    if (state == GuardState.DEFERRED) {
+      // another replica acts: stand down once its rollback shows in the journal; take its run over if it stopped
+      Optional<Earlier> e = findRollback();
+      if (e.isPresent()) {
+        if (e.get().finished() || !e.get().runId().equals(runId)) {
+          standDown(e.get().description());
+        } else {
+          resumeOwnRun();
+        }
+        return;
+      }
+      if (periodic && !now.isBefore(Objects.requireNonNull(bakeEnd))) {
+        standDown("another replica held the lease " + leaseName + " when this one wanted to roll back, and no rollback of "
+            + deployment + " appeared in this guard's journal by the end of the bake time (is the journal shared?)");
+        return;
+      }
     }
     if (pendingDecision != null) {
       String why = pendingDecision;
@@ -302,7 +334,9 @@ public final class DefaultGuard implements Guard {
       return;
     }
     if (g.isEmpty()) {
-      detail = "run " + runId + " is in progress on the replica holding the lease " + leaseName + "; standing by";
+      if (state == GuardState.ARMED) state = GuardState.DEFERRED;
+      detail = "run " + runId + " is in progress on the replica holding the lease " + leaseName + "; standing by, taking"
+          + " it over if that replica stops";
       return;
     }
     LeaseGrant grant = g.get();
@@ -330,10 +364,19 @@ public final class DefaultGuard implements Guard {
     detail = "resumed run " + runId + ", interrupted on another replica or before a restart";
     log.warn("guard for {}: {}", deployment, detail);
     stopWatching();
+    followRun(r);
   }
 
   private void fire(Trigger t, Evaluation ev) {
     String reason = "trigger '" + t.name() + "' fired: " + ev.evidence();
+    List<String> automatic = automaticRollbacksOfService(ev.at());
+    if (automatic.size() >= rollbackLimit) {
+      ask(t.name(), new Evaluation(t.name(), Verdict.ASK_HUMAN, ev.at(), "would roll back (" + ev.evidence() + ") but "
+          + automatic.size() + " automatic rollbacks of " + deployment.service() + " started within the last "
+          + human(rollbackLimitWindow) + " " + automatic + ", the limit is " + rollbackLimit + ": no rollback loops, a human"
+          + " decides (rollBackNow)", ev.facts()));
+      return;
+    }
     if (!cooldown.isZero()) {
       Optional<String> recent = recentRollbackOfService(ev.at());
       if (recent.isPresent()) {
@@ -356,7 +399,10 @@ public final class DefaultGuard implements Guard {
       return false;
     }
     if (g.isEmpty()) {
-      detail = "wants to roll back but another replica holds the lease " + leaseName + "; standing by: " + reason;
+      if (state != GuardState.DEFERRED) stopEscalating(); // the replica holding the lease answers the question
+      state = GuardState.DEFERRED;
+      detail = "wants to roll back but another replica holds the lease " + leaseName + " and acts; watching until its"
+          + " rollback shows in the journal, taking it over if that replica stops: " + reason;
       log.info("guard for {}: {}", deployment, detail);
       return false;
     }
@@ -392,7 +438,44 @@ public final class DefaultGuard implements Guard {
     detail = "rolling back: " + reason;
     log.warn("guard for {} fired, run {}: {}", deployment, runId, reason);
     stopWatching();
+    followRun(r);
     return true;
+  }
+
+  /** When the run ends, the guard's state says how. */
+  private void followRun(RollbackRun r) {
+    r.result().whenComplete((res, err) -> {
+      synchronized (this) {
+        if (run != r) return;
+        if (res == null) {
+          state = GuardState.ROLLBACK_FAILED;
+          detail = "run " + runId + " failed inside the engine: " + err;
+          return;
+        }
+        outcome = res.outcome();
+        String took = human(res.elapsed());
+        if (res.outcome() == dev.rollback.RunOutcome.RECOVERED) {
+          state = GuardState.ROLLED_BACK;
+          detail = "run " + runId + " ended RECOVERED" + (res.isVerified() ? "" : " (not verified)") + " in " + took + ": "
+              + res.summary();
+        } else if (res.outcome() == dev.rollback.RunOutcome.CANCELLED && res.summary().startsWith("stopped: lost the lease")) {
+          // another replica holds the lease now and carries the run on: watch it, take it over if it stops
+          state = GuardState.DEFERRED;
+          detail = res.summary();
+          resumeOwnRun = true;
+          watching = true;
+          try {
+            nextTick = timer.schedule(() -> tick(true), evaluationInterval);
+          } catch (RuntimeException e) {
+            watching = false; // closed meanwhile
+          }
+        } else {
+          state = GuardState.ROLLBACK_FAILED;
+          detail = "run " + runId + " ended " + res.outcome() + " after " + took + ": " + res.summary();
+        }
+        log.info("guard for {}: {}", deployment, detail);
+      }
+    });
   }
 
   private void ask(String trigger, Evaluation ev) {
@@ -505,6 +588,37 @@ public final class DefaultGuard implements Guard {
     return Optional.ofNullable(found);
   }
 
+  /** The automatic (guard-started) rollbacks of this service that started within the rollback limit's window. */
+  private List<String> automaticRollbacksOfService(Instant now) {
+    List<String> out = new ArrayList<>();
+    Journal j = engine.journal();
+    for (String id : j.runIds()) {
+      if (!id.startsWith("guard-")) continue;
+      RunHistory h;
+      try {
+        h = RunHistory.of(j.read(id).records());
+      } catch (RuntimeException e) {
+        continue;
+      }
+      Optional<Instant> at = h.startedAt();
+      if (at.isPresent() && "rollback".equals(h.mode())
+          && deployment.service().equals(h.identity().map(JournalEvent.Identity::service).orElse(""))
+          && !at.get().isBefore(now.minus(rollbackLimitWindow)) && !at.get().isAfter(now) && !askedByAHuman(h)) {
+        out.add(h.deployment() + " at " + at.get());
+      }
+    }
+    return out;
+  }
+
+  /** A guard's run that a human started with {@link #rollBackNow}: not an automatic rollback. */
+  private static boolean askedByAHuman(RunHistory h) {
+    List<RunHistory.Stamped<JournalEvent.TriggerFired>> decisions = h.events(JournalEvent.TriggerFired.class).stream()
+        .filter(t -> t.event().verdict() == Verdict.ROLL_BACK).toList();
+    if (decisions.isEmpty()) return false;
+    JournalEvent.TriggerFired last = decisions.get(decisions.size() - 1).event();
+    return MANUAL.equals(last.trigger()) && last.facts().containsKey("actor");
+  }
+
   /** A rollback of any version of this service that started within the cooldown, described. */
   private Optional<String> recentRollbackOfService(Instant now) {
     Journal j = engine.journal();
@@ -530,7 +644,8 @@ public final class DefaultGuard implements Guard {
   public void close() {
     RollbackRun r;
     synchronized (this) {
-      if (state == GuardState.ARMED || state == GuardState.NEEDS_HUMAN || state == GuardState.CREATED) {
+      if (state == GuardState.ARMED || state == GuardState.NEEDS_HUMAN || state == GuardState.CREATED
+          || state == GuardState.DEFERRED) {
         state = GuardState.CLOSED;
         detail = "closed";
       }
