@@ -92,6 +92,7 @@ public final class DefaultGuard implements Guard {
   private @Nullable String pendingDecision;
   private boolean watching;
   private boolean resumeOwnRun;
+  private boolean closed;
   /** How this guard's rollback ended; null before. */
   private dev.rollback.@Nullable RunOutcome outcome;
 
@@ -139,11 +140,13 @@ public final class DefaultGuard implements Guard {
 
   @Override
   public synchronized GuardState state() {
+    settled();
     return state;
   }
 
   @Override
   public synchronized Status status() {
+    settled();
     return new Status(state, deployment, plan.name(), runId, armedAt, bakeEnd, detail, new ArrayList<>(lastEvaluations.values()),
         outcome);
   }
@@ -444,38 +447,60 @@ public final class DefaultGuard implements Guard {
 
   /** When the run ends, the guard's state says how. */
   private void followRun(RollbackRun r) {
-    r.result().whenComplete((res, err) -> {
-      synchronized (this) {
-        if (run != r) return;
-        if (res == null) {
-          state = GuardState.ROLLBACK_FAILED;
-          detail = "run " + runId + " failed inside the engine: " + err;
-          return;
+    r.result().whenComplete((res, err) -> settle(r, res, err));
+  }
+
+  /**
+   * The state after {@code r} ended, applied once: by the run's completion, or by {@link #state()}
+   * or {@link #status()} when they are asked first (a caller whose {@code await()} just returned
+   * sees the end, not FIRED).
+   */
+  private synchronized void settled() {
+    RollbackRun r = run;
+    if (state != GuardState.FIRED || r == null || !r.result().isDone()) return;
+    try {
+      settle(r, r.result().getNow(null), null);
+    } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException e) {
+      settle(r, null, e.getCause() != null ? e.getCause() : e);
+    }
+  }
+
+  private synchronized void settle(RollbackRun r, dev.rollback.@Nullable RollbackResult res, @Nullable Throwable err) {
+    if (run != r || state != GuardState.FIRED) return;
+    if (res == null) {
+      state = GuardState.ROLLBACK_FAILED;
+      detail = "run " + runId + " failed inside the engine: " + err;
+      log.warn("guard for {}: {}", deployment, detail);
+      return;
+    }
+    outcome = res.outcome();
+    String took = human(res.elapsed());
+    if (res.outcome() == dev.rollback.RunOutcome.RECOVERED) {
+      state = GuardState.ROLLED_BACK;
+      detail = "run " + runId + " ended RECOVERED" + (res.isVerified() ? "" : " (not verified)") + " in " + took + ": "
+          + res.summary();
+    } else if (res.outcome() == dev.rollback.RunOutcome.CANCELLED && res.summary().startsWith("stopped: lost the lease")) {
+      outcome = null; // the run goes on on the replica that holds the lease now
+      if (closed) {
+        state = GuardState.STOOD_DOWN;
+        detail = res.summary() + "; this guard is closed";
+      } else {
+        // watch it, take it over if that replica stops
+        state = GuardState.DEFERRED;
+        detail = res.summary();
+        resumeOwnRun = true;
+        watching = true;
+        try {
+          nextTick = timer.schedule(() -> tick(true), evaluationInterval);
+        } catch (RuntimeException e) {
+          watching = false; // the scheduler is shutting down
         }
-        outcome = res.outcome();
-        String took = human(res.elapsed());
-        if (res.outcome() == dev.rollback.RunOutcome.RECOVERED) {
-          state = GuardState.ROLLED_BACK;
-          detail = "run " + runId + " ended RECOVERED" + (res.isVerified() ? "" : " (not verified)") + " in " + took + ": "
-              + res.summary();
-        } else if (res.outcome() == dev.rollback.RunOutcome.CANCELLED && res.summary().startsWith("stopped: lost the lease")) {
-          // another replica holds the lease now and carries the run on: watch it, take it over if it stops
-          state = GuardState.DEFERRED;
-          detail = res.summary();
-          resumeOwnRun = true;
-          watching = true;
-          try {
-            nextTick = timer.schedule(() -> tick(true), evaluationInterval);
-          } catch (RuntimeException e) {
-            watching = false; // closed meanwhile
-          }
-        } else {
-          state = GuardState.ROLLBACK_FAILED;
-          detail = "run " + runId + " ended " + res.outcome() + " after " + took + ": " + res.summary();
-        }
-        log.info("guard for {}: {}", deployment, detail);
       }
-    });
+    } else {
+      state = GuardState.ROLLBACK_FAILED;
+      detail = "run " + runId + " ended " + res.outcome() + " after " + took + ": " + res.summary();
+    }
+    log.info("guard for {}: {}", deployment, detail);
   }
 
   private void ask(String trigger, Evaluation ev) {
@@ -644,6 +669,7 @@ public final class DefaultGuard implements Guard {
   public void close() {
     RollbackRun r;
     synchronized (this) {
+      closed = true;
       if (state == GuardState.ARMED || state == GuardState.NEEDS_HUMAN || state == GuardState.CREATED
           || state == GuardState.DEFERRED) {
         state = GuardState.CLOSED;
