@@ -7,11 +7,12 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 MVN_OPTS=(-B -q ${ROLLBACK_MVN_OFFLINE:+-o} ${ROLLBACK_MVN_REPO:+-Dmaven.repo.local=$ROLLBACK_MVN_REPO})
-mvn "${MVN_OPTS[@]}" -pl rollback-core install -DskipTests
-mvn "${MVN_OPTS[@]}" -pl rollback-featureflags test-compile
 CP_FILE="$(mktemp)"
 trap 'rm -f "$CP_FILE"' EXIT
-mvn "${MVN_OPTS[@]}" -pl rollback-featureflags dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$CP_FILE"
+# built in the reactor (nothing installed into ~/.m2); rollback-featureflags is built last, so the
+# classpath file is its own
+mvn "${MVN_OPTS[@]}" -pl rollback-featureflags -am test-compile dependency:build-classpath -Dmdep.includeScope=test \
+  -Dmdep.outputFile="$CP_FILE"
 CP="rollback-featureflags/target/test-classes:rollback-featureflags/target/classes:$(cat "$CP_FILE")"
 rest=()
 cold=false

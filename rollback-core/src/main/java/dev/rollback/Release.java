@@ -91,6 +91,19 @@ public final class Release {
    */
   public List<String> outline() { return outline; }
 
+  /**
+   * Each step's path, in order: {@code <change>/apply} for every change, then
+   * {@code <change>/revert} for each revert, last change first (the order a revert runs them).
+   * These name the steps in results ({@code result.step(path)}), journals, reports and gates.
+   */
+  public List<String> stepPaths() {
+    List<String> paths = new ArrayList<>();
+    List<Change> changes = changes();
+    for (Change c : changes) paths.add(c.name() + "/apply");
+    for (int i = changes.size() - 1; i >= 0; i--) paths.add(changes.get(i).name() + "/revert");
+    return List.copyOf(paths);
+  }
+
   /** The longest reverting every change can take, one after another. */
   public WorstCase worstCaseRevert() {
     return worstCaseRevert(changes());

@@ -114,6 +114,17 @@ public final class RollbackPlan {
     return new WorstCase(total, unbounded);
   }
 
+  /**
+   * Each step's path, in plan order: {@code <stage>/<step>}, and {@code <stage>/<step>/undo} for
+   * the undo an abandoned rollback runs. These name the steps in results
+   * ({@code result.step(path)}), journals, reports, gates and {@code ctx.stepPath()}.
+   */
+  public List<String> stepPaths() {
+    List<String> paths = new ArrayList<>();
+    for (Stage st : stages) for (Step s : st.steps()) paths.add(st.name() + "/" + s.name());
+    return List.copyOf(paths);
+  }
+
   /** True if any step may kill the process running the plan. */
   public boolean mayTerminateHost() {
     return steps().stream().anyMatch(Step::mayTerminateHost);

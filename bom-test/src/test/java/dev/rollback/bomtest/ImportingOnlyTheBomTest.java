@@ -25,6 +25,8 @@ import dev.rollback.lb.RoutingState;
 import dev.rollback.micrometer.RollbackMetrics;
 import dev.rollback.notify.EmailNotifier;
 import dev.rollback.report.RunReport;
+import dev.rollback.swarm.DockerSwarm;
+import dev.rollback.swarm.SwarmApiException;
 import dev.rollback.test.RollbackAssertions;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.client.ConfigBuilder;
@@ -33,6 +35,7 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -161,6 +164,18 @@ class ImportingOnlyTheBomTest {
       assertThat(client.getBooleanValue("new-checkout", true)).isFalse();
     } finally {
       api.shutdown();
+    }
+  }
+
+  @Test
+  void swarmTalksThroughDockerJavasTransportAndReportsTheMissingDaemon() {
+    Path socket = dir.resolve("docker.sock");
+    try (DockerSwarm swarm = DockerSwarm.connect(socket)) {
+      assertThatThrownBy(() -> swarm.service("shop_web").capture())
+          .isInstanceOfSatisfying(SwarmApiException.class, e -> assertThat(e.isUnreachable()).isTrue())
+          .hasMessageContaining("cannot reach the Docker daemon at unix://" + socket);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 

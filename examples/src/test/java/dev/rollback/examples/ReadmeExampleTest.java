@@ -13,12 +13,10 @@ import dev.rollback.detect.HealthStatus;
 import dev.rollback.engine.RollbackEngine;
 import dev.rollback.journal.FileJournal;
 import dev.rollback.report.RunReport;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,7 +30,7 @@ class ReadmeExampleTest {
 
   @Test
   void theReadmeExampleRollsTheReleaseBack() {
-    // README:begin
+    // README:begin example
     AtomicBoolean newCheckout = new AtomicBoolean(false);
     Map<String, Integer> weights = new ConcurrentHashMap<>(Map.of("blue", 100, "green", 0));
 
@@ -51,7 +49,7 @@ class ReadmeExampleTest {
       RollbackResult result = engine.run(release);
       System.out.println(result);  // RECOVERED: the health gate failed, both changes were reverted
       System.out.println(RunReport.of(engine.journal(), result.runId()).toMarkdown());
-      // README:end
+      // README:end example
       assertThat(result.outcome()).isEqualTo(RunOutcome.RECOVERED);
       assertThat(newCheckout).isFalse();
       assertThat(weights).containsEntry("blue", 100).containsEntry("green", 0);
@@ -60,12 +58,7 @@ class ReadmeExampleTest {
 
   @Test
   void theReadmeShowsExactlyTheCodeThatThisTestRuns() throws Exception {
-    Path here = Path.of("src/test/java/dev/rollback/examples/ReadmeExampleTest.java");
-    String source = Files.readString(here);
-    String snippet = source.substring(source.indexOf("// README:begin") + "// README:begin".length(), source.indexOf("// README:end"));
-    String code = snippet.lines().map(l -> l.length() >= 4 ? l.substring(4) : l.strip()).collect(Collectors.joining("\n")).strip() + "\n}";
-    String readme = Files.readString(Path.of("../README.md"));
-
-    assertThat(readme).contains(code);
+    // the snippet ends inside the try block, before the assertions: the README closes it
+    ReadmeSnippets.assertReadmeShows("ReadmeExampleTest.java", "example", "\n}");
   }
 }

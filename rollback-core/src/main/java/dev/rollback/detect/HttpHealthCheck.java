@@ -29,10 +29,14 @@ public interface HttpHealthCheck extends HealthCheck {
   /** Sends {@code Authorization: Bearer <token>}; the token never appears in toString or details. */
   HttpHealthCheck withBearerToken(String token);
 
-  /** Default 2 s. */
+  /** How long connecting may take; default 2 s. Part of the check's whole time limit (below). */
   HttpHealthCheck withConnectTimeout(Duration timeout);
 
-  /** Time allowed for the whole response once connected; default 5 s. */
+  /**
+   * How long the response may take after connecting; default 5 s. A check waits at most the connect
+   * timeout plus this, from the start of the request: a slow connect leaves less time to read.
+   * Trigger rules count that sum as the check's worst case.
+   */
   HttpHealthCheck withReadTimeout(Duration timeout);
 
   /** UP answers slower than {@code latency} count as DEGRADED. */

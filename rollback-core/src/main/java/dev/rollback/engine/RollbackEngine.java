@@ -132,9 +132,9 @@ public final class RollbackEngine implements AutoCloseable {
    * Runs the engine's machinery once, off any real run, so the first real run of this JVM (a kill
    * switch, hours after start-up) does not pay for loading its classes and their first use: a
    * no-op plan on a private engine with an in-memory journal (no listener, no notifier, nothing in
-   * any journal of the application) and one record through the journal encoder. On the project's
-   * 2-core machine the JVM's first kill switch took 52–70 ms cold and 22–36 ms after this
-   * ({@code scripts/bench/flags.sh cold}).
+   * any journal of the application) and one record through the journal encoder. It takes away
+   * most, not all, of a first run's extra cost: the first use of a step's own system (its client,
+   * its classes) remains.
    * {@link Guard#arm()} calls it; an application that runs plans without a guard may call it at
    * start-up. Only the first call in a JVM does anything.
    */

@@ -33,7 +33,12 @@ public interface RollbackRun {
   /** The gates this run waits on now. */
   List<GateRequest> pendingGates();
 
-  /** Waits (real time, at most {@code timeout}) until the run waits on a gate, and returns it. */
+  /**
+   * Waits (real time, at most {@code timeout}) until the run waits on a gate, and returns it.
+   *
+   * @throws RollbackException if the run ends without waiting on a gate, or no gate opens within
+   *     {@code timeout} (the message says which); use {@link #pendingGates()} to look without waiting
+   */
   GateRequest awaitGate(Duration timeout);
 
   /** Answers one of this run's gates; journaled with {@code actor}. */

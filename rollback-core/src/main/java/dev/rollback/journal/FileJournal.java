@@ -142,6 +142,18 @@ public final class FileJournal implements Journal {
   }
 
   private void write(JournalRecord record, boolean durable) {
+    // A cancelled step's thread is interrupted, and records its outcome from that thread: file
+    // channel calls on an interrupted thread fail (and close the channel), so the interrupt waits
+    // until the record is written, and is put back for the code after the append.
+    boolean interrupted = Thread.interrupted();
+    try {
+      writeUninterrupted(record, durable);
+    } finally {
+      if (interrupted) Thread.currentThread().interrupt();
+    }
+  }
+
+  private void writeUninterrupted(JournalRecord record, boolean durable) {
     byte[] line = JournalCodec.encode(record);
     boolean force = fsync && (durable || record.is(RecordType.PLAN_COMPLETED));
     RunFile f = runFile(record.runId());

@@ -95,17 +95,19 @@ final class JournalCodec {
     }
 
     Line number(long n) {
-      if (n == Long.MIN_VALUE) return raw(Long.toString(n));
-      ensure(20);
-      if (n < 0) {
-        buf[len++] = '-';
-        n = -n;
+      if (n >= 0 && n < 10) {
+        ensure(1);
+        buf[len++] = (byte) ('0' + n);
+        return this;
       }
-      int digits = 1;
-      for (long t = n; t >= 10; t /= 10) digits++;
+      if (n < 0 || n > Integer.MAX_VALUE) return raw(Long.toString(n));
+      int v = (int) n;
+      int digits = v < 100 ? 2 : v < 1000 ? 3 : v < 10_000 ? 4 : v < 100_000 ? 5 : v < 1_000_000 ? 6
+          : v < 10_000_000 ? 7 : v < 100_000_000 ? 8 : v < 1_000_000_000 ? 9 : 10;
+      ensure(digits);
       for (int i = len + digits - 1; i >= len; i--) {
-        buf[i] = (byte) ('0' + n % 10);
-        n /= 10;
+        buf[i] = (byte) ('0' + v % 10);
+        v /= 10;
       }
       len += digits;
       return this;

@@ -22,6 +22,11 @@ public enum RecordType {
   GATE_OPENED,
   GATE_DECIDED,
   HEALTH_CHECKED,
+  /**
+   * A trigger's verdict other than HOLD: {@code verdict} is ROLL_BACK <em>or ASK_HUMAN</em> (an
+   * inconclusive verdict is journaled under this type too), so read the verdict before counting
+   * firings; only ROLL_BACK starts a rollback.
+   */
   TRIGGER_FIRED,
   RELEASE_REVERTING,
   ABANDONING,

@@ -87,4 +87,24 @@ class ValidationTest {
     assertThat(a.fingerprint()).isEqualTo(same.fingerprint()).isNotEqualTo(other.fingerprint());
     assertThat(a.steps()).isUnmodifiable();
   }
+
+  @Test
+  void planAndReleaseNameTheirStepPathsAsResultsAndJournalsDo() {
+    dev.rollback.RollbackPlan plan = dev.rollback.RollbackPlan.builder("p")
+        .parallel("stop", s -> s.step(dev.rollback.Step.of("flag", ctx -> { })).step(dev.rollback.Step.of("traffic", ctx -> { })))
+        .step(dev.rollback.Step.of("db", ctx -> { }))
+        .build();
+    dev.rollback.Release release = dev.rollback.Release.builder("r")
+        .change(dev.rollback.Change.of("schema", ctx -> { }, ctx -> { }))
+        .change(dev.rollback.Change.of("image", ctx -> { }, ctx -> { }))
+        .build();
+
+    org.assertj.core.api.Assertions.assertThat(plan.stepPaths()).containsExactly("stop/flag", "stop/traffic", "db/db");
+    org.assertj.core.api.Assertions.assertThat(release.stepPaths())
+        .containsExactly("schema/apply", "image/apply", "image/revert", "schema/revert");
+    try (dev.rollback.engine.RollbackEngine engine = dev.rollback.engine.RollbackEngine.builder().build()) {
+      org.assertj.core.api.Assertions.assertThat(engine.run(plan, dev.rollback.Deployment.of("s", "1")).steps().keySet())
+          .containsExactlyElementsOf(plan.stepPaths());
+    }
+  }
 }

@@ -39,6 +39,23 @@ class FileJournalTest {
   }
 
   @Test
+  void aThreadThatWasInterruptedStillAppendsAndKeepsItsInterrupt() {
+    try (FileJournal journal = FileJournal.create(dir)) {
+      journal.append(record(1, RecordType.PLAN_STARTED, 0));
+      Thread.currentThread().interrupt();
+      try {
+        journal.append(record(2, RecordType.STEP_CANCELLED, 0));
+        journal.appendLazily(record(3, RecordType.STEP_STARTED, 0));
+        assertThat(Thread.currentThread().isInterrupted()).as("the interrupt is given back").isTrue();
+      } finally {
+        Thread.interrupted();
+      }
+      journal.append(record(4, RecordType.PLAN_COMPLETED, 0));
+      assertThat(journal.read("run-1").records()).extracting(JournalRecord::seq).containsExactly(1L, 2L, 3L, 4L);
+    }
+  }
+
+  @Test
   void ignoresUnknownFieldsAndKeepsRecordsOfUnknownTypesFromANewerWriter() throws IOException {
     Files.writeString(dir.resolve("run-1.jsonl"), "");
     try (FileJournal journal = FileJournal.create(dir)) {

@@ -250,6 +250,7 @@ public final class Migrations {
     private String actor = System.getProperty("user.name", "unknown");
     private Clock clock = Clock.systemUTC();
     private boolean keepDroppedColumnsInPlace;
+    private long rebuildAbove = 200_000;
 
     private Builder(DataSource dataSource) {
       this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
@@ -332,9 +333,8 @@ public final class Migrations {
 
     /**
      * Connections that restore batches at once. By default 2 on PostgreSQL (like the server's own
-     * default of two parallel workers; on two quiet cores a 1,000,000-row restore took 3.2–3.6 s
-     * against 3.8–5.7 s on one, see the module README) and 1 on H2. Each batch is still one transaction
-     * committed with its progress, holding row locks only; batches may commit out of order, and a
+     * default of two parallel workers) and 1 on H2. Each batch is still one transaction committed
+     * with its progress, holding row locks only; batches may commit out of order, and a
      * resume redoes exactly the ranges that did not commit. {@code n - 1} connections come from
      * the data source in addition to the runner's two (its lock and its work), for the length of
      * a restore.
@@ -420,6 +420,23 @@ public final class Migrations {
       return this;
     }
 
+    /**
+     * On PostgreSQL, a dropped column whose archive holds more than {@code rows} rows (and at least a
+     * quarter of the table) is put back by rebuilding the table instead of updating it in place:
+     * the rows are copied once into a new table with the archived values joined in, its indexes are
+     * built, the writes made meanwhile (logged by a trigger) are applied, and the new table takes the
+     * old one's name under a brief ACCESS EXCLUSIVE lock, as pg_repack does. Later writes survive as
+     * they do in place. Tables that something else refers to (foreign keys to or from it, views,
+     * triggers, rules, policies, inheritance, publications, identity or generated columns, column
+     * grants, other tablespaces) are always restored in place. Default 200,000; {@code Long.MAX_VALUE}
+     * never rebuilds.
+     */
+    public Builder withTableRebuildAbove(long rows) {
+      if (rows < 0) throw new IllegalArgumentException("withTableRebuildAbove: rows must not be negative: " + rows);
+      this.rebuildAbove = rows;
+      return this;
+    }
+
     public Migrations build() {
       List<LoadedMigration> loaded = new ArrayList<>(MigrationLoader.load(scripts));
       Map<String, LoadedMigration> byVersion = new TreeMap<>(Version::compare);
@@ -435,7 +452,7 @@ public final class Migrations {
       if (byVersion.isEmpty()) throw new MigrationException("no migrations: add fromClasspath(...), fromFolder(...) or withJavaMigration(...)");
       return new Migrations(new Settings(dataSource, new ArrayList<>(byVersion.values()), history, archiveSchema, lockTimeout,
           statementTimeout, retries, backoff, lockWait, batchSize, restoreConnections, verified, allowChecksumMismatch, acceptUnarchivedLoss,
-          retention, actor, clock, keepDroppedColumnsInPlace));
+          retention, actor, clock, keepDroppedColumnsInPlace, rebuildAbove));
     }
 
     private static Duration positive(Duration d, String what) {

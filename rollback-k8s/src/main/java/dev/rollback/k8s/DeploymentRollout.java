@@ -112,7 +112,7 @@ public final class DeploymentRollout {
 
   /**
    * Captures and restores the pod template alone, leaving the ConfigMaps and Secrets it references
-   * as they are (and needing no permission to read them): the behaviour before config capture.
+   * as they are (and needing no permission to read them).
    */
   public DeploymentRollout withoutConfig() {
     Workload.Options o = workload.options;

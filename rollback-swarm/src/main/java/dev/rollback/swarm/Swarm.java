@@ -2,17 +2,13 @@ package dev.rollback.swarm;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rollback.Change;
-import dev.rollback.Reconciliation;
-import dev.rollback.Snapshot;
 import dev.rollback.Step;
-import dev.rollback.StepContext;
 import dev.rollback.detect.Health;
 import dev.rollback.detect.HealthCheck;
 import dev.rollback.detect.HealthStatus;
 import dev.rollback.detect.Signal;
+import dev.rollback.spi.StateSteps;
 import dev.rollback.swarm.internal.Api;
-import dev.rollback.swarm.internal.StateSteps.Waiting;
-import dev.rollback.swarm.internal.StateSteps;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -35,21 +31,25 @@ import java.util.Objects;
  *     .build();
  * }</pre>
  *
- * Every step here journals the state it found when it started (its undo snapshot), aims at an
+ * Every step and change here is derived by the step SPI ({@link StateSteps}) from the service's or
+ * the stack's {@link dev.rollback.spi.StateAdapter} ({@link SwarmService#adapter()},
+ * {@link SwarmStack#adapter()}), waiting until settled with the handle's converge timeout and poll
+ * interval: it journals the state it found when it started (its undo snapshot), aims at an
  * absolute target (so it is idempotent), reconciles by reading the service back and looking at its
- * tasks, waits until every task runs the target spec, and fails naming the service, the tasks that
- * did not get there and their errors.
+ * tasks, waits until every task runs the target spec, and fails with a
+ * {@link dev.rollback.spi.StateStepException} naming the step, the service, the tasks that did not
+ * get there and their errors.
  */
 public final class Swarm {
   private Swarm() {}
 
-  private static Waiting waiting(SwarmService s) {
-    return new Waiting(s.convergeTimeout(), s.pollInterval());
+  private static StateSteps<SwarmServiceState> steps(SwarmService s) {
+    return StateSteps.on(s.adapter()).awaitingSettled(s.convergeTimeout(), s.pollInterval());
   }
 
-  private static Waiting waiting(SwarmStack s) {
+  private static StateSteps<SwarmStackState> steps(SwarmStack s) {
     // each wave waits up to the converge timeout inside apply; settled is then a last look
-    return new Waiting(s.convergeTimeout(), s.pollInterval());
+    return StateSteps.on(s.adapter()).awaitingSettled(s.convergeTimeout(), s.pollInterval());
   }
 
   /**
@@ -59,54 +59,44 @@ public final class Swarm {
    */
   public static Step restoreKnownGood(SwarmService service) {
     Objects.requireNonNull(service, "service");
-    return StateSteps.restoreKnownGood("restore service " + service.name(), service.adapter(), waiting(service)).build();
+    return steps(service).restoreKnownGood("restore service " + service.name())
+        .withDescription("put " + service.describe() + " back to the spec captured at release start");
   }
 
   /** Puts {@code service} to an explicit spec (e.g. one captured earlier with {@link SwarmService#capture()}). */
   public static Step restore(SwarmService service, SwarmServiceState target) {
     Objects.requireNonNull(service, "service");
     Objects.requireNonNull(target, "target");
-    return StateSteps.restore("restore service " + service.name(), service.adapter(), target, waiting(service))
-        .describedAs("restore " + service.describe() + " to " + target)
-        .build();
+    return steps(service).restore("restore service " + service.name(), target);
   }
 
   /**
-   * {@code docker service rollback}: back to the previous spec the service had when this step
-   * started (journaled with the undo snapshot, so a retry or a resume aims at the same spec instead
-   * of flipping back), rolled out with the service's rollback config, then waits for the tasks.
+   * {@code docker service rollback}: back to the previous spec the service has when this step first
+   * runs, rolled out with the service's rollback config, then waits for the tasks. That spec is
+   * journaled before the write ({@link StateSteps#restoreComputed}), so a retry or a resume aims at
+   * the same spec instead of flipping back to the release (after the rollback, the previous spec
+   * is the release's). Fails naming the service when it was never updated.
    */
   public static Step rollbackToPrevious(SwarmService service) {
     Objects.requireNonNull(service, "service");
-    SwarmServiceAdapter adapter = service.adapter();
-    Waiting waiting = waiting(service);
-    return Step.builder("roll back service " + service.name())
-        .captureForUndo(ctx -> {
-          SwarmServiceAdapter.Observed o = adapter.observe();
-          Snapshot s = SwarmServiceAdapter.CODEC.encode(o.state());
-          return o.previousSpec() == null ? s : s.with(PREVIOUS, o.previousSpec().toString());
-        })
-        .execute(ctx -> StateSteps.applyAndSettle(adapter, previous(service, ctx), ctx, waiting))
-        .undo(ctx -> StateSteps.applyAndSettle(adapter, SwarmServiceAdapter.CODEC.decode(ctx.undoSnapshot().orElseThrow()),
-            ctx, waiting))
-        .reconcile(ctx -> {
-          SwarmServiceState target = previous(service, ctx);
-          return adapter.matches(target, adapter.read(ctx)) && adapter.settled(target, ctx).done()
-              ? Reconciliation.APPLIED : Reconciliation.NOT_APPLIED;
-        })
-        .idempotent()
-        .describedAs("roll " + service.describe() + " back to its previous spec (docker service rollback)")
-        .build();
+    SwarmServiceAdapter adapter = service.impl();
+    return steps(service).restoreComputed("roll back service " + service.name(), ctx -> adapter.previous())
+        .withDescription("roll " + service.describe() + " back to its previous spec (docker service rollback)");
   }
 
-  private static final String PREVIOUS = "previous";
-
-  private static SwarmServiceState previous(SwarmService service, StepContext ctx) {
-    Snapshot s = ctx.undoSnapshot().orElseThrow(() -> new IllegalStateException("step " + ctx.stepPath()
-        + " has no undo snapshot of " + service.describe()));
-    String prev = s.get(PREVIOUS).orElseThrow(() -> new SwarmRollbackException("cannot roll back " + service.describe()
-        + ": it has no previous spec (it was never updated); nothing to go back to"));
-    return SwarmServiceState.of(service.name(), prev);
+  /**
+   * Puts {@code image} back on {@code service}, everything else of its spec as the step finds it:
+   * a rollback to a chosen image (the one before the release, a known-good tag). The target is
+   * journaled when the step first runs, so a retry or a resume aims at the same spec.
+   */
+  public static Step restoreImage(SwarmService service, String image) {
+    Objects.requireNonNull(service, "service");
+    DockerSwarm.requireName("image", image);
+    SwarmServiceAdapter adapter = service.impl();
+    // step names must not contain '/', which image names do: the image is in the description
+    return steps(service).restoreComputed("restore image of service " + service.name(),
+            ctx -> adapter.read(ctx).withImage(image))
+        .withDescription("roll " + service.describe() + " back to image " + image);
   }
 
   /**
@@ -116,9 +106,10 @@ public final class Swarm {
   public static Change setImage(SwarmService service, String image) {
     Objects.requireNonNull(service, "service");
     DockerSwarm.requireName("image", image);
+    SwarmServiceAdapter adapter = service.impl();
     // change and step names must not contain '/', which image names do: the image is in the description
-    return StateSteps.change("set image of service " + service.name(), "set the image of " + service.describe()
-        + " to " + image, service.adapter(), s -> s.withImage(image), waiting(service));
+    Change c = steps(service).change("set image of service " + service.name(), ctx -> adapter.read(ctx).withImage(image));
+    return described(c, "set the image of " + service.describe() + " to " + image, service.describe());
   }
 
   /**
@@ -130,8 +121,14 @@ public final class Swarm {
     Objects.requireNonNull(service, "service");
     DockerSwarm.requireName("description", description);
     Objects.requireNonNull(target, "target");
-    return StateSteps.change(description, description + " (" + service.describe() + ")", service.adapter(), s -> target,
-        waiting(service));
+    return described(steps(service).change(description, target), description + " (" + service.describe() + ")",
+        service.describe());
+  }
+
+  private static Change described(Change c, String sentence, String what) {
+    return c.withApply(c.apply().withDescription(sentence))
+        .withRevert(c.revert().withDescription("revert " + sentence + ": put " + what
+            + " back to the spec captured at release start"));
   }
 
   /**
@@ -141,17 +138,16 @@ public final class Swarm {
    */
   public static Step restoreStack(SwarmStack stack) {
     Objects.requireNonNull(stack, "stack");
-    return StateSteps.restoreKnownGood("restore stack " + stack.namespace(), stack.adapter(), waiting(stack))
-        .describedAs("restore every service of " + stack.describe() + " to the specs captured at release start"
-            + (stack.dependencies().isEmpty() ? ", all at once" : ", in dependency order " + stack.dependencies()))
-        .build();
+    return steps(stack).restoreKnownGood("restore stack " + stack.namespace())
+        .withDescription("restore every service of " + stack.describe() + " to the specs captured at release start"
+            + (stack.dependencies().isEmpty() ? ", all at once" : ", in dependency order " + stack.dependencies()));
   }
 
   /** Restores every service of {@code stack} to an explicit capture. */
   public static Step restoreStack(SwarmStack stack, SwarmStackState target) {
     Objects.requireNonNull(stack, "stack");
     Objects.requireNonNull(target, "target");
-    return StateSteps.restore("restore stack " + stack.namespace(), stack.adapter(), target, waiting(stack)).build();
+    return steps(stack).restore("restore stack " + stack.namespace(), target);
   }
 
   // ------------------------------------------------------------------ health

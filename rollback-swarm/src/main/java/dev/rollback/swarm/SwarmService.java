@@ -1,5 +1,7 @@
 package dev.rollback.swarm;
 
+import dev.rollback.spi.StateAdapter;
+import dev.rollback.spi.StateSteps;
 import dev.rollback.swarm.internal.Api;
 import java.time.Duration;
 import java.util.Objects;
@@ -83,11 +85,19 @@ public final class SwarmService {
   /** {@code service NAME}. */
   public String describe() { return "service " + name; }
 
-  SwarmServiceAdapter adapter() { return new SwarmServiceAdapter(this); }
+  /**
+   * The service as a step-SPI {@link StateAdapter}: its state is the whole spec; apply restores a
+   * spec as {@link #restore} does; settled means every wanted task runs it (failed when Swarm
+   * paused the rollout). The steps of {@link Swarm} are derived from it with {@link StateSteps}; use
+   * it for steps of your own, e.g. {@code StateSteps.on(web.adapter()).awaitingSettled(…).sequence(…)}.
+   */
+  public StateAdapter<SwarmServiceState> adapter() { return impl(); }
+
+  SwarmServiceAdapter impl() { return new SwarmServiceAdapter(this); }
 
   /** The service's current spec. */
   public SwarmServiceState capture() {
-    return adapter().observe().state();
+    return impl().observe().state();
   }
 
   /**
@@ -98,17 +108,17 @@ public final class SwarmService {
    * the tasks ran the target); {@link #awaitConverged} waits for the tasks.
    */
   public RestoreResult restore(SwarmServiceState target) {
-    return adapter().restore(Objects.requireNonNull(target, "target"), null);
+    return impl().restore(Objects.requireNonNull(target, "target"), null);
   }
 
   /** {@code docker service rollback} (without waiting): Swarm swaps in the previous spec. */
   public RestoreResult rollbackToPrevious() {
-    return adapter().rollbackToPrevious();
+    return impl().rollbackToPrevious();
   }
 
   /** One look at the tasks against {@code target}. */
   public Convergence convergence(SwarmServiceState target) {
-    return adapter().convergence(Objects.requireNonNull(target, "target"));
+    return impl().convergence(Objects.requireNonNull(target, "target"));
   }
 
   /**
@@ -116,7 +126,7 @@ public final class SwarmService {
    * paused the rollout. Returns the last look, converged or not.
    */
   public Convergence awaitConverged(SwarmServiceState target) {
-    return adapter().awaitTasks(Objects.requireNonNull(target, "target"), null);
+    return impl().awaitTasks(Objects.requireNonNull(target, "target"), null);
   }
 
   @Override

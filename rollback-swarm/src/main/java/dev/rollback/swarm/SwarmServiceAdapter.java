@@ -5,7 +5,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rollback.Snapshot;
 import dev.rollback.StepContext;
 import dev.rollback.spi.Settled;
-import dev.rollback.swarm.internal.Adapter;
+import dev.rollback.spi.SnapshotCodec;
+import dev.rollback.spi.StateAdapter;
 import dev.rollback.swarm.internal.Api;
 import java.time.Duration;
 import java.time.Instant;
@@ -18,12 +19,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One Swarm service as a state adapter: read its spec, put a target spec in place, encode it as a
- * snapshot, compare, and tell whether its tasks converged. Every write carries the service's
- * version index as read; a write refused because the service changed in between ("update out of
- * sequence") starts over from a fresh read, re-deciding (it may now have nothing to do).
+ * One Swarm service as a step-SPI {@link StateAdapter}: read its spec, put a target spec in place,
+ * encode it as a snapshot, compare, and tell whether its tasks converged ({@link #settled}: every
+ * wanted task runs the target; {@link Settled#failed} when Swarm paused the rollout). Every write
+ * carries the service's version index as read; a write refused because the service changed in
+ * between ("update out of sequence") starts over from a fresh read, re-deciding (it may now have
+ * nothing to do).
+ *
+ * <p>{@link #apply} returns once the target is written, with one exception the SPI's
+ * apply-then-settle cannot express otherwise: when the target must first be rolled out with other
+ * settings (a rollout override, or failure action {@code pause} in place of {@code rollback}), its
+ * own update config can only be written back once the tasks run it, so apply waits for the tasks
+ * between those two writes.
  */
-final class SwarmServiceAdapter implements Adapter<SwarmServiceState> {
+final class SwarmServiceAdapter implements StateAdapter<SwarmServiceState> {
   private static final Logger log = LoggerFactory.getLogger(SwarmServiceAdapter.class);
 
   static final String KIND = "swarm-service";
@@ -77,20 +86,45 @@ final class SwarmServiceAdapter implements Adapter<SwarmServiceState> {
   }
 
   @Override
-  public Codec<SwarmServiceState> codec() {
+  public SnapshotCodec<SwarmServiceState> codec() {
     return CODEC;
   }
 
+  /** The specs are equal field by field (the default {@code equals}). */
   @Override
   public boolean matches(SwarmServiceState target, SwarmServiceState actual) {
     return target.equals(actual);
   }
 
+  /** From one task list: settled when every wanted task runs the target; failed when Swarm paused the rollout. */
   @Override
   public Settled settled(SwarmServiceState target, StepContext ctx) {
-    Convergence c = convergence(target);
-    if (c.isPaused()) throw paused(c);
-    return new Settled(c.converged(), c.summary());
+    return settled(convergence(target));
+  }
+
+  Settled settled(Convergence c) {
+    if (c.isPaused()) return Settled.failed(pausedMessage(c));
+    return c.converged() ? Settled.yes(c.summary()) : Settled.notYet(c.summary());
+  }
+
+  @Override
+  public String describe(SwarmServiceState state) {
+    return state.summary();
+  }
+
+  /**
+   * The service's previous spec ({@code PreviousSpec}, what {@code docker service rollback} goes
+   * back to), as a target; an error naming the service when it has none.
+   */
+  SwarmServiceState previous() {
+    Observed o = observe();
+    if (o.previousSpec() == null) throw noPreviousSpec();
+    return new SwarmServiceState(name(), o.previousSpec());
+  }
+
+  private SwarmRollbackException noPreviousSpec() {
+    return new SwarmRollbackException("cannot roll back " + describe()
+        + ": it has no previous spec (it was never updated); nothing to go back to");
   }
 
   // ------------------------------------------------------------------ restore
@@ -202,10 +236,7 @@ final class SwarmServiceAdapter implements Adapter<SwarmServiceState> {
     int conflicts = 0;
     while (true) {
       Observed o = observe();
-      if (o.previousSpec() == null) {
-        throw new SwarmRollbackException("cannot roll back " + describe()
-            + ": it has no previous spec (it was never updated); nothing to go back to");
-      }
+      if (o.previousSpec() == null) throw noPreviousSpec();
       try {
         beforeWrite(conflicts + 1);
         api().post("/services/" + o.id() + "/update?version=" + o.version() + "&rollback=previous", o.state().spec());
@@ -297,8 +328,12 @@ final class SwarmServiceAdapter implements Adapter<SwarmServiceState> {
   }
 
   SwarmRollbackException paused(Convergence c) {
-    return new SwarmRollbackException("Swarm paused the rollout of " + describe() + " (its failure action): "
-        + c.summary() + "; the known state is kept: fix the cause and run the step again (it resumes from a fresh read)");
+    return new SwarmRollbackException(pausedMessage(c));
+  }
+
+  String pausedMessage(Convergence c) {
+    return "Swarm paused the rollout of " + describe() + " (its failure action): " + c.summary()
+        + "; the known state is kept: fix the cause and run the step again (it resumes from a fresh read)";
   }
 
   /** Polls until converged, paused (thrown) or the converge timeout; returns the last convergence. */
@@ -338,7 +373,7 @@ final class SwarmServiceAdapter implements Adapter<SwarmServiceState> {
 
   // ------------------------------------------------------------------ snapshot
 
-  static final Codec<SwarmServiceState> CODEC = new Codec<>() {
+  static final SnapshotCodec<SwarmServiceState> CODEC = new SnapshotCodec<>() {
     @Override
     public Snapshot encode(SwarmServiceState state) {
       Map<String, String> v = new LinkedHashMap<>();

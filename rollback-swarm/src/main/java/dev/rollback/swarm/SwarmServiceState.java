@@ -107,9 +107,14 @@ public final class SwarmServiceState {
     return Objects.hash(service, spec);
   }
 
+  /** In words, for step sentences and notes: {@code image app:1, configs [app-v1 (id)]}. */
+  String summary() {
+    return "image " + image() + (configs().isEmpty() ? "" : ", configs " + configs())
+        + (secrets().isEmpty() ? "" : ", secrets " + secrets());
+  }
+
   @Override
   public String toString() {
-    return "SwarmServiceState[" + service + " image " + image() + (configs().isEmpty() ? "" : " configs " + configs())
-        + (secrets().isEmpty() ? "" : " secrets " + secrets()) + "]";
+    return "SwarmServiceState[" + service + " " + summary() + "]";
   }
 }

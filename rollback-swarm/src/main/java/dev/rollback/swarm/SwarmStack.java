@@ -1,5 +1,7 @@
 package dev.rollback.swarm;
 
+import dev.rollback.spi.StateAdapter;
+import dev.rollback.spi.StateSteps;
 import dev.rollback.swarm.internal.Api;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -105,16 +107,23 @@ public final class SwarmStack {
     return rollout == null ? s : s.withRollout(rollout);
   }
 
-  SwarmStackAdapter adapter() { return new SwarmStackAdapter(this); }
+  /**
+   * The stack as a step-SPI {@link StateAdapter}: its state is every service's spec; apply restores
+   * them wave by wave as {@link #restore} does; settled means every task of every service runs its
+   * spec. {@link Swarm#restoreStack} derives its steps from it with {@link StateSteps}.
+   */
+  public StateAdapter<SwarmStackState> adapter() { return impl(); }
+
+  SwarmStackAdapter impl() { return new SwarmStackAdapter(this); }
 
   /** Every service of the stack with its spec; an error when no service carries the stack's label. */
   public SwarmStackState capture() {
-    return adapter().observe().state();
+    return impl().observe().state();
   }
 
   /** Restores every service of {@code target}, wave by wave; see {@link StackRestoreResult}. */
   public StackRestoreResult restore(SwarmStackState target) {
-    return adapter().restore(Objects.requireNonNull(target, "target"), null);
+    return impl().restore(Objects.requireNonNull(target, "target"), null);
   }
 
   private static Set<String> allNames(Map<String, Set<String>> deps) {

@@ -5,9 +5,10 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.rollback.Snapshot;
 import dev.rollback.StepContext;
 import dev.rollback.spi.Settled;
+import dev.rollback.spi.SnapshotCodec;
+import dev.rollback.spi.StateAdapter;
 import dev.rollback.swarm.StackRestoreResult.ServiceOutcome;
 import dev.rollback.swarm.StackRestoreResult.Status;
-import dev.rollback.swarm.internal.Adapter;
 import dev.rollback.swarm.internal.Api;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -21,11 +22,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A whole stack as a state adapter: read every service of the namespace (one list call), restore
- * them wave by wave (the writes of a wave one after the other, then one wait for the wave, one
- * task list per poll for all its services), and tell whether all of them converged.
+ * A whole stack as a step-SPI {@link StateAdapter}: read every service of the namespace (one list
+ * call), restore them wave by wave (the writes of a wave one after the other, then one wait for
+ * the wave, one task list per poll for all its services), and tell whether all of them converged.
+ *
+ * <p>{@link #apply} waits for each wave before it writes the next: a service that depends on
+ * another is written only once that one runs its restored spec, which an apply-then-settle of the
+ * whole stack cannot express (and a {@code StateSteps.sequence} of partial targets cannot either:
+ * its targets are fixed when the plan is built, while these come from the known-good state
+ * journaled at release start). {@link #settled} is then a last look at every service.
  */
-final class SwarmStackAdapter implements Adapter<SwarmStackState> {
+final class SwarmStackAdapter implements StateAdapter<SwarmStackState> {
   private static final Logger log = LoggerFactory.getLogger(SwarmStackAdapter.class);
   static final String KIND = "swarm-stack";
 
@@ -76,7 +83,7 @@ final class SwarmStackAdapter implements Adapter<SwarmStackState> {
   }
 
   @Override
-  public Codec<SwarmStackState> codec() {
+  public SnapshotCodec<SwarmStackState> codec() {
     return CODEC;
   }
 
@@ -90,11 +97,17 @@ final class SwarmStackAdapter implements Adapter<SwarmStackState> {
   public Settled settled(SwarmStackState target, StepContext ctx) {
     Observed o = observe();
     Map<String, Convergence> c = convergence(new ArrayList<>(target.services().keySet()), target, o);
+    String all = String.join("; ", c.values().stream().map(Convergence::summary).toList());
     for (Convergence one : c.values()) {
-      if (one.isPaused()) throw stack.service(one.service()).adapter().paused(one);
+      if (one.isPaused()) return Settled.failed(stack.service(one.service()).impl().pausedMessage(one));
     }
-    boolean done = c.values().stream().allMatch(Convergence::converged);
-    return new Settled(done, String.join("; ", c.values().stream().map(Convergence::summary).toList()));
+    return c.values().stream().allMatch(Convergence::converged) ? Settled.yes(all) : Settled.notYet(all);
+  }
+
+  @Override
+  public String describe(SwarmStackState state) {
+    return state.services().size() + " service(s): " + String.join("; ", state.services().entrySet().stream()
+        .map(e -> e.getKey() + " " + e.getValue().summary()).toList());
   }
 
   // ------------------------------------------------------------------ restore
@@ -115,7 +128,7 @@ final class SwarmStackAdapter implements Adapter<SwarmStackState> {
       Map<String, RestoreResult> written = new LinkedHashMap<>();
       for (String s : wave) {
         try {
-          written.put(s, stack.service(s).adapter().restore(target.services().get(s), ctx, false));
+          written.put(s, stack.service(s).impl().restore(target.services().get(s), ctx, false));
         } catch (dev.rollback.LeaseLostException e) {
           throw e; // a replica that lost its lease restores nothing more, and does not report it as a failure
         } catch (RuntimeException e) {
@@ -130,13 +143,13 @@ final class SwarmStackAdapter implements Adapter<SwarmStackState> {
         Convergence conv = c.get(s);
         RestoreResult r = e.getValue();
         try {
-          if (conv.isPaused()) throw stack.service(s).adapter().paused(conv);
+          if (conv.isPaused()) throw stack.service(s).impl().paused(conv);
           if (!conv.converged()) {
             throw new SwarmRollbackException("restore of service " + s + " did not converge within "
                 + stack.convergeTimeout() + ": " + conv.summary());
           }
           if (r.action() == RestoreResult.Action.UPDATED_WITH_ROLLOUT) {
-            r = stack.service(s).adapter().restore(target.services().get(s), ctx, true);
+            r = stack.service(s).impl().restore(target.services().get(s), ctx, true);
           }
           Status status = r.action() == RestoreResult.Action.NOTHING_TO_DO ? Status.UNCHANGED : Status.RESTORED;
           outcomes.put(s, new ServiceOutcome(s, status, r.message() + "; " + conv.summary()));
@@ -193,7 +206,7 @@ final class SwarmStackAdapter implements Adapter<SwarmStackState> {
 
   // ------------------------------------------------------------------ snapshot
 
-  static final Codec<SwarmStackState> CODEC = new Codec<>() {
+  static final SnapshotCodec<SwarmStackState> CODEC = new SnapshotCodec<>() {
     @Override
     public Snapshot encode(SwarmStackState state) {
       Map<String, String> v = new LinkedHashMap<>();

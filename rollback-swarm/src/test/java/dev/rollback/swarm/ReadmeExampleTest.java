@@ -6,6 +6,7 @@ import dev.rollback.Release;
 import dev.rollback.RollbackPlan;
 import dev.rollback.Step;
 import dev.rollback.detect.Trigger;
+import dev.rollback.spi.StateSteps;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -33,6 +34,7 @@ class ReadmeExampleTest {
 
       Step back = Swarm.restoreKnownGood(web);                   // one service, known-good
       Step previous = Swarm.rollbackToPrevious(web);             // docker service rollback
+      Step image = Swarm.restoreImage(web, "registry.example/shop/web:2.3.1");  // a chosen image, the rest as found
       Step fast = Swarm.restoreKnownGood(web.withRollout(Rollout.parallelism(0).withMonitor(Duration.ofSeconds(2))));
 
       assertThat(release.changes()).hasSize(1);
@@ -40,6 +42,8 @@ class ReadmeExampleTest {
       assertThat(back.isIdempotent()).isTrue();
       assertThat(back.knownGoodCapture()).isPresent();
       assertThat(previous.describe()).contains("docker service rollback");
+      assertThat(image.describe()).isEqualTo("roll service shop_web back to image registry.example/shop/web:2.3.1");
+      assertThat(image.isIdempotent()).isTrue();
       assertThat(fast.reconciler()).isPresent();
     }
   }
@@ -48,6 +52,11 @@ class ReadmeExampleTest {
   static void directCalls(SwarmService web) {
     RestoreResult r = web.restore(web.capture());              // direct calls, without an engine
     Convergence c = web.awaitConverged(web.capture());         // which tasks run the spec, which do not and why
+
+    // steps of your own from the same adapter: a service is a StateAdapter<SwarmServiceState>
+    Step pin = StateSteps.on(web.adapter()).awaitingSettled(Duration.ofMinutes(5), Duration.ofMillis(100))
+        .restore("pin web", web.capture());                    // the spec read now is the step's fixed target
     assertThat(r.service()).isEqualTo(c.service());
+    assertThat(pin.isIdempotent()).isTrue();
   }
 }

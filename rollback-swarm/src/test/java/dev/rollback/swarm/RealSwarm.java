@@ -312,6 +312,31 @@ public final class RealSwarm {
     if (!c.converged()) throw new AssertionError("service " + service + " did not converge within " + timeout + ": " + c.summary());
   }
 
+  /** The states of {@code UpdateStatus} while Swarm is still replacing tasks or watching them (monitor). */
+  static final java.util.Set<String> ROLLOUT_IN_PROGRESS = java.util.Set.of("updating", "rollback_started");
+
+  /**
+   * Waits (bounded) until Swarm's rollout of {@code service} is over: when one ends, after its
+   * monitor period, Swarm writes the service itself (its update status), bumping its version
+   * index. Returns the service as read then.
+   */
+  public JsonNode awaitRolloutOver(String service, Duration timeout) {
+    return org.awaitility.Awaitility.await("the rollout of service " + service + " over").atMost(timeout)
+        .pollInterval(Duration.ofMillis(50))
+        .until(() -> inspect(service),
+            s -> !ROLLOUT_IN_PROGRESS.contains(s.path("UpdateStatus").path("State").asText("")));
+  }
+
+  /** The ids of the tasks of {@code service} that Swarm wants running, sorted. */
+  public List<String> taskIdsMeantToRun(String service) {
+    List<String> ids = new ArrayList<>();
+    for (JsonNode t : api.get("/tasks?" + Api.filters(Map.of("service", service)))) {
+      if (t.path("DesiredState").asText().equals("running")) ids.add(t.path("ID").asText());
+    }
+    ids.sort(Comparator.naturalOrder());
+    return ids;
+  }
+
   // ------------------------------------------------------------------ daemon
 
   /** The daemon's process id (from its pid file). */

@@ -17,11 +17,15 @@ import dev.rollback.StepOutcome;
 import dev.rollback.engine.RollbackEngine;
 import dev.rollback.engine.RunOptions;
 import dev.rollback.journal.FileJournal;
+import dev.rollback.journal.InMemoryJournal;
+import dev.rollback.journal.JournalRecord;
+import dev.rollback.journal.RecordType;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
@@ -168,6 +172,76 @@ class SwarmServiceIT {
     assertThat(a.path("UpdateStatus").path("State")).isEqualTo(b.path("UpdateStatus").path("State"));
     assertThat(a.path("UpdateStatus").path("Message")).isEqualTo(b.path("UpdateStatus").path("Message"));
     assertThat(ours.convergence(ours.capture()).converged()).isTrue();
+  }
+
+  @Test
+  void aRollbackToPreviousResumedAfterACrashRightAfterItsWriteDoesNotFlipBackToTheRelease() throws Exception {
+    SwarmService s = create(RealSwarm.unique("flip"), v1);
+    release(s, v2);
+    RollbackPlan plan = RollbackPlan.builder("previous").sequential("swarm", st -> st.step(Swarm.rollbackToPrevious(s))).build();
+    String step = "swarm/roll back service " + s.name();
+    InMemoryJournal full = InMemoryJournal.create();
+    try (RollbackEngine e = RollbackEngine.builder().withJournal(full).build()) {
+      RollbackResult r = e.start(plan, Deployment.of("swarm-it", "2"), RunOptions.defaults().withRunId("flip"))
+          .await(Duration.ofSeconds(120));
+      assertThat(r.outcome()).as(r.summary()).isEqualTo(RunOutcome.RECOVERED);
+    }
+    assertThat(image(s)).isEqualTo(v1);
+    assertThat(docker.inspect(s.name()).path("PreviousSpec").path("TaskTemplate").path("ContainerSpec").path("Image").asText())
+        .as("after the rollback, the previous spec is the release's").isEqualTo(v2);
+    // the journal as a crash right after the write leaves it: it ends with the target, journaled
+    // (forced) before the write; the outcome record is lost
+    InMemoryJournal crashed = cutAfter(full, "flip", step, RecordType.CHECKPOINT);
+    long version = docker.awaitRolloutOver(s.name(), Duration.ofSeconds(60)).path("Version").path("Index").asLong();
+
+    RollbackResult resumed;
+    try (RollbackEngine e = RollbackEngine.builder().withJournal(crashed).build()) {
+      resumed = e.resume("flip", plan).await(Duration.ofSeconds(120));
+    }
+
+    assertThat(resumed.outcome()).as(resumed.summary()).isEqualTo(RunOutcome.RECOVERED);
+    assertThat(resumed.step(step)).as(resumed.summary()).isInstanceOf(StepOutcome.AlreadyApplied.class);
+    assertThat(image(s)).as("still the spec before the release, not the previous spec of now").isEqualTo(v1);
+    assertThat(docker.inspect(s.name()).path("Version").path("Index").asLong()).as("nothing written again").isEqualTo(version);
+  }
+
+  /** {@code runId}'s journal in {@code full}, cut right after the last record of {@code type} of {@code step}. */
+  static InMemoryJournal cutAfter(InMemoryJournal full, String runId, String step, RecordType type) {
+    byte[] bytes = full.bytes(runId);
+    int pos = 0;
+    int cut = -1;
+    for (JournalRecord r : full.read(runId).records()) {
+      int end = pos;
+      while (end < bytes.length && bytes[end] != '\n') end++;
+      end++;
+      if (r.is(type) && step.equals(r.step())) cut = end;
+      pos = end;
+    }
+    assertThat(cut).as("a %s record of %s in run %s", type, step, runId).isPositive();
+    return InMemoryJournal.withBytes(runId, Arrays.copyOf(bytes, cut));
+  }
+
+  @Test
+  void restoreImagePutsAChosenImageBackAndKeepsTheRestOfTheSpecAsItFindsIt() {
+    SwarmService s = create(RealSwarm.unique("img"), v1);
+    docker.update(s.name(), spec -> {
+      RealSwarm.setImage(spec, v2);
+      spec.putObject("Labels").put("release", "2");
+    });
+    docker.awaitConverged(s.name(), Duration.ofSeconds(60));
+    RollbackPlan plan = RollbackPlan.builder("image back")
+        .sequential("swarm", st -> st.step(Swarm.restoreImage(s, v1))).build();
+
+    RollbackResult result = engine.run(plan, Deployment.of("swarm-it", "2"));
+
+    assertThat(result.outcome()).as(result.summary()).isEqualTo(RunOutcome.RECOVERED);
+    assertThat(plan.stages().get(0).steps().get(0).describe()).isEqualTo("roll service " + s.name() + " back to image " + v1);
+    JsonNode now = docker.inspect(s.name());
+    assertThat(now.path("Spec").path("TaskTemplate").path("ContainerSpec").path("Image").asText()).isEqualTo(v1);
+    assertThat(now.path("Spec").path("Labels").path("release").asText()).as("the rest of the spec as found").isEqualTo("2");
+    Convergence c = s.convergence(s.capture());
+    assertThat(c.converged()).as(c.summary()).isTrue();
+    assertThat(c.running()).isEqualTo(2);
   }
 
   @Test

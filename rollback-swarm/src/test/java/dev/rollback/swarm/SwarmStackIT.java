@@ -14,6 +14,7 @@ import dev.rollback.RunOutcome;
 import dev.rollback.StepOutcome;
 import dev.rollback.engine.RollbackEngine;
 import dev.rollback.engine.RunOptions;
+import dev.rollback.report.RunReport;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -106,6 +107,10 @@ class SwarmStackIT {
     RollbackResult result = run(plan, known);
 
     assertThat(result.outcome()).as(result.summary()).isEqualTo(RunOutcome.RECOVERED);
+    List<String> notes = RunReport.of(engine.journal(), result.runId()).step("swarm/restore stack " + ns).orElseThrow().notes();
+    for (String s : List.of("db", "api", "web")) {
+      assertThat(notes).as("the report lists each service").anyMatch(n -> n.startsWith(ns + "_" + s + ": restored - "));
+    }
     assertThat(shop.capture()).isEqualTo(before);
     SwarmServiceState api = shop.capture().service("api");
     assertThat(api.configs()).containsExactly(cfgName1 + " (" + cfg1 + ")");
@@ -171,6 +176,13 @@ class SwarmStackIT {
         .isInstanceOf(SwarmRollbackException.class)
         .hasMessageContaining("stack no-such-stack has no services")
         .hasMessageContaining("com.docker.stack.namespace=no-such-stack");
+    RollbackPlan plan = RollbackPlan.builder("unknown stack")
+        .sequential("swarm", s -> s.step(Swarm.restoreStack(docker.swarm.stack("no-such-stack"))))
+        .withFailurePolicy(FailurePolicy.CONTINUE).build();
+    RollbackResult result = engine.run(plan, Deployment.of("stack-it", "2"));
+    assertThat(result.step("swarm/restore stack no-such-stack")).as(result.summary()).isInstanceOf(StepOutcome.Failed.class);
+    assertThat(((StepOutcome.Failed) result.step("swarm/restore stack no-such-stack")).error())
+        .contains("stack no-such-stack has no services");
     assertThatThrownBy(() -> docker.swarm.stack("s").inOrder("a", "b").after("a", "b"))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cycle");
   }

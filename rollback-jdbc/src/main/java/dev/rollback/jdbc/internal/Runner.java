@@ -477,6 +477,34 @@ public final class Runner {
   }
 
   /**
+   * Puts the archived values of a large re-created column back by rebuilding the table
+   * ({@link Rebuild}); null when the table is not one to rebuild, or the rebuild failed (its
+   * leftovers dropped, the old table untouched): then the batches in place do it.
+   */
+  private @Nullable Long rebuild(Connection c, Dialect d, Archive.Entry e) throws Exception {
+    Names.ResolvedTable t = Names.resolve(c, e.sourceTable());
+    if (t == null) return null; // the batches name the missing table
+    Rebuild rb = new Rebuild(archive, s, e, t);
+    Rebuild.Transactions tx = (what, work) -> inTransaction(c, d, what, () -> {
+      work.run();
+      return null;
+    });
+    java.util.Optional<String> refusal = rb.refusal(c);
+    if (refusal.isPresent()) {
+      log.info("restoring {} archived rows of {} in place, not by rebuilding the table: {}", e.rows(), e.sourceTable(), refusal.get());
+      return null;
+    }
+    try {
+      return rb.run(c, tx);
+    } catch (Exception failed) {
+      log.warn("rebuilding {} to restore the values archived by {} failed, the table is as it was; restoring in place instead: {}",
+          e.sourceTable(), e.origin(), failed.getMessage());
+      rb.cleanup(c, tx);
+      return null;
+    }
+  }
+
+  /**
    * Right after the undo script, in its transaction: each column of the migration kept in place
    * takes the place of the column the script re-added, where {@link InPlace#swap} allows (no row is
    * written), and its entry is RESTORED; the others stay REVERTED and are copied back after the
@@ -561,6 +589,14 @@ public final class Runner {
       phases.notes.add(note);
     }
     for (String note : Archive.refillNotes(e)) if (!phases.notes.contains(note)) phases.notes.add(note); // also on a resume
+    if (d == Dialect.POSTGRES && e.kind().columnsMode() && e.afterTable() == null && !e.key().isEmpty()
+        && e.rows() > s.rebuildAbove()) {
+      Long rebuilt = rebuild(c, d, e);
+      if (rebuilt != null) {
+        phases.restores += System.nanoTime() - t0;
+        return rebuilt;
+      }
+    }
     String sql = archive.restoreSql(c, e);
     List<long[]> ranges = archive.missingRanges(c, e, s.batchSize());
     int connections = Math.max(1, Math.min(restoreConnections(d), ranges.size()));

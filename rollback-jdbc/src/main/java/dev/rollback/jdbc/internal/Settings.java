@@ -26,7 +26,8 @@ public record Settings(
     @Nullable Duration retention,
     String actor,
     Clock clock,
-    boolean keepDroppedColumnsInPlace) {
+    boolean keepDroppedColumnsInPlace,
+    long rebuildAbove) {
   public Settings {
     migrations = List.copyOf(migrations);
     verifiedTables = Map.copyOf(verifiedTables);
