@@ -131,6 +131,8 @@ public interface Guard extends AutoCloseable {
     private @Nullable Lease lease;
     private String holder = "pid-" + ProcessHandle.current().pid() + "-" + UUID.randomUUID().toString().substring(0, 8);
     private Duration leaseTtl = Duration.ofSeconds(30);
+    private @Nullable Duration leaseJitter;
+    private Duration leaseBackoffCap = Duration.ofSeconds(5);
     private final List<Trigger> triggers = new ArrayList<>();
     private Duration bakeTime = Duration.ofMinutes(10);
     private Duration evaluationInterval = Duration.ofMillis(250);
@@ -179,6 +181,26 @@ public interface Guard extends AutoCloseable {
 
     public Builder withLeaseTtl(Duration ttl) {
       this.leaseTtl = positive(ttl, "lease ttl");
+      return this;
+    }
+
+    /**
+     * Many replicas, one incident: when a trigger fires, the guard waits a random delay of up to
+     * {@code jitter} before it tries the lease (so the replicas of every service that fire in the
+     * same second do not reach the lease store at once); when an attempt fails (the store is
+     * unreachable, or overloaded: Kubernetes' 429), it tries again after an exponential backoff
+     * from 100 ms, bounded by {@code maxBackoff}, each delay drawn between half and all of it and
+     * never shorter than the store's Retry-After. A replica that finds the lease held looks again
+     * within a third of the lease TTL (the renew interval), so it takes over within the TTL plus
+     * one renew interval when the holder dies. {@link Guard#rollBackNow} is never delayed.
+     * Default: 200 ms of jitter for a lease shared between processes (none for
+     * {@link Leases#inMemory()}, which no other process uses), backoff up to 5 s.
+     */
+    public Builder withLeaseAcquisition(Duration jitter, Duration maxBackoff) {
+      Objects.requireNonNull(jitter, "jitter");
+      if (jitter.isNegative()) throw new IllegalArgumentException("lease jitter must not be negative: " + jitter);
+      this.leaseJitter = jitter;
+      this.leaseBackoffCap = positive(maxBackoff, "lease max backoff");
       return this;
     }
 
@@ -296,7 +318,9 @@ public interface Guard extends AutoCloseable {
         e = eb.build();
       }
       return new dev.rollback.internal.guard.DefaultGuard(new dev.rollback.internal.guard.DefaultGuard.Settings(plan, deployment, holder,
-          leaseTtl, triggers, bakeTime, evaluationInterval, cooldown, soak, rollbackLimit, rollbackLimitWindow), e, owns, l);
+          leaseTtl, triggers, bakeTime, evaluationInterval, cooldown, soak, rollbackLimit, rollbackLimitWindow,
+          leaseJitter != null ? leaseJitter : Leases.isInMemory(l) ? Duration.ZERO : Duration.ofMillis(200), leaseBackoffCap),
+          e, owns, l);
     }
   }
 }

@@ -72,6 +72,11 @@ public final class DefaultGuard implements Guard {
   private final @Nullable Duration soak;
   private final int rollbackLimit;
   private final Duration rollbackLimitWindow;
+  /** When the next lease attempt may be made: jitter, backoff, Retry-After. */
+  private final LeaseAttempts attempts;
+  /** A decision to roll back whose lease attempt is delayed (jitter) or failed; retried when due. */
+  private @Nullable Evaluation retryEvaluation;
+  private @Nullable String retryReason;
   private final Clock clock;
   private final Timer timer;
   private final @Nullable ScheduledExecutorService ownedScheduler;
@@ -99,7 +104,7 @@ public final class DefaultGuard implements Guard {
   /** What the guard's builder validated. */
   public record Settings(RollbackPlan plan, Deployment deployment, String holder, Duration leaseTtl,
       List<Trigger> triggers, Duration bakeTime, Duration evaluationInterval, Duration cooldown, @Nullable Duration soak,
-      int rollbackLimit, Duration rollbackLimitWindow) {}
+      int rollbackLimit, Duration rollbackLimitWindow, Duration leaseJitter, Duration leaseBackoffCap) {}
 
   public DefaultGuard(Settings b, RollbackEngine engine, boolean ownsEngine, Lease lease) {
     this.plan = b.plan();
@@ -116,6 +121,10 @@ public final class DefaultGuard implements Guard {
     this.soak = b.soak() != null ? b.soak() : plan.soak().map(dev.rollback.Soak::window).orElse(null);
     this.rollbackLimit = b.rollbackLimit();
     this.rollbackLimitWindow = b.rollbackLimitWindow();
+    Duration renewEvery = leaseTtl.dividedBy(3);
+    Duration recheck = evaluationInterval.compareTo(Duration.ofSeconds(1)) > 0 ? evaluationInterval : Duration.ofSeconds(1);
+    this.attempts = new LeaseAttempts(b.leaseJitter(), Duration.ofMillis(100), b.leaseBackoffCap(),
+        recheck.compareTo(renewEvery) < 0 ? recheck : renewEvery);
     this.clock = engine.clock();
     if (clock instanceof ManualClock manual) {
       this.timer = Timer.of(manual);
@@ -224,7 +233,16 @@ public final class DefaultGuard implements Guard {
       }
       if (prepared == null) throw new IllegalStateException("guard for " + deployment + " was never armed");
       String why = "rollback requested by " + actor + ": " + reason;
-      startRollback(new Evaluation(MANUAL, Verdict.ROLL_BACK, clock.instant(), why, Map.of("actor", actor)), why);
+      startRollback(new Evaluation(MANUAL, Verdict.ROLL_BACK, clock.instant(), why, Map.of("actor", actor)), why, false);
+    }
+  }
+
+  /** Evaluates again in {@code d} (a delayed or retried lease attempt). */
+  private void wakeIn(Duration d) {
+    try {
+      timer.schedule(() -> tick(false), d);
+    } catch (RuntimeException e) {
+      log.debug("guard for {}: cannot schedule the next lease attempt (closing?): {}", deployment, e.toString());
     }
   }
 
@@ -287,7 +305,10 @@ public final class DefaultGuard implements Guard {
     }
     if (pendingDecision != null) {
       String why = pendingDecision;
-      if (startRollback(new Evaluation("journal", Verdict.ROLL_BACK, now, why, Map.of()), why)) return;
+      if (startRollback(new Evaluation("journal", Verdict.ROLL_BACK, now, why, Map.of()), why, false)) return;
+    }
+    if (retryEvaluation != null && attempts.due(now)) {
+      if (startRollback(retryEvaluation, Objects.requireNonNull(retryReason), true)) return;
     }
     boolean end = periodic && !now.isBefore(bakeEnd);
     for (Trigger.Evaluator evaluator : evaluators) {
@@ -329,25 +350,32 @@ public final class DefaultGuard implements Guard {
 
   /** Takes over this guard's own interrupted run once the lease is free (the replica that held it died). */
   private void resumeOwnRun() {
+    Instant now = clock.instant();
+    if (!attempts.due(now)) return;
     Optional<LeaseGrant> g;
     try {
       g = lease.tryAcquire(leaseName, holder, leaseTtl);
     } catch (RuntimeException e) {
-      detail = "waiting to resume run " + runId + ": the lease " + leaseName + " is unavailable: " + e.getMessage();
+      Duration d = attempts.failed(now, e);
+      detail = "waiting to resume run " + runId + ": the lease " + leaseName + " is unavailable (attempt " + attempts.failures()
+          + "): " + e.getMessage() + "; trying again in " + human(d);
+      wakeIn(d);
       return;
     }
     if (g.isEmpty()) {
+      attempts.held(now);
       if (state == GuardState.ARMED) state = GuardState.DEFERRED;
       detail = "run " + runId + " is in progress on the replica holding the lease " + leaseName + "; standing by, taking"
           + " it over if that replica stops";
       return;
     }
+    attempts.reset();
     LeaseGrant grant = g.get();
-    Optional<Earlier> now = findRollback();
-    if (now.isEmpty() || now.get().finished() || !now.get().runId().equals(runId)) {
+    Optional<Earlier> found = findRollback();
+    if (found.isEmpty() || found.get().finished() || !found.get().runId().equals(runId)) {
       lease.release(grant);
       resumeOwnRun = false;
-      standDown(now.map(Earlier::description).orElse("run " + runId + " disappeared from the journal"));
+      standDown(found.map(Earlier::description).orElse("run " + runId + " disappeared from the journal"));
       return;
     }
     RollbackRun r;
@@ -388,20 +416,45 @@ public final class DefaultGuard implements Guard {
         return;
       }
     }
-    startRollback(ev, reason);
+    startRollback(ev, reason, true);
   }
 
-  /** Takes the lease, checks the journal, journals the decision and starts the run; true if the guard is done. */
-  private boolean startRollback(Evaluation ev, String reason) {
+  /**
+   * Takes the lease, checks the journal, journals the decision and starts the run; true if the
+   * guard is done. An {@code automatic} decision waits for its jitter and for the backoff after a
+   * failed attempt ({@link LeaseAttempts}); a human's does not.
+   */
+  private boolean startRollback(Evaluation ev, String reason, boolean automatic) {
+    Instant now = clock.instant();
+    if (automatic) {
+      Duration first = attempts.firstDelay(now);
+      if (!first.isZero()) {
+        retryEvaluation = ev;
+        retryReason = reason;
+        detail = "rolling back: trying the lease " + leaseName + " in " + human(first) + " (jitter, so replicas firing together"
+            + " spread out): " + reason;
+        wakeIn(first);
+        return false;
+      }
+      if (!attempts.due(now)) return false;
+    }
     Optional<LeaseGrant> g;
     try {
       g = lease.tryAcquire(leaseName, holder, leaseTtl);
     } catch (RuntimeException e) {
-      detail = "wants to roll back (" + reason + ") but the lease " + leaseName + " is unavailable: " + e.getMessage();
+      Duration d = attempts.failed(now, e);
+      retryEvaluation = ev;
+      retryReason = reason;
+      detail = "wants to roll back (" + reason + ") but the lease " + leaseName + " is unavailable (attempt "
+          + attempts.failures() + "): " + e.getMessage() + "; trying again in " + human(d);
       log.warn("guard for {}: {}", deployment, detail);
+      wakeIn(d);
       return false;
     }
+    retryEvaluation = null;
+    retryReason = null;
     if (g.isEmpty()) {
+      attempts.held(now);
       if (state != GuardState.DEFERRED) stopEscalating(); // the replica holding the lease answers the question
       state = GuardState.DEFERRED;
       detail = "wants to roll back but another replica holds the lease " + leaseName + " and acts; watching until its"
@@ -409,6 +462,7 @@ public final class DefaultGuard implements Guard {
       log.info("guard for {}: {}", deployment, detail);
       return false;
     }
+    attempts.reset();
     LeaseGrant grant = g.get();
     Optional<Earlier> earlier = findRollback();
     if (earlier.isPresent()) {
