@@ -2,10 +2,12 @@ package dev.rollback.k8s;
 
 import dev.rollback.guard.Lease;
 import dev.rollback.guard.LeaseGrant;
+import dev.rollback.guard.LeaseUnavailableException;
 import dev.rollback.k8s.internal.Api;
 import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
 import io.fabric8.kubernetes.api.model.coordination.v1.LeaseSpec;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -77,10 +79,36 @@ public final class KubernetesLease implements Lease {
     return Api.call("GET " + path(name), () -> client.leases().inNamespace(namespace).withName(objectName(name)).get());
   }
 
+  /**
+   * Takes the lease if it is free or expired. An API server that is overloaded (429 Too Many
+   * Requests, its {@code --max-mutating-requests-inflight} reached), unavailable (5xx) or
+   * unreachable gives a {@link LeaseUnavailableException} carrying the server's Retry-After, so a
+   * guard backs off instead of retrying at once.
+   */
   @Override
   public Optional<LeaseGrant> tryAcquire(String name, String holder, Duration ttl) {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(holder, "holder");
+    try {
+      return acquire(name, holder, ttl);
+    } catch (K8sApiException e) {
+      if (e.code() == 429 || e.code() >= 500 || e.code() == 0) {
+        throw new LeaseUnavailableException("lease " + namespace + "/" + name + ": " + e.getMessage(), retryAfter(e), e);
+      }
+      throw e;
+    }
+  }
+
+  /** The delay the API server asked for: the Status' {@code details.retryAfterSeconds} (sent as Retry-After too). */
+  static @Nullable Duration retryAfter(K8sApiException e) {
+    if (e.getCause() instanceof KubernetesClientException k && k.getStatus() != null && k.getStatus().getDetails() != null
+        && k.getStatus().getDetails().getRetryAfterSeconds() != null) {
+      return Duration.ofSeconds(k.getStatus().getDetails().getRetryAfterSeconds());
+    }
+    return e.code() == 429 ? Duration.ofSeconds(1) : null;
+  }
+
+  private Optional<LeaseGrant> acquire(String name, String holder, Duration ttl) {
     int seconds = seconds(ttl);
     Instant now = clock.instant();
     var lease = read(name);
