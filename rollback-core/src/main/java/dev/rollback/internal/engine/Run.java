@@ -407,12 +407,18 @@ public final class Run implements RollbackRun {
       problems.add(summary);
     }
     Instant end;
-    try {
-      end = append(new JournalEvent.PlanCompleted(outcome.name(), summary, haltedAt == null ? null : haltedAt.id(),
-          !(unverified && outcome == RunOutcome.RECOVERED))).at();
-    } catch (RuntimeException e) {
+    if (leaseLost) {
+      // nothing goes to the journal, not even when the loss raced the run's end: a PLAN_COMPLETED
+      // here would make the replica that holds the lease now stand down instead of finishing the run
       end = svc.clock().instant();
-      problems.add("could not journal the outcome: " + e.getMessage());
+    } else {
+      try {
+        end = append(new JournalEvent.PlanCompleted(outcome.name(), summary, haltedAt == null ? null : haltedAt.id(),
+            !(unverified && outcome == RunOutcome.RECOVERED))).at();
+      } catch (RuntimeException e) {
+        end = svc.clock().instant();
+        problems.add("could not journal the outcome: " + e.getMessage());
+      }
     }
     Instant started = history.startedAt().orElse(end);
     if (leaseLost) {

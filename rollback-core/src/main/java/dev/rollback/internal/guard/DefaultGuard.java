@@ -637,7 +637,11 @@ public final class DefaultGuard implements Guard {
   /** A started rollback of this deployment in the journal; empty if none. */
   private Optional<Earlier> findRollback() {
     Journal j = engine.journal();
-    for (String id : j.runIds()) {
+    // this guard's own run first: one read, where every replica of the deployment writes it
+    List<String> ids = new ArrayList<>();
+    ids.add(runId);
+    for (String id : j.runIds()) if (!id.equals(runId)) ids.add(id);
+    for (String id : ids) {
       RunHistory h;
       try {
         h = RunHistory.of(j.read(id).records());
