@@ -37,7 +37,7 @@ public final class LeaseRace {
   private final int replicas;
   private final IntFunction<Lease> leaseOf;
   private final Journal journal;
-  private Duration ttl = Duration.ofSeconds(6);
+  private Duration ttl = Duration.ofSeconds(30);
   private Duration timeout = Duration.ofSeconds(60);
   private java.util.concurrent.@org.jspecify.annotations.Nullable CyclicBarrier startTogether;
 
@@ -53,7 +53,7 @@ public final class LeaseRace {
     return new LeaseRace(replicas, leaseOf, journal);
   }
 
-  /** The lease TTL of every guard; default 6 s (renewed every 2 s). */
+  /** The lease TTL of every guard; default 30 s, the guard's own default (renewed every 10 s). */
   public LeaseRace withLeaseTtl(Duration ttl) {
     this.ttl = Objects.requireNonNull(ttl, "ttl");
     return this;
@@ -101,7 +101,7 @@ public final class LeaseRace {
         RollbackEngine e = RollbackEngine.builder().withJournal(journal).build();
         engines.add(e);
         Guard g = Guard.builder(plan, deployment).withEngine(e).withLease(leaseOf.apply(i)).withHolder("replica-" + i)
-            .withLeaseTtl(ttl).withEvaluationInterval(Duration.ofMillis(100)).withBakeTime(Duration.ofHours(1))
+            .withLeaseTtl(ttl).withEvaluationInterval(Duration.ofMillis(250)).withBakeTime(Duration.ofHours(1))
             .trigger(trigger).build();
         guards.add(g);
         g.arm();
@@ -125,7 +125,7 @@ public final class LeaseRace {
       for (Guard g : guards) {
         Guard.Status s = g.status();
         states.merge(s.state(), 1, Integer::sum);
-        if (s.state() != GuardState.STOOD_DOWN) details.add(s.state() + ": " + s.detail());
+        if (s.state() != GuardState.STOOD_DOWN || g.run().isPresent()) details.add(s.state() + ": " + s.detail());
       }
       return new Result(acted.get(), states, elapsed, details);
     } finally {
@@ -174,7 +174,7 @@ public final class LeaseRace {
         RollbackEngine e = RollbackEngine.builder().withJournal(journal).build();
         engines.add(e);
         Guard g = Guard.builder(plan, deployment).withEngine(e).withLease(lease).withHolder("replica-" + i)
-            .withLeaseTtl(ttl).withEvaluationInterval(Duration.ofMillis(100)).withBakeTime(Duration.ofHours(1))
+            .withLeaseTtl(ttl).withEvaluationInterval(Duration.ofMillis(250)).withBakeTime(Duration.ofHours(1))
             .trigger(trigger).build();
         guards.add(g);
         g.arm();
