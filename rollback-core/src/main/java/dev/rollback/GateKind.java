@@ -13,7 +13,12 @@ public enum GateKind {
   /** Abandon the rollback: undo what it did, which re-enables the bad release. */
   ABANDON(List.of(Decision.PROCEED, Decision.HALT)),
   /** A trigger was inconclusive (ASK_HUMAN): PROCEED rolls back, SKIP keeps the release. */
-  ROLL_BACK(List.of(Decision.PROCEED, Decision.SKIP, Decision.HALT));
+  ROLL_BACK(List.of(Decision.PROCEED, Decision.SKIP, Decision.HALT)),
+  /**
+   * A release failed, but a change it applied declared itself not safely revertible: the release
+   * froze, nothing reverted. PROCEED reverts every applied change anyway; HALT keeps it frozen.
+   */
+  FREEZE(List.of(Decision.PROCEED, Decision.HALT));
 
   private final List<Decision> options;
 

@@ -20,6 +20,8 @@ final class Outlines {
     lines.add("plan " + plan.name() + " onFailure=" + plan.failurePolicy()
         + " budget=" + plan.budget().map(Object::toString).orElse("none")
         + " verifiedBy=" + plan.verifiedBy().stream().map(c -> c.name()).toList());
+    // only when set, so the fingerprint of a plan without a soak is what it always was
+    plan.soak().ifPresent(k -> lines.add("soak window=" + k.window() + " every=" + k.interval()));
     for (Stage s : plan.stages()) {
       lines.add("stage " + s.name() + (s.parallel() ? " parallel" : " sequential"));
       for (Step step : s.steps()) lines.add("  step " + s.name() + "/" + step.name() + " " + describe(step));
@@ -33,10 +35,12 @@ final class Outlines {
         + " onRevertFailure=" + release.revertFailurePolicy()
         + " triggers=" + release.triggers().stream().map(t -> t.name()).toList()
         + " verifiedBy=" + release.verifiedBy().stream().map(c -> c.name()).toList());
+    release.soak().ifPresent(k -> lines.add("soak window=" + k.window() + " every=" + k.interval()));
     for (Release.Element e : release.elements()) {
       if (e instanceof Release.ChangeElement ce) {
         Change c = ce.change();
-        lines.add("change " + c.name() + " knownGood=" + c.knownGoodCapture().isPresent());
+        lines.add("change " + c.name() + " knownGood=" + c.knownGoodCapture().isPresent()
+            + c.notSafelyRevertibleBecause().map(w -> " notSafelyRevertible=" + w).orElse(""));
         lines.add("  apply " + describe(c.apply()));
         lines.add("  revert " + describe(c.revert()));
       } else if (e instanceof Release.HealthGate g) {

@@ -51,6 +51,7 @@ public final class Release {
   private final FailurePolicy revertFailurePolicy;
   private final @Nullable Duration budget;
   private final CommunicationPlan communication;
+  private final @Nullable Soak soak;
   private final List<String> outline;
   private final String fingerprint;
 
@@ -63,6 +64,7 @@ public final class Release {
     this.revertFailurePolicy = b.revertFailurePolicy;
     this.budget = b.budget;
     this.communication = b.communication;
+    this.soak = b.soak;
     this.outline = Outlines.outline(this);
     this.fingerprint = Outlines.sha256(outline);
   }
@@ -79,6 +81,8 @@ public final class Release {
   public FailurePolicy revertFailurePolicy() { return revertFailurePolicy; }
   public Optional<Duration> budget() { return Optional.ofNullable(budget); }
   public CommunicationPlan communication() { return communication; }
+  /** How long recovery is watched after a revert, if the release says so ({@link Builder#soakFor}). */
+  public Optional<Soak> soak() { return Optional.ofNullable(soak); }
   public String fingerprint() { return fingerprint; }
 
   /**
@@ -138,6 +142,9 @@ public final class Release {
     private CommunicationPlan communication = CommunicationPlan.none();
     private int gates;
     private int bakes;
+    private @Nullable Soak soak;
+    /** Whether the last call was {@link #soakFor}, so {@link #checkingEvery} sets the soak's interval. */
+    private boolean soakLast;
 
     private Builder(String name) {
       this.name = Objects.requireNonNull(name, "release name");
@@ -150,6 +157,7 @@ public final class Release {
     }
 
     public Builder change(Change change) {
+      soakLast = false;
       elements.add(new ChangeElement(Objects.requireNonNull(change, "change")));
       return this;
     }
@@ -162,6 +170,7 @@ public final class Release {
      */
     public Builder healthGate(HealthCheck check) {
       Objects.requireNonNull(check, "check");
+      soakLast = false;
       gates++;
       elements.add(new HealthGate("health gate " + gates + " (" + check.name() + ")", check, Duration.ofMinutes(1),
           Duration.ofSeconds(1)));
@@ -185,6 +194,7 @@ public final class Release {
      */
     public Builder bakeFor(Duration duration) {
       Objects.requireNonNull(duration, "duration");
+      soakLast = false;
       bakes++;
       elements.add(new Bake("bake " + bakes + " (" + duration + ")", duration, Duration.ofSeconds(1)));
       return this;
@@ -193,6 +203,10 @@ public final class Release {
     /** How often the health gate or bake just added polls its check or evaluates the triggers. */
     public Builder checkingEvery(Duration interval) {
       Objects.requireNonNull(interval, "interval");
+      if (soakLast && soak != null) {
+        soak = new Soak(soak.window(), interval);
+        return this;
+      }
       Element last = elements.isEmpty() ? null : elements.get(elements.size() - 1);
       if (last instanceof HealthGate g) {
         elements.set(elements.size() - 1, new HealthGate(g.name(), g.check(), g.within(), interval));
@@ -200,7 +214,7 @@ public final class Release {
         elements.set(elements.size() - 1, new Bake(bk.name(), bk.duration(), interval));
       } else {
         throw new IllegalStateException("checkingEvery(" + interval + ") of release '" + name
-            + "' must follow healthGate(check) or bakeFor(duration)");
+            + "' must follow healthGate(check), bakeFor(duration) or soakFor(window)");
       }
       return this;
     }
@@ -211,6 +225,18 @@ public final class Release {
      */
     public Builder trigger(Trigger trigger) {
       triggers.add(Objects.requireNonNull(trigger, "trigger"));
+      return this;
+    }
+
+    /**
+     * After a revert, keep watching for {@code window}: the {@code verifiedBy} checks and the
+     * release's triggers (new evaluators, so what they saw of the release does not count) are
+     * evaluated every 10 seconds unless {@link #checkingEvery} follows; a check that is not UP or a
+     * trigger that says ROLL_BACK makes the run NOT_RECOVERED and asks the HUMAN_NEEDED audience.
+     */
+    public Builder soakFor(Duration window) {
+      this.soak = Soak.of(Objects.requireNonNull(window, "window"));
+      this.soakLast = true;
       return this;
     }
 
@@ -267,6 +293,7 @@ public final class Release {
           if (triggers.isEmpty()) violations.add(bp + ": bakes without a trigger to watch; add trigger(...)");
         }
       }
+      if (soak != null) for (String p : soak.problems()) violations.add(path + ": " + p);
       if (budget != null && !budget.isNegative() && !budget.isZero() && !triggers.isEmpty()) {
         // detection plus reverting every change must fit the budget
         List<Change> changes = new ArrayList<>();

@@ -34,10 +34,12 @@ public final class RollbackPlan {
   private final @Nullable Duration budget;
   private final Gate abandonGate;
   private final CommunicationPlan communication;
+  private final @Nullable Soak soak;
+  private final List<String> warnings;
   private final List<String> outline;
   private final String fingerprint;
 
-  private RollbackPlan(Builder b) {
+  private RollbackPlan(Builder b, List<String> warnings) {
     this.name = b.name;
     this.stages = List.copyOf(b.stages);
     this.verifiedBy = List.copyOf(b.verifiedBy);
@@ -45,6 +47,8 @@ public final class RollbackPlan {
     this.budget = b.budget;
     this.abandonGate = b.abandonGate;
     this.communication = b.communication;
+    this.soak = b.soak;
+    this.warnings = List.copyOf(warnings);
     this.outline = Outlines.outline(this);
     this.fingerprint = Outlines.sha256(outline);
   }
@@ -61,6 +65,17 @@ public final class RollbackPlan {
   /** The gate an ABANDON passes through. */
   public Gate abandonGate() { return abandonGate; }
   public CommunicationPlan communication() { return communication; }
+
+  /** How long recovery is watched after the last step, if the plan says so ({@link Builder#soakFor}). */
+  public Optional<Soak> soak() { return Optional.ofNullable(soak); }
+
+  /**
+   * What {@link Builder#build()} found questionable without refusing the plan, each with its path:
+   * a plan with nothing that defines "recovered" (no {@code verifiedBy} check and no soak) ends
+   * RECOVERED but <em>not verified</em>, and its reports say so. The engine logs and journals them
+   * when a run starts.
+   */
+  public List<String> warnings() { return warnings; }
 
   /** A hash of everything that shapes the run; resume refuses a plan whose fingerprint changed. */
   public String fingerprint() { return fingerprint; }
@@ -129,6 +144,7 @@ public final class RollbackPlan {
     private @Nullable Duration budget;
     private Gate abandonGate = Gate.named("abandon rollback");
     private CommunicationPlan communication = CommunicationPlan.none();
+    private @Nullable Soak soak;
 
     private Builder(String name) {
       Objects.requireNonNull(name, "plan name");
@@ -191,6 +207,27 @@ public final class RollbackPlan {
     }
 
     /**
+     * After the last step, keep watching for {@code window}: the {@code verifiedBy} checks (and the
+     * triggers of the guard that runs the plan) are evaluated every 10 seconds unless
+     * {@link #checkingEvery} says otherwise; a check that is not UP or a trigger that says ROLL_BACK
+     * makes the run NOT_RECOVERED and asks the HUMAN_NEEDED audience, with the evidence.
+     */
+    public Builder soakFor(Duration window) {
+      this.soak = Soak.of(Objects.requireNonNull(window, "window"));
+      return this;
+    }
+
+    /** How often the soak just configured checks: {@code .soakFor(ofMinutes(10)).checkingEvery(ofSeconds(15))}. */
+    public Builder checkingEvery(Duration interval) {
+      Objects.requireNonNull(interval, "interval");
+      if (soak == null) {
+        throw new IllegalStateException("checkingEvery(" + interval + ") of plan '" + name + "' must follow soakFor(window)");
+      }
+      this.soak = new Soak(soak.window(), interval);
+      return this;
+    }
+
+    /**
      * Validates and builds. Throws {@link PlanValidationException} listing every violation, each
      * with its path ({@code plan 'checkout' › stage 'restore' › step 'db': timeout must be positive: PT-1S}).
      */
@@ -220,8 +257,15 @@ public final class RollbackPlan {
           }
         }
       }
+      if (soak != null) for (String p : soak.problems()) violations.add(planPath + ": " + p);
       if (!violations.isEmpty()) throw new PlanValidationException(name, violations);
-      return new RollbackPlan(this);
+      List<String> warnings = new ArrayList<>();
+      if (verifiedBy.isEmpty() && soak == null) {
+        warnings.add(planPath + ": nothing defines \"recovered\" (no verifiedBy check, no soak): a run that completes"
+            + " its steps ends RECOVERED but not verified, and its reports say \"not verified\"; add verifiedBy(...) or"
+            + " soakFor(...)");
+      }
+      return new RollbackPlan(this, warnings);
     }
   }
 }

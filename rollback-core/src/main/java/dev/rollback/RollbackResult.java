@@ -28,10 +28,18 @@ public final class RollbackResult {
   private final Instant startedAt;
   private final Instant finishedAt;
   private final String summary;
+  private final boolean verified;
 
   public RollbackResult(String runId, String plan, Deployment deployment, RunMode mode, RunOutcome outcome,
       Map<String, StepOutcome> steps, List<Health> verification, List<String> problems,
       @Nullable GateRequest haltedAt, Instant startedAt, Instant finishedAt, String summary) {
+    this(runId, plan, deployment, mode, outcome, steps, verification, problems, haltedAt, startedAt, finishedAt, summary, true);
+  }
+
+  /** With {@code verified} false for a RECOVERED run that nothing verified (see {@link #isVerified()}). */
+  public RollbackResult(String runId, String plan, Deployment deployment, RunMode mode, RunOutcome outcome,
+      Map<String, StepOutcome> steps, List<Health> verification, List<String> problems,
+      @Nullable GateRequest haltedAt, Instant startedAt, Instant finishedAt, String summary, boolean verified) {
     this.runId = runId;
     this.plan = plan;
     this.deployment = deployment;
@@ -44,6 +52,7 @@ public final class RollbackResult {
     this.startedAt = startedAt;
     this.finishedAt = finishedAt;
     this.summary = summary;
+    this.verified = verified;
   }
 
   public String runId() { return runId; }
@@ -73,6 +82,15 @@ public final class RollbackResult {
     return outcome.isSuccess();
   }
 
+  /**
+   * False when the run ended RECOVERED although nothing defines "recovered" for its plan (no
+   * {@code verifiedBy} check, no soak): its steps completed, which is all that is known. Reports
+   * say "not verified" then. True for every other result.
+   */
+  public boolean isVerified() {
+    return verified;
+  }
+
   /** This result if it is a success, else a {@link RollbackFailedException} carrying it. */
   public RollbackResult orThrow() {
     if (!isSuccess()) throw new RollbackFailedException(this);
@@ -81,6 +99,6 @@ public final class RollbackResult {
 
   @Override
   public String toString() {
-    return "RollbackResult[" + plan + " run " + runId + ": " + outcome + " in " + elapsed().toMillis() + " ms — " + summary + "]";
+    return "RollbackResult[" + plan + " run " + runId + ": " + outcome + (verified ? "" : " (not verified)") + " in " + elapsed().toMillis() + " ms — " + summary + "]";
   }
 }

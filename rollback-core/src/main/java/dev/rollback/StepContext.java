@@ -72,4 +72,12 @@ public interface StepContext {
 
   /** Journals a human-readable note with this step, e.g. "flag change visible to clients after 12 ms". */
   void note(String message);
+
+  /**
+   * The lease this run acts under, with its fencing token; {@link StepLease#none()} for a run
+   * started without one. Call {@link StepLease#check()} right before each write to a system.
+   */
+  default StepLease lease() {
+    return StepLease.none();
+  }
 }

@@ -55,4 +55,11 @@ public interface PreparedRun {
 
   /** Starts the run with its known-good state, the reason it starts and the lease's fencing token. */
   RollbackRun start(String reason, long fencingToken);
+
+  /**
+   * Starts the run with its known-good state, the reason it starts, acting under {@code lease}
+   * (renewed while it runs, released when it ends: see {@link HeldLease}), and the further
+   * {@code options} (a soak, for instance) applied to its run options.
+   */
+  RollbackRun start(String reason, HeldLease lease, java.util.function.UnaryOperator<RunOptions> options);
 }

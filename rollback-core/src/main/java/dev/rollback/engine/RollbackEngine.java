@@ -187,8 +187,10 @@ public final class RollbackEngine implements AutoCloseable {
     String reason = options.reason().isEmpty()
         ? "rollback of " + deployment.id() + " started without a reason (give one with RunOptions.withReason)"
         : options.reason();
-    return new Run(services, Program.of(plan, deployment), runId, history, options.fencingToken(), false, reason,
-        List.of());
+    Run run = new Run(services, Program.of(plan, deployment), runId, history, options.fencingToken(),
+        options.lease().orElse(null), false, reason, List.of());
+    run.soakWith(options.soak().orElse(null), options.soakTriggers());
+    return run;
   }
 
   private void launch(Run e) {
@@ -242,9 +244,8 @@ public final class RollbackEngine implements AutoCloseable {
    */
   public PreparedRun prepare(RollbackPlan plan, Deployment deployment, RunOptions options) {
     KnownGood kg = captureKnownGood(plan, deployment, options);
-    Preparation p = new Preparation(preparationEngine, plan, deployment, kg, (reason, fence) -> {
-      RollbackRun run = start(plan, deployment, RunOptions.defaults().withKnownGood(kg).withReason(reason)
-          .withFencingToken(fence));
+    Preparation p = new Preparation(preparationEngine, plan, deployment, kg, (reason, more) -> {
+      RollbackRun run = start(plan, deployment, more.apply(RunOptions.defaults().withKnownGood(kg).withReason(reason)));
       prepared.remove(kg.runId());
       return run;
     });
@@ -287,8 +288,10 @@ public final class RollbackEngine implements AutoCloseable {
     RunHistory history = historyOf(runId);
     if (history.isStarted()) throw new RollbackException("run " + runId + " was already started; use resume(\"" + runId + "\", release)");
     String reason = options.reason().isEmpty() ? "release of " + release.deployment().id() + " started" : options.reason();
-    return new Run(services, Program.of(release, release.deployment()), runId, history, options.fencingToken(), false,
-        reason, List.of());
+    Run run = new Run(services, Program.of(release, release.deployment()), runId, history, options.fencingToken(),
+        options.lease().orElse(null), false, reason, List.of());
+    run.soakWith(options.soak().orElse(null), options.soakTriggers());
+    return run;
   }
 
   // ------------------------------------------------------------------ resume
@@ -304,8 +307,9 @@ public final class RollbackEngine implements AutoCloseable {
   public RollbackRun resume(String runId, RollbackPlan plan, ResumeOptions options) {
     Objects.requireNonNull(plan, "plan");
     Loaded l = load(runId, "rollback", plan.name(), plan.fingerprint(), plan.outline(), options);
-    Run e = new Run(services, Program.of(plan, l.deployment()), runId, l.history, options.fencingToken(), true, l.reason,
-        l.problems);
+    Run e = new Run(services, Program.of(plan, l.deployment()), runId, l.history, options.fencingToken(),
+        options.lease().orElse(null), true, l.reason, l.problems);
+    e.soakWith(options.soak().orElse(null), options.soakTriggers());
     launch(e);
     return e;
   }
@@ -317,8 +321,9 @@ public final class RollbackEngine implements AutoCloseable {
   public RollbackRun resume(String runId, Release release, ResumeOptions options) {
     Objects.requireNonNull(release, "release");
     Loaded l = load(runId, "release", release.name(), release.fingerprint(), release.outline(), options);
-    Run e = new Run(services, Program.of(release, l.deployment()), runId, l.history, options.fencingToken(), true,
-        l.reason, l.problems);
+    Run e = new Run(services, Program.of(release, l.deployment()), runId, l.history, options.fencingToken(),
+        options.lease().orElse(null), true, l.reason, l.problems);
+    e.soakWith(options.soak().orElse(null), options.soakTriggers());
     launch(e);
     return e;
   }

@@ -49,5 +49,11 @@ public sealed interface RollbackEvent {
 
   record Note(String runId, String step, String message, Instant at) implements RollbackEvent {}
 
+  /**
+   * The soak after the rollback ended: recovery {@code held} for its window, or it did not, with the
+   * {@code evidence} (the run then ends NOT_RECOVERED).
+   */
+  record SoakEnded(String runId, boolean held, String evidence, Instant at) implements RollbackEvent {}
+
   record RunFinished(String runId, RunOutcome outcome, Duration elapsed, Instant at) implements RollbackEvent {}
 }

@@ -4,6 +4,7 @@ import dev.rollback.Deployment;
 import dev.rollback.PlanValidationException;
 import dev.rollback.RollbackException;
 import dev.rollback.RollbackPlan;
+import dev.rollback.RunOutcome;
 import dev.rollback.Step;
 import dev.rollback.WorstCase;
 import dev.rollback.detect.DetectionBudget;
@@ -56,9 +57,12 @@ import org.jspecify.annotations.Nullable;
  */
 public interface Guard extends AutoCloseable {
 
-  /** A snapshot of the guard for the application's health endpoint. */
+  /**
+   * A snapshot of the guard for the application's health endpoint. {@code outcome} is how this
+   * replica's rollback ended (null before it ended, or when it never fired).
+   */
   public record Status(GuardState state, Deployment deployment, String plan, String runId, @Nullable Instant armedAt,
-      @Nullable Instant bakeEndsAt, String detail, List<Evaluation> lastEvaluations) {
+      @Nullable Instant bakeEndsAt, String detail, List<Evaluation> lastEvaluations, @Nullable RunOutcome outcome) {
     public Status {
       lastEvaluations = List.copyOf(lastEvaluations);
     }
@@ -108,7 +112,12 @@ public interface Guard extends AutoCloseable {
   /** Rolls back now, on a human's word (e.g. after NEEDS_HUMAN); journaled with {@code actor}. */
   void rollBackNow(String actor, String reason);
 
-  /** Disarms: stops evaluating. A rollback already started keeps running (on an owned engine, until it ends). */
+  /**
+   * Disarms: stops evaluating. A rollback already started keeps running (on an owned engine, until
+   * it ends) and keeps its lease until then; a rollback that ended has already given the lease up,
+   * before its result completed, so a process that exits right after {@code run().await()} or
+   * {@code close()} leaves the lease free for the next replica.
+   */
   @Override
   void close();
 
@@ -122,10 +131,15 @@ public interface Guard extends AutoCloseable {
     private @Nullable Lease lease;
     private String holder = "pid-" + ProcessHandle.current().pid() + "-" + UUID.randomUUID().toString().substring(0, 8);
     private Duration leaseTtl = Duration.ofSeconds(30);
+    private @Nullable Duration leaseJitter;
+    private Duration leaseBackoffCap = Duration.ofSeconds(5);
     private final List<Trigger> triggers = new ArrayList<>();
     private Duration bakeTime = Duration.ofMinutes(10);
     private Duration evaluationInterval = Duration.ofMillis(250);
     private Duration cooldown = Duration.ZERO;
+    private @Nullable Duration soak;
+    private int rollbackLimit = 3;
+    private Duration rollbackLimitWindow = Duration.ofHours(1);
     private boolean journalShared;
 
     private Builder(RollbackPlan plan, Deployment deployment) {
@@ -171,6 +185,26 @@ public interface Guard extends AutoCloseable {
     }
 
     /**
+     * Many replicas, one incident: when a trigger fires, the guard waits a random delay of up to
+     * {@code jitter} before it tries the lease (so the replicas of every service that fire in the
+     * same second do not reach the lease store at once); when an attempt fails (the store is
+     * unreachable, or overloaded: Kubernetes' 429), it tries again after an exponential backoff
+     * from 100 ms, bounded by {@code maxBackoff}, each delay drawn between half and all of it and
+     * never shorter than the store's Retry-After. A replica that finds the lease held looks again
+     * within a third of the lease TTL (the renew interval), so it takes over within the TTL plus
+     * one renew interval when the holder dies. {@link Guard#rollBackNow} is never delayed.
+     * Default: 200 ms of jitter for a lease shared between processes (none for
+     * {@link Leases#inMemory()}, which no other process uses), backoff up to 5 s.
+     */
+    public Builder withLeaseAcquisition(Duration jitter, Duration maxBackoff) {
+      Objects.requireNonNull(jitter, "jitter");
+      if (jitter.isNegative()) throw new IllegalArgumentException("lease jitter must not be negative: " + jitter);
+      this.leaseJitter = jitter;
+      this.leaseBackoffCap = positive(maxBackoff, "lease max backoff");
+      return this;
+    }
+
+    /**
      * Watches {@code trigger}. The guard evaluates its own evaluator of it, created at
      * {@link Guard#arm()}, so the same trigger can watch a release or another guard as well.
      */
@@ -199,6 +233,32 @@ public interface Guard extends AutoCloseable {
       Objects.requireNonNull(cooldown, "cooldown");
       if (cooldown.isNegative()) throw new IllegalArgumentException("cooldown must not be negative: " + cooldown);
       this.cooldown = cooldown;
+      return this;
+    }
+
+    /**
+     * After its rollback's steps, the guard keeps watching the restored version for {@code window}
+     * (instead of the plan's soak window): its own triggers, with new evaluators, and the plan's
+     * {@code verifiedBy} checks; a regression makes the run NOT_RECOVERED and asks the plan's
+     * HUMAN_NEEDED audience. Without it the guard's triggers join the plan's soak, if it has one.
+     */
+    public Builder withSoak(Duration window) {
+      this.soak = positive(window, "soak window");
+      return this;
+    }
+
+    /**
+     * No rollback loops: at most {@code max} automatic rollbacks of this service (any version,
+     * started by a guard's trigger, as the journal records them; those a human asked for with
+     * {@link Guard#rollBackNow} do not count) within {@code window}; a trigger that fires after that
+     * asks a human instead (NEEDS_HUMAN; {@link Guard#rollBackNow} still acts). Default 3 per hour,
+     * as GitLab caps auto-rollbacks (gitlab-org/gitlab#249131). The count reads the guard's journal:
+     * give the replicas a shared journal for it to count theirs.
+     */
+    public Builder withRollbackLimit(int max, Duration window) {
+      if (max < 1) throw new IllegalArgumentException("rollback limit must be at least 1: " + max);
+      this.rollbackLimit = max;
+      this.rollbackLimitWindow = positive(window, "rollback limit window");
       return this;
     }
 
@@ -258,7 +318,9 @@ public interface Guard extends AutoCloseable {
         e = eb.build();
       }
       return new dev.rollback.internal.guard.DefaultGuard(new dev.rollback.internal.guard.DefaultGuard.Settings(plan, deployment, holder,
-          leaseTtl, triggers, bakeTime, evaluationInterval, cooldown), e, owns, l);
+          leaseTtl, triggers, bakeTime, evaluationInterval, cooldown, soak, rollbackLimit, rollbackLimitWindow,
+          leaseJitter != null ? leaseJitter : Leases.isInMemory(l) ? Duration.ZERO : Duration.ofMillis(200), leaseBackoffCap),
+          e, owns, l);
     }
   }
 }

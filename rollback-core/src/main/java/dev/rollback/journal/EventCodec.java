@@ -24,6 +24,8 @@ import dev.rollback.journal.JournalEvent.PlanCompleted;
 import dev.rollback.journal.JournalEvent.PlanResumed;
 import dev.rollback.journal.JournalEvent.PlanStarted;
 import dev.rollback.journal.JournalEvent.ReleaseReverting;
+import dev.rollback.journal.JournalEvent.SoakEnded;
+import dev.rollback.journal.JournalEvent.SoakStarted;
 import dev.rollback.journal.JournalEvent.RunCreated;
 import dev.rollback.journal.JournalEvent.StageStarted;
 import dev.rollback.journal.JournalEvent.StepCancelled;
@@ -154,10 +156,19 @@ final class EventCodec {
       d.put("errorType", x.errorType());
       d.put("message", x.message());
       d.put("stackTrace", x.stackTrace());
+    } else if (e instanceof SoakStarted x) {
+      d.put("window", x.window().toString());
+      d.put("interval", x.interval().toString());
+      d.put("checks", x.checks());
+      d.put("triggers", x.triggers());
+    } else if (e instanceof SoakEnded x) {
+      d.put("held", x.held());
+      d.put("evidence", x.evidence());
     } else if (e instanceof PlanCompleted x) {
       d.put("outcome", x.outcome());
       d.put("summary", x.summary());
       if (x.haltedAt() != null) d.put("haltedAt", x.haltedAt());
+      if (!x.verified()) d.put("verified", false);
     }
     return new OwnedData(d);
   }
@@ -217,8 +228,11 @@ final class EventCodec {
       case JOURNAL_REPAIRED -> new JournalRepaired(r.stringOr("problem", "journal repaired"));
       case INTERNAL_ERROR -> new InternalError(r.step(), r.stringOr("errorType", "?"), r.stringOr("message", ""),
           r.stringOr("stackTrace", ""));
+      case SOAK_STARTED -> new SoakStarted(durationOr(r.stringOr("window", "")), durationOr(r.stringOr("interval", "")),
+          r.list("checks"), r.list("triggers"));
+      case SOAK_ENDED -> new SoakEnded(r.flag("held"), r.stringOr("evidence", ""));
       case PLAN_COMPLETED -> new PlanCompleted(r.stringOr("outcome", ""), r.stringOr("summary", ""),
-          r.string("haltedAt").orElse(null));
+          r.string("haltedAt").orElse(null), !r.has("verified") || r.flag("verified"));
     };
   }
 

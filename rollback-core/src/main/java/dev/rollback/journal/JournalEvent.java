@@ -261,8 +261,39 @@ public sealed interface JournalEvent {
     }
   }
 
-  /** The run ended. Keys: {@code outcome}, {@code summary}, {@code haltedAt} (the gate id). */
-  record PlanCompleted(String outcome, String summary, @Nullable String haltedAt) implements Known {
+  /**
+   * After the rollback, recovery is watched for {@code window}, every {@code interval}, with these
+   * checks and triggers. Keys: {@code window}, {@code interval} (ISO-8601 durations), {@code checks},
+   * {@code triggers}.
+   */
+  record SoakStarted(Duration window, Duration interval, List<String> checks, List<String> triggers) implements Known {
+    public SoakStarted {
+      checks = List.copyOf(checks);
+      triggers = List.copyOf(triggers);
+    }
+
+    @Override public RecordType type() { return RecordType.SOAK_STARTED; }
+  }
+
+  /**
+   * The soak ended: {@code held} through its window, or not, with the {@code evidence} (which check
+   * was not UP, which trigger fired, with its figures). Keys: {@code held}, {@code evidence}.
+   */
+  record SoakEnded(boolean held, String evidence) implements Known {
+    @Override public RecordType type() { return RecordType.SOAK_ENDED; }
+  }
+
+  /**
+   * The run ended. Keys: {@code outcome}, {@code summary}, {@code haltedAt} (the gate id),
+   * {@code verified} (written only when false: the run RECOVERED but nothing defined "recovered",
+   * no check and no soak; records without it read as verified).
+   */
+  record PlanCompleted(String outcome, String summary, @Nullable String haltedAt, boolean verified) implements Known {
+    /** An outcome whose verification is not in question. */
+    public PlanCompleted(String outcome, String summary, @Nullable String haltedAt) {
+      this(outcome, summary, haltedAt, true);
+    }
+
     @Override public RecordType type() { return RecordType.PLAN_COMPLETED; }
   }
 

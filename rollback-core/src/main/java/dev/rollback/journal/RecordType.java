@@ -40,6 +40,10 @@ public enum RecordType {
   JOURNAL_REPAIRED,
   /** The engine itself failed: the error's type, message and stack trace; the run halts. */
   INTERNAL_ERROR,
+  /** After the rollback, recovery is watched for a window: window, interval, checks, triggers. */
+  SOAK_STARTED,
+  /** The soak ended: held, or a regression with its evidence (the run is NOT_RECOVERED then). */
+  SOAK_ENDED,
   PLAN_COMPLETED;
 
   /** The type for {@code name}, or null when this reader does not know it (a newer writer). */

@@ -140,6 +140,27 @@ public final class RunHistory {
     }
   }
 
+  /**
+   * The soak after the rollback: when it started, its window and interval, what it watched, and
+   * (once it ended) whether recovery held, with the evidence.
+   */
+  public record SoakHistory(Instant startedAt, Duration window, Duration interval, List<String> checks,
+      List<String> triggers, @Nullable Instant endedAt, boolean held, String evidence) {
+    public SoakHistory {
+      checks = List.copyOf(checks);
+      triggers = List.copyOf(triggers);
+    }
+
+    public boolean isEnded() {
+      return endedAt != null;
+    }
+
+    /** When the soak's window ends. */
+    public Instant endsAt() {
+      return startedAt.plus(window);
+    }
+  }
+
   private final List<Entry> entries = new ArrayList<>();
   private final List<String> problems = new ArrayList<>();
   private String runId = "";
@@ -162,6 +183,7 @@ public final class RunHistory {
   private String abandonReason = "";
   private boolean budgetExceeded;
   private @Nullable PlanCompleted completed;
+  private @Nullable SoakHistory soak;
   private @Nullable Instant endedAt;
   private long lastSeq;
   private long highestFence;
@@ -260,6 +282,13 @@ public final class RunHistory {
       budgetExceeded = true;
     } else if (e instanceof JournalRepaired x) {
       problems.add(x.problem());
+    } else if (e instanceof JournalEvent.SoakStarted x) {
+      soak = new SoakHistory(at, x.window(), x.interval(), x.checks(), x.triggers(), null, false, "");
+    } else if (e instanceof JournalEvent.SoakEnded x) {
+      if (soak != null) {
+        soak = new SoakHistory(soak.startedAt(), soak.window(), soak.interval(), soak.checks(), soak.triggers(), at,
+            x.held(), x.evidence());
+      }
     } else if (e instanceof PlanCompleted x) {
       completed = x;
       endedAt = at;
@@ -297,6 +326,16 @@ public final class RunHistory {
   public synchronized String summary() { return completed == null ? "" : completed.summary(); }
   public synchronized Optional<String> haltedAt() { return completed == null ? Optional.empty() : Optional.ofNullable(completed.haltedAt()); }
   public synchronized Optional<Instant> endedAt() { return Optional.ofNullable(endedAt); }
+
+  /**
+   * False when the run ended RECOVERED but nothing defined "recovered" (no check, no soak): its
+   * reports say "not verified". True otherwise, also before the end and for records written
+   * before this was journaled.
+   */
+  public synchronized boolean isVerified() { return completed == null || completed.verified(); }
+
+  /** The soak after the rollback, if one started. */
+  public synchronized Optional<SoakHistory> soak() { return Optional.ofNullable(soak); }
 
   /** From the plan's start (else the run's creation) to its end. */
   public synchronized Optional<Duration> elapsed() {

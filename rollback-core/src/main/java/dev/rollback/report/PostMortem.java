@@ -112,7 +112,7 @@ public final class PostMortem {
     } else {
       b.append(t.deployment()).append(" was rolled back by plan ").append(t.plan());
     }
-    b.append("; the run ended ").append(t.outcome().isEmpty() ? "(still running)" : t.outcome()).append('.');
+    b.append("; the run ended ").append(t.outcome().isEmpty() ? "(still running)" : outcome(t)).append('.');
     t.timeToDetect().ifPresent(d -> b.append(" Time to detect: ").append(duration(d)).append('.'));
     t.timeToMitigate().ifPresent(d -> b.append(" Time to mitigate: ").append(duration(d)).append('.'));
     List<String> humans = t.humans();
@@ -167,7 +167,7 @@ public final class PostMortem {
 
   private static List<String> resolution(Timeline t) {
     List<String> p = new ArrayList<>();
-    p.add("The run ended " + (t.outcome().isEmpty() ? "(still running)" : t.outcome())
+    p.add("The run ended " + (t.outcome().isEmpty() ? "(still running)" : outcome(t))
         + (t.summary().isEmpty() ? "" : ": " + t.summary()) + ".");
     t.rollbackDuration().ifPresent(d -> p.add("From detection to the last rollback step: " + duration(d) + "."));
     for (TimelineEntry e : t.entries(Kind.GATE)) {
@@ -213,6 +213,10 @@ public final class PostMortem {
           + " the escalation delays", "process", "TBD", ""));
     }
     channels.forEach(c -> a.add(new ActionItem("Fix notification channel '" + c + "' (messages were not delivered)", "process", "TBD", "")));
+    if (!t.history().isVerified()) {
+      a.add(new ActionItem("Define \"recovered\" for plan " + t.plan() + " (verifiedBy checks, or soakFor): this run completed"
+          + " its steps but nothing told whether the service recovered", "mitigate", "TBD", ""));
+    }
     if (!"RECOVERED".equals(t.outcome()) && !"RELEASED".equals(t.outcome())) {
       a.add(new ActionItem("The run ended " + (t.outcome().isEmpty() ? "unfinished" : t.outcome())
           + ": finish the recovery and record how", "mitigate", "TBD", ""));
@@ -225,7 +229,13 @@ public final class PostMortem {
     List<String> well = new ArrayList<>();
     List<String> wrong = new ArrayList<>();
     if (t.milestone(Milestone.DETECTED).isPresent()) well.add("The release was detected as bad " + or(t.timeToDetect(), "") + " after the run was created.");
-    if ("RECOVERED".equals(t.outcome())) well.add("The rollback recovered and verification passed.");
+    if ("RECOVERED".equals(t.outcome()) && t.history().isVerified()) well.add("The rollback recovered and verification passed.");
+    if (!t.history().isVerified()) {
+      wrong.add("Nothing defined \"recovered\" for plan " + t.plan() + " (no verifiedBy check, no soak): the run completed its"
+          + " steps, which is all it could tell.");
+    }
+    t.history().soak().filter(k -> k.isEnded() && !k.held())
+        .ifPresent(k -> wrong.add("Recovery did not hold during the soak: " + k.evidence()));
     t.entries(Kind.STEP).stream().filter(e -> e.text().contains(" failed (")).forEach(e -> wrong.add(e.step() + ": " + e.text()));
     t.entries(Kind.GATE).stream().filter(e -> e.actor().type() == Actor.Type.TIMEOUT).forEach(e -> wrong.add(e.text()));
     t.entries(Kind.BUDGET).forEach(e -> wrong.add(e.text()));
@@ -294,4 +304,10 @@ public final class PostMortem {
   public String toString() {
     return "PostMortem[" + title + "]";
   }
+
+  /** The outcome as reports say it: "NOT VERIFIED" for a RECOVERED run that nothing verified. */
+  private static String outcome(Timeline t) {
+    return t.history().isVerified() ? t.outcome() : "NOT VERIFIED (its steps completed; nothing defined recovered)";
+  }
+
 }

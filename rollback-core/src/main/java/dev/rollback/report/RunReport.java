@@ -77,6 +77,7 @@ public final class RunReport {
   private final List<Event> notifications;
   private final List<Event> resumes;
   private final List<InternalErrorReport> internalErrors;
+  private final List<Event> soak;
 
   private RunReport(RunHistory h) {
     this.history = h;
@@ -139,6 +140,21 @@ public final class RunReport {
           x.stackTrace()));
     }
     this.internalErrors = List.copyOf(errs);
+    List<Event> sk = new ArrayList<>();
+    for (Stamped<JournalEvent.SoakStarted> x : h.events(JournalEvent.SoakStarted.class)) {
+      sk.add(new Event(x.at(), "SOAK_STARTED", "", "watching recovery for " + ReportFormat.duration(x.event().window())
+          + " (every " + ReportFormat.duration(x.event().interval()) + "): checks " + x.event().checks() + ", triggers "
+          + x.event().triggers()));
+    }
+    for (Stamped<JournalEvent.HealthChecked> c : h.events(JournalEvent.HealthChecked.class)) {
+      if (!"soak".equals(c.event().path())) continue;
+      sk.add(new Event(c.at(), "SOAK_CHECK", "soak", c.event().check() + " " + c.event().status() + ": " + c.event().detail()));
+    }
+    for (Stamped<JournalEvent.SoakEnded> x : h.events(JournalEvent.SoakEnded.class)) {
+      sk.add(new Event(x.at(), x.event().held() ? "SOAK_HELD" : "SOAK_REGRESSED", "", x.event().evidence()));
+    }
+    sk.sort((a, b) -> a.at().compareTo(b.at()));
+    this.soak = List.copyOf(sk);
   }
 
   private static StepReport step(StepHistory s) {
@@ -178,6 +194,18 @@ public final class RunReport {
   public String reason() { return history.reason(); }
   /** The outcome, or RUNNING when the journal has no end (still running, or its process stopped). */
   public String outcome() { return history.outcome().orElse("RUNNING"); }
+
+  /**
+   * False when the run ended RECOVERED although nothing defined "recovered" (no check, no soak):
+   * {@link #verdict()} then says NOT VERIFIED.
+   */
+  public boolean verified() { return history.isVerified(); }
+
+  /** The outcome as the report shows it: {@link #outcome()}, or {@code NOT VERIFIED} for a RECOVERED run nothing verified. */
+  public String verdict() { return verified() ? outcome() : "NOT VERIFIED"; }
+
+  /** The soak after the rollback: when it started, checks that failed during it, and how it ended. */
+  public List<Event> soak() { return soak; }
 
   public String summary() {
     return history.isCompleted() ? history.summary()
@@ -224,6 +252,8 @@ public final class RunReport {
     m.put("fingerprint", history.fingerprint());
     m.put("reason", reason());
     m.put("outcome", outcome());
+    m.put("verified", verified());
+    m.put("verdict", verdict());
     m.put("summary", summary());
     m.put("startedAt", str(startedAt().orElse(null)));
     m.put("finishedAt", str(finishedAt().orElse(null)));
@@ -280,6 +310,7 @@ public final class RunReport {
     m.put("verification", events(verification));
     m.put("notifications", events(notifications));
     m.put("resumes", events(resumes));
+    m.put("soak", events(soak));
     List<Map<String, Object>> errs = new ArrayList<>();
     for (InternalErrorReport e : internalErrors) {
       Map<String, Object> x = new LinkedHashMap<>();
@@ -325,7 +356,8 @@ public final class RunReport {
     StringBuilder md = new StringBuilder();
     md.append("# ").append(mode().equals("release") ? "Release" : "Rollback").append(" report: ").append(esc(plan())).append("\n\n");
     md.append("| | |\n|---|---|\n");
-    row(md, "Outcome", "**" + outcome() + "**");
+    row(md, "Outcome", verified() ? "**" + outcome() + "**"
+        : "**NOT VERIFIED** (" + outcome() + " by its steps; nothing defines recovered: no verifiedBy check, no soak)");
     row(md, "Summary", summary());
     row(md, "Deployment", deployment());
     row(md, "Run", "`" + runId() + "`");
@@ -377,6 +409,14 @@ public final class RunReport {
     if (!verification.isEmpty()) {
       md.append("\n## Verification\n\n");
       for (Event e : verification) md.append("- ").append(esc(e.text())).append('\n');
+    }
+    if (!soak.isEmpty()) {
+      md.append("\n## Soak\n\n");
+      for (Event e : soak) {
+        md.append("- ").append(ReportFormat.time(e.at())).append(" — ")
+            .append(e.type().equals("SOAK_REGRESSED") ? "**recovery did not hold**: " : e.type().equals("SOAK_HELD") ? "held: " : "")
+            .append(esc(e.text())).append('\n');
+      }
     }
     if (!notifications.isEmpty()) {
       md.append("\n## Notifications\n\n");

@@ -192,8 +192,15 @@ public final class Timeline {
         out.add(entry(r, Kind.NOTE, Actor.ENGINE, "Journal repaired: " + x.problem()));
       } else if (ev instanceof JournalEvent.InternalError x) {
         out.add(entry(r, Kind.RUN, Actor.ENGINE, "Internal error of the engine: " + x.errorType() + ": " + x.message()));
+      } else if (ev instanceof JournalEvent.SoakStarted x) {
+        out.add(entry(r, Kind.HEALTH, Actor.ENGINE, "Watching recovery for " + ReportFormat.duration(x.window()) + " (every "
+            + ReportFormat.duration(x.interval()) + "): checks " + x.checks() + ", triggers " + x.triggers()));
+      } else if (ev instanceof JournalEvent.SoakEnded x) {
+        out.add(entry(r, x.held() ? Kind.HEALTH : Kind.TRIGGER, Actor.ENGINE, x.held() ? "Soak passed: " + x.evidence()
+            : "Recovery did not hold during the soak: " + x.evidence()));
       } else if (ev instanceof JournalEvent.PlanCompleted x) {
-        TimelineEntry e = entry(r, Kind.RUN, Actor.ENGINE, "Run ended " + x.outcome() + ": " + x.summary());
+        TimelineEntry e = entry(r, Kind.RUN, Actor.ENGINE, "Run ended " + (x.verified() ? x.outcome()
+            : "NOT VERIFIED (" + x.outcome() + " by its steps; nothing defines recovered)") + ": " + x.summary());
         if ("RECOVERED".equals(x.outcome())) {
           if (lastStepDone >= 0 && !ms.containsKey(Milestone.MITIGATED)) {
             ms.put(Milestone.MITIGATED, out.get(lastStepDone).at());
@@ -202,7 +209,7 @@ public final class Timeline {
           ms.put(Milestone.RESOLVED, r.at());
           e = e.marking(Milestone.RESOLVED);
         }
-        // NOT_RECOVERED: the steps ran but verification failed, so mitigation is not confirmed
+        // NOT_RECOVERED: the steps ran but verification (or the soak) failed, so mitigation is not confirmed
         out.add(e);
       }
       // UNDO_SNAPSHOT, CHECKPOINT: values of the system's state, not for an incident channel

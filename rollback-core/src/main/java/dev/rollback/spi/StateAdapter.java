@@ -26,7 +26,12 @@ import dev.rollback.StepContext;
  *       {@code equals}; override it when a read carries what a target does not set, such as
  *       observed health or server-assigned revision numbers);
  *   <li>errors are thrown, not swallowed; {@link StateSteps} adds the step path and
- *       {@link #describe()} to them.
+ *       {@link #describe()} to them;
+ *   <li>fencing: {@link StateSteps} checks {@code ctx.lease()} right before {@link #apply}; an
+ *       adapter whose apply makes several requests checks it again right before each one, and
+ *       where its system offers a conditional write, makes the write conditional on
+ *       {@code ctx.lease().token()} (throwing {@link dev.rollback.LeaseLostException} when a higher
+ *       token wrote the object).
  * </ul>
  *
  * @param <S> an immutable value (a record) describing the state: what is restored, not how

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rollback.Change;
+import dev.rollback.LeaseLostException;
 import dev.rollback.Reconciliation;
 import dev.rollback.Snapshot;
 import dev.rollback.Step;
@@ -45,6 +46,8 @@ import org.slf4j.LoggerFactory;
  *   <li>applies an absolute target, then reads back and checks {@link StateAdapter#matches} (or,
  *       with {@link #awaitingSettled}, polls {@link StateAdapter#settled} on the step's clock until
  *       it settles, fails, or the timeout passes), and notes the state it left;
+ *   <li>checks the run's lease ({@link StepContext#lease()}) right before every write, so a replica
+ *       that lost it writes nothing; the adapter checks it again before each request of its own;
  *   <li>is idempotent, and reconciles by reading back: APPLIED when the system matches the target
  *       (and has settled, when waiting for that), NOT_APPLIED when it does not, UNKNOWN when it
  *       cannot be read;
@@ -270,9 +273,13 @@ public final class StateSteps<S> {
     return Objects.requireNonNull(t, () -> "step '" + ctx.stepPath() + "': the target of " + adapter.describe() + " is null");
   }
 
-  /** Applies {@code target}, then reads back (or waits until settled); returns the state read last. */
+  /**
+   * Applies {@code target}, then reads back (or waits until settled); returns the state read last.
+   * The lease is checked right before the write (a volatile read): a replica that lost it writes nothing.
+   */
   private S set(S target, StepContext ctx, String what) throws InterruptedException {
     ctx.checkCancelled();
+    ctx.lease().check();
     call(ctx, "could not " + what, () -> {
       adapter.apply(target, ctx);
       return null;
@@ -342,7 +349,7 @@ public final class StateSteps<S> {
   private <T> T call(StepContext ctx, String what, Call<T> call) {
     try {
       return call.run();
-    } catch (CancellationException | StateStepException e) {
+    } catch (CancellationException | StateStepException | LeaseLostException e) {
       throw e;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -113,7 +113,7 @@ class SharedTriggerTest {
     changes.letThrough("image"); // the release's evaluator: a success seen since the signal began, no run of failures
     changes.awaitArrival("config");
     fail(1);
-    assertThat(guard.state()).as(guard.status().detail()).isEqualTo(GuardState.FIRED);
+    assertThat(guard.state()).as(guard.status().detail()).isIn(GuardState.FIRED, GuardState.ROLLED_BACK);
     assertThat(guard.run().orElseThrow().await(Duration.ofSeconds(10)).outcome()).isEqualTo(RunOutcome.RECOVERED);
     changes.letThrough("config"); // the release has seen 1 failure since its baseline
 
@@ -137,7 +137,7 @@ class SharedTriggerTest {
 
     stop.fire("alice", "checkout is charging twice");
     clock.runDue();
-    assertThat(guard.state()).isEqualTo(GuardState.FIRED);
+    assertThat(guard.state()).isIn(GuardState.FIRED, GuardState.ROLLED_BACK);
     changes.letThrough("image");
 
     RollbackResult result = release.await(Duration.ofSeconds(10));

@@ -47,6 +47,9 @@ final class JournalEventSamples {
         new JournalEvent.JournalRepaired("torn last record kept in run-1.jsonl.torn-812"),
         new JournalEvent.InternalError("restore/db", "java.lang.IllegalStateException", "boom",
             "java.lang.IllegalStateException: boom\n\tat x.y(Z.java:1)\n"),
-        new JournalEvent.PlanCompleted("HALTED", "halted: step failed", "run-1/restore/db/STEP_FAILED@a1#1"));
+        new JournalEvent.SoakStarted(Duration.ofMinutes(10), Duration.ofSeconds(10), List.of("checkout"), List.of("errors")),
+        new JournalEvent.SoakEnded(false, "check 'checkout' is DOWN 4 min 10 s into the soak: HTTP 503"),
+        new JournalEvent.PlanCompleted("HALTED", "halted: step failed", "run-1/restore/db/STEP_FAILED@a1#1"),
+        new JournalEvent.PlanCompleted("RECOVERED", "rolled back; not verified", null, false));
   }
 }

@@ -160,7 +160,7 @@ class JournalFormat1Test {
       RunHistory before = RunHistory.of(j.read("plan-recovered"));
       long seq = before.lastSeq();
       // a newer writer: a record type this version does not know, and a new key on a known one
-      j.append(new JournalRecord(1, seq + 1, "plan-recovered", "SOAK_STARTED", at, 0, null, Map.of("window", "PT10M")));
+      j.append(new JournalRecord(1, seq + 1, "plan-recovered", "QUARANTINE_STARTED", at, 0, null, Map.of("window", "PT10M")));
       j.append(new JournalRecord(1, seq + 2, "plan-recovered", "NOTE", at, 0, "restore/migrate down",
           Map.of("message", "vacuumed", "severity", "info")));
 
@@ -168,13 +168,13 @@ class JournalFormat1Test {
       JournalRecord unknown = records.get(records.size() - 2);
       JournalRecord note = records.get(records.size() - 1);
 
-      assertThat(unknown.event()).isEqualTo(new JournalEvent.Unknown("SOAK_STARTED", null, Map.of("window", "PT10M")));
+      assertThat(unknown.event()).isEqualTo(new JournalEvent.Unknown("QUARANTINE_STARTED", null, Map.of("window", "PT10M")));
       assertThat(note.event()).isEqualTo(new JournalEvent.NoteAdded("restore/migrate down", "vacuumed"));
       assertThat(note.data()).containsEntry("severity", "info");
       RunHistory h = RunHistory.of(records);
-      assertThat(h.entries()).extracting(e -> e.event().typeName()).contains("SOAK_STARTED");
+      assertThat(h.entries()).extracting(e -> e.event().typeName()).contains("QUARANTINE_STARTED");
       assertThat(Timeline.of(records).entries()).extracting(e -> e.text())
-          .contains("record of kind SOAK_STARTED (written by a newer version)");
+          .contains("record of kind QUARANTINE_STARTED (written by a newer version)");
     }
   }
 

@@ -92,10 +92,11 @@ class StateStepsTest {
     return RollbackPlan.builder("dial").sequential("state", s -> s.step(step)).withFailurePolicy(FailurePolicy.CONTINUE).build();
   }
 
+  /** The notes of the run's steps (not the run's own, such as a plan warning). */
   private List<String> notes(String runId) {
     List<String> out = new ArrayList<>();
     for (JournalRecord r : journal.read(runId).records()) {
-      if (r.is(RecordType.NOTE)) out.add(r.stringOr("message", ""));
+      if (r.is(RecordType.NOTE) && r.step() != null) out.add(r.stringOr("message", ""));
     }
     return out;
   }

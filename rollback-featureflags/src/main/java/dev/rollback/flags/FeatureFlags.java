@@ -296,7 +296,7 @@ public final class FeatureFlags {
     @Override
     public void apply(FlagState target, StepContext ctx) {
       FlagState now = flag.read(ctx);
-      if (!matches(target, now)) flag.apply(target, now);
+      if (!matches(target, now)) flag.apply(target, now, ctx.lease());
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.rollback.flags;
 
 import dev.rollback.Snapshot;
 import dev.rollback.StepContext;
+import dev.rollback.StepLease;
 import dev.rollback.spi.Settled;
 import dev.rollback.spi.SnapshotCodec;
 import dev.rollback.spi.StateAdapter;
@@ -71,19 +72,19 @@ final class FlagAdapter implements StateAdapter<FlagState> {
 
   @Override
   public void apply(FlagState target, StepContext ctx) {
-    apply(target, store.read(flag));
+    apply(target, store.read(flag), ctx.lease());
   }
 
-  /** {@link #apply} given the state just read. */
-  void apply(FlagState target, FlagState now) {
+  /** {@link #apply} given the state just read; the store checks {@code lease} right before it writes. */
+  void apply(FlagState target, FlagState now, StepLease lease) {
     requireThisFlag(target);
     if (matches(target, now)) return;
     if (target.hasDefinition()) {
-      store.restore(target);
+      store.restore(target, lease);
     } else if (!target.enabled()) {
-      store.disable(flag);
+      store.disable(flag, lease);
     } else {
-      store.setRollout(flag, target.rollout());
+      store.setRollout(flag, target.rollout(), lease);
     }
   }
 

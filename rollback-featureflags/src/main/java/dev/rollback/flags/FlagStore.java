@@ -1,5 +1,7 @@
 package dev.rollback.flags;
 
+import dev.rollback.StepLease;
+
 /**
  * Writes to one flag system. OpenFeature only evaluates flags; writing them is each backend's
  * own API, and this SPI is the part the rollback needs: capture, kill, shift, restore exactly.
@@ -24,6 +26,30 @@ public interface FlagStore {
 
   /** Writes {@code state} back exactly as it was captured. */
   void restore(FlagState state);
+
+  /**
+   * {@link #disable(String)} by a replica acting under {@code lease}: the lease is checked
+   * immediately before every write (each request, or the file swap), and where the store can, the
+   * write is conditional on the lease's fencing token (see the store). A replica that lost the
+   * lease writes nothing more and gets a {@link dev.rollback.LeaseLostException}. The default checks
+   * it once, right before {@link #disable(String)}.
+   */
+  default void disable(String flag, StepLease lease) {
+    lease.check();
+    disable(flag);
+  }
+
+  /** {@link #setRollout(String, Rollout)} under {@code lease}, as {@link #disable(String, StepLease)}. */
+  default void setRollout(String flag, Rollout rollout, StepLease lease) {
+    lease.check();
+    setRollout(flag, rollout);
+  }
+
+  /** {@link #restore(FlagState)} under {@code lease}, as {@link #disable(String, StepLease)}. */
+  default void restore(FlagState state, StepLease lease) {
+    lease.check();
+    restore(state);
+  }
 
   /**
    * Whether two native definitions of {@code flag}, as {@link #read} returns them, give every user

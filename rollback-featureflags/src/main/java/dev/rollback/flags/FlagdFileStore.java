@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rollback.LeaseLostException;
+import dev.rollback.StepLease;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -24,6 +26,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,10 +54,23 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A file that is not valid JSON is never overwritten: {@link InvalidFlagFileException} names
  * the line and column.
+ *
+ * <p>Fencing: a write by a replica acting under a lease ({@link #disable(String, StepLease)} and
+ * the other lease-taking writes) is conditional. Holding an advisory lock on a sidecar file
+ * ({@code .<name>.lock} next to the flag file, so writers in other processes on the same host or
+ * shared volume wait), it reads the fencing token recorded in the file's top-level
+ * {@code metadata} under {@code rollback.fencingToken.<lease name>}, refuses with a
+ * {@link LeaseLostException} when a higher token wrote the file, checks the lease once more right
+ * before the swap, and records its own token with the write. flagd reads {@code metadata} as the
+ * flag set's metadata.
  */
 public final class FlagdFileStore implements FlagStore {
   private static final Logger log = LoggerFactory.getLogger(FlagdFileStore.class);
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  /** The top-level metadata key prefix under which a write under a lease records its fencing token. */
+  public static final String FENCING_TOKEN_KEY = "rollback.fencingToken.";
+  /** One monitor per flag file in this JVM: the sidecar's file lock is per process, not per thread. */
+  private static final ConcurrentMap<Path, Object> FILE_LOCKS = new ConcurrentHashMap<>();
 
   private final Path file;
   private final Map<String, String> offVariants;
@@ -102,19 +120,34 @@ public final class FlagdFileStore implements FlagStore {
 
   @Override
   public synchronized void disable(String flag) {
-    ObjectNode root = load();
-    ObjectNode f = flagNode(root, flag);
-    String off = variantOf(flag, f, false);
-    f.put("state", "ENABLED");
-    f.put("defaultVariant", off);
-    f.remove("targeting");
-    save(root, "kill switch on flag '" + flag + "'");
+    disable(flag, StepLease.none());
+  }
+
+  /** The kill switch as a conditional write under {@code lease} (see the class comment). */
+  @Override
+  public synchronized void disable(String flag, StepLease lease) {
+    write(lease, "kill switch on flag '" + flag + "'", root -> {
+      ObjectNode f = flagNode(root, flag);
+      String off = variantOf(flag, f, false);
+      f.put("state", "ENABLED");
+      f.put("defaultVariant", off);
+      f.remove("targeting");
+    });
   }
 
   @Override
   public synchronized void setRollout(String flag, Rollout rollout) {
+    setRollout(flag, rollout, StepLease.none());
+  }
+
+  /** {@link #setRollout(String, Rollout)} as a conditional write under {@code lease} (see the class comment). */
+  @Override
+  public synchronized void setRollout(String flag, Rollout rollout, StepLease lease) {
     Objects.requireNonNull(rollout, "rollout");
-    ObjectNode root = load();
+    write(lease, "rollout " + rollout.encode() + " on flag '" + flag + "'", root -> rollout(root, flag, rollout));
+  }
+
+  private void rollout(ObjectNode root, String flag, Rollout rollout) {
     ObjectNode f = flagNode(root, flag);
     ArrayNode fractional = JSON.createArrayNode();
     // the default variant serves users without a targeting key: the off variant, or, for weights on a
@@ -143,11 +176,16 @@ public final class FlagdFileStore implements FlagStore {
     ObjectNode targeting = JSON.createObjectNode();
     targeting.set("fractional", fractional);
     f.set("targeting", targeting);
-    save(root, "rollout " + rollout.encode() + " on flag '" + flag + "'");
   }
 
   @Override
   public synchronized void restore(FlagState state) {
+    restore(state, StepLease.none());
+  }
+
+  /** {@link #restore(FlagState)} as a conditional write under {@code lease} (see the class comment). */
+  @Override
+  public synchronized void restore(FlagState state, StepLease lease) {
     Objects.requireNonNull(state, "state");
     JsonNode definition;
     try {
@@ -158,9 +196,43 @@ public final class FlagdFileStore implements FlagStore {
     if (!(definition instanceof ObjectNode)) {
       throw new IllegalArgumentException("captured definition of flag '" + state.flag() + "' is not a flagd flag object (was it captured from another store?)");
     }
-    ObjectNode root = load();
-    flags(root).set(state.flag(), definition);
-    save(root, "restore of flag '" + state.flag() + "'");
+    write(lease, "restore of flag '" + state.flag() + "'", root -> flags(root).set(state.flag(), definition));
+  }
+
+  /**
+   * Loads the file, lets {@code change} edit it and saves it; under a lease, as a conditional
+   * write holding the sidecar lock (see the class comment).
+   */
+  private void write(StepLease lease, String what, Consumer<ObjectNode> change) {
+    if (!lease.isPresent()) {
+      ObjectNode root = load();
+      change.accept(root);
+      save(root, what);
+      return;
+    }
+    lease.check();
+    Path lockFile = file.resolveSibling("." + file.getFileName() + ".lock");
+    synchronized (FILE_LOCKS.computeIfAbsent(file, f -> new Object())) {
+      try (FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+           java.nio.channels.FileLock held = ch.lock()) {
+        ObjectNode root = load();
+        String key = FENCING_TOKEN_KEY + lease.name();
+        JsonNode recorded = root.path("metadata").path(key);
+        if (recorded.canConvertToLong() && recorded.asLong() > lease.token()) {
+          throw new LeaseLostException(lease, describe() + " was written under fencing token " + recorded.asLong()
+              + " of that lease; the write (" + what + ") was refused");
+        }
+        change.accept(root);
+        JsonNode meta = root.get("metadata");
+        ObjectNode metadata = meta instanceof ObjectNode o ? o : root.putObject("metadata");
+        metadata.put(key, lease.token());
+        lease.check(); // immediately before the swap
+        save(root, what + " (fencing token " + lease.token() + ")");
+      } catch (IOException e) {
+        throw new FlagWriteException("cannot lock " + lockFile + " to write " + what + " to flag file " + file
+            + " (the file was left as it was): " + e.getMessage(), e);
+      }
+    }
   }
 
   @Override

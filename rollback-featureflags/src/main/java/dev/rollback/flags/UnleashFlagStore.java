@@ -1,5 +1,6 @@
 package dev.rollback.flags;
 
+import dev.rollback.StepLease;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -111,7 +112,13 @@ public final class UnleashFlagStore implements FlagStore {
 
   @Override
   public void disable(String flag) {
-    post(envPath(flag) + "/off", null, "kill switch");
+    disable(flag, StepLease.none());
+  }
+
+  /** Checks {@code lease} immediately before the request (Unleash has no conditional write to make it one). */
+  @Override
+  public void disable(String flag, StepLease lease) {
+    post(envPath(flag) + "/off", null, "kill switch", lease);
     log.info("{}: flag '{}' turned off", describe(), flag);
   }
 
@@ -126,7 +133,18 @@ public final class UnleashFlagStore implements FlagStore {
    */
   @Override
   public void setRollout(String flag, Rollout rollout) {
+    setRollout(flag, rollout, StepLease.none());
+  }
+
+  /**
+   * Checks {@code lease} immediately before each of its requests; a replica that lost it between
+   * two sends nothing more (and gets a {@link dev.rollback.LeaseLostException}, not a
+   * {@link PartialWriteException}: the replica holding the lease now owns the flag).
+   */
+  @Override
+  public void setRollout(String flag, Rollout rollout, StepLease lease) {
     Objects.requireNonNull(rollout, "rollout");
+    Objects.requireNonNull(lease, "lease");
     if (rollout instanceof Rollout.Custom) {
       throw new IllegalArgumentException("a custom rollout can only be restored, not set: flag '" + flag + "' in " + describe());
     }
@@ -164,14 +182,14 @@ public final class UnleashFlagStore implements FlagStore {
     List<String> applied = new ArrayList<>();
     try {
       if (flexible == null) {
-        post(envPath(flag) + "/strategies", body, "add flexibleRollout " + what);
+        post(envPath(flag) + "/strategies", body, "add flexibleRollout " + what, lease);
         applied.add("added flexibleRollout " + what);
       } else {
-        put(envPath(flag) + "/strategies/" + enc(flexible.path("id").asText()), body, "flexibleRollout " + what);
+        put(envPath(flag) + "/strategies/" + enc(flexible.path("id").asText()), body, "flexibleRollout " + what, lease);
         applied.add("flexibleRollout set to " + what);
       }
       if (!before.enabled()) {
-        post(envPath(flag) + "/on", null, "turn on");
+        post(envPath(flag) + "/on", null, "turn on", lease);
         applied.add("environment '" + environment + "' on");
       }
     } catch (FlagException e) {
@@ -260,7 +278,14 @@ public final class UnleashFlagStore implements FlagStore {
 
   @Override
   public void restore(FlagState target) {
+    restore(target, StepLease.none());
+  }
+
+  /** Checks {@code lease} immediately before each of its requests, as {@link #setRollout(String, Rollout, StepLease)}. */
+  @Override
+  public void restore(FlagState target, StepLease lease) {
     Objects.requireNonNull(target, "state");
+    Objects.requireNonNull(lease, "lease");
     String flag = target.flag();
     JsonNode def;
     try {
@@ -278,7 +303,7 @@ public final class UnleashFlagStore implements FlagStore {
     List<String> applied = new ArrayList<>();
     try {
       if (!enabled && before.enabled()) {
-        post(envPath(flag) + "/off", null, "turn off");
+        post(envPath(flag) + "/off", null, "turn off", lease);
         applied.add("environment '" + environment + "' off");
       }
       Map<String, JsonNode> wanted = byId(def.path("strategies"));
@@ -286,15 +311,16 @@ public final class UnleashFlagStore implements FlagStore {
         JsonNode have = current.get(w.getKey());
         ObjectNode body = strategyBody(w.getValue(), false);
         if (have == null) {
-          post(envPath(flag) + "/strategies", body, "re-add strategy " + w.getKey());
+          post(envPath(flag) + "/strategies", body, "re-add strategy " + w.getKey(), lease);
           applied.add("re-added strategy " + w.getValue().path("name").asText() + " (was " + w.getKey() + ")");
         } else if (!strategyBody(have, false).equals(body)) {
-          put(envPath(flag) + "/strategies/" + enc(w.getKey()), body, "restore strategy " + w.getKey());
+          put(envPath(flag) + "/strategies/" + enc(w.getKey()), body, "restore strategy " + w.getKey(), lease);
           applied.add("restored strategy " + w.getKey());
         }
       }
       for (String id : current.keySet()) {
         if (!wanted.containsKey(id)) {
+          lease.check();
           send("DELETE", envPath(flag) + "/strategies/" + enc(id), null, "remove strategy " + id);
           applied.add("removed strategy " + id);
         }
@@ -303,11 +329,11 @@ public final class UnleashFlagStore implements FlagStore {
       JsonNode wantedVariants = def.get(ENV_VARIANTS);
       if (wantedVariants != null && wantedVariants.isArray()
           && !wantedVariants.equals(tree(before.definition()).path(ENV_VARIANTS))) {
-        put(envPath(flag) + "/variants", forWrite(wantedVariants), "restore feature environment variants");
+        put(envPath(flag) + "/variants", forWrite(wantedVariants), "restore feature environment variants", lease);
         applied.add("restored feature environment variants");
       }
       if (enabled && !before.enabled()) {
-        post(envPath(flag) + "/on", null, "turn on");
+        post(envPath(flag) + "/on", null, "turn on", lease);
         applied.add("environment '" + environment + "' on");
       }
     } catch (FlagException e) {
@@ -472,7 +498,14 @@ public final class UnleashFlagStore implements FlagStore {
     return send("POST", path, body, what);
   }
 
-  private JsonNode put(String path, JsonNode body, String what) {
+  /** A write request, sent only while {@code lease} is held: it is checked immediately before. */
+  private JsonNode post(String path, @Nullable JsonNode body, String what, StepLease lease) {
+    lease.check();
+    return send("POST", path, body, what);
+  }
+
+  private JsonNode put(String path, JsonNode body, String what, StepLease lease) {
+    lease.check();
     return send("PUT", path, body, what);
   }
 

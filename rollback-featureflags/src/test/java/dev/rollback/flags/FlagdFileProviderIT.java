@@ -93,6 +93,31 @@ class FlagdFileProviderIT {
   }
 
   @Test
+  void aWriteUnderALeaseRecordsItsTokenAndAStaleHolderIsRefusedWhileTheProviderServesTheNewerWrite() throws Exception {
+    start(FlagdFileStoreTest.FLAGS);
+    dev.rollback.test.FakeStepLease stale = dev.rollback.test.FakeStepLease.held("rollback-guard-checkout@2.4.0", "pod-1", 1);
+    dev.rollback.test.FakeStepLease current = dev.rollback.test.FakeStepLease.held("rollback-guard-checkout@2.4.0", "pod-2", 2);
+
+    store.disable("new-checkout", current); // the replica that took the lease over kills the feature
+    byte[] afterTakeover = Files.readAllBytes(store.file());
+    // the replica that held token 1 has not noticed yet (its lease reads as held) and turns it back on
+    assertThatThrownBy(() -> store.setRollout("new-checkout", Rollout.percent(50), stale))
+        .isInstanceOf(dev.rollback.LeaseLostException.class)
+        .hasMessageContaining("was written under fencing token 2");
+
+    assertThat(Files.readAllBytes(store.file())).as("the flag file after the refused write").isEqualTo(afterTakeover);
+    assertThat(Files.readString(store.file())).contains("\"rollback.fencingToken.rollback-guard-checkout@2.4.0\" : 2");
+    org.awaitility.Awaitility.await("the provider serves the kill switch").atMost(Duration.ofSeconds(10))
+        .untilAsserted(() -> {
+          for (String u : PropagationCheck.sampleUsers(200)) {
+            var d = client.getBooleanDetails("new-checkout", true, new ImmutableContext(u));
+            assertThat(d.getValue()).as(u).isFalse();
+            assertThat(d.getErrorCode()).as("the file with its metadata must read without error").isNull();
+          }
+        });
+  }
+
+  @Test
   void killSwitchReachesTheProviderWithinItsFilePollAndIsJournaled() throws Exception {
     start(FlagdFileStoreTest.FLAGS);
     RollbackResult result = engine.run(RollbackPlan.builder("p").step(flags().killSwitch("new-checkout")).build(), DEPLOYMENT);

@@ -80,6 +80,32 @@ class UnleashFlagStoreIT {
   }
 
   @Test
+  void aReplicaThatLosesItsLeaseBetweenTwoRequestsSendsNoMore() {
+    String flag = flagAt(40);
+    store.disable(flag);
+    FlagState before = store.read(flag);
+    List<String> eventsBefore = store.events(flag);
+    // a rollout on a disabled flag is two requests: the strategy, then "turn on"; the lease is lost after the first
+    int[] checks = {0};
+    dev.rollback.StepLease losesAfterOneRequest = new dev.rollback.StepLease() {
+      @Override public boolean isPresent() { return true; }
+      @Override public String name() { return "rollback-guard-checkout@2.4.0"; }
+      @Override public String holder() { return "pod-1"; }
+      @Override public long token() { return 1; }
+      @Override public boolean stillHeld() { return ++checks[0] <= 1; }
+      @Override public String lostBecause() { return "taken over by pod-2 (fencing token 2)"; }
+      @Override public <T> java.util.Optional<T> unwrap(Class<T> type) { return java.util.Optional.empty(); }
+    };
+
+    assertThatThrownBy(() -> store.setRollout(flag, Rollout.percent(10), losesAfterOneRequest))
+        .isInstanceOf(dev.rollback.LeaseLostException.class).hasMessageContaining("taken over by pod-2");
+
+    FlagState after = store.read(flag);
+    assertThat(after.enabled()).as("the environment was not turned on after the lease was lost").isFalse();
+    assertThat(store.events(flag).size() - eventsBefore.size()).as("writes after %s", before).isEqualTo(1);
+  }
+
+  @Test
   void bucketingPredictsEveryUserTheSdkEnablesAtAPercentage() {
     String flag = flagAt(37);
     int on = 0;

@@ -1,6 +1,8 @@
 package dev.rollback.jdbc;
 
+import dev.rollback.LeaseLostException;
 import dev.rollback.RollbackException;
+import dev.rollback.StepLease;
 import dev.rollback.guard.Lease;
 import dev.rollback.guard.LeaseGrant;
 import java.sql.Connection;
@@ -22,6 +24,12 @@ import javax.sql.DataSource;
  * never both hold it. Expiry is judged by the injected clock: replicas should run NTP-synced
  * clocks, and the TTL should be well above their skew. The token goes into every journal append
  * ({@code RunOptions.withFencingToken}), so a replica that lost the lease cannot write.
+ *
+ * <p>Fencing in the database: {@link #checkHeld} locks the lease row in the caller's transaction
+ * and refuses when another grant holds it, so a write checked this way commits only while the
+ * lease is held (a takeover waits for the row lock). {@code Migrations} does it in every
+ * transaction of a migration or rollback when its step runs under a lease of this table in the
+ * same database.
  */
 public final class JdbcLease implements Lease {
   private final DataSource dataSource;
@@ -97,6 +105,41 @@ public final class JdbcLease implements Lease {
       }
       return Optional.empty();
     });
+  }
+
+  /**
+   * In the caller's transaction on {@code c}: locks the row of {@code lease} ({@code SELECT … FOR
+   * UPDATE}) and throws {@link LeaseLostException} unless it still shows {@code lease}'s holder and
+   * fencing token. Call it right before the commit of a write that must only happen under the
+   * lease: a replica taking the lease over waits for this transaction, and one that took it over
+   * already makes it fail. An expired grant nobody took over still passes (nobody else acted).
+   */
+  public void checkHeld(Connection c, StepLease lease) throws SQLException {
+    Objects.requireNonNull(c, "connection");
+    Objects.requireNonNull(lease, "lease");
+    lease.check();
+    if (!lease.isPresent()) return;
+    Row row = lock(c, lease.name());
+    if (row == null || row.token != lease.token() || !row.holder.equals(lease.holder())) {
+      throw new LeaseLostException(lease, "the lease row in " + table + (row == null ? " is gone"
+          : " shows fencing token " + row.token + (row.holder.isEmpty() ? ", released" : " held by " + row.holder))
+          + "; the transaction was rolled back");
+    }
+  }
+
+  /**
+   * Whether this lease's table lives in the database of {@code other}: the same data source, or
+   * one whose connections report the same URL and user.
+   */
+  public boolean isIn(DataSource other) {
+    Objects.requireNonNull(other, "other");
+    if (other == dataSource) return true;
+    try (Connection a = dataSource.getConnection(); Connection b = other.getConnection()) {
+      return a.getMetaData().getURL().equals(b.getMetaData().getURL())
+          && Objects.equals(a.getMetaData().getUserName(), b.getMetaData().getUserName());
+    } catch (SQLException e) {
+      return false;
+    }
   }
 
   private record Row(String holder, long token, Instant expiresAt) {}

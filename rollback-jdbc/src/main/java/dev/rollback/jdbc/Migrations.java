@@ -9,6 +9,8 @@ import dev.rollback.StepContext;
 import dev.rollback.detect.Health;
 import dev.rollback.detect.HealthCheck;
 import dev.rollback.detect.HealthStatus;
+import dev.rollback.StepLease;
+import dev.rollback.jdbc.internal.Fence;
 import dev.rollback.jdbc.internal.HistoryTable;
 import dev.rollback.jdbc.internal.LoadedMigration;
 import dev.rollback.jdbc.internal.MigrationLoader;
@@ -53,9 +55,11 @@ import org.jspecify.annotations.Nullable;
 public final class Migrations {
   private final Runner runner;
   private final List<Migration> migrations;
+  private final DataSource dataSource;
 
   private Migrations(Settings settings) {
     this.runner = new Runner(settings);
+    this.dataSource = settings.dataSource();
     this.migrations = settings.migrations().stream().map(LoadedMigration::info).toList();
   }
 
@@ -181,13 +185,13 @@ public final class Migrations {
   public Change change(String version) {
     String v = Version.normalize(version);
     Step apply = Step.builder("migrate database to " + v)
-        .execute(ctx -> migrateTo(v, deploymentOf(ctx)))
+        .execute(ctx -> runner.migrateTo(v, deploymentOf(ctx), fence(ctx)))
         .reconcile(ctx -> Version.compare(currentVersion(), v) >= 0 ? Reconciliation.APPLIED : Reconciliation.NOT_APPLIED)
         .idempotent()
         .describedAs("migrate the database to " + v + ", archiving what destructive statements remove")
         .build();
     Step revert = Step.builder("roll back database")
-        .execute(ctx -> noteVerification(ctx, rollbackTo(knownGoodVersion(ctx), deploymentOf(ctx))))
+        .execute(ctx -> noteVerification(ctx, runner.rollbackTo(knownGoodVersion(ctx), deploymentOf(ctx), fence(ctx))))
         .idempotent()
         .describedAs("roll the database back to the version before " + v + ", restoring archived data and verifying fingerprints")
         .build();
@@ -198,7 +202,7 @@ public final class Migrations {
   public Step rollbackStep(String version) {
     String v = Version.normalize(version);
     return Step.builder("roll back database to " + v)
-        .execute(ctx -> noteVerification(ctx, rollbackTo(v, deploymentOf(ctx))))
+        .execute(ctx -> noteVerification(ctx, runner.rollbackTo(v, deploymentOf(ctx), fence(ctx))))
         .reconcile(ctx -> Version.compare(currentVersion(), v) <= 0 && dryRunRollbackTo(v).notes().isEmpty()
             ? Reconciliation.APPLIED : Reconciliation.NOT_APPLIED)
         .idempotent()
@@ -219,7 +223,7 @@ public final class Migrations {
             target = runner.versionBefore(count);
             ctx.checkpoint("target", target);
           }
-          noteVerification(ctx, rollbackTo(target, deploymentOf(ctx)));
+          noteVerification(ctx, runner.rollbackTo(target, deploymentOf(ctx), fence(ctx)));
         })
         .idempotent()
         .describedAs("undo the last " + count + " database migration" + (count == 1 ? "" : "s")
@@ -234,7 +238,7 @@ public final class Migrations {
   public Step rollbackToKnownGood() {
     return Step.builder("roll back database")
         .captureKnownGood(ctx -> Snapshot.of("version", currentVersion()))
-        .execute(ctx -> noteVerification(ctx, rollbackTo(knownGoodVersion(ctx), deploymentOf(ctx))))
+        .execute(ctx -> noteVerification(ctx, runner.rollbackTo(knownGoodVersion(ctx), deploymentOf(ctx), fence(ctx))))
         .idempotent()
         .describedAs("roll the database back to its known-good version, restoring archived data and verifying fingerprints")
         .build();
@@ -247,6 +251,27 @@ public final class Migrations {
    */
   private static void noteVerification(StepContext ctx, RollbackSummary r) {
     if (!r.verified()) ctx.note("the database rollback to " + r.toVersion() + " is committed, but its verification " + r.verification());
+  }
+
+  /**
+   * The checks a step's migration or rollback makes under the run's lease: the lease before every
+   * statement, and in every transaction before it commits; when the lease is a {@link JdbcLease}
+   * in this database, also its row, locked in that transaction ({@link JdbcLease#checkHeld}).
+   */
+  private Fence fence(StepContext ctx) {
+    StepLease lease = ctx.lease();
+    if (!lease.isPresent()) return Fence.NONE;
+    JdbcLease row = lease.unwrap(JdbcLease.class).filter(l -> l.isIn(dataSource)).orElse(null);
+    return new Fence() {
+      @Override public void check() {
+        lease.check();
+      }
+
+      @Override public void beforeCommit(java.sql.Connection c) throws java.sql.SQLException {
+        if (row != null) row.checkHeld(c, lease);
+        else lease.check();
+      }
+    };
   }
 
   private static String knownGoodVersion(StepContext ctx) {

@@ -111,7 +111,7 @@ public final class PostgresServer implements BeforeAllCallback {
       Files.deleteIfExists(pwfile);
       run(List.of(BIN.resolve("pg_ctl").toString(), "-D", s.data.toString(), "-l", dir.resolve("log").toString(), "-w", "-t", "60",
           "-o", "-p " + port + " -k " + sock + " -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off"
-              + " -c full_page_writes=off -c max_connections=60", "start"), dir, root);
+              + " -c full_page_writes=off -c max_connections=200", "start"), dir, root);
       return s;
     }
 

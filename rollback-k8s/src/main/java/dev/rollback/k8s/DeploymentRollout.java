@@ -304,19 +304,36 @@ public final class DeploymentRollout {
 
   /** A step that pauses the Deployment; undone by resuming it. */
   public Step pause() {
-    return Step.builder("pause " + workload.label()).execute(ctx -> setPaused(true)).undo(ctx -> setPaused(false))
-        .idempotent().build();
+    return Step.builder("pause " + workload.label()).execute(ctx -> setPaused(true, ctx.lease()))
+        .undo(ctx -> setPaused(false, ctx.lease())).idempotent().build();
   }
 
   /** A step that resumes the Deployment; undone by pausing it. */
   public Step resume() {
-    return Step.builder("resume " + workload.label()).execute(ctx -> setPaused(false)).undo(ctx -> setPaused(true))
-        .idempotent().build();
+    return Step.builder("resume " + workload.label()).execute(ctx -> setPaused(false, ctx.lease()))
+        .undo(ctx -> setPaused(true, ctx.lease())).idempotent().build();
   }
 
   void setPaused(boolean paused) {
-    Api.run("PATCH " + workload.path(), () -> client.apps().deployments().inNamespace(namespace()).withName(name())
-        .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"paused\":" + paused + "}}"));
+    setPaused(paused, dev.rollback.StepLease.none());
+  }
+
+  /** Pauses or resumes; under a lease, with the resourceVersion just read and the fencing token recorded (see {@code Fencing}). */
+  void setPaused(boolean paused, dev.rollback.StepLease lease) {
+    if (!lease.isPresent()) {
+      Api.run("PATCH " + workload.path(), () -> client.apps().deployments().inNamespace(namespace()).withName(name())
+          .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"paused\":" + paused + "}}"));
+      return;
+    }
+    var d = (io.fabric8.kubernetes.api.model.apps.Deployment) workload.get();
+    dev.rollback.k8s.internal.Fencing.check(lease, d, describe());
+    java.util.List<java.util.Map<String, Object>> ops = new java.util.ArrayList<>(java.util.List.of(
+        Workload.op("replace", "/metadata/resourceVersion", d.getMetadata().getResourceVersion()),
+        Workload.op("add", "/spec/paused", paused)));
+    ops.addAll(dev.rollback.k8s.internal.Fencing.patch(lease, d));
+    String body = workload.json().asJson(ops);
+    Api.run("PATCH " + workload.path(), () -> client.apps().deployments().inNamespace(namespace()).resource(d)
+        .patch(PatchContext.of(PatchType.JSON), body));
   }
 
   // ------------------------------------------------------------------ health

@@ -2,6 +2,7 @@ package dev.rollback.k8s;
 
 import dev.rollback.Snapshot;
 import dev.rollback.StepContext;
+import dev.rollback.k8s.internal.Fencing;
 import dev.rollback.k8s.internal.Api;
 import dev.rollback.spi.Settled;
 import dev.rollback.spi.SnapshotCodec;
@@ -54,9 +55,12 @@ final class Replicas implements StateAdapter<Integer> {
     for (int attempt = 1; ; attempt++) {
       Deployment d = (Deployment) workload.get();
       if (replicas(d) == target) return;
-      String body = workload.json().asJson(List.of(
+      Fencing.check(ctx.lease(), d, workload.describe());
+      List<Map<String, Object>> ops = new java.util.ArrayList<>(List.of(
           Workload.op("replace", "/metadata/resourceVersion", d.getMetadata().getResourceVersion()),
           Workload.op("add", "/spec/replicas", target)));
+      ops.addAll(Fencing.patch(ctx.lease(), d));
+      String body = workload.json().asJson(ops);
       try {
         Api.run("PATCH " + workload.path(), () -> client.apps().deployments().inNamespace(namespace).resource(d)
             .patch(PatchContext.of(PatchType.JSON), body));

@@ -2,6 +2,8 @@ package dev.rollback.k8s;
 
 import dev.rollback.Snapshot;
 import dev.rollback.StepContext;
+import dev.rollback.StepLease;
+import dev.rollback.k8s.internal.Fencing;
 import dev.rollback.k8s.internal.Api;
 import dev.rollback.spi.SnapshotCodec;
 import dev.rollback.spi.StateAdapter;
@@ -18,6 +20,8 @@ import org.slf4j.LoggerFactory;
 /**
  * A Service's selector as a {@link StateAdapter}: replaced whole (a JSON patch, not a merge)
  * with the resourceVersion just read (a 409 reads again); nothing written when it already matches.
+ * Under a lease the write also records its fencing token on the Service, and a higher token
+ * recorded there refuses it.
  */
 final class ServiceSelector implements StateAdapter<Map<String, String>> {
   private static final Logger log = LoggerFactory.getLogger(ServiceSelector.class);
@@ -60,18 +64,26 @@ final class ServiceSelector implements StateAdapter<Map<String, String>> {
 
   @Override
   public void apply(Map<String, String> target, StepContext ctx) {
-    select(target);
+    select(target, ctx.lease());
   }
 
   void select(Map<String, String> target) {
+    select(target, StepLease.none());
+  }
+
+  /** Switches the selector, conditional on {@code lease}'s fencing token (see the class comment). */
+  void select(Map<String, String> target, StepLease lease) {
     if (target.isEmpty()) throw new IllegalArgumentException("selector of " + describe() + " must not be empty");
     var json = client.getKubernetesSerialization();
     for (int attempt = 1; ; attempt++) {
       Service s = get();
       if (selector(s).equals(target)) return;
-      String body = json.asJson(List.of(
+      Fencing.check(lease, s, describe());
+      List<Map<String, Object>> ops = new java.util.ArrayList<>(List.of(
           Workload.op("replace", "/metadata/resourceVersion", s.getMetadata().getResourceVersion()),
           Workload.op("add", "/spec/selector", new TreeMap<>(target))));
+      ops.addAll(Fencing.patch(lease, s));
+      String body = json.asJson(ops);
       try {
         Api.run("PATCH " + path(), () -> client.services().inNamespace(namespace).resource(s)
             .patch(PatchContext.of(PatchType.JSON), body));

@@ -2,7 +2,9 @@ package dev.rollback.k8s;
 
 import dev.rollback.Snapshot;
 import dev.rollback.StepContext;
+import dev.rollback.StepLease;
 import dev.rollback.k8s.internal.Api;
+import dev.rollback.k8s.internal.Fencing;
 import dev.rollback.k8s.internal.ConfigRefs;
 import dev.rollback.k8s.internal.PodChecks;
 import dev.rollback.k8s.internal.Templates;
@@ -58,7 +60,9 @@ import org.slf4j.LoggerFactory;
  *       history is found by controller owner reference (ReplicaSets for a Deployment,
  *       ControllerRevisions otherwise), the old template is written back with the
  *       resourceVersion just read (a 409 starts over from a fresh read), nothing is written when
- *       the template already matches; config is restored first, then the template;
+ *       the template already matches; config is restored first, then the template; under a lease
+ *       ({@code ctx.lease()}) every write is also conditional on its fencing token (see
+ *       {@code Fencing}: the object records the token that wrote it, a higher one refuses the write);
  *   <li>{@link #matches} compares templates without {@code pod-template-hash}, and the content of
  *       the target's config, never revision numbers;
  *   <li>{@link #settled} is the rollout status: complete, progressing, or failed past its
@@ -256,13 +260,18 @@ final class Workload implements StateAdapter<WorkloadRevision> {
 
   @Override
   public void apply(WorkloadRevision target, StepContext ctx) {
-    ctx.note(restore(target).message());
+    ctx.note(restore(target, ctx.lease()).message());
   }
 
   /** Restores {@code target}: its config first, then its template, as an undo to that revision. */
   UndoResult restore(WorkloadRevision target) {
+    return restore(target, StepLease.none());
+  }
+
+  /** {@link #restore(WorkloadRevision)} with every write conditional on {@code lease}. */
+  UndoResult restore(WorkloadRevision target, StepLease lease) {
     String what = "revision " + target.revision() + (target.hash() == null ? "" : " (" + hashName() + " " + target.hash() + ")");
-    return undo(what, (o, history) -> sourceOf(target, history), target.config());
+    return undo(what, (o, history) -> sourceOf(target, history), target.config(), lease);
   }
 
   @Override
@@ -403,7 +412,7 @@ final class Workload implements StateAdapter<WorkloadRevision> {
   UndoResult undo(Revision target) {
     Objects.requireNonNull(target, "target");
     if (target instanceof Revision.Captured c) return restore(decode(c.snapshot()));
-    return undo(target.toString(), (o, history) -> Source.of(find(target, o, history)), List.of());
+    return undo(target.toString(), (o, history) -> Source.of(find(target, o, history)), List.of(), StepLease.none());
   }
 
   /** The state of revision {@code target} of the history (its config is not known: left alone). */
@@ -443,7 +452,7 @@ final class Workload implements StateAdapter<WorkloadRevision> {
         + ")");
   }
 
-  private UndoResult undo(String what, Finder finder, List<ReferencedConfig> config) {
+  private UndoResult undo(String what, Finder finder, List<ReferencedConfig> config, StepLease lease) {
     String configDone = null;
     for (int attempt = 1; ; attempt++) {
       HasMetadata o = get();
@@ -456,7 +465,7 @@ final class Workload implements StateAdapter<WorkloadRevision> {
       List<Rev> history = history(o);
       long from = current(o, history).revision();
       Source source = finder.find(o, history);
-      if (configDone == null) configDone = restoreConfig(config, o);
+      if (configDone == null) configDone = restoreConfig(config, o, lease);
       String configNote = configDone.isEmpty() ? "" : "; " + configDone;
       PodTemplateSpec template = Templates.withoutHash(json(), source.template());
       if (Templates.equalIgnoringHash(json(), template, template(o)) && !paused) {
@@ -467,8 +476,9 @@ final class Workload implements StateAdapter<WorkloadRevision> {
         return new UndoResult(describe(), from, source.revision(), true, attempt - 1, msg);
       }
       if (options.beforeWrite() != null) options.beforeWrite().accept("template", attempt);
+      Fencing.check(lease, o, describe());
       try {
-        write(o, source, template, paused);
+        write(o, source, template, paused, lease);
       } catch (K8sApiException e) {
         if (e.code() == 409 && attempt <= options.conflictRetries()) {
           log.info("{} changed while rolling it back (409 on attempt {}): reading it again", describe(), attempt);
@@ -487,7 +497,7 @@ final class Workload implements StateAdapter<WorkloadRevision> {
   }
 
   /** One write carrying the resourceVersion read, so a concurrent writer makes it fail with 409. */
-  private void write(HasMetadata o, Source source, PodTemplateSpec template, boolean paused) {
+  private void write(HasMetadata o, Source source, PodTemplateSpec template, boolean paused, StepLease lease) {
     String call = "PATCH " + path();
     if (kind == Kind.DEPLOYMENT) {
       Deployment d = (Deployment) o;
@@ -495,8 +505,8 @@ final class Workload implements StateAdapter<WorkloadRevision> {
       ops.add(op("replace", "/metadata/resourceVersion", d.getMetadata().getResourceVersion()));
       ops.add(op("replace", "/spec/template", template));
       Map<String, String> current = d.getMetadata().getAnnotations() == null ? Map.of() : d.getMetadata().getAnnotations();
-      ops.add(op("add", "/metadata/annotations", source.annotations() == null ? current
-          : Templates.rollbackAnnotations(current, source.annotations())));
+      ops.add(op("add", "/metadata/annotations", Fencing.annotated(source.annotations() == null ? current
+          : Templates.rollbackAnnotations(current, source.annotations()), lease)));
       if (paused) ops.add(op("replace", "/spec/paused", false));
       // resource(d): fabric8 sends the PATCH alone (withName(..).patch would GET the object first)
       Api.run(call, () -> client.apps().deployments().inNamespace(namespace).resource(d)
@@ -508,12 +518,18 @@ final class Workload implements StateAdapter<WorkloadRevision> {
     if (source.patch() != null) {
       // the ControllerRevision's stored patch, as kubectl sends it back
       Map<String, Object> patch = new LinkedHashMap<>(source.patch());
-      patch.put("metadata", Map.of("resourceVersion", o.getMetadata().getResourceVersion()));
+      Map<String, Object> meta = new LinkedHashMap<>();
+      meta.put("resourceVersion", o.getMetadata().getResourceVersion());
+      if (lease.isPresent()) meta.put("annotations", Map.of(Fencing.ANNOTATION, Fencing.value(lease)));
+      patch.put("metadata", meta);
       body = json().asJson(patch);
       type = PatchType.STRATEGIC_MERGE;
     } else {
-      body = json().asJson(List.of(op("replace", "/metadata/resourceVersion", o.getMetadata().getResourceVersion()),
-          op("replace", "/spec/template", template)));
+      List<Map<String, Object>> ops = new ArrayList<>();
+      ops.add(op("replace", "/metadata/resourceVersion", o.getMetadata().getResourceVersion()));
+      ops.add(op("replace", "/spec/template", template));
+      ops.addAll(Fencing.patch(lease, o));
+      body = json().asJson(ops);
       type = PatchType.JSON;
     }
     Api.run(call, () -> {
@@ -636,7 +652,7 @@ final class Workload implements StateAdapter<WorkloadRevision> {
    * read and checked before any is written: a Secret whose content changed and was not kept fails
    * the restore before anything changed. Returns what it did, for the undo's message ("" for nothing).
    */
-  private String restoreConfig(List<ReferencedConfig> target, HasMetadata owner) {
+  private String restoreConfig(List<ReferencedConfig> target, HasMetadata owner, StepLease lease) {
     if (target.isEmpty()) return "";
     List<ConfigWrite> writes = new ArrayList<>();
     List<String> problems = new ArrayList<>();
@@ -678,7 +694,7 @@ final class Workload implements StateAdapter<WorkloadRevision> {
           + String.join("; ", problems));
     }
     List<String> done = new ArrayList<>();
-    for (ConfigWrite w : writes) done.add(writeConfig(w));
+    for (ConfigWrite w : writes) done.add(writeConfig(w, lease));
     return done.isEmpty() ? "" : String.join(", ", done);
   }
 
@@ -694,21 +710,24 @@ final class Workload implements StateAdapter<WorkloadRevision> {
   }
 
   /** Writes one object's captured content: a PATCH with the resourceVersion read, or a create when it is gone. */
-  private String writeConfig(ConfigWrite w) {
+  private String writeConfig(ConfigWrite w, StepLease lease) {
     ReferencedConfig c = w.target();
     boolean cm = c.kind() == ReferencedConfig.Kind.CONFIG_MAP;
     HasMetadata fresh = w.fresh();
     for (int attempt = 1; ; attempt++) {
       if (options.beforeWrite() != null) options.beforeWrite().accept(c.kind().apiKind() + " " + c.name(), attempt);
+      Fencing.check(lease, fresh, c.kind().apiKind() + " " + namespace + "/" + c.name());
       try {
         if (fresh == null) {
           String call = "POST v1 namespaces/" + namespace + (cm ? "/configmaps (" : "/secrets (") + c.name() + ")";
           if (cm) {
-            ConfigMap m = new ConfigMapBuilder().withNewMetadata().withName(c.name()).withNamespace(namespace).endMetadata()
+            ConfigMap m = new ConfigMapBuilder().withNewMetadata().withName(c.name()).withNamespace(namespace)
+                .withAnnotations(lease.isPresent() ? Fencing.annotated(null, lease) : null).endMetadata()
                 .withData(c.data().isEmpty() ? null : c.data()).withBinaryData(c.binaryData().isEmpty() ? null : c.binaryData()).build();
             Api.run(call, () -> client.configMaps().inNamespace(namespace).resource(m).create());
           } else {
-            Secret s = new SecretBuilder().withNewMetadata().withName(c.name()).withNamespace(namespace).endMetadata()
+            Secret s = new SecretBuilder().withNewMetadata().withName(c.name()).withNamespace(namespace)
+                .withAnnotations(lease.isPresent() ? Fencing.annotated(null, lease) : null).endMetadata()
                 .withData(w.data()).build();
             Api.run(call, () -> client.secrets().inNamespace(namespace).resource(s).create());
           }
@@ -717,6 +736,7 @@ final class Workload implements StateAdapter<WorkloadRevision> {
         }
         List<Map<String, Object>> ops = new ArrayList<>();
         ops.add(op("replace", "/metadata/resourceVersion", fresh.getMetadata().getResourceVersion()));
+        ops.addAll(Fencing.patch(lease, fresh));
         Map<String, String> data = cm ? c.data() : w.data();
         Map<String, String> now = cm ? ((ConfigMap) fresh).getData() : ((Secret) fresh).getData();
         // fabric8 reads an absent map as an empty one: only remove what the object has

@@ -40,7 +40,7 @@ final class BackendState implements StateAdapter<RoutingState> {
     if (!target.backend().equals(backend)) {
       throw new IllegalArgumentException("a target for backend " + target.backend() + " cannot be applied to " + describe());
     }
-    router.apply(target, cutover);
+    router.apply(target, cutover, ctx.lease());
   }
 
   @Override

@@ -1,5 +1,7 @@
 package dev.rollback.lb;
 
+import dev.rollback.LeaseLostException;
+import dev.rollback.StepLease;
 import dev.rollback.detect.HealthCheck;
 import dev.rollback.detect.HealthStatus;
 import dev.rollback.detect.Signal;
@@ -239,8 +241,15 @@ public final class HaproxyRouter implements TrafficRouter {
 
   @Override
   public RoutingState apply(RoutingState target, Cutover cutover) {
+    return apply(target, cutover, StepLease.none());
+  }
+
+  /** Checks {@code lease} immediately before every runtime API command it sends (see {@link TrafficRouter}). */
+  @Override
+  public RoutingState apply(RoutingState target, Cutover cutover, StepLease lease) {
     Objects.requireNonNull(target, "target");
     Objects.requireNonNull(cutover, "cutover");
+    Objects.requireNonNull(lease, "lease");
     RoutingState current;
     try {
       current = read(target.backend());
@@ -263,8 +272,15 @@ public final class HaproxyRouter implements TrafficRouter {
     List<ServerChange> done = new ArrayList<>();
     for (ServerChange c : changes) {
       try {
-        for (String cmd : commands(target.backend(), c, cutover)) run(cmd);
+        for (String cmd : commands(target.backend(), c, cutover)) {
+          lease.check(); // a replica that lost the lease sends nothing more, not even a put-back
+          run(cmd);
+        }
         done.add(c);
+      } catch (LeaseLostException e) {
+        log.warn("{}: stopped applying {} after {} of {} server changes: {}", name, target, done.size(), changes.size(),
+            e.getMessage());
+        throw e;
       } catch (RouterException e) {
         done.add(c); // partly applied: put it back too
         restore(current, done);
@@ -276,7 +292,7 @@ public final class HaproxyRouter implements TrafficRouter {
       restore(current, done);
       throw new RouterException(name, attempt, "read back " + readBack + " after the change", current, null);
     }
-    if (serverStateFile != null && !changes.isEmpty()) saveServerState();
+    if (serverStateFile != null && !changes.isEmpty() && lease.stillHeld()) saveServerState();
     log.info("{}: backend {} now {}", name, target.backend(), readBack);
     return readBack;
   }

@@ -1,5 +1,6 @@
 package dev.rollback.lb;
 
+import dev.rollback.StepLease;
 import dev.rollback.lb.internal.Names;
 import dev.rollback.lb.internal.SplitClientsBlock;
 import dev.rollback.lb.internal.Transitions;
@@ -142,8 +143,19 @@ public final class NginxRouter implements TrafficRouter {
 
   @Override
   public RoutingState apply(RoutingState target, Cutover cutover) {
+    return apply(target, cutover, StepLease.none());
+  }
+
+  /**
+   * Checks {@code lease} immediately before the file swap and again before the reload (see
+   * {@link TrafficRouter}); a replica that lost it between the two leaves the file to the replica
+   * holding the lease now, which rewrites and reloads it.
+   */
+  @Override
+  public RoutingState apply(RoutingState target, Cutover cutover, StepLease lease) {
     Objects.requireNonNull(target, "target");
     Objects.requireNonNull(cutover, "cutover");
+    Objects.requireNonNull(lease, "lease");
     synchronized (lock) {
       RoutingState current = read(target.backend());
       String attempt = "apply " + target;
@@ -161,13 +173,16 @@ public final class NginxRouter implements TrafficRouter {
       String old;
       try {
         old = Files.readString(upstreamFile, StandardCharsets.UTF_8);
-        write(UpstreamFile.read(old, target.backend()).isPresent()
-            ? UpstreamFile.rewrite(old, target) : SplitClientsBlock.rewrite(old, after));
+        String text = UpstreamFile.read(old, target.backend()).isPresent()
+            ? UpstreamFile.rewrite(old, target) : SplitClientsBlock.rewrite(old, after);
+        lease.check(); // immediately before the swap
+        write(text);
       } catch (IOException e) {
         throw new RouterException(name(), "rewrite " + upstreamFile, e.toString(), current, e);
       }
       try {
         test();
+        lease.check(); // and before the reload
         reload();
       } catch (RouterException e) {
         putBack(old);

@@ -1,5 +1,7 @@
 package dev.rollback.lb;
 
+import dev.rollback.StepLease;
+
 /**
  * A load balancer this library can read and change the routing of. Implementations:
  * {@link HaproxyRouter}, {@link NginxRouter}; write your own for another load balancer.
@@ -27,4 +29,16 @@ public interface TrafficRouter {
    * state read back afterwards. Servers not named in {@code target} are left alone.
    */
   RoutingState apply(RoutingState target, Cutover cutover);
+
+  /**
+   * {@link #apply(RoutingState, Cutover)} by a replica acting under {@code lease}: the lease is
+   * checked immediately before every command or file swap, and a replica that lost it writes
+   * nothing more (not even the put-back of a partial change: the replica holding the lease now
+   * owns the routing) and throws {@link dev.rollback.LeaseLostException}. The default checks it once,
+   * before {@link #apply(RoutingState, Cutover)}; routers that send several commands override it.
+   */
+  default RoutingState apply(RoutingState target, Cutover cutover, StepLease lease) {
+    lease.check();
+    return apply(target, cutover);
+  }
 }

@@ -405,6 +405,30 @@ class HaproxyRouterIT {
     assertThat(router.read("app").serving()).containsExactly("v1");
   }
 
+  @Test
+  void aReplicaThatLosesItsLeaseBetweenTwoCommandsSendsNoMoreAndPutsNothingBack() throws Exception {
+    start(100, 0);
+    // the flip is three commands: v2 weight 100, then v1 drain, then v1 weight 0; the lease is lost after the first
+    int[] checks = {0};
+    dev.rollback.StepLease losesAfterOneCommand = new dev.rollback.StepLease() {
+      @Override public boolean isPresent() { return true; }
+      @Override public String name() { return "rollback-guard-checkout@2.4.0"; }
+      @Override public String holder() { return "pod-1"; }
+      @Override public long token() { return 1; }
+      @Override public boolean stillHeld() { return ++checks[0] <= 1; }
+      @Override public String lostBecause() { return "taken over by pod-2 (fencing token 2)"; }
+      @Override public <T> java.util.Optional<T> unwrap(Class<T> type) { return java.util.Optional.empty(); }
+    };
+
+    assertThatThrownBy(() -> router.apply(state(ServerRoute.of(0, AdminState.DRAIN), ServerRoute.ready(100)), Cutover.drain(),
+        losesAfterOneCommand))
+        .isInstanceOf(dev.rollback.LeaseLostException.class).hasMessageContaining("taken over by pod-2");
+
+    // the first command went out; nothing after it, and no put-back of v2's weight either
+    assertThat(router.read("app").server("v2").weight()).isEqualTo(100);
+    assertThat(router.read("app").server("v1")).isEqualTo(new ServerRoute(100, AdminState.READY, Operational.UP));
+  }
+
   private static void assertNoRequestLost(List<Response> responses) {
     assertThat(responses).hasSizeGreaterThan(300);
     assertThat(responses).filteredOn(r -> !r.ok())

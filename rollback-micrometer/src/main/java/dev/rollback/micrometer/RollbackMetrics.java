@@ -53,7 +53,7 @@ public final class RollbackMetrics {
     Objects.requireNonNull(guard, "guard");
     Gauge.builder("rollback.guard.state", guard, g -> g.state().ordinal())
         .tag("deployment", guard.status().deployment().id())
-        .description("0 CREATED, 1 ARMED, 2 NEEDS_HUMAN, 3 FIRED, 4 STOOD_DOWN, 5 BAKED, 6 CLOSED")
+        .description("0 CREATED, 1 ARMED, 2 NEEDS_HUMAN, 3 FIRED, 4 STOOD_DOWN, 5 BAKED, 6 CLOSED, 7 DEFERRED, 8 ROLLED_BACK, 9 ROLLBACK_FAILED")
         .register(registry);
   }
 }

@@ -141,6 +141,8 @@ final class SwarmServiceAdapter implements StateAdapter<SwarmServiceState> {
    */
   RestoreResult restore(SwarmServiceState target, @Nullable StepContext ctx, boolean finishRollout) {
     checkTarget(target);
+    // checked right before every write: a replica that lost its lease sends no more updates
+    dev.rollback.StepLease lease = ctx == null ? dev.rollback.StepLease.none() : ctx.lease();
     int writes = 0;
     int conflicts = 0;
     RestoreResult.Action action = RestoreResult.Action.NOTHING_TO_DO;
@@ -163,6 +165,7 @@ final class SwarmServiceAdapter implements StateAdapter<SwarmServiceState> {
           uc.put("Monitor", uc.path("Monitor").asLong(5_000_000_000L) + 1);
           try {
             beforeWrite(conflicts + 1);
+            lease.check();
             api().post("/services/" + o.id() + "/update?version=" + o.version(), nudged);
           } catch (SwarmApiException e) {
             if (isConflict(e) && conflicts < service.conflictRetries()) {
@@ -193,12 +196,14 @@ final class SwarmServiceAdapter implements StateAdapter<SwarmServiceState> {
           Observed now = observe();
           if (!equalButUpdateConfig(now.state().spec(), target.spec())) continue;
           beforeWrite(writes + conflicts + 1);
+          lease.check();
           api().post("/services/" + now.id() + "/update?version=" + now.version(), target.spec());
           writes++;
           action = RestoreResult.Action.UPDATED_WITH_ROLLOUT;
           continue;
         }
         beforeWrite(writes + conflicts + 1);
+        lease.check();
         if (service.rolloutOrNull() == null && o.previousSpec() != null && o.previousSpec().equals(target.spec())) {
           // exactly docker service rollback: the current spec back with rollback=previous; Swarm
           // swaps in the previous spec and rolls out with its rollback config

@@ -129,6 +129,8 @@ final class SwarmStackAdapter implements StateAdapter<SwarmStackState> {
       for (String s : wave) {
         try {
           written.put(s, stack.service(s).impl().restore(target.services().get(s), ctx, false));
+        } catch (dev.rollback.LeaseLostException e) {
+          throw e; // a replica that lost its lease restores nothing more, and does not report it as a failure
         } catch (RuntimeException e) {
           failed = true;
           outcomes.put(s, new ServiceOutcome(s, Status.FAILED, e.getMessage()));
@@ -151,6 +153,8 @@ final class SwarmStackAdapter implements StateAdapter<SwarmStackState> {
           }
           Status status = r.action() == RestoreResult.Action.NOTHING_TO_DO ? Status.UNCHANGED : Status.RESTORED;
           outcomes.put(s, new ServiceOutcome(s, status, r.message() + "; " + conv.summary()));
+        } catch (dev.rollback.LeaseLostException ex) {
+          throw ex;
         } catch (RuntimeException ex) {
           failed = true;
           outcomes.put(s, new ServiceOutcome(s, Status.FAILED, ex.getMessage()));

@@ -85,6 +85,22 @@ class SwarmServiceIT {
   }
 
   @Test
+  void aReplicaWhoseLeaseIsLostSendsNoUpdate() {
+    SwarmService s = create(RealSwarm.unique("fenced"), v1);
+    SwarmServiceState known = s.capture();
+    release(s, v2);
+    long version = docker.inspect(s.name()).path("Version").path("Index").asLong();
+    dev.rollback.test.FakeStepLease lease = dev.rollback.test.FakeStepLease.held("rollback-guard-swarm@2", "pod-1", 1);
+    lease.lose("taken over by pod-2 (fencing token 2)");
+
+    assertThatThrownBy(() -> s.adapter().apply(known, dev.rollback.test.FakeStepContext.builder().withLease(lease).build()))
+        .isInstanceOf(dev.rollback.LeaseLostException.class).hasMessageContaining("taken over by pod-2");
+
+    assertThat(docker.inspect(s.name()).path("Version").path("Index").asLong()).as("the service's version").isEqualTo(version);
+    assertThat(image(s)).isEqualTo(v2);
+  }
+
+  @Test
   void restoresTheKnownGoodSpecWithSwarmsOwnRollbackWhenItIsThePreviousSpec() {
     SwarmService s = create(RealSwarm.unique("prev"), v1);
     SwarmServiceState known = s.capture();

@@ -123,6 +123,7 @@ public final class FakeStateAdapter<S> implements StateAdapter<S> {
     applyCalls++;
     if (applyFailure != null) throw applyFailure;
     if (target.equals(state)) return;
+    ctx.lease().check(); // right before the write, as every adapter does
     state = target;
     writes.add(target);
     settledPolls = 0;

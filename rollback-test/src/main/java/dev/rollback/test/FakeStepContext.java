@@ -3,6 +3,7 @@ package dev.rollback.test;
 import dev.rollback.Deployment;
 import dev.rollback.Snapshot;
 import dev.rollback.StepContext;
+import dev.rollback.StepLease;
 import dev.rollback.engine.ManualClock;
 import java.time.Duration;
 import java.time.Instant;
@@ -48,6 +49,7 @@ public final class FakeStepContext implements StepContext {
   private final @Nullable Snapshot undoSnapshot;
   private final @Nullable Instant cancelAt;
   private final Map<String, String> checkpoints;
+  private final StepLease lease;
   private final List<String> notes = Collections.synchronizedList(new ArrayList<>());
   private final List<Duration> sleeps = Collections.synchronizedList(new ArrayList<>());
   private volatile @Nullable String cancelReason;
@@ -64,6 +66,7 @@ public final class FakeStepContext implements StepContext {
     this.undoSnapshot = b.undoSnapshot;
     this.cancelAt = b.cancelAfter == null ? null : clock.instant().plus(b.cancelAfter);
     this.checkpoints = Collections.synchronizedMap(new LinkedHashMap<>(b.checkpoints));
+    this.lease = b.lease;
   }
 
   /** A context with the defaults of {@link #builder()}. */
@@ -94,6 +97,7 @@ public final class FakeStepContext implements StepContext {
     b.undoSnapshot = undoSnapshot;
     b.cancelAfter = cancelAt == null ? null : Duration.between(clock.instant(), cancelAt);
     b.checkpoints.putAll(checkpoints());
+    b.lease = lease;
     return b;
   }
 
@@ -171,6 +175,12 @@ public final class FakeStepContext implements StepContext {
     notes.add(Objects.requireNonNull(message, "message"));
   }
 
+  /** The lease given to the builder ({@link StepLease#none()} by default), e.g. a {@link FakeStepLease}. */
+  @Override
+  public StepLease lease() {
+    return lease;
+  }
+
   /** Every note, in order. */
   public List<String> notes() {
     synchronized (notes) {
@@ -204,8 +214,15 @@ public final class FakeStepContext implements StepContext {
     private @Nullable Snapshot undoSnapshot;
     private @Nullable Duration cancelAfter;
     private final Map<String, String> checkpoints = new LinkedHashMap<>();
+    private StepLease lease = StepLease.none();
 
     private Builder() {}
+
+    /** The lease the step acts under: a {@link FakeStepLease} to test that a step stops writing once it is lost. */
+    public Builder withLease(StepLease lease) {
+      this.lease = Objects.requireNonNull(lease, "lease");
+      return this;
+    }
 
     public Builder withRunId(String runId) {
       this.runId = requireText("run id", runId);

@@ -1,6 +1,7 @@
 package dev.rollback.test;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.rollback.Decision;
 import dev.rollback.Deployment;
@@ -8,6 +9,7 @@ import dev.rollback.FailurePolicy;
 import dev.rollback.GateKind;
 import dev.rollback.GateRequest;
 import dev.rollback.KnownGood;
+import dev.rollback.LeaseLostException;
 import dev.rollback.Reconciliation;
 import dev.rollback.Release;
 import dev.rollback.RollbackPlan;
@@ -21,6 +23,7 @@ import dev.rollback.detect.HealthStatus;
 import dev.rollback.engine.RollbackEngine;
 import dev.rollback.engine.RollbackRun;
 import dev.rollback.engine.RunOptions;
+import dev.rollback.guard.LeaseGrant;
 import dev.rollback.journal.InMemoryJournal;
 import dev.rollback.journal.JournalRecord;
 import dev.rollback.journal.RecordType;
@@ -55,7 +58,9 @@ import org.junit.jupiter.api.Test;
  * (the journal ends with the step's STEP_STARTED) a resumed run leaves a system that already
  * matches untouched and applies the target again to one that does not, and the step's reconciler
  * tells the two apart (APPLIED / NOT_APPLIED); applying a target the system already has changes
- * nothing ({@link #fingerprint} stays the same).
+ * nothing ({@link #fingerprint} stays the same); an adapter whose step lost its lease
+ * ({@link dev.rollback.StepContext#lease()}) refuses to write, with a {@link LeaseLostException}; a
+ * replica whose lease another replica takes over in the middle of a step writes nothing afterwards.
  *
  * <p>Each test starts by putting the system in {@link #knownGoodState()} with a derived step.
  * {@link #adapter()} is called inside each test, after the subclass's {@code @BeforeEach}
@@ -251,7 +256,82 @@ public abstract class StateAdapterContract<S> {
     assertMatches(adapter, changedState(), "after applying it again");
   }
 
+  @Test
+  public void anAdapterWhoseLeaseIsLostWritesNothing() throws Exception {
+    StateAdapter<S> adapter = adapter();
+    startIn(adapter, knownGoodState());
+    Object before = fingerprint(adapter);
+    FakeStepLease lease = FakeStepLease.held("adapter-contract-lease", "pod-1", 1);
+    lease.lose("taken over by pod-2 (fencing token 2)");
+
+    Throwable refused = catchThrowable(() -> adapter.apply(changedState(),
+        FakeStepContext.builder().withStepPath(STAGE + "/" + CHANGE).withLease(lease).build()));
+
+    assertThat(refused).as("apply(%s) by a replica that lost its lease", adapter.describe(changedState()))
+        .isNotNull();
+    assertThat(leaseLostIn(refused)).as("the cause chain of %s", refused).isTrue();
+    assertThat(fingerprint(adapter)).as("%s after a write refused for a lost lease", adapter.describe()).isEqualTo(before);
+    assertMatches(adapter, knownGoodState(), "after a write refused for a lost lease");
+  }
+
+  @Test
+  public void aReplicaWhoseLeaseIsTakenOverMidStepWritesNothingAfterwards() throws Exception {
+    StateAdapter<S> adapter = adapter();
+    startIn(adapter, knownGoodState());
+    ScriptedLease lease = ScriptedLease.on(java.time.Clock.systemUTC());
+    Duration ttl = Duration.ofSeconds(3);
+    LeaseGrant mine = lease.tryAcquire("adapter-contract-lease", "pod-1", ttl).orElseThrow();
+    // pod-1 moves the system through three targets, holding each for half a minute
+    Step shift = steps(adapter).sequence(CHANGE, List.of(changedState(), knownGoodState(), changedState()))
+        .withPause(Duration.ofSeconds(30)).toStep();
+    InMemoryJournal journal = InMemoryJournal.create();
+    try (RollbackEngine engine = RollbackEngine.builder().withJournal(journal).build()) {
+      RollbackRun run = engine.start(plan(shift, FailurePolicy.CONTINUE), DEPLOYMENT,
+          RunOptions.defaults().withReason("pod-1 shifts").withLease(lease, mine, ttl));
+      awaitFirstTarget(adapter, run);
+
+      // pod-2 takes the lease over and puts the known-good state back under its own token
+      LeaseGrant theirs = lease.takeOver("pod-2", ttl);
+      RollbackResult mineNow;
+      try (RollbackEngine other = RollbackEngine.builder().build()) {
+        runOrFail(other, plan(steps(adapter).restore("pod-2 restores", knownGoodState()), FailurePolicy.CONTINUE),
+            RunOptions.defaults().withReason("pod-2 took over").withLease(lease, theirs, ttl));
+      }
+      Object afterTheirs = fingerprint(adapter);
+      mineNow = run.await(runTimeout());
+
+      assertThat(mineNow.outcome()).as(mineNow.summary()).isEqualTo(RunOutcome.CANCELLED);
+      assertThat(mineNow.summary()).contains("lost the lease adapter-contract-lease (fencing token 1)");
+      assertThat(fingerprint(adapter)).as("%s after pod-1 stopped", adapter.describe()).isEqualTo(afterTheirs);
+      assertMatches(adapter, knownGoodState(), "after pod-1 stopped");
+      assertThat(journal.read(run.runId()).records()).as("pod-1 journaled no further target")
+          .noneMatch(r -> r.is(RecordType.CHECKPOINT) && "2".equals(r.data().get("value")));
+    }
+  }
+
   // ------------------------------------------------------------------ helpers
+
+  /** Waits (real time, bounded by {@link #runTimeout()}) until the system reads as the run's first target, {@link #changedState()}. */
+  private void awaitFirstTarget(StateAdapter<S> adapter, RollbackRun run) throws Exception {
+    long until = System.nanoTime() + runTimeout().toNanos();
+    while (!adapter.matches(changedState(), adapter.read(FakeStepContext.create()))) {
+      if (run.result().isDone()) {
+        throw new AssertionError("the run ended " + run.result().join().outcome() + " before its first target: "
+            + run.result().join().summary());
+      }
+      if (System.nanoTime() > until) throw new AssertionError("the run did not reach its first target within " + runTimeout());
+      try {
+        run.result().get(10, java.util.concurrent.TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.TimeoutException | InterruptedException | java.util.concurrent.ExecutionException e) {
+        // still running: look again
+      }
+    }
+  }
+
+  private static boolean leaseLostIn(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) if (c instanceof LeaseLostException) return true;
+    return false;
+  }
 
   private static RollbackPlan plan(Step step, FailurePolicy policy) {
     return RollbackPlan.builder("adapter-contract").sequential(STAGE, s -> s.step(step)).withFailurePolicy(policy).build();
@@ -266,7 +346,11 @@ public abstract class StateAdapterContract<S> {
   }
 
   private RollbackResult runOrFail(RollbackEngine engine, RollbackPlan plan) {
-    RollbackResult r = engine.start(plan, DEPLOYMENT).await(runTimeout());
+    return runOrFail(engine, plan, RunOptions.defaults());
+  }
+
+  private RollbackResult runOrFail(RollbackEngine engine, RollbackPlan plan, RunOptions options) {
+    RollbackResult r = engine.start(plan, DEPLOYMENT, options).await(runTimeout());
     assertThat(r.outcome()).as("run of %s: %s", plan.name(), r.summary()).isEqualTo(RunOutcome.RECOVERED);
     return r;
   }

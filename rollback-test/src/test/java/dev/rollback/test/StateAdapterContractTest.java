@@ -53,6 +53,20 @@ class StateAdapterContractTest {
   }
 
   @Test
+  void anAdapterThatWritesWithoutCheckingItsLeaseFailsTheFencingCheck() {
+    Delegating unfenced = new Delegating() {
+      @Override public void apply(String target, StepContext ctx) {
+        if (target.equals(system.state())) return;
+        writes.incrementAndGet();
+        system.set(target); // no ctx.lease().check() before the write
+      }
+    };
+
+    assertThatThrownBy(contractFor(unfenced, unfenced.writes)::anAdapterWhoseLeaseIsLostWritesNothing)
+        .isInstanceOf(AssertionError.class).hasMessageContaining("by a replica that lost its lease");
+  }
+
+  @Test
   void anAdapterWhoseCodecLosesTheStateFailsTheJournalCheck() {
     Delegating forgetful = new Delegating() {
       @Override public SnapshotCodec<String> codec() {

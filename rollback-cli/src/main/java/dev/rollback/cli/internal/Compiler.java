@@ -58,16 +58,17 @@ public final class Compiler {
   static final List<String> ROOT_FIELDS = List.of("apiVersion", "kind", "metadata", "spec");
   static final List<String> METADATA_FIELDS = List.of("name", "description", "labels", "annotations");
   static final List<String> PLAN_FIELDS = List.of("deployment", "budget", "onFailure", "targets", "checks", "triggers",
-      "stages", "verifiedBy", "communication", "journal", "template");
+      "stages", "verifiedBy", "soak", "communication", "journal", "template");
   static final List<String> RELEASE_FIELDS = List.of("deployment", "budget", "onRevertFailure", "targets", "checks",
-      "triggers", "changes", "verifiedBy", "communication", "journal", "template");
+      "triggers", "changes", "verifiedBy", "soak", "communication", "journal", "template");
+  static final List<String> SOAK_FIELDS = List.of("window", "every");
   static final List<String> FLEET_FIELDS = List.of("budget", "onFailure", "services", "journal");
   static final List<String> SERVICE_FIELDS = List.of("name", "plan", "template", "dependsOn");
   static final List<String> STAGE_FIELDS = List.of("name", "parallel", "steps");
   static final List<String> STEP_FIELDS = List.of("type", "name", "description", "params", "timeout", "retries", "approval",
       "verifiedBy", "idempotent", "mayTerminateHost");
   static final List<String> CHANGE_FIELDS = List.of("type", "name", "description", "params", "timeout", "retries",
-      "healthGate", "bake");
+      "notSafelyRevertible", "healthGate", "bake");
   static final List<String> APPROVAL_FIELDS = List.of("gate", "timeout", "onTimeout", "answeredBy");
   static final List<String> RETRY_FIELDS = List.of("max", "delay", "maxDelay");
   static final List<String> COMMUNICATION_FIELDS = List.of("audiences", "routes", "escalate", "deduplicateWithin");
@@ -389,6 +390,11 @@ public final class Compiler {
       }
       for (HealthCheck h : checkRefs(spec, "verifiedBy")) b.verifiedBy(h);
       if (budget != null) b.withBudget(budget);
+      Duration[] soak = soak(spec);
+      if (soak != null) {
+        b.soakFor(soak[0]);
+        if (soak[1] != null) b.checkingEvery(soak[1]);
+      }
       b.withFailurePolicy(FailurePolicy.valueOf(onFailure));
       CommunicationPlan comm = communication(spec);
       if (comm != null) b.withCommunication(comm);
@@ -698,6 +704,11 @@ public final class Compiler {
       }
       for (HealthCheck h : checkRefs(spec, "verifiedBy")) b.verifiedBy(h);
       if (budget != null) b.withBudget(budget);
+      Duration[] soak = soak(spec);
+      if (soak != null) {
+        b.soakFor(soak[0]);
+        if (soak[1] != null) b.checkingEvery(soak[1]);
+      }
       b.withRevertFailurePolicy(FailurePolicy.valueOf(onRevertFailure));
       CommunicationPlan comm = communication(spec);
       if (comm != null) b.withCommunication(comm);
@@ -712,6 +723,22 @@ public final class Compiler {
       }
       return new Compiled("Release", name, file, document, null, release, null, deployment, budget, infos, trig,
           java.util.Collections.unmodifiableMap(new LinkedHashMap<>(checkDescriptions)), journal, closeables, ctx.notes, ctx.baseDir);
+    }
+
+    /** {@code soak: {window, every}}: the window and the interval (null when not given); null without a soak. */
+    Duration @Nullable [] soak(Ctx.Obj spec) {
+      if (!spec.has("soak")) return null;
+      Ctx.Obj so = spec.obj("soak", false, "{window, every}: how long recovery is watched after the rollback");
+      if (so == null) return null;
+      so.allow(SOAK_FIELDS);
+      if (!so.has("window")) {
+        so.require("window", "how long recovery is watched after the rollback");
+        return null;
+      }
+      Duration window = duration(so, "window");
+      Duration every = duration(so, "every");
+      if (window == null) return null;
+      return new Duration[] {window, every};
     }
 
     void element(Ctx.Obj co, Release.Builder b, List<StepInfo> infos, Set<String> names) {
@@ -743,11 +770,18 @@ public final class Compiler {
         if (every != null) b.checkingEvery(every);
         return;
       }
-      co.allow(List.of("type", "name", "description", "params", "timeout", "retries", "healthGate", "bake"));
+      co.allow(CHANGE_FIELDS);
       int before = ctx.problemCount();
       String typeName = co.string("type", true, "a step type with a release change, or use healthGate: or bake:");
       String name = co.string("name", false, "the change's name");
       String description = co.string("description", false, "the sentence for its apply step");
+      String notRevertible = co.string("notSafelyRevertible", false,
+          "why reverting this change is worse than keeping it (the release freezes instead)");
+      if (notRevertible != null && notRevertible.isBlank()) {
+        ctx.error(co.markOf("notSafelyRevertible"), co.pathOf("notSafelyRevertible"),
+            "say why the change is not safely revertible (the text is shown at the freeze gate and in the reports)");
+        return;
+      }
       Duration timeout = duration(co, "timeout");
       Retry retry = retry(co);
       StepType type = typeName == null ? null : stepType(typeName, co);
@@ -777,6 +811,7 @@ public final class Compiler {
       if (timeout != null) apply = apply.withTimeout(timeout);
       if (retry != null) apply = apply.withRetry(retry);
       c = c.withApply(apply);
+      if (notRevertible != null) c = c.notSafelyRevertible(notRevertible);
       if (c.name().contains("/")) {
         ctx.error(co.mark(), co.path, "the change's name '" + c.name() + "' contains '/'; give it a name: field");
         return;

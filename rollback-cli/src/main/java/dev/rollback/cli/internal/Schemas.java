@@ -162,6 +162,12 @@ public final class Schemas {
       sp.set("stages", JSON.createObjectNode().put("type", "array").put("minItems", 1).set("items", stage));
     }
     sp.set("verifiedBy", JSON.createObjectNode().put("type", "array").set("items", str()));
+    ObjectNode soak = obj(List.of("window"));
+    soak.put("description", "how long recovery is watched after the rollback: the verifiedBy checks and the triggers,"
+        + " every 'every' (10s by default); a regression makes the run NOT_RECOVERED");
+    ((ObjectNode) soak.get("properties")).set("window", ref("duration"));
+    ((ObjectNode) soak.get("properties")).set("every", ref("duration"));
+    sp.set("soak", soak);
     sp.set("communication", ref("communication"));
     sp.set("journal", journal());
     sp.set("template", templateUse());
@@ -260,6 +266,11 @@ public final class Schemas {
       ((ObjectNode) retry.get("properties")).set("delay", ref("duration"));
       ((ObjectNode) retry.get("properties")).set("maxDelay", ref("duration"));
       props.set("retries", JSON.createObjectNode().set("anyOf", JSON.createArrayNode().add(integer(0L, 100L)).add(retry)));
+      if (changes) {
+        props.set("notSafelyRevertible", JSON.createObjectNode().put("type", "string").put("minLength", 1)
+            .put("pattern", "\\S").put("description", "why reverting this change is worse than keeping it: on a failure the"
+            + " release freezes (nothing reverted, a FREEZE gate asks) instead of reverting"));
+      }
       if (!changes) {
         ObjectNode a = obj(List.of("gate"));
         ObjectNode ap = (ObjectNode) a.get("properties");

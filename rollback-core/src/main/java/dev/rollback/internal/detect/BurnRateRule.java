@@ -109,9 +109,11 @@ public final class BurnRateRule extends Rule implements Trigger.BurnRate {
         }
         summary.append(line).append("; ");
       }
-      if (deadline && !enough) {
-        return result(Verdict.ASK_HUMAN, now, "too few samples of '" + signal.name() + "' to judge the burn rate at the deadline: " + summary);
+      if (!enough) {
+        return starved(now, deadline, "too few samples of '" + signal.name() + "' to judge the burn rate: "
+            + summary.toString().replaceAll("; $", ""));
       }
+      fed();
       return result(Verdict.HOLD, now, "'" + signal.name() + "': " + summary.toString().replaceAll("; $", ""));
     }
   }

@@ -65,9 +65,11 @@ public final class ConsecutiveFailures extends Rule {
         return result(Verdict.ASK_HUMAN, now, "'" + signal.name() + "' could not tell for " + unknownRun
             + " observations in a row (no rollback on missing data); last: " + o.detail(), "unknownInARow", unknownRun);
       }
-      if (deadline && o.total() == 0) {
-        return result(Verdict.ASK_HUMAN, now, "'" + signal.name() + "' was never observed before the deadline");
+      if (o.total() == (prev == null ? 0 : prev.total())) {
+        return starved(now, deadline, "'" + signal.name() + "' was not observed since the last evaluation"
+            + (o.total() == 0 ? " (never observed)" : ""), "consecutive", streak);
       }
+      fed();
       return result(Verdict.HOLD, now, streak + " consecutive failures of '" + signal.name() + "' (limit " + n + ")",
           "consecutive", streak);
     }

@@ -78,9 +78,9 @@ public final class JudgeRule extends Rule implements Trigger.Judge {
       if (nb < minSamples || nc < minSamples) {
         String why = "collecting samples: " + nb + " baseline, " + nc + " canary in the last " + human(length)
             + " (need " + minSamples + " each)";
-        return result(deadline ? Verdict.ASK_HUMAN : Verdict.HOLD, now, deadline ? "inconclusive at the deadline: " + why : why,
-            "baselineSamples", nb, "canarySamples", nc);
+        return starved(now, deadline, why, "baselineSamples", nb, "canarySamples", nc);
       }
+      fed();
       MannWhitney.Result r;
       String what;
       boolean worse;

@@ -68,9 +68,11 @@ public final class NOfM extends Rule {
             + "' failed (limit " + n + " of " + m + "); last: " + o.detail(), "observed", failing + " of " + filled + " failed",
             "threshold", n + " of " + m, "window", "last " + m + " observations", "failing", failing, "of", filled);
       }
-      if (deadline && filled == 0) {
-        return result(Verdict.ASK_HUMAN, now, "'" + signal.name() + "' gave no decided observation before the deadline");
+      if (f + g == 0) {
+        return starved(now, deadline, "'" + signal.name() + "' gave no decided observation since the last evaluation"
+            + (o.unknown() > 0 ? " (" + o.unknown() + " so far could not tell)" : ""), "failing", failing, "of", filled);
       }
+      fed();
       return result(Verdict.HOLD, now, failing + " of the last " + filled + " observations of '" + signal.name() + "' failed");
     }
   }

@@ -3,9 +3,11 @@ package dev.rollback.internal.detect;
 import dev.rollback.detect.Evaluation;
 import dev.rollback.detect.Trigger;
 import dev.rollback.detect.Verdict;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Base of the built-in rules: an immutable description whose {@link #newEvaluator()} returns a
@@ -26,6 +28,15 @@ public abstract class Rule implements Trigger {
   @Override
   public abstract BaseEvaluator newEvaluator();
 
+  /**
+   * How long the rule may go without the data it needs (no samples, or only observations that
+   * could not tell) before it stops holding and asks a human: no data is not good news. Its window
+   * by default (the worst-case detection time).
+   */
+  protected Duration starvationLimit() {
+    return worstCaseDetection();
+  }
+
   @Override
   public String toString() {
     return getClass().getSimpleName() + "[" + name + "]";
@@ -37,6 +48,8 @@ public abstract class Rule implements Trigger {
    */
   public abstract static class BaseEvaluator implements Trigger.Evaluator {
     private final Rule rule;
+    /** Since when the rule has lacked the data it needs; null while it has it. */
+    private @Nullable Instant starvedSince;
 
     protected BaseEvaluator(Rule rule) {
       this.rule = rule;
@@ -67,6 +80,35 @@ public abstract class Rule implements Trigger {
 
     /** Evaluates; {@code deadline} is true at the end of the observation period. Called one at a time. */
     protected abstract Evaluation doEvaluate(Instant now, boolean deadline);
+
+    /**
+     * The rule lacks the data it needs now ({@code why}): HOLD while that has lasted no longer than
+     * its {@link Rule#starvationLimit()}, ASK_HUMAN after that and at the deadline. Never ROLL_BACK,
+     * and never a pass that hides the gap (argo-rollouts#4479, #1905).
+     */
+    protected final Evaluation starved(Instant now, boolean deadline, String why, Object... facts) {
+      if (starvedSince == null) starvedSince = now;
+      Duration starving = Duration.between(starvedSince, now);
+      Duration limit = rule.starvationLimit();
+      Object[] more = java.util.Arrays.copyOf(facts, facts.length + 2);
+      more[facts.length] = "starvedFor";
+      more[facts.length + 1] = dev.rollback.internal.Durations.human(starving);
+      if (deadline) {
+        return result(Verdict.ASK_HUMAN, now, "inconclusive at the deadline: " + why + "; no data is not good news, a human decides",
+            more);
+      }
+      if (starving.compareTo(limit) > 0) {
+        return result(Verdict.ASK_HUMAN, now, "no data to judge for " + dev.rollback.internal.Durations.human(starving)
+            + ", longer than the rule's window of " + dev.rollback.internal.Durations.human(limit) + ": " + why
+            + "; no data is not good news: is the service receiving traffic, is the measurement answering?", more);
+      }
+      return result(Verdict.HOLD, now, why, more);
+    }
+
+    /** The rule has the data it needs again. */
+    protected final void fed() {
+      starvedSince = null;
+    }
 
     protected Evaluation result(Verdict v, Instant now, String evidence, Object... facts) {
       Map<String, String> m = new LinkedHashMap<>();

@@ -112,9 +112,13 @@ public final class SequentialRule extends Rule implements Trigger.Sequential {
             "window", samplesSinceZero + " samples since the statistic was last 0", "cusum", String.format("%.3f", s),
             "failures", failuresSinceZero, "samples", samplesSinceZero);
       }
-      if (deadline && samplesSeen == 0) {
-        return result(Verdict.ASK_HUMAN, now, "'" + signal.name() + "' saw no samples before the deadline; the sequential test cannot judge");
+      long fresh = prev == null ? 0 : o.decided() - prev.decided();
+      if (fresh == 0) {
+        return starved(now, deadline, "'" + signal.name() + "' had no decided sample since the last evaluation ("
+            + samplesSeen + " in all); the sequential test cannot judge" + (o.unknown() > 0 ? "; " + o.unknown()
+            + " observations could not tell (errored)" : ""), "samples", samplesSeen);
       }
+      fed();
       return result(Verdict.HOLD, now, stats);
     }
   }
@@ -122,6 +126,13 @@ public final class SequentialRule extends Rule implements Trigger.Sequential {
   @Override
   public Duration worstCaseDetection() {
     return signal.sampleInterval().multipliedBy(failuresToFire());
+  }
+
+  /** The test has no window: its worst-case detection time, and at least a minute, without a sample. */
+  @Override
+  protected Duration starvationLimit() {
+    Duration w = worstCaseDetection();
+    return w.compareTo(Duration.ofMinutes(1)) < 0 ? Duration.ofMinutes(1) : w;
   }
 
   @Override

@@ -4,7 +4,6 @@ import static dev.rollback.internal.Durations.human;
 
 import dev.rollback.detect.Evaluation;
 import dev.rollback.detect.Signal;
-import dev.rollback.detect.Verdict;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -41,16 +40,20 @@ abstract class WindowedRule extends Rule {
     }
 
     /**
-     * HOLD (or ASK_HUMAN at the deadline) when the window holds fewer than {@link #minSamples}
-     * {@code noun} (e.g. "latency samples"), saying how many it has and, in {@code neededFor}, what
-     * for; null when there are enough.
+     * When the window holds fewer than {@link #minSamples} {@code noun} (e.g. "latency samples"):
+     * HOLD, saying how many it has and, in {@code neededFor}, what for, and how many observations
+     * could not tell; ASK_HUMAN once that has lasted longer than the window, and at the deadline
+     * (see {@link BaseEvaluator#starved}). Null when there are enough.
      */
     protected @Nullable Evaluation tooFew(Instant now, boolean deadline, Window.Delta d, long samples, String noun,
         String neededFor, Object... data) {
-      if (samples >= minSamples) return null;
+      if (samples >= minSamples) {
+        fed();
+        return null;
+      }
       String why = "only " + samples + " " + noun + " of '" + signal.name() + "' in the last " + human(d.span()) + " (need "
-          + minSamples + neededFor + ")";
-      return result(deadline ? Verdict.ASK_HUMAN : Verdict.HOLD, now, deadline ? why + " at the deadline" : why, data);
+          + minSamples + neededFor + ")" + (d.unknown() > 0 ? "; " + d.unknown() + " observations could not tell (errored)" : "");
+      return starved(now, deadline, why, data);
     }
   }
 

@@ -7,7 +7,9 @@ import dev.rollback.communication.Notification;
 import dev.rollback.communication.NotificationKind;
 import dev.rollback.detect.Verdict;
 import dev.rollback.engine.PreparedRun;
+import dev.rollback.engine.HeldLease;
 import dev.rollback.engine.RollbackRun;
+import dev.rollback.engine.RunOptions;
 import dev.rollback.internal.Timer;
 import dev.rollback.internal.communication.NotificationDispatcher;
 import dev.rollback.internal.communication.PageEscalation;
@@ -20,6 +22,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 import java.util.function.BiFunction;
+import java.util.function.UnaryOperator;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,12 +53,12 @@ public final class Preparation implements PreparedRun {
   private final RollbackPlan plan;
   private final Deployment deployment;
   private final KnownGood knownGood;
-  private final BiFunction<String, Long, RollbackRun> starter;
+  private final BiFunction<String, UnaryOperator<RunOptions>, RollbackRun> starter;
   private @Nullable PageEscalation escalation;
   private boolean asking;
 
   public Preparation(Engine engine, RollbackPlan plan, Deployment deployment, KnownGood knownGood,
-      BiFunction<String, Long, RollbackRun> starter) {
+      BiFunction<String, UnaryOperator<RunOptions>, RollbackRun> starter) {
     this.engine = engine;
     this.plan = plan;
     this.deployment = deployment;
@@ -163,7 +166,13 @@ public final class Preparation implements PreparedRun {
   @Override
   public RollbackRun start(String reason, long fencingToken) {
     stopAsking();
-    return starter.apply(reason, fencingToken);
+    return starter.apply(reason, o -> o.withFencingToken(fencingToken));
+  }
+
+  @Override
+  public RollbackRun start(String reason, HeldLease lease, UnaryOperator<RunOptions> options) {
+    stopAsking();
+    return starter.apply(reason, o -> options.apply(o.withLease(lease.lease(), lease.grant(), lease.ttl())));
   }
 
   @Override

@@ -8,6 +8,7 @@ import dev.rollback.Release;
 import dev.rollback.RollbackPlan;
 import dev.rollback.RunMode;
 import dev.rollback.SnapshotCapture;
+import dev.rollback.Soak;
 import dev.rollback.Stage;
 import dev.rollback.Step;
 import dev.rollback.communication.CommunicationPlan;
@@ -42,6 +43,8 @@ import org.jspecify.annotations.Nullable;
  * @param verifyAfterCompensation verify after compensating (a reverted release is RECOVERED or
  *     NOT_RECOVERED); otherwise compensation ends ABANDONED
  * @param announceStart notify ROLLBACK_TRIGGERED when the run starts (a rollback is the reaction)
+ * @param soak how long recovery is watched after a RECOVERED verification, if at all
+ * @param warnings what validation found questionable (logged and journaled when a run starts)
  */
 public record Program(
     String name,
@@ -65,7 +68,9 @@ public record Program(
     boolean verifyAfterForward,
     boolean verifyAfterCompensation,
     boolean announceStart,
-    Texts texts) {
+    Texts texts,
+    Optional<Soak> soak,
+    List<String> warnings) {
 
   /** What a forward unit's final failure does. */
   public enum OnFailure {
@@ -110,7 +115,11 @@ public record Program(
    * {@code label} names it in messages ("step 'restore/db'", "change 'schema'").
    */
   public record Unit(Step step, String path, String knownGoodKey, String undoKey, String label,
-      @Nullable Unit compensation) {}
+      @Nullable Unit compensation, @Nullable String notRevertible) {
+    public Unit(Step step, String path, String knownGoodKey, String undoKey, String label, @Nullable Unit compensation) {
+      this(step, path, knownGoodKey, undoKey, label, compensation, null);
+    }
+  }
 
   /** Every forward unit, in order. */
   public List<Unit> units() {
@@ -148,7 +157,7 @@ public record Program(
         plan.outline(), plan.communication(), plan.budget(), captures, false, forward, List.of(), onFailure,
         plan.abandonGate(), FailurePolicy.HALT_AND_ASK, false, JournalEvent.Abandoning::new, plan.verifiedBy(), true,
         false, true, new Texts("Plan", "rolled back", "undo", "rollback abandoned: ", "undo failed",
-            "RETRY runs it again, SKIP goes on with the next undo, HALT stops here."));
+            "RETRY runs it again, SKIP goes on with the next undo, HALT stops here."), plan.soak(), plan.warnings());
   }
 
   /** The program of a release. */
@@ -162,7 +171,8 @@ public record Program(
         String apply = c.name() + "/apply";
         Unit revert = new Unit(c.revert(), c.name() + "/revert", c.name(), apply, "revert of change '" + c.name() + "'", null);
         forward.add(new Block(c.name(), false, false,
-            List.of(new Unit(c.apply(), apply, c.name(), apply, "change '" + c.name() + "'", revert))));
+            List.of(new Unit(c.apply(), apply, c.name(), apply, "change '" + c.name() + "'", revert,
+                c.notSafelyRevertibleBecause().orElse(null)))));
         forward.add(new Watch("after change '" + c.name() + "'"));
       } else if (e instanceof Release.HealthGate g) {
         forward.add(new HealthGate(g.name(), g.check(), g.within(), g.interval()));
@@ -177,6 +187,6 @@ public record Program(
         JournalEvent.ReleaseReverting::new, release.verifiedBy(), false, true, false,
         new Texts("Release", "all " + changes + " change" + (changes == 1 ? "" : "s") + " applied and healthy", "revert",
             "release reverted", "revert failed",
-            "RETRY runs it again, SKIP goes on with the next revert, HALT stops here."));
+            "RETRY runs it again, SKIP goes on with the next revert, HALT stops here."), release.soak(), List.of());
   }
 }

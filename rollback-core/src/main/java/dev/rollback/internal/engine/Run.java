@@ -21,6 +21,9 @@ import dev.rollback.detect.HealthCheck;
 import dev.rollback.detect.HealthStatus;
 import dev.rollback.detect.Trigger;
 import dev.rollback.detect.Verdict;
+import dev.rollback.StepLease;
+import dev.rollback.engine.HeldLease;
+import dev.rollback.engine.ManualClock;
 import dev.rollback.engine.RollbackEvent;
 import dev.rollback.engine.RollbackRun;
 import dev.rollback.internal.Timer;
@@ -112,14 +115,32 @@ public final class Run implements RollbackRun {
   private final StepRunner steps;
   /** The triggers' evaluators, created when the run first evaluates them: their state is this run's alone. */
   private @Nullable List<Trigger.Evaluator> evaluators;
+  /** The lease the run acts under, renewed while it runs; null without one. */
+  private final @Nullable LeaseKeeper keeper;
+  /** The soak window given with the run's options (a guard's), overriding the program's; null: the program's. */
+  private @Nullable Duration soakWindow;
+  /** Triggers watched during the soak besides the program's (a guard's own). */
+  private List<Trigger> soakTriggers = List.of();
+  /** What broke recovery during the soak, for the summary; null while it holds. */
+  private @Nullable String soakRegression;
+  /** The run ended RECOVERED with nothing that defines recovered: no check, no soak. */
+  private boolean unverified;
 
   public Run(Services svc, Program program, String runId, RunHistory history, long fence, boolean resumed,
       String reason, List<String> problems) {
+    this(svc, program, runId, history, fence, null, resumed, reason, problems);
+  }
+
+  /** A run acting under {@code lease} (its token fences the journal) when it is not null. */
+  public Run(Services svc, Program program, String runId, RunHistory history, long fence, @Nullable HeldLease lease,
+      boolean resumed, String reason, List<String> problems) {
     this.svc = svc;
     this.program = program;
     this.runId = runId;
     this.history = history;
-    this.log_ = new RunLog(svc.journal(), svc.clock(), runId, fence, history);
+    this.log_ = new RunLog(svc.journal(), svc.clock(), runId, lease != null ? lease.grant().fencingToken() : fence, history);
+    this.keeper = lease == null ? null : new LeaseKeeper(runId, lease, svc.clock(), svc.timer(),
+        svc.clock() instanceof ManualClock ? null : svc.executor(), this::leaseLost);
     this.resumed = resumed;
     this.startReason = reason;
     this.problems.addAll(problems);
@@ -177,6 +198,47 @@ public final class Run implements RollbackRun {
       throw new RollbackException("run " + runId + " of plan '" + program.name() + "' failed inside the engine: "
           + e.getCause(), e.getCause());
     }
+  }
+
+  /**
+   * A soak of {@code window} (null: the program's) watching {@code triggers} besides the program's;
+   * set by the engine before the run starts.
+   */
+  public void soakWith(@Nullable Duration window, List<Trigger> triggers) {
+    this.soakWindow = window;
+    this.soakTriggers = List.copyOf(triggers);
+  }
+
+  /** The soak this run watches after a RECOVERED verification, if any. */
+  private dev.rollback.@Nullable Soak soak() {
+    if (soakWindow != null) {
+      if (soakWindow.isZero()) return null;
+      Duration every = program.soak().map(dev.rollback.Soak::interval).orElse(dev.rollback.Soak.of(soakWindow).interval());
+      return new dev.rollback.Soak(soakWindow, every.compareTo(soakWindow) > 0 ? soakWindow : every);
+    }
+    return program.soak().orElse(null);
+  }
+
+  /** What a step sees of the run's lease: the kept lease, or none. */
+  StepLease lease() {
+    LeaseKeeper k = keeper;
+    return k != null ? k : StepLease.none();
+  }
+
+  /**
+   * The lease is lost (a renewal found it taken over or about to lapse, or a system refused a
+   * write for a higher token): nothing more goes to the journal, the step in flight is
+   * interrupted, and the run ends CANCELLED, left for the replica that holds the lease now.
+   */
+  void leaseLost(String why) {
+    LeaseKeeper k = keeper;
+    if (k == null) {
+      cancel("a step found the run fenced off: " + why);
+      return;
+    }
+    log_.detach();
+    k.lose(why);
+    cancel("lost the lease " + k.name() + " (fencing token " + k.token() + "): " + k.lostBecause());
   }
 
   @Override
@@ -303,6 +365,7 @@ public final class Run implements RollbackRun {
   /** Runs until the run ends; completes {@link #result()}. */
   public void run() {
     runThread = Thread.currentThread();
+    if (keeper != null) keeper.start();
     MDC.put("rollback.plan", program.name());
     MDC.put("rollback.run", runId);
     RunOutcome outcome;
@@ -335,23 +398,44 @@ public final class Run implements RollbackRun {
       outcome = RunOutcome.CANCELLED;
       summary = "cancelled: " + cancelReason;
     }
+    boolean leaseLost = keeper != null && keeper.isLost();
+    if (leaseLost) {
+      outcome = RunOutcome.CANCELLED;
+      summary = "stopped: lost the lease " + keeper.name() + " (fencing token " + keeper.token() + "): "
+          + keeper.lostBecause() + "; nothing was written to the journal after that, and the replica that holds the"
+          + " lease now resumes run " + runId;
+      problems.add(summary);
+    }
     Instant end;
-    try {
-      end = append(new JournalEvent.PlanCompleted(outcome.name(), summary, haltedAt == null ? null : haltedAt.id())).at();
-    } catch (RuntimeException e) {
+    if (leaseLost) {
+      // nothing goes to the journal, not even when the loss raced the run's end: a PLAN_COMPLETED
+      // here would make the replica that holds the lease now stand down instead of finishing the run
       end = svc.clock().instant();
-      problems.add("could not journal the outcome: " + e.getMessage());
+    } else {
+      try {
+        end = append(new JournalEvent.PlanCompleted(outcome.name(), summary, haltedAt == null ? null : haltedAt.id(),
+            !(unverified && outcome == RunOutcome.RECOVERED))).at();
+      } catch (RuntimeException e) {
+        end = svc.clock().instant();
+        problems.add("could not journal the outcome: " + e.getMessage());
+      }
     }
     Instant started = history.startedAt().orElse(end);
-    log.info("plan '{}' run {} ended {}: {}", program.name(), runId, outcome, summary);
-    notify(outcome.isSuccess() ? NotificationKind.ROLLBACK_COMPLETED : NotificationKind.ROLLBACK_FAILED,
-        program.name() + " " + outcome, summary, Map.of("outcome", outcome.name()));
+    if (leaseLost) {
+      log.warn("plan '{}' run {} {}", program.name(), runId, summary);
+    } else {
+      log.info("plan '{}' run {} ended {}: {}", program.name(), runId, outcome, summary);
+      notify(outcome.isSuccess() ? NotificationKind.ROLLBACK_COMPLETED : NotificationKind.ROLLBACK_FAILED,
+          program.name() + " " + outcome, summary, Map.of("outcome", outcome.name()));
+    }
     svc.events().emit(new RollbackEvent.RunFinished(runId, outcome, Duration.between(started, end), end));
     Map<String, StepOutcome> outcomes = orderedOutcomes();
     MDC.remove("rollback.plan");
     MDC.remove("rollback.run");
+    // before anyone waiting on the result goes on (a process that exits right after): the lease is free now
+    if (keeper != null) keeper.release();
     result.complete(new RollbackResult(runId, program.name(), program.deployment(), program.mode(), outcome, outcomes,
-        verification, problems, haltedAt, started, end, summary));
+        verification, problems, haltedAt, started, end, summary, !(unverified && outcome == RunOutcome.RECOVERED)));
   }
 
   /** Journals an error of the engine itself (type, message, stack trace) where every report shows it. */
@@ -373,6 +457,11 @@ public final class Run implements RollbackRun {
       if (program.captureKnownGoodAtStart()) captureKnownGood();
       append(new JournalEvent.PlanStarted(identity(), startReason));
       log.info("plan '{}' run {} started for {}: {}", program.name(), runId, program.deployment(), startReason);
+      for (String w : program.warnings()) {
+        if (soakWindow != null && !soakWindow.isZero() && w.contains("nothing defines")) continue; // the guard's soak defines it
+        log.warn("plan '{}' run {}: {}", program.name(), runId, w);
+        append(new JournalEvent.NoteAdded(null, "plan warning: " + w));
+      }
     }
     svc.events().emit(new RollbackEvent.RunStarted(runId, program.name(), program.deployment(), program.mode(), resumed,
         svc.clock().instant()));
@@ -413,13 +502,13 @@ public final class Run implements RollbackRun {
     if (!compensating()) {
       try {
         forward();
-        return program.verifyAfterForward() ? verify() : RunOutcome.RELEASED;
+        return program.verifyAfterForward() ? soak(verify()) : RunOutcome.RELEASED;
       } catch (Compensate c) {
         startCompensation(c.getMessage());
       }
     }
     compensate();
-    return program.verifyAfterCompensation() ? verify() : RunOutcome.ABANDONED;
+    return program.verifyAfterCompensation() ? soak(verify()) : RunOutcome.ABANDONED;
   }
 
   private void forward() {
@@ -446,6 +535,7 @@ public final class Run implements RollbackRun {
 
   private void startCompensation(String reason) {
     if (compensating()) return;
+    freezeIfNotRevertible(reason);
     append(program.compensating().apply(reason));
     log.warn("{} '{}' run {}: {}: {}", program.texts().noun().toLowerCase(), program.name(), runId,
         program.onFailure() == Program.OnFailure.ABANDON ? "abandoning, undoing completed steps" : "reverting", reason);
@@ -454,6 +544,36 @@ public final class Run implements RollbackRun {
       notify(NotificationKind.ROLLBACK_TRIGGERED, "Rolling back " + program.deployment().id(),
           program.texts().noun() + " '" + program.name() + "' is being reverted: " + reason, Map.of("reason", reason));
     }
+  }
+
+  /**
+   * A release that must revert while a change it applied (started) declared itself not safely
+   * revertible freezes: nothing is reverted, and a FREEZE gate (paged to HUMAN_NEEDED) asks whether
+   * to revert anyway (PROCEED) or keep it frozen (HALT, also on timeout: the run ends HALTED).
+   */
+  private void freezeIfNotRevertible(String reason) {
+    List<String> frozenBy = new ArrayList<>();
+    for (Program.Unit u : program.units()) {
+      if (u.notRevertible() != null && history.stepHistory(u.path()).attempts() > 0) {
+        frozenBy.add(u.label() + " (" + u.notRevertible() + ")");
+      }
+    }
+    if (frozenBy.isEmpty()) return;
+    String question = program.texts().noun() + " '" + program.name() + "' must be reverted (" + reason + "), but "
+        + String.join(", ", frozenBy) + (frozenBy.size() == 1 ? " is" : " are") + " not safely revertible: it is frozen."
+        + " Nothing was reverted; flags, traffic and workloads stay where they are. PROCEED reverts every applied change"
+        + " anyway; HALT keeps it frozen (the run ends HALTED; resume it to be asked again).";
+    if (history.gate(runId + "/release/" + GateKind.FREEZE + "@freeze#1").isEmpty()) {
+      append(new JournalEvent.NoteAdded(null, "frozen instead of reverted: " + String.join(", ", frozenBy)));
+      log.warn("{} '{}' run {} frozen instead of reverted: {}", program.texts().noun().toLowerCase(), program.name(), runId,
+          frozenBy);
+    }
+    Answer a = gate(GateKind.FREEZE, "release", "freeze", Gate.named("frozen release"), question);
+    if (a.decision() != Decision.PROCEED) {
+      throw new Halt(a.gate(), "frozen instead of reverted (" + reason + "): " + String.join(", ", frozenBy)
+          + " not safely revertible; kept frozen by " + a.actor());
+    }
+    append(new JournalEvent.NoteAdded(null, a.actor() + " chose to revert the frozen release anyway"));
   }
 
   /** Compensates, in reverse order, every unit that started (or succeeded, by the program) and has a compensation. */
@@ -670,7 +790,114 @@ public final class Run implements RollbackRun {
     }
     if (!allUp) return RunOutcome.NOT_RECOVERED;
     if (program.verifiedBy().isEmpty() && !failedUnits().isEmpty()) return RunOutcome.NOT_RECOVERED;
+    unverified = program.verifiedBy().isEmpty() && soak() == null;
     return RunOutcome.RECOVERED;
+  }
+
+  /**
+   * After a RECOVERED verification, watches recovery for the soak's window: the program's checks
+   * and the triggers (the program's and the run's own, with evaluators created now, so what they
+   * saw of the bad release does not count) every interval. A check not UP at two polls in a row
+   * (or at the last one), or a trigger that says ROLL_BACK, ends the soak: the run is
+   * NOT_RECOVERED and the HUMAN_NEEDED audience hears the evidence. A resumed run continues the
+   * soak it journaled until that soak's window ends.
+   */
+  private RunOutcome soak(RunOutcome outcome) {
+    dev.rollback.Soak soak = soak();
+    if (outcome != RunOutcome.RECOVERED || soak == null) return outcome;
+    RunHistory.SoakHistory before = history.soak().orElse(null);
+    if (before != null && before.isEnded()) {
+      if (!before.held()) soakRegression = before.evidence();
+      return before.held() ? outcome : RunOutcome.NOT_RECOVERED;
+    }
+    List<Trigger> triggers = new ArrayList<>(program.triggers());
+    triggers.addAll(soakTriggers);
+    List<String> checkNames = program.verifiedBy().stream().map(HealthCheck::name).toList();
+    List<String> triggerNames = triggers.stream().map(Trigger::name).toList();
+    Instant start;
+    Duration window;
+    Duration every;
+    if (before == null) {
+      start = append(new JournalEvent.SoakStarted(soak.window(), soak.interval(), checkNames, triggerNames)).at();
+      window = soak.window();
+      every = soak.interval();
+    } else {
+      start = before.startedAt();
+      window = before.window();
+      every = before.interval();
+    }
+    Instant end = start.plus(window);
+    log.info("plan '{}' run {}: watching recovery for {} (every {}): checks {}, triggers {}", program.name(), runId,
+        dev.rollback.internal.Durations.human(window), dev.rollback.internal.Durations.human(every), checkNames, triggerNames);
+    List<Trigger.Evaluator> watching = Evaluators.of(triggers);
+    Map<String, Integer> downInARow = new LinkedHashMap<>();
+    java.util.Set<String> asked = new java.util.HashSet<>();
+    String regression = null;
+    int rounds = 0;
+    while (regression == null) {
+      checkCancelled();
+      Instant now = svc.clock().instant();
+      if (!now.isBefore(end)) break;
+      Duration left = Duration.between(now, end);
+      pause(every.compareTo(left) < 0 ? every : left);
+      rounds++;
+      now = svc.clock().instant();
+      boolean last = !now.isBefore(end);
+      String into = dev.rollback.internal.Durations.human(Duration.between(start, now)) + " into the soak";
+      for (HealthCheck c : program.verifiedBy()) {
+        Health h = safeCheck(c);
+        svc.events().emit(new RollbackEvent.HealthChecked(runId, "soak", h, now));
+        if (h.isUp()) {
+          downInARow.remove(c.name());
+          continue;
+        }
+        append(healthEvent("soak", h, false));
+        int n = downInARow.merge(c.name(), 1, Integer::sum);
+        if (n >= 2 || last) {
+          regression = "check '" + c.name() + "' is " + h.status() + " " + into + (n >= 2 ? " (" + n + " polls in a row)" : "")
+              + ": " + h.detail();
+          break;
+        }
+      }
+      if (regression != null) break;
+      for (Trigger.Evaluator ev : watching) {
+        Trigger t = ev.trigger();
+        Evaluation e;
+        try {
+          e = last ? ev.evaluateAtDeadline(now) : ev.evaluate(now);
+        } catch (RuntimeException x) {
+          e = Evaluation.askHuman(t.name(), now, "trigger '" + t.name() + "' threw " + x);
+        }
+        if (e.verdict() == Verdict.ROLL_BACK) {
+          append(new JournalEvent.TriggerFired(t.name(), Verdict.ROLL_BACK, e.evidence(), e.facts(), "during the soak", null, null));
+          regression = "trigger '" + t.name() + "' fired " + into + ": " + e.evidence();
+          break;
+        }
+        if (e.verdict() == Verdict.ASK_HUMAN && asked.add(t.name())) {
+          append(new JournalEvent.TriggerFired(t.name(), Verdict.ASK_HUMAN, e.evidence(), e.facts(), "during the soak", null, null));
+        }
+      }
+    }
+    Instant now = svc.clock().instant();
+    if (regression != null) {
+      append(new JournalEvent.SoakEnded(false, regression));
+      soakRegression = regression;
+      log.warn("plan '{}' run {}: recovery did not hold: {}", program.name(), runId, regression);
+      svc.events().emit(new RollbackEvent.SoakEnded(runId, false, regression, now));
+      notify(NotificationKind.HUMAN_NEEDED, "Recovery did not hold: " + program.deployment().id(),
+          program.texts().noun() + " '" + program.name() + "' completed its steps, but during the soak " + regression
+              + ". The run ends NOT_RECOVERED: look at " + program.deployment().id() + " now.",
+          Map.of("evidence", regression, "soakWindow", window.toString(), "soakStartedAt", start.toString()));
+      return RunOutcome.NOT_RECOVERED;
+    }
+    String held = "recovery held for " + dev.rollback.internal.Durations.human(window) + " (" + rounds + " round"
+        + (rounds == 1 ? "" : "s") + " of " + checkNames.size() + " check" + (checkNames.size() == 1 ? "" : "s") + " and "
+        + triggerNames.size() + " trigger" + (triggerNames.size() == 1 ? "" : "s") + ")"
+        + (asked.isEmpty() ? "" : "; inconclusive on the way: " + asked);
+    append(new JournalEvent.SoakEnded(true, held));
+    log.info("plan '{}' run {}: {}", program.name(), runId, held);
+    svc.events().emit(new RollbackEvent.SoakEnded(runId, true, held, now));
+    return outcome;
   }
 
   /**
@@ -823,14 +1050,28 @@ public final class Run implements RollbackRun {
       case RELEASED -> program.texts().forwardDone();
       case RECOVERED -> (history.isReverting() ? compensated : "rolled back")
           + (failed.isEmpty() ? "" : "; failed or skipped steps: " + failed)
-          + (verification.isEmpty() ? "" : "; verification UP");
+          + (verification.isEmpty() ? "" : "; verification UP")
+          + history.soak().filter(RunHistory.SoakHistory::held).map(k -> "; " + k.evidence()).orElse("")
+          + (unverified ? "; not verified: nothing defines recovered (no verifiedBy check, no soak)" : "");
       case NOT_RECOVERED -> (history.isReverting() ? compensated + " but " : "")
-          + (verification.stream().anyMatch(h -> !h.isUp())
+          + (soakRegression != null ? "recovery did not hold during the soak: " + soakRegression
+          : verification.stream().anyMatch(h -> !h.isUp())
               ? "verification failed: " + verification.stream().filter(h -> !h.isUp()).map(Health::toString).toList()
-              : "steps failed: " + failed);
+              : "steps failed: " + withErrors(failed));
       case ABANDONED -> program.texts().compensatedPrefix() + history.abandonReason();
       default -> outcome.name();
     };
+  }
+
+  /** Each failed path with the error it ended with: {@code [restore/db (IllegalStateException: lock timeout)]}. */
+  private List<String> withErrors(List<String> failed) {
+    List<String> out = new ArrayList<>();
+    for (String path : failed) {
+      StepHistory h = history.stepHistory(path);
+      String why = h.status() == StepStatus.SKIPPED ? h.skipReason() : h.error();
+      out.add(why.isEmpty() ? path : path + " (" + why + ")");
+    }
+    return out;
   }
 
   /** Each unit's outcome, by path: the forward units in order, then the compensations that ran, in the order they ran. */

@@ -34,6 +34,8 @@ final class RunLog {
   private final String runId;
   private final long fence;
   private final RunHistory history;
+  /** Set once the run lost its lease: events are folded into the history, nothing goes to the journal. */
+  private volatile boolean detached;
 
   RunLog(Journal journal, Clock clock, String runId, long fence, RunHistory history) {
     this.journal = journal;
@@ -47,13 +49,22 @@ final class RunLog {
   JournalRecord append(JournalEvent.Known event) {
     synchronized (history) {
       JournalRecord r = JournalRecord.of(history.lastSeq() + 1, runId, clock.instant(), fence, event);
-      if (LAZY.contains(event.type())) {
+      if (detached) {
+        // a replica that lost its lease writes nothing: the run's own state still follows what happened
+      } else if (LAZY.contains(event.type())) {
         journal.appendLazily(r);
       } else {
         journal.append(r);
       }
       history.add(r, event);
       return r;
+    }
+  }
+
+  /** Stops writing to the journal (the run lost its lease); waits for an append in progress. */
+  void detach() {
+    synchronized (history) {
+      detached = true;
     }
   }
 

@@ -8,12 +8,14 @@ import dev.rollback.Decision;
 import dev.rollback.Deployment;
 import dev.rollback.Gate;
 import dev.rollback.GateKind;
+import dev.rollback.LeaseLostException;
 import dev.rollback.Reconciliation;
 import dev.rollback.RollbackException;
 import dev.rollback.Snapshot;
 import dev.rollback.Step;
 import dev.rollback.StepAction;
 import dev.rollback.StepContext;
+import dev.rollback.StepLease;
 import dev.rollback.StepOutcome;
 import dev.rollback.communication.NotificationKind;
 import dev.rollback.detect.Health;
@@ -347,7 +349,13 @@ final class StepRunner {
       failure = ctx.cancelReason != null ? ctx.cancelReason : "interrupted";
       if (e instanceof InterruptedException) Thread.interrupted();
     } catch (Exception e) {
-      if (ctx.cancelReason != null) {
+      LeaseLostException lost = leaseLostIn(e);
+      if (lost != null) {
+        // a system refused the write for a higher fencing token, or the step checked the lease: stop writing
+        run.leaseLost("step '" + path + "': " + lost.getMessage());
+        cancelled = true;
+        failure = ctx.cancelReason != null ? ctx.cancelReason : lost.getMessage();
+      } else if (ctx.cancelReason != null) {
         cancelled = true;
         failure = ctx.cancelReason;
       } else {
@@ -386,6 +394,15 @@ final class StepRunner {
       return o;
     }
     throw new AttemptFailed(failure);
+  }
+
+  /** The {@link LeaseLostException} in {@code e}'s cause chain, if there is one. */
+  private static @Nullable LeaseLostException leaseLostIn(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof LeaseLostException l) return l;
+      if (t.getCause() == t) break;
+    }
+    return null;
   }
 
   private static String describe(Throwable e) {
@@ -553,6 +570,11 @@ final class StepRunner {
     public void note(String message) {
       run.append(new JournalEvent.NoteAdded(path, message));
       run.svc.events().emit(new RollbackEvent.Note(run.runId(), path, message, run.svc.clock().instant()));
+    }
+
+    @Override
+    public StepLease lease() {
+      return run.lease();
     }
 
     @Override

@@ -11,6 +11,7 @@ import dev.rollback.detect.Evaluation;
 import dev.rollback.detect.Signal;
 import dev.rollback.detect.Trigger;
 import dev.rollback.detect.Verdict;
+import dev.rollback.engine.HeldLease;
 import dev.rollback.engine.ManualClock;
 import dev.rollback.engine.PreparedRun;
 import dev.rollback.engine.ResumeOptions;
@@ -51,6 +52,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class DefaultGuard implements Guard {
   private static final Logger log = LoggerFactory.getLogger(Guard.class);
+  /** The trigger name a {@link #rollBackNow} decision is journaled under. */
+  private static final String MANUAL = "manual";
 
   private final RollbackPlan plan;
   private final Deployment deployment;
@@ -65,6 +68,15 @@ public final class DefaultGuard implements Guard {
   private final Duration bakeTime;
   private final Duration evaluationInterval;
   private final Duration cooldown;
+  /** The soak window of this guard's rollback (its own, else the plan's); null: none. */
+  private final @Nullable Duration soak;
+  private final int rollbackLimit;
+  private final Duration rollbackLimitWindow;
+  /** When the next lease attempt may be made: jitter, backoff, Retry-After. */
+  private final LeaseAttempts attempts;
+  /** A decision to roll back whose lease attempt is delayed (jitter) or failed; retried when due. */
+  private @Nullable Evaluation retryEvaluation;
+  private @Nullable String retryReason;
   private final Clock clock;
   private final Timer timer;
   private final @Nullable ScheduledExecutorService ownedScheduler;
@@ -85,10 +97,14 @@ public final class DefaultGuard implements Guard {
   private @Nullable String pendingDecision;
   private boolean watching;
   private boolean resumeOwnRun;
+  private boolean closed;
+  /** How this guard's rollback ended; null before. */
+  private dev.rollback.@Nullable RunOutcome outcome;
 
   /** What the guard's builder validated. */
   public record Settings(RollbackPlan plan, Deployment deployment, String holder, Duration leaseTtl,
-      List<Trigger> triggers, Duration bakeTime, Duration evaluationInterval, Duration cooldown) {}
+      List<Trigger> triggers, Duration bakeTime, Duration evaluationInterval, Duration cooldown, @Nullable Duration soak,
+      int rollbackLimit, Duration rollbackLimitWindow, Duration leaseJitter, Duration leaseBackoffCap) {}
 
   public DefaultGuard(Settings b, RollbackEngine engine, boolean ownsEngine, Lease lease) {
     this.plan = b.plan();
@@ -102,6 +118,13 @@ public final class DefaultGuard implements Guard {
     this.bakeTime = b.bakeTime();
     this.evaluationInterval = b.evaluationInterval();
     this.cooldown = b.cooldown();
+    this.soak = b.soak() != null ? b.soak() : plan.soak().map(dev.rollback.Soak::window).orElse(null);
+    this.rollbackLimit = b.rollbackLimit();
+    this.rollbackLimitWindow = b.rollbackLimitWindow();
+    Duration renewEvery = leaseTtl.dividedBy(3);
+    Duration recheck = evaluationInterval.compareTo(Duration.ofSeconds(1)) > 0 ? evaluationInterval : Duration.ofSeconds(1);
+    this.attempts = new LeaseAttempts(b.leaseJitter(), Duration.ofMillis(100), b.leaseBackoffCap(),
+        recheck.compareTo(renewEvery) < 0 ? recheck : renewEvery);
     this.clock = engine.clock();
     if (clock instanceof ManualClock manual) {
       this.timer = Timer.of(manual);
@@ -126,12 +149,15 @@ public final class DefaultGuard implements Guard {
 
   @Override
   public synchronized GuardState state() {
+    settled();
     return state;
   }
 
   @Override
   public synchronized Status status() {
-    return new Status(state, deployment, plan.name(), runId, armedAt, bakeEnd, detail, new ArrayList<>(lastEvaluations.values()));
+    settled();
+    return new Status(state, deployment, plan.name(), runId, armedAt, bakeEnd, detail, new ArrayList<>(lastEvaluations.values()),
+        outcome);
   }
 
   /** The rollback this guard started, if it did. */
@@ -201,12 +227,22 @@ public final class DefaultGuard implements Guard {
     Objects.requireNonNull(actor, "actor");
     Objects.requireNonNull(reason, "reason");
     synchronized (this) {
-      if (state != GuardState.ARMED && state != GuardState.NEEDS_HUMAN && state != GuardState.BAKED) {
+      if (state != GuardState.ARMED && state != GuardState.NEEDS_HUMAN && state != GuardState.BAKED
+          && state != GuardState.DEFERRED) {
         throw new IllegalStateException("guard for " + deployment + " cannot roll back: it is " + state + " (" + detail + ")");
       }
       if (prepared == null) throw new IllegalStateException("guard for " + deployment + " was never armed");
       String why = "rollback requested by " + actor + ": " + reason;
-      startRollback(new Evaluation("manual", Verdict.ROLL_BACK, clock.instant(), why, Map.of("actor", actor)), why);
+      startRollback(new Evaluation(MANUAL, Verdict.ROLL_BACK, clock.instant(), why, Map.of("actor", actor)), why, false);
+    }
+  }
+
+  /** Evaluates again in {@code d} (a delayed or retried lease attempt). */
+  private void wakeIn(Duration d) {
+    try {
+      timer.schedule(() -> tick(false), d);
+    } catch (RuntimeException e) {
+      log.debug("guard for {}: cannot schedule the next lease attempt (closing?): {}", deployment, e.toString());
     }
   }
 
@@ -223,7 +259,7 @@ public final class DefaultGuard implements Guard {
   private void tick(boolean periodic) {
     if (!periodic) wakePending.set(false);
     synchronized (this) {
-      if (!watching || (state != GuardState.ARMED && state != GuardState.NEEDS_HUMAN)) return;
+      if (!watching || !isWatchingState()) return;
       try {
         evaluate(periodic);
       } catch (RuntimeException e) {
@@ -231,7 +267,7 @@ public final class DefaultGuard implements Guard {
         log.error("guard for {}: evaluation failed; still watching", deployment, e);
         detail = "evaluation failed: " + e + "; still watching";
       }
-      if (watching && (state == GuardState.ARMED || state == GuardState.NEEDS_HUMAN) && periodic) {
+      if (watching && isWatchingState() && periodic) {
         Duration left = Duration.between(clock.instant(), bakeEnd);
         Duration next = resumeOwnRun || left.compareTo(evaluationInterval) >= 0 ? evaluationInterval
             : (left.isNegative() ? Duration.ZERO : left);
@@ -240,15 +276,39 @@ public final class DefaultGuard implements Guard {
     }
   }
 
+  private boolean isWatchingState() {
+    return state == GuardState.ARMED || state == GuardState.NEEDS_HUMAN || state == GuardState.DEFERRED;
+  }
+
   private void evaluate(boolean periodic) {
     Instant now = clock.instant();
     if (resumeOwnRun) {
       resumeOwnRun();
       return;
     }
+    if (state == GuardState.DEFERRED) {
+      // another replica acts: stand down once its rollback shows in the journal; take its run over if it stopped
+      Optional<Earlier> e = findRollback();
+      if (e.isPresent()) {
+        if (e.get().finished() || !e.get().runId().equals(runId)) {
+          standDown(e.get().description());
+        } else {
+          resumeOwnRun();
+        }
+        return;
+      }
+      if (periodic && !now.isBefore(Objects.requireNonNull(bakeEnd))) {
+        standDown("another replica held the lease " + leaseName + " when this one wanted to roll back, and no rollback of "
+            + deployment + " appeared in this guard's journal by the end of the bake time (is the journal shared?)");
+        return;
+      }
+    }
     if (pendingDecision != null) {
       String why = pendingDecision;
-      if (startRollback(new Evaluation("journal", Verdict.ROLL_BACK, now, why, Map.of()), why)) return;
+      if (startRollback(new Evaluation("journal", Verdict.ROLL_BACK, now, why, Map.of()), why, false)) return;
+    }
+    if (retryEvaluation != null && attempts.due(now)) {
+      if (startRollback(retryEvaluation, Objects.requireNonNull(retryReason), true)) return;
     }
     boolean end = periodic && !now.isBefore(bakeEnd);
     for (Trigger.Evaluator evaluator : evaluators) {
@@ -290,28 +350,38 @@ public final class DefaultGuard implements Guard {
 
   /** Takes over this guard's own interrupted run once the lease is free (the replica that held it died). */
   private void resumeOwnRun() {
+    Instant now = clock.instant();
+    if (!attempts.due(now)) return;
     Optional<LeaseGrant> g;
     try {
       g = lease.tryAcquire(leaseName, holder, leaseTtl);
     } catch (RuntimeException e) {
-      detail = "waiting to resume run " + runId + ": the lease " + leaseName + " is unavailable: " + e.getMessage();
+      Duration d = attempts.failed(now, e);
+      detail = "waiting to resume run " + runId + ": the lease " + leaseName + " is unavailable (attempt " + attempts.failures()
+          + "): " + e.getMessage() + "; trying again in " + human(d);
+      wakeIn(d);
       return;
     }
     if (g.isEmpty()) {
-      detail = "run " + runId + " is in progress on the replica holding the lease " + leaseName + "; standing by";
+      attempts.held(now);
+      if (state == GuardState.ARMED) state = GuardState.DEFERRED;
+      detail = "run " + runId + " is in progress on the replica holding the lease " + leaseName + "; standing by, taking"
+          + " it over if that replica stops";
       return;
     }
+    attempts.reset();
     LeaseGrant grant = g.get();
-    Optional<Earlier> now = findRollback();
-    if (now.isEmpty() || now.get().finished() || !now.get().runId().equals(runId)) {
+    Optional<Earlier> found = findRollback();
+    if (found.isEmpty() || found.get().finished() || !found.get().runId().equals(runId)) {
       lease.release(grant);
       resumeOwnRun = false;
-      standDown(now.map(Earlier::description).orElse("run " + runId + " disappeared from the journal"));
+      standDown(found.map(Earlier::description).orElse("run " + runId + " disappeared from the journal"));
       return;
     }
     RollbackRun r;
     try {
-      r = engine.resume(runId, plan, ResumeOptions.defaults().withFencingToken(grant.fencingToken()));
+      ResumeOptions options = ResumeOptions.defaults().withLease(lease, grant, leaseTtl);
+      r = engine.resume(runId, plan, soak == null ? options : options.withSoak(soak, triggers));
     } catch (RollbackException e) {
       lease.release(grant);
       resumeOwnRun = false;
@@ -325,11 +395,19 @@ public final class DefaultGuard implements Guard {
     detail = "resumed run " + runId + ", interrupted on another replica or before a restart";
     log.warn("guard for {}: {}", deployment, detail);
     stopWatching();
-    keepLease(grant, r);
+    followRun(r);
   }
 
   private void fire(Trigger t, Evaluation ev) {
     String reason = "trigger '" + t.name() + "' fired: " + ev.evidence();
+    List<String> automatic = automaticRollbacksOfService(ev.at());
+    if (automatic.size() >= rollbackLimit) {
+      ask(t.name(), new Evaluation(t.name(), Verdict.ASK_HUMAN, ev.at(), "would roll back (" + ev.evidence() + ") but "
+          + automatic.size() + " automatic rollbacks of " + deployment.service() + " started within the last "
+          + human(rollbackLimitWindow) + " " + automatic + ", the limit is " + rollbackLimit + ": no rollback loops, a human"
+          + " decides (rollBackNow)", ev.facts()));
+      return;
+    }
     if (!cooldown.isZero()) {
       Optional<String> recent = recentRollbackOfService(ev.at());
       if (recent.isPresent()) {
@@ -338,24 +416,53 @@ public final class DefaultGuard implements Guard {
         return;
       }
     }
-    startRollback(ev, reason);
+    startRollback(ev, reason, true);
   }
 
-  /** Takes the lease, checks the journal, journals the decision and starts the run; true if the guard is done. */
-  private boolean startRollback(Evaluation ev, String reason) {
+  /**
+   * Takes the lease, checks the journal, journals the decision and starts the run; true if the
+   * guard is done. An {@code automatic} decision waits for its jitter and for the backoff after a
+   * failed attempt ({@link LeaseAttempts}); a human's does not.
+   */
+  private boolean startRollback(Evaluation ev, String reason, boolean automatic) {
+    Instant now = clock.instant();
+    if (automatic) {
+      Duration first = attempts.firstDelay(now);
+      if (!first.isZero()) {
+        retryEvaluation = ev;
+        retryReason = reason;
+        detail = "rolling back: trying the lease " + leaseName + " in " + human(first) + " (jitter, so replicas firing together"
+            + " spread out): " + reason;
+        wakeIn(first);
+        return false;
+      }
+      if (!attempts.due(now)) return false;
+    }
     Optional<LeaseGrant> g;
     try {
       g = lease.tryAcquire(leaseName, holder, leaseTtl);
     } catch (RuntimeException e) {
-      detail = "wants to roll back (" + reason + ") but the lease " + leaseName + " is unavailable: " + e.getMessage();
+      Duration d = attempts.failed(now, e);
+      retryEvaluation = ev;
+      retryReason = reason;
+      detail = "wants to roll back (" + reason + ") but the lease " + leaseName + " is unavailable (attempt "
+          + attempts.failures() + "): " + e.getMessage() + "; trying again in " + human(d);
       log.warn("guard for {}: {}", deployment, detail);
+      wakeIn(d);
       return false;
     }
+    retryEvaluation = null;
+    retryReason = null;
     if (g.isEmpty()) {
-      detail = "wants to roll back but another replica holds the lease " + leaseName + "; standing by: " + reason;
+      attempts.held(now);
+      if (state != GuardState.DEFERRED) stopEscalating(); // the replica holding the lease answers the question
+      state = GuardState.DEFERRED;
+      detail = "wants to roll back but another replica holds the lease " + leaseName + " and acts; watching until its"
+          + " rollback shows in the journal, taking it over if that replica stops: " + reason;
       log.info("guard for {}: {}", deployment, detail);
       return false;
     }
+    attempts.reset();
     LeaseGrant grant = g.get();
     Optional<Earlier> earlier = findRollback();
     if (earlier.isPresent()) {
@@ -375,7 +482,8 @@ public final class DefaultGuard implements Guard {
     stopEscalating(); // the rollback answers the question
     RollbackRun r;
     try {
-      r = Objects.requireNonNull(prepared).start(reason, grant.fencingToken());
+      r = Objects.requireNonNull(prepared).start(reason, new HeldLease(lease, grant, leaseTtl),
+          o -> soak == null ? o : o.withSoak(soak, triggers));
     } catch (RollbackException e) {
       lease.release(grant);
       standDown("the engine refused to start run " + runId + ": " + e.getMessage());
@@ -387,39 +495,66 @@ public final class DefaultGuard implements Guard {
     detail = "rolling back: " + reason;
     log.warn("guard for {} fired, run {}: {}", deployment, runId, reason);
     stopWatching();
-    keepLease(grant, r);
+    followRun(r);
     return true;
   }
 
-  private void keepLease(LeaseGrant grant, RollbackRun r) {
-    r.result().whenComplete((res, err) -> {
-      try {
-        lease.release(grant);
-      } catch (RuntimeException e) {
-        log.warn("guard for {}: could not release the lease {}", deployment, leaseName, e);
-      }
-    });
-    Duration every = leaseTtl.dividedBy(3);
-    Runnable[] renew = new Runnable[1];
-    renew[0] = () -> {
-      if (r.result().isDone()) return;
-      try {
-        Optional<LeaseGrant> renewed = lease.renew(grant, leaseTtl);
-        if (renewed.isEmpty()) {
-          log.warn("guard for {}: lost the lease {} while run {} is in progress; its journal writes are fenced", deployment,
-              leaseName, runId);
-          return;
+  /** When the run ends, the guard's state says how. */
+  private void followRun(RollbackRun r) {
+    r.result().whenComplete((res, err) -> settle(r, res, err));
+  }
+
+  /**
+   * The state after {@code r} ended, applied once: by the run's completion, or by {@link #state()}
+   * or {@link #status()} when they are asked first (a caller whose {@code await()} just returned
+   * sees the end, not FIRED).
+   */
+  private synchronized void settled() {
+    RollbackRun r = run;
+    if (state != GuardState.FIRED || r == null || !r.result().isDone()) return;
+    try {
+      settle(r, r.result().getNow(null), null);
+    } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException e) {
+      settle(r, null, e.getCause() != null ? e.getCause() : e);
+    }
+  }
+
+  private synchronized void settle(RollbackRun r, dev.rollback.@Nullable RollbackResult res, @Nullable Throwable err) {
+    if (run != r || state != GuardState.FIRED) return;
+    if (res == null) {
+      state = GuardState.ROLLBACK_FAILED;
+      detail = "run " + runId + " failed inside the engine: " + err;
+      log.warn("guard for {}: {}", deployment, detail);
+      return;
+    }
+    outcome = res.outcome();
+    String took = human(res.elapsed());
+    if (res.outcome() == dev.rollback.RunOutcome.RECOVERED) {
+      state = GuardState.ROLLED_BACK;
+      detail = "run " + runId + " ended RECOVERED" + (res.isVerified() ? "" : " (not verified)") + " in " + took + ": "
+          + res.summary();
+    } else if (res.outcome() == dev.rollback.RunOutcome.CANCELLED && res.summary().startsWith("stopped: lost the lease")) {
+      outcome = null; // the run goes on on the replica that holds the lease now
+      if (closed) {
+        state = GuardState.STOOD_DOWN;
+        detail = res.summary() + "; this guard is closed";
+      } else {
+        // watch it, take it over if that replica stops
+        state = GuardState.DEFERRED;
+        detail = res.summary();
+        resumeOwnRun = true;
+        watching = true;
+        try {
+          nextTick = timer.schedule(() -> tick(true), evaluationInterval);
+        } catch (RuntimeException e) {
+          watching = false; // the scheduler is shutting down
         }
-      } catch (RuntimeException e) {
-        log.warn("guard for {}: could not renew the lease {}", deployment, leaseName, e);
       }
-      try {
-        timer.schedule(renew[0], every);
-      } catch (RuntimeException e) {
-        // the scheduler is shut down (guard closed): the lease expires on its own
-      }
-    };
-    timer.schedule(renew[0], every);
+    } else {
+      state = GuardState.ROLLBACK_FAILED;
+      detail = "run " + runId + " ended " + res.outcome() + " after " + took + ": " + res.summary();
+    }
+    log.info("guard for {}: {}", deployment, detail);
   }
 
   private void ask(String trigger, Evaluation ev) {
@@ -502,7 +637,11 @@ public final class DefaultGuard implements Guard {
   /** A started rollback of this deployment in the journal; empty if none. */
   private Optional<Earlier> findRollback() {
     Journal j = engine.journal();
-    for (String id : j.runIds()) {
+    // this guard's own run first: one read, where every replica of the deployment writes it
+    List<String> ids = new ArrayList<>();
+    ids.add(runId);
+    for (String id : j.runIds()) if (!id.equals(runId)) ids.add(id);
+    for (String id : ids) {
       RunHistory h;
       try {
         h = RunHistory.of(j.read(id).records());
@@ -532,6 +671,37 @@ public final class DefaultGuard implements Guard {
     return Optional.ofNullable(found);
   }
 
+  /** The automatic (guard-started) rollbacks of this service that started within the rollback limit's window. */
+  private List<String> automaticRollbacksOfService(Instant now) {
+    List<String> out = new ArrayList<>();
+    Journal j = engine.journal();
+    for (String id : j.runIds()) {
+      if (!id.startsWith("guard-")) continue;
+      RunHistory h;
+      try {
+        h = RunHistory.of(j.read(id).records());
+      } catch (RuntimeException e) {
+        continue;
+      }
+      Optional<Instant> at = h.startedAt();
+      if (at.isPresent() && "rollback".equals(h.mode())
+          && deployment.service().equals(h.identity().map(JournalEvent.Identity::service).orElse(""))
+          && !at.get().isBefore(now.minus(rollbackLimitWindow)) && !at.get().isAfter(now) && !askedByAHuman(h)) {
+        out.add(h.deployment() + " at " + at.get());
+      }
+    }
+    return out;
+  }
+
+  /** A guard's run that a human started with {@link #rollBackNow}: not an automatic rollback. */
+  private static boolean askedByAHuman(RunHistory h) {
+    List<RunHistory.Stamped<JournalEvent.TriggerFired>> decisions = h.events(JournalEvent.TriggerFired.class).stream()
+        .filter(t -> t.event().verdict() == Verdict.ROLL_BACK).toList();
+    if (decisions.isEmpty()) return false;
+    JournalEvent.TriggerFired last = decisions.get(decisions.size() - 1).event();
+    return MANUAL.equals(last.trigger()) && last.facts().containsKey("actor");
+  }
+
   /** A rollback of any version of this service that started within the cooldown, described. */
   private Optional<String> recentRollbackOfService(Instant now) {
     Journal j = engine.journal();
@@ -557,7 +727,9 @@ public final class DefaultGuard implements Guard {
   public void close() {
     RollbackRun r;
     synchronized (this) {
-      if (state == GuardState.ARMED || state == GuardState.NEEDS_HUMAN || state == GuardState.CREATED) {
+      closed = true;
+      if (state == GuardState.ARMED || state == GuardState.NEEDS_HUMAN || state == GuardState.CREATED
+          || state == GuardState.DEFERRED) {
         state = GuardState.CLOSED;
         detail = "closed";
       }

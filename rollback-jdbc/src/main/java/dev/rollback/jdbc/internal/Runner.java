@@ -1,5 +1,6 @@
 package dev.rollback.jdbc.internal;
 
+import dev.rollback.LeaseLostException;
 import dev.rollback.jdbc.ChecksumMismatchException;
 import dev.rollback.jdbc.Fingerprint;
 import dev.rollback.jdbc.MigrationException;
@@ -44,6 +45,11 @@ public final class Runner {
   static final String NOT_VERIFIED = "NOT_VERIFIED";
   private final HistoryTable history;
   private final Map<String, LoadedMigration> byVersion = new LinkedHashMap<>();
+  /**
+   * The lease checks of the migration or rollback under way: set once it holds the migration lock
+   * (so one at a time), read by its restore helpers on their own connections.
+   */
+  private volatile Fence fence = Fence.NONE;
 
   public Runner(Settings settings) {
     this.s = settings;
@@ -94,13 +100,20 @@ public final class Runner {
   // ------------------------------------------------------------------ migrate
 
   public MigrationSummary migrateTo(String target, String deployment) {
+    return migrateTo(target, deployment, Fence.NONE);
+  }
+
+  /** {@link #migrateTo(String, String)} checking {@code fence} before every statement and commit. */
+  public MigrationSummary migrateTo(String target, String deployment, Fence fence) {
     Instant started = s.clock().instant();
     String t = Version.normalize(target);
     if (!t.equals("0") && !byVersion.containsKey(t)) {
       throw new MigrationException("cannot migrate to " + target + ": no migration has that version (known: " + byVersion.keySet() + ")");
     }
+    fence.check();
     try (MigrationLock lock = MigrationLock.acquire(s.dataSource(), archive, history.kind().table(), s.lockWait());
          Connection c = s.dataSource().getConnection()) {
+      this.fence = fence;
       Dialect d = prepare(c);
       List<HistoryTable.Row> rows = history.applied(c);
       checkHistory(rows);
@@ -115,13 +128,15 @@ public final class Runner {
       expire(c);
       return new MigrationSummary(from, applied.isEmpty() ? from : applied.get(applied.size() - 1), applied, archived,
           Duration.between(started, s.clock().instant()));
-    } catch (MigrationException e) {
+    } catch (MigrationException | LeaseLostException e) {
       throw e;
     } catch (Exception e) {
       if (e instanceof InterruptedException) Thread.currentThread().interrupt();
       throw new MigrationException("migrating " + deployment + " to " + target + " failed: " + e.getMessage()
           + ". Fix the cause and migrate again: applied migrations are kept, a partly applied one continues where it stopped"
           + " (or was rolled back whole, on PostgreSQL)", e);
+    } finally {
+      if (this.fence == fence) this.fence = Fence.NONE;
     }
   }
 
@@ -228,6 +243,15 @@ public final class Runner {
   // ------------------------------------------------------------------ rollback
 
   public RollbackSummary rollbackTo(String target, String deployment) {
+    return rollbackTo(target, deployment, Fence.NONE);
+  }
+
+  /**
+   * {@link #rollbackTo(String, String)} checking {@code fence} before every statement and in every
+   * transaction (schema, history and each restore batch) before it commits. A rollback that lost
+   * its lease writes nothing more, not even its audit row: the replica holding the lease resumes it.
+   */
+  public RollbackSummary rollbackTo(String target, String deployment, Fence fence) {
     Instant started = s.clock().instant();
     String t = Version.normalize(target);
     List<String> undone = new ArrayList<>();
@@ -237,8 +261,10 @@ public final class Runner {
     List<RollbackSummary.Mismatch> mismatches = new ArrayList<>();
     List<String> mismatchLines = new ArrayList<>();
     Phases phases = new Phases();
+    fence.check();
     try (MigrationLock lock = MigrationLock.acquire(s.dataSource(), archive, history.kind().table(), s.lockWait());
          Connection c = s.dataSource().getConnection()) {
+      this.fence = fence;
       Dialect d = prepare(c);
       try {
         // an earlier rollback that stopped after reverting the schema: finish putting the data back first
@@ -266,6 +292,7 @@ public final class Runner {
             : "failed: " + String.join("; ", mismatchLines);
         RollbackSummary summary = new RollbackSummary(from, t, undone, restored[0], verification,
             Duration.between(started, s.clock().instant()), mismatches);
+        fence.check();
         audit(c, deployment, summary, started, mismatches.isEmpty() ? "SUCCEEDED" : NOT_VERIFIED, String.join("; ", phases.notes));
         expire(c);
         if (mismatches.isEmpty()) {
@@ -278,6 +305,10 @@ public final class Runner {
         return summary;
       } catch (Exception e) {
         String verification = mismatchLines.isEmpty() ? "not reached" : "failed: " + String.join("; ", mismatchLines);
+        if (leaseLost(e) != null) {
+          log.warn("rolling back {} to {} stopped: {}; nothing more was written", deployment, target, leaseLost(e).getMessage());
+          throw leaseLost(e);
+        }
         try {
           if (!c.isClosed() && c.isValid(2)) {
             if (!c.getAutoCommit()) c.rollback();
@@ -291,12 +322,22 @@ public final class Runner {
         }
         throw e;
       }
-    } catch (MigrationException e) {
+    } catch (MigrationException | LeaseLostException e) {
       throw e;
     } catch (Exception e) {
       throw new MigrationException("rolling back " + deployment + " to " + target + " failed after undoing " + undone + ": "
           + e.getMessage() + ". Run the rollback again to resume: it continues where this one stopped", e);
+    } finally {
+      if (this.fence == fence) this.fence = Fence.NONE;
     }
+  }
+
+  private static @Nullable LeaseLostException leaseLost(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof LeaseLostException l) return l;
+      if (t.getCause() == t) break;
+    }
+    return null;
   }
 
   /**
@@ -758,6 +799,7 @@ public final class Runner {
    * caller's transaction, with the runner's timeouts; returns the rows it wrote.
    */
   private long batchUpdate(Connection c, Dialect d, String sql, long from, long to, boolean joinByKey) throws SQLException {
+    fence.check();
     applyTimeouts(c, d);
     if (d == Dialect.POSTGRES) {
       try (Statement st = c.createStatement()) {
@@ -991,6 +1033,7 @@ public final class Runner {
 
   private int expire(Connection c) throws SQLException {
     if (s.retention() == null) return 0;
+    fence.check();
     c.setAutoCommit(true);
     int n = archive.expire(c, s.clock().instant().minus(s.retention()));
     int snapshots = verification.expire(c, fingerprints(), s.clock().instant().minus(s.retention()));
@@ -1086,6 +1129,7 @@ public final class Runner {
       c.setAutoCommit(false);
       try {
         T result = work.run();
+        fence.beforeCommit(c); // the lease row, locked in this transaction: a replica that lost it commits nothing
         c.commit();
         c.setAutoCommit(true);
         return result;
@@ -1120,6 +1164,7 @@ public final class Runner {
   }
 
   private void exec(Connection c, Dialect d, String sql, String origin) throws SQLException {
+    fence.check();
     applyTimeouts(c, d);
     try (Statement st = c.createStatement()) {
       timeout(st, d);
