@@ -134,6 +134,49 @@ public final class Redactor {
     return redact(b.toString());
   }
 
+  /**
+   * A copy of {@code e} and its causes safe to keep as a cause: each is a {@link RedactedException}
+   * with the original class name, the redacted message and the original stack trace. Use it when
+   * wrapping an exception whose message holds foreign text, so the cause chain (which logs and the
+   * journal print) cannot carry a secret around the redaction.
+   */
+  public RedactedException scrub(Throwable e) {
+    Objects.requireNonNull(e, "e");
+    return scrub(e, 0);
+  }
+
+  private RedactedException scrub(Throwable e, int depth) {
+    Throwable cause = e.getCause();
+    RedactedException c = cause == null || cause == e || depth >= 8 ? null : scrub(cause, depth + 1);
+    RedactedException r = new RedactedException(e.getClass().getName(), e.getMessage() == null ? null : redact(e.getMessage()), c);
+    r.setStackTrace(e.getStackTrace());
+    return r;
+  }
+
+  /**
+   * Stands in for an exception whose message passed a {@link Redactor}: prints as the original
+   * class name and the redacted message, with the original stack trace.
+   */
+  public static final class RedactedException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    private final String originalClass;
+
+    RedactedException(String originalClass, @Nullable String message, @Nullable Throwable cause) {
+      super(message, cause);
+      this.originalClass = originalClass;
+    }
+
+    /** The fully qualified name of the exception this one stands in for. */
+    public String originalClass() {
+      return originalClass;
+    }
+
+    @Override
+    public String toString() {
+      return getMessage() == null ? originalClass : originalClass + ": " + getMessage();
+    }
+  }
+
   private static Redactor create(Set<String> fragments) {
     if (fragments.isEmpty()) return NONE;
     List<String> sorted = new ArrayList<>(fragments);

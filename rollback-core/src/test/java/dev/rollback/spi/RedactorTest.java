@@ -75,6 +75,16 @@ class RedactorTest {
   }
 
   @Test
+  void scrubsACauseChainKeepingClassNamesAndStackTraces() {
+    IOException e = new IOException("echo Bearer TokenOne1234", new IllegalStateException("again TokenOne1234"));
+    Redactor.RedactedException scrubbed = Redactor.of("TokenOne1234").scrub(e);
+    assertThat(scrubbed).hasToString("java.io.IOException: echo Bearer ***");
+    assertThat(scrubbed.getStackTrace()).isEqualTo(e.getStackTrace());
+    assertThat(scrubbed.getCause()).hasToString("java.lang.IllegalStateException: again ***");
+    assertThat(scrubbed.originalClass()).isEqualTo("java.io.IOException");
+  }
+
+  @Test
   void alwaysHidesAShortWholeValue() {
     assertThat(Redactor.of("pw").redact("the pw is pw")).isEqualTo("the *** is ***");
   }
