@@ -503,7 +503,7 @@ public final class UnleashFlagStore implements FlagStore {
     } catch (IOException e) {
       // the one place Unleash's text enters: every message below passes the redactor
       throw new FlagWriteException(what + " failed: " + describe() + " did not answer " + method + " " + uri.getPath()
-          + ": " + redactor.describe(e), (Throwable) null);
+          + ": " + redactor.describe(e), redactor.scrub(e));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new FlagWriteException(what + " interrupted: " + method + " " + uri.getPath(), e);
