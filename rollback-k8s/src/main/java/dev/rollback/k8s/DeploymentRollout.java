@@ -315,7 +315,7 @@ public final class DeploymentRollout {
   }
 
   void setPaused(boolean paused) {
-    Api.run("PATCH " + workload.path(), () -> client.apps().deployments().inNamespace(namespace()).withName(name())
+    Api.run(client, "PATCH " + workload.path(), () -> client.apps().deployments().inNamespace(namespace()).withName(name())
         .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"paused\":" + paused + "}}"));
   }
 

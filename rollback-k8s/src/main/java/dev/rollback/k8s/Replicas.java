@@ -58,7 +58,7 @@ final class Replicas implements StateAdapter<Integer> {
           Workload.op("replace", "/metadata/resourceVersion", d.getMetadata().getResourceVersion()),
           Workload.op("add", "/spec/replicas", target)));
       try {
-        Api.run("PATCH " + workload.path(), () -> client.apps().deployments().inNamespace(namespace).resource(d)
+        Api.run(client, "PATCH " + workload.path(), () -> client.apps().deployments().inNamespace(namespace).resource(d)
             .patch(PatchContext.of(PatchType.JSON), body));
         ctx.note("scaled " + workload.describe() + " from " + replicas(d) + " to " + target);
         return;
