@@ -78,6 +78,19 @@ public final class Redactor {
   }
 
   /**
+   * Hides the sensitive parts of {@code url} — userinfo, token-like path segments, query and
+   * {@code ;key=value} parameter values — but not the URL as a whole: for a URL that is shown in
+   * messages (a JDBC URL, a server's base URL) and may carry a password. {@code redact(url)} then
+   * gives the form to show, e.g. {@code jdbc:postgresql://127.0.0.1/shop?user=app&password=***}.
+   */
+  public static Redactor ofUrlSecrets(String url) {
+    Objects.requireNonNull(url, "url");
+    Set<String> out = new LinkedHashSet<>();
+    for (String f : urlFragments(url)) addWithForms(out, f, false);
+    return create(out);
+  }
+
+  /**
    * Hides a user name and password pair: the password (with its fragments), and the pair as HTTP
    * Basic ({@code user:password}) and SASL PLAIN ({@code \0user\0password}) encode it. The user
    * name alone is not hidden: it names who failed to log in.

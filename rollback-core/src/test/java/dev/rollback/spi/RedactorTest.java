@@ -43,6 +43,14 @@ class RedactorTest {
   }
 
   @Test
+  void showsAUrlWithOnlyItsSecretPartsHidden() {
+    String url = "jdbc:postgresql://127.0.0.1:5432/shop?user=app&password=PgQueryPw2";
+    assertThat(Redactor.ofUrlSecrets(url).redact("cannot connect to " + url))
+        .isEqualTo("cannot connect to jdbc:postgresql://127.0.0.1:5432/shop?user=app&password=***");
+    assertThat(Redactor.ofUrlSecrets("http://127.0.0.1:4242/").isEmpty()).isTrue();
+  }
+
+  @Test
   void hidesEncodedFormsOfAFragment() {
     Redactor r = Redactor.of("s3cr3t/with space+plus");
     String encoded = URLEncoder.encode("s3cr3t/with space+plus", StandardCharsets.UTF_8);
