@@ -5,6 +5,7 @@ import dev.rollback.Release;
 import dev.rollback.RollbackPlan;
 import dev.rollback.cli.internal.Compiled;
 import dev.rollback.cli.internal.Writer;
+import dev.rollback.spi.Redactor;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -20,9 +21,15 @@ import java.util.Optional;
 public final class PlanFile implements AutoCloseable {
   private final Compiled compiled;
   private final Fleet fleet;
+  private final Redactor redactor;
 
   PlanFile(Compiled compiled) {
+    this(compiled, Redactor.none());
+  }
+
+  PlanFile(Compiled compiled, Redactor redactor) {
     this.compiled = compiled;
+    this.redactor = redactor;
     this.fleet = compiled.fleet() == null ? null : new Fleet(compiled.name(), compiled.fleet());
   }
 
@@ -89,6 +96,13 @@ public final class PlanFile implements AutoCloseable {
   public String toJson() { return Writer.json(compiled.document()); }
 
   Compiled compiled() { return compiled; }
+
+  /**
+   * Hides every value the file's {@code secretRef}s resolved to, and the sensitive fragments of
+   * each (a webhook URL's token, a password in a URL): the {@code rollback} command passes
+   * everything it prints, its log lines included, through it.
+   */
+  public Redactor redactor() { return redactor; }
 
   /** Closes the targets the plan opened (clients of clusters, daemons, databases). */
   @Override

@@ -95,28 +95,30 @@ public final class Plans {
 
     public PlanFile load(Path file) {
       List<Problem> problems = new ArrayList<>();
-      Compiled c = compiler().load(file, problems);
-      return result(c, problems);
+      Compiler compiler = compiler();
+      Compiled c = compiler.load(file, problems);
+      return result(c, problems, compiler);
     }
 
     /** Loads a document given as text; {@code fileName} names it in problems, {@code baseDir} resolves its relative paths. */
     public PlanFile parse(String text, String fileName, Path baseDir) {
       List<Problem> problems = new ArrayList<>();
-      Compiled c = compiler().parse(text, fileName, baseDir.toAbsolutePath(), problems);
-      return result(c, problems);
+      Compiler compiler = compiler();
+      Compiled c = compiler.parse(text, fileName, baseDir.toAbsolutePath(), problems);
+      return result(c, problems, compiler);
     }
 
     private Compiler compiler() {
       return new Compiler(Registry.get(), env, standIns ? Ctx.SecretMode.STAND_IN : Ctx.SecretMode.RESOLVE, targets);
     }
 
-    private static PlanFile result(Compiled c, List<Problem> problems) {
+    private static PlanFile result(Compiled c, List<Problem> problems, Compiler compiler) {
       if (!problems.isEmpty() || c == null) {
         if (c != null) new PlanFile(c).close();
         if (problems.isEmpty()) problems.add(new Problem("?", 0, 0, "", "the document could not be loaded"));
         throw new PlanFileException(problems);
       }
-      return new PlanFile(c);
+      return new PlanFile(c, compiler.redactor());
     }
   }
 }

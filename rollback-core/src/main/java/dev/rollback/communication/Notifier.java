@@ -1,5 +1,7 @@
 package dev.rollback.communication;
 
+import dev.rollback.spi.Redactor;
+
 /**
  * A channel that delivers {@link Notification}s (Slack, PagerDuty, webhook, e-mail in
  * {@code rollback-notify}). Called off the rollback's critical path, with retries; a notifier
@@ -11,4 +13,14 @@ public interface Notifier {
   String name();
 
   void send(Notification notification) throws Exception;
+
+  /**
+   * Hides this channel's secrets (its webhook URL, routing key, token, password). Every failure
+   * message of {@link #send} passes through it before the engine logs or journals it, so a server
+   * that echoes the request back cannot leak a secret into the journal, a report or a log line.
+   * The default hides nothing.
+   */
+  default Redactor redactor() {
+    return Redactor.none();
+  }
 }

@@ -50,6 +50,12 @@ class HttpHealthCheckIT {
     http = HttpServer.create(new InetSocketAddress(LOOPBACK, 0), 0);
     http.createContext("/ok", ex -> respond(ex, 200, "{\"status\":\"UP\",\"db\":{\"status\":\"DOWN\"}}"));
     http.createContext("/unavailable", ex -> respond(ex, 503, "maintenance"));
+    // a careless proxy: its error page echoes the request line and every header
+    http.createContext("/echo", ex -> {
+      StringBuilder b = new StringBuilder("502 bad gateway for GET " + ex.getRequestURI() + "\n");
+      ex.getRequestHeaders().forEach((k, v) -> b.append(k).append(": ").append(String.join(", ", v)).append('\n'));
+      respond(ex, 502, b.toString());
+    });
     http.createContext("/secure", ex -> {
       String auth = ex.getRequestHeaders().getFirst("Authorization");
       String tenant = ex.getRequestHeaders().getFirst("X-Tenant");
@@ -205,6 +211,16 @@ class HttpHealthCheckIT {
         URI.create("http://ops:hunter2@127.0.0.1:" + http.getAddress().getPort() + "/unavailable"));
     assertThat(withPassword.toString()).doesNotContain("hunter2").contains("****@127.0.0.1");
     assertThat(withPassword.check().detail()).doesNotContain("hunter2");
+  }
+
+  @Test
+  void aServerEchoingTheRequestShowsNoTokenCredentialHeaderOrUrlSecretInTheDetail() {
+    String token = "EchoedBearerT0kenSECRET";
+    Health h = http("checkout", URI.create(uri("/echo").toString() + "?apiKey=QueryKeySECRET99"))
+        .withBearerToken(token).withHeader("X-Api-Key", "HeaderKeySECRET77").withHeader("X-Tenant", "shop").check();
+    assertThat(h.status()).isEqualTo(HealthStatus.DOWN);
+    assertThat(h.detail()).contains("HTTP 502").contains("Bearer ***").contains("shop")
+        .doesNotContain(token, "QueryKeySECRET99", "HeaderKeySECRET77");
   }
 
   @Test

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rollback.spi.Redactor;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -68,6 +69,9 @@ public final class UnleashFlagStore implements FlagStore {
   private final String environment;
   private final Duration requestTimeout;
   private final HttpClient http;
+  /** Hides the admin token (and its secret part after the last '.') and the base URL's userinfo. */
+  private final Redactor redactor;
+  private final String shownUrl;
 
   private UnleashFlagStore(Builder b) {
     this.baseUrl = b.baseUrl;
@@ -76,6 +80,14 @@ public final class UnleashFlagStore implements FlagStore {
     this.environment = b.environment;
     this.requestTimeout = b.requestTimeout;
     this.http = b.http != null ? b.http : HttpClient.newBuilder().connectTimeout(b.requestTimeout).build();
+    Redactor r = Redactor.of(adminToken);
+    int dot = adminToken.lastIndexOf('.');
+    // an Unleash token is project:environment.secret; a server may echo the secret part alone
+    if (dot >= 0 && adminToken.length() - dot - 1 >= 8) r = r.and(Redactor.of(adminToken.substring(dot + 1)));
+    String userInfo = baseUrl.getRawUserInfo();
+    if (userInfo != null) r = r.and(Redactor.of(userInfo));
+    this.redactor = r;
+    this.shownUrl = userInfo == null ? baseUrl.toString() : baseUrl.toString().replace(userInfo + "@", Redactor.MASK + "@");
   }
 
   /** A store for the Unleash server at {@code baseUrl} (its root, e.g. {@code http://127.0.0.1:4242/}). */
@@ -85,7 +97,7 @@ public final class UnleashFlagStore implements FlagStore {
 
   @Override
   public String describe() {
-    return "Unleash " + baseUrl + " project '" + project + "' environment '" + environment + "'";
+    return "Unleash " + shownUrl + " project '" + project + "' environment '" + environment + "'";
   }
 
   @Override
@@ -522,8 +534,9 @@ public final class UnleashFlagStore implements FlagStore {
     try {
       resp = http.send(rb.build(), HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
+      // the one place Unleash's text enters: every message below passes the redactor
       throw new FlagWriteException(what + " failed: " + describe() + " did not answer " + method + " " + uri.getPath()
-          + ": " + e, e);
+          + ": " + redactor.describe(e), redactor.scrub(e));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new FlagWriteException(what + " interrupted: " + method + " " + uri.getPath(), e);
@@ -538,7 +551,8 @@ public final class UnleashFlagStore implements FlagStore {
         return JSON.createObjectNode();
       }
     }
-    String message = unleashMessage(resp.body());
+    // redact the whole body before it is cut short, so a cut cannot leave half a token unmatched
+    String message = unleashMessage(redactor.redact(resp.body()));
     String prefix = what + ": " + describe() + " answered " + status + " to " + method + " " + uri.getPath() + ": " + message;
     switch (status) {
       case 401 -> throw new FlagWriteException(prefix + "; check that the admin token is valid and has admin scope for project '"
@@ -591,7 +605,7 @@ public final class UnleashFlagStore implements FlagStore {
 
   @Override
   public String toString() {
-    return "UnleashFlagStore[" + baseUrl + ", project=" + project + ", environment=" + environment + ", token=***]";
+    return "UnleashFlagStore[" + shownUrl + ", project=" + project + ", environment=" + environment + ", token=***]";
   }
 
   /** Builds an {@link UnleashFlagStore}; project {@code default}, environment {@code development}. */

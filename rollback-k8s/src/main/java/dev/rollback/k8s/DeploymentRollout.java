@@ -321,7 +321,7 @@ public final class DeploymentRollout {
   /** Pauses or resumes; under a lease, with the resourceVersion just read and the fencing token recorded (see {@code Fencing}). */
   void setPaused(boolean paused, dev.rollback.StepLease lease) {
     if (!lease.isPresent()) {
-      Api.run("PATCH " + workload.path(), () -> client.apps().deployments().inNamespace(namespace()).withName(name())
+      Api.run(client, "PATCH " + workload.path(), () -> client.apps().deployments().inNamespace(namespace()).withName(name())
           .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"paused\":" + paused + "}}"));
       return;
     }
@@ -332,7 +332,7 @@ public final class DeploymentRollout {
         Workload.op("add", "/spec/paused", paused)));
     ops.addAll(dev.rollback.k8s.internal.Fencing.patch(lease, d));
     String body = workload.json().asJson(ops);
-    Api.run("PATCH " + workload.path(), () -> client.apps().deployments().inNamespace(namespace()).resource(d)
+    Api.run(client, "PATCH " + workload.path(), () -> client.apps().deployments().inNamespace(namespace()).resource(d)
         .patch(PatchContext.of(PatchType.JSON), body));
   }
 

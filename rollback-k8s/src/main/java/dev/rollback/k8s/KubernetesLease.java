@@ -76,7 +76,7 @@ public final class KubernetesLease implements Lease {
   }
 
   private io.fabric8.kubernetes.api.model.coordination.v1.@Nullable Lease read(String name) {
-    return Api.call("GET " + path(name), () -> client.leases().inNamespace(namespace).withName(objectName(name)).get());
+    return Api.call(client, "GET " + path(name), () -> client.leases().inNamespace(namespace).withName(objectName(name)).get());
   }
 
   /**
@@ -117,7 +117,7 @@ public final class KubernetesLease implements Lease {
           .withNewSpec().withHolderIdentity(holder).withLeaseDurationSeconds(seconds)
           .withAcquireTime(micro(now)).withRenewTime(micro(now)).withLeaseTransitions(1).endSpec().build();
       try {
-        Api.call("POST " + path(name), () -> client.leases().inNamespace(namespace).resource(created).create());
+        Api.call(client, "POST " + path(name), () -> client.leases().inNamespace(namespace).resource(created).create());
       } catch (K8sApiException e) {
         if (e.code() == 409) return Optional.empty();
         throw e;
@@ -137,7 +137,7 @@ public final class KubernetesLease implements Lease {
     spec.setLeaseTransitions((int) token);
     lease.setSpec(spec);
     try {
-      Api.call("PUT " + path(name), () -> client.leases().inNamespace(namespace).resource(lease).update());
+      Api.call(client, "PUT " + path(name), () -> client.leases().inNamespace(namespace).resource(lease).update());
     } catch (K8sApiException e) {
       if (e.code() == 409) return Optional.empty();
       throw e;
@@ -157,7 +157,7 @@ public final class KubernetesLease implements Lease {
       lease.getSpec().setRenewTime(micro(now));
       lease.getSpec().setLeaseDurationSeconds(seconds);
       try {
-        Api.call("PUT " + path(grant.name()), () -> client.leases().inNamespace(namespace).resource(lease).update());
+        Api.call(client, "PUT " + path(grant.name()), () -> client.leases().inNamespace(namespace).resource(lease).update());
         return Optional.of(new LeaseGrant(grant.name(), grant.holder(), grant.fencingToken(), now.plusSeconds(seconds)));
       } catch (K8sApiException e) {
         if (e.code() != 409) throw e;
@@ -173,7 +173,7 @@ public final class KubernetesLease implements Lease {
     if (lease == null || !holds(lease.getSpec(), grant)) return;
     lease.getSpec().setHolderIdentity(null);
     try {
-      Api.call("PUT " + path(grant.name()), () -> client.leases().inNamespace(namespace).resource(lease).update());
+      Api.call(client, "PUT " + path(grant.name()), () -> client.leases().inNamespace(namespace).resource(lease).update());
     } catch (K8sApiException e) {
       if (e.code() != 409) throw e;
     }

@@ -62,7 +62,7 @@ final class Replicas implements StateAdapter<Integer> {
       ops.addAll(Fencing.patch(ctx.lease(), d));
       String body = workload.json().asJson(ops);
       try {
-        Api.run("PATCH " + workload.path(), () -> client.apps().deployments().inNamespace(namespace).resource(d)
+        Api.run(client, "PATCH " + workload.path(), () -> client.apps().deployments().inNamespace(namespace).resource(d)
             .patch(PatchContext.of(PatchType.JSON), body));
         ctx.note("scaled " + workload.describe() + " from " + replicas(d) + " to " + target);
         return;

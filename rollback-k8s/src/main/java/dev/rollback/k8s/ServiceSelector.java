@@ -44,7 +44,7 @@ final class ServiceSelector implements StateAdapter<Map<String, String>> {
 
   Service get() {
     String call = "GET " + path();
-    Service s = Api.call(call, () -> client.services().inNamespace(namespace).withName(name).get());
+    Service s = Api.call(client, call, () -> client.services().inNamespace(namespace).withName(name).get());
     if (s == null) throw new K8sApiException(call + " failed: " + describe() + " does not exist", call, 404);
     return s;
   }
@@ -85,7 +85,7 @@ final class ServiceSelector implements StateAdapter<Map<String, String>> {
       ops.addAll(Fencing.patch(lease, s));
       String body = json.asJson(ops);
       try {
-        Api.run("PATCH " + path(), () -> client.services().inNamespace(namespace).resource(s)
+        Api.run(client, "PATCH " + path(), () -> client.services().inNamespace(namespace).resource(s)
             .patch(PatchContext.of(PatchType.JSON), body));
         return;
       } catch (K8sApiException e) {

@@ -136,13 +136,13 @@ final class Workload implements StateAdapter<WorkloadRevision> {
 
   HasMetadata get() {
     String call = "GET " + path();
-    HasMetadata o = Api.call(call, () -> switch (kind) {
+    HasMetadata o = Api.call(client, call, () -> switch (kind) {
       case DEPLOYMENT -> client.apps().deployments().inNamespace(namespace).withName(name).get();
       case STATEFUL_SET -> client.apps().statefulSets().inNamespace(namespace).withName(name).get();
       case DAEMON_SET -> client.apps().daemonSets().inNamespace(namespace).withName(name).get();
     });
     if (o == null) {
-      var ns = Api.call("GET v1 namespaces/" + namespace, () -> client.namespaces().withName(namespace).get());
+      var ns = Api.call(client, "GET v1 namespaces/" + namespace, () -> client.namespaces().withName(namespace).get());
       String why = ns == null ? "namespace '" + namespace + "' does not exist" : describe() + " does not exist";
       throw new K8sApiException(call + " failed: " + why, call, 404);
     }
@@ -177,7 +177,7 @@ final class Workload implements StateAdapter<WorkloadRevision> {
     String uid = o.getMetadata().getUid();
     List<Rev> out = new ArrayList<>();
     if (kind == Kind.DEPLOYMENT) {
-      List<ReplicaSet> all = Api.call("LIST apps/v1 namespaces/" + namespace + "/replicasets (selector of " + describe() + ")",
+      List<ReplicaSet> all = Api.call(client, "LIST apps/v1 namespaces/" + namespace + "/replicasets (selector of " + describe() + ")",
           () -> client.apps().replicaSets().inNamespace(namespace).withLabelSelector(selector(o)).list().getItems());
       for (ReplicaSet rs : all) {
         if (!controlledBy(rs, uid)) continue;
@@ -187,7 +187,7 @@ final class Workload implements StateAdapter<WorkloadRevision> {
             rs.getSpec().getTemplate(), a == null ? Map.of() : a, null));
       }
     } else {
-      List<ControllerRevision> all = Api.call("LIST apps/v1 namespaces/" + namespace + "/controllerrevisions (selector of "
+      List<ControllerRevision> all = Api.call(client, "LIST apps/v1 namespaces/" + namespace + "/controllerrevisions (selector of "
           + describe() + ")",
           () -> client.apps().controllerRevisions().inNamespace(namespace).withLabelSelector(selector(o)).list().getItems());
       for (ControllerRevision cr : all) {
@@ -509,7 +509,7 @@ final class Workload implements StateAdapter<WorkloadRevision> {
           : Templates.rollbackAnnotations(current, source.annotations()), lease)));
       if (paused) ops.add(op("replace", "/spec/paused", false));
       // resource(d): fabric8 sends the PATCH alone (withName(..).patch would GET the object first)
-      Api.run(call, () -> client.apps().deployments().inNamespace(namespace).resource(d)
+      Api.run(client, call, () -> client.apps().deployments().inNamespace(namespace).resource(d)
           .patch(PatchContext.of(PatchType.JSON), json().asJson(ops)));
       return;
     }
@@ -532,7 +532,7 @@ final class Workload implements StateAdapter<WorkloadRevision> {
       body = json().asJson(ops);
       type = PatchType.JSON;
     }
-    Api.run(call, () -> {
+    Api.run(client, call, () -> {
       if (o instanceof StatefulSet s) client.apps().statefulSets().inNamespace(namespace).resource(s).patch(PatchContext.of(type), body);
       else client.apps().daemonSets().inNamespace(namespace).resource((DaemonSet) o).patch(PatchContext.of(type), body);
     });
@@ -565,7 +565,7 @@ final class Workload implements StateAdapter<WorkloadRevision> {
       String rev = p.getMetadata().getLabels() == null ? null : p.getMetadata().getLabels().get(REVISION_HASH);
       if (!update.equals(rev) && !PodChecks.isReady(p) && p.getMetadata().getDeletionTimestamp() == null) {
         String pod = p.getMetadata().getName();
-        Api.run("DELETE v1 namespaces/" + namespace + "/pods/" + pod,
+        Api.run(client, "DELETE v1 namespaces/" + namespace + "/pods/" + pod,
             () -> client.pods().inNamespace(namespace).withName(pod).delete());
         log.info("forced rollback of {}: deleted pod {} stuck on revision {} (restoring revision {})", describe(), pod, rev,
             to.revision());
@@ -609,7 +609,7 @@ final class Workload implements StateAdapter<WorkloadRevision> {
   private @Nullable HasMetadata getConfig(boolean configMap, String n, boolean forCapture) {
     String call = "GET " + configPath(configMap, n);
     try {
-      return Api.call(call, () -> configMap ? client.configMaps().inNamespace(namespace).withName(n).get()
+      return Api.call(client, call, () -> configMap ? client.configMaps().inNamespace(namespace).withName(n).get()
           : client.secrets().inNamespace(namespace).withName(n).get());
     } catch (K8sApiException e) {
       if (e.code() == 403 && forCapture) {
@@ -634,7 +634,7 @@ final class Workload implements StateAdapter<WorkloadRevision> {
         .withOwnerReferences(ref).endMetadata()
         .withType("Opaque").withData(orEmpty(s.getData())).build();
     try {
-      Api.run("POST v1 namespaces/" + namespace + "/secrets (" + keptName + ")",
+      Api.run(client, "POST v1 namespaces/" + namespace + "/secrets (" + keptName + ")",
           () -> client.secrets().inNamespace(namespace).resource(copy).create());
       log.info("{}: kept the data of Secret {} ({}) in Secret {}", describe(), s.getMetadata().getName(), digest, keptName);
     } catch (K8sApiException e) {
@@ -724,12 +724,12 @@ final class Workload implements StateAdapter<WorkloadRevision> {
             ConfigMap m = new ConfigMapBuilder().withNewMetadata().withName(c.name()).withNamespace(namespace)
                 .withAnnotations(lease.isPresent() ? Fencing.annotated(null, lease) : null).endMetadata()
                 .withData(c.data().isEmpty() ? null : c.data()).withBinaryData(c.binaryData().isEmpty() ? null : c.binaryData()).build();
-            Api.run(call, () -> client.configMaps().inNamespace(namespace).resource(m).create());
+            Api.run(client, call, () -> client.configMaps().inNamespace(namespace).resource(m).create());
           } else {
             Secret s = new SecretBuilder().withNewMetadata().withName(c.name()).withNamespace(namespace)
                 .withAnnotations(lease.isPresent() ? Fencing.annotated(null, lease) : null).endMetadata()
                 .withData(w.data()).build();
-            Api.run(call, () -> client.secrets().inNamespace(namespace).resource(s).create());
+            Api.run(client, call, () -> client.secrets().inNamespace(namespace).resource(s).create());
           }
           log.info("{}: recreated {} from the captured content", describe(), c);
           return "recreated " + c;
@@ -749,7 +749,7 @@ final class Workload implements StateAdapter<WorkloadRevision> {
         }
         String body = json().asJson(ops);
         HasMetadata f = fresh;
-        Api.run("PATCH " + configPath(cm, c.name()), () -> {
+        Api.run(client, "PATCH " + configPath(cm, c.name()), () -> {
           if (f instanceof ConfigMap m) client.configMaps().inNamespace(namespace).resource(m).patch(PatchContext.of(PatchType.JSON), body);
           else client.secrets().inNamespace(namespace).resource((Secret) f).patch(PatchContext.of(PatchType.JSON), body);
         });
@@ -850,7 +850,7 @@ final class Workload implements StateAdapter<WorkloadRevision> {
   /** The template a JSON merge patch would give, as the API server computes it (a dry run: nothing is written). */
   WorkloadRevision patched(String mergePatchJson) {
     String call = "PATCH " + path() + "?dryRun=All";
-    Deployment d = Api.call(call, () -> client.apps().deployments().inNamespace(namespace).withName(name).dryRun()
+    Deployment d = Api.call(client, call, () -> client.apps().deployments().inNamespace(namespace).withName(name).dryRun()
         .patch(PatchContext.of(PatchType.JSON_MERGE), mergePatchJson));
     return new WorkloadRevision(0, null, templateJson(d.getSpec().getTemplate()), List.of());
   }

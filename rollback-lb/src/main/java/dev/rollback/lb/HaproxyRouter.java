@@ -118,12 +118,39 @@ public final class HaproxyRouter implements TrafficRouter {
 
   @Override public int maxWeight() { return MAX_WEIGHT; }
 
-  /** Sends one runtime API command and returns HAProxy's answer; for commands this class does not cover. */
+  /**
+   * Sends one runtime API command and returns HAProxy's answer; for commands this class does not
+   * cover. Refuses a {@code ;}, which makes HAProxy run what follows it as another command (text
+   * built from a server or backend name could otherwise smuggle one in): send several commands
+   * with {@link #rawCommandLine(String)}.
+   *
+   * @throws IllegalArgumentException when {@code command} holds a {@code ;} or a line break
+   */
   public String command(String command) {
+    Objects.requireNonNull(command, "command");
+    int semicolon = command.indexOf(';');
+    if (semicolon >= 0) {
+      throw new IllegalArgumentException(name + ": runtime API command " + Names.escape(command) + " holds a ';' at index "
+          + semicolon + ", which HAProxy reads as the start of another command; send one command per call, or "
+          + "rawCommandLine(..) to chain several on purpose");
+    }
+    return rawCommandLine(command);
+  }
+
+  /**
+   * Sends {@code line} as it is, several runtime API commands separated by {@code ;} (HAProxy runs
+   * them in order and returns their answers one after the other), e.g.
+   * {@code "set server app/v1 weight 0; set server app/v2 weight 100"}. Nothing is checked or
+   * escaped: never build it from text you do not control. Prefer {@link #command(String)}.
+   *
+   * @throws IllegalArgumentException when {@code line} holds a line break
+   */
+  public String rawCommandLine(String line) {
+    Objects.requireNonNull(line, "line");
     try {
-      return client.send(command);
+      return client.send(line);
     } catch (IOException e) {
-      throw new RouterException(name, command, describe(e), null, e);
+      throw new RouterException(name, line, describe(e), null, e);
     }
   }
 

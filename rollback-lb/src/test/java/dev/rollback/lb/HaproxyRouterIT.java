@@ -250,6 +250,29 @@ class HaproxyRouterIT {
   }
 
   @Test
+  void aCommandThatChainsAnotherWithASemicolonIsRefusedAndNothingIsSent() throws Exception {
+    start(100, 100);
+
+    assertThatThrownBy(() -> router.command("set server app/v2 weight 0; set server app/v1 weight 0"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining(router.name() + ": runtime API command \"set server app/v2 weight 0; set server app/v1 weight 0\"")
+        .hasMessageContaining("';' at index 26")
+        .hasMessageContaining("rawCommandLine");
+    assertThat(router.read("app").server("v1").weight()).isEqualTo(100);
+    assertThat(router.read("app").server("v2").weight()).isEqualTo(100);
+  }
+
+  @Test
+  void aRawCommandLineChainsSeveralCommandsWhenAskedFor() throws Exception {
+    start(100, 100);
+
+    router.rawCommandLine("set server app/v2 weight 0; set server app/v1 weight 50");
+
+    assertThat(router.read("app").server("v1").weight()).isEqualTo(50);
+    assertThat(router.read("app").server("v2").weight()).isZero();
+  }
+
+  @Test
   void aCommandHaproxyRefusesMidwayPutsBackWhatWasAlreadyChanged() throws Exception {
     // static-rr accepts only 0% or 100% of the initial weight: the second command of this target fails
     haproxy = HaproxyProcess.withBackend(dir, "  balance static-rr\n"

@@ -3,6 +3,7 @@ package dev.rollback.notify;
 import dev.rollback.communication.CommunicationPlan.DeliveryFailure;
 import dev.rollback.communication.Notification;
 import dev.rollback.communication.Notifier;
+import dev.rollback.spi.Redactor;
 import jakarta.mail.AuthenticationFailedException;
 import jakarta.mail.Message;
 import jakarta.mail.MessagingException;
@@ -163,8 +164,14 @@ public final class EmailNotifier implements Notifier {
   }
 
   private String clean(@Nullable String message) {
-    String m = message == null ? "" : message;
-    return password == null ? m : password.redact(m);
+    return redactor().redact(message);
+  }
+
+  /** Hides the SMTP password, and the user and password pair as AUTH PLAIN and LOGIN send them. */
+  @Override
+  public Redactor redactor() {
+    return password == null ? Redactor.none()
+        : password.redactor().and(Redactor.ofCredentials(user == null ? "" : user, password.reveal()));
   }
 
   static String body(Notification n) {

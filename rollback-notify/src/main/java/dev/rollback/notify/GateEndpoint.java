@@ -12,6 +12,7 @@ import dev.rollback.communication.Notification;
 import dev.rollback.engine.GateAlreadyDecidedException;
 import dev.rollback.engine.RollbackEngine;
 import dev.rollback.notify.internal.Http;
+import dev.rollback.spi.Redactor;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -53,12 +54,15 @@ public final class GateEndpoint implements AutoCloseable {
   private final ExecutorService executor;
   private final RollbackEngine engine;
   private final Secret token;
+  /** Hides the bearer token and, once accepted, the PagerDuty webhook secret in answers and log lines. */
+  private volatile Redactor redactor;
 
   private GateEndpoint(HttpServer server, ExecutorService executor, RollbackEngine engine, Secret token) {
     this.server = server;
     this.executor = executor;
     this.engine = engine;
     this.token = token;
+    this.redactor = token.redactor();
   }
 
   /** Starts on 127.0.0.1 on a free port. */
@@ -128,12 +132,13 @@ public final class GateEndpoint implements AutoCloseable {
             + "; use GET /gates, POST /gates/answer or POST /runs/<run id>/acknowledge"));
       }
     } catch (RuntimeException e) {
-      log.warn("gate endpoint failed on {} {}", ex.getRequestMethod(), ex.getRequestURI().getPath(), e);
+      log.warn("gate endpoint failed on {} {}: {}", ex.getRequestMethod(), redactor.redact(ex.getRequestURI().getPath()),
+          redactor.describe(e));
     }
   }
 
   /** The request body, at most {@link #MAX_BODY} bytes; null after replying 413. */
-  private static byte @org.jspecify.annotations.Nullable [] body(HttpExchange ex) throws IOException {
+  private byte @org.jspecify.annotations.Nullable [] body(HttpExchange ex) throws IOException {
     byte[] raw;
     try (InputStream in = ex.getRequestBody()) {
       raw = in.readNBytes(MAX_BODY + 1);
@@ -146,7 +151,7 @@ public final class GateEndpoint implements AutoCloseable {
   }
 
   /** The body as a JSON object; null after replying 400 with {@code expected}. */
-  private static @org.jspecify.annotations.Nullable JsonNode object(HttpExchange ex, byte[] raw, String expected)
+  private @org.jspecify.annotations.Nullable JsonNode object(HttpExchange ex, byte[] raw, String expected)
       throws IOException {
     JsonNode body;
     try {
@@ -178,7 +183,7 @@ public final class GateEndpoint implements AutoCloseable {
       reply(ex, 404, error(e.getMessage()));
       return;
     }
-    log.info("run {} acknowledged by {} over HTTP", runId, actor);
+    log.info("run {} acknowledged by {} over HTTP", redactor.redact(runId), redactor.redact(actor));
     reply(ex, 200, Http.object().put("run", runId).put("acknowledgedBy", actor));
   }
 
@@ -193,6 +198,7 @@ public final class GateEndpoint implements AutoCloseable {
    */
   public GateEndpoint acceptPagerDutyWebhooks(Secret signingSecret) {
     Objects.requireNonNull(signingSecret, "signingSecret");
+    redactor = redactor.and(signingSecret.redactor());
     server.createContext("/pagerduty/webhook", ex -> pagerDuty(ex, signingSecret));
     log.info("gate endpoint accepts PagerDuty webhooks at {}/pagerduty/webhook", uri());
     return this;
@@ -228,10 +234,11 @@ public final class GateEndpoint implements AutoCloseable {
         reply(ex, 202, Http.object().put("ignored", e.getMessage()));
         return;
       }
-      log.info("run {} acknowledged by {} in PagerDuty ({})", runId.get(), event.agent(), event.type());
+      log.info("run {} acknowledged by {} in PagerDuty ({})", runId.get(), redactor.redact(event.agent()),
+          redactor.redact(event.type()));
       reply(ex, 200, Http.object().put("run", runId.get()).put("acknowledgedBy", event.agent()));
     } catch (RuntimeException e) {
-      log.warn("gate endpoint failed on a PagerDuty webhook", e);
+      log.warn("gate endpoint failed on a PagerDuty webhook: {}", redactor.describe(e));
     }
   }
 
@@ -267,7 +274,7 @@ public final class GateEndpoint implements AutoCloseable {
       reply(ex, 404, error(e.getMessage()));
       return;
     }
-    log.info("gate {} answered {} by {} over HTTP", gate, decision, actor);
+    log.info("gate {} answered {} by {} over HTTP", redactor.redact(gate), decision, redactor.redact(actor));
     ObjectNode ok = Http.object();
     ok.put("gate", gate).put("decision", decision.name()).put("actor", actor);
     reply(ex, 200, ok);
@@ -301,8 +308,9 @@ public final class GateEndpoint implements AutoCloseable {
     return Http.object().put("error", message);
   }
 
-  private static void reply(HttpExchange ex, int status, JsonNode body) throws IOException {
-    byte[] bytes = Http.write(body).getBytes(StandardCharsets.UTF_8);
+  /** The one way out of the endpoint: every answer passes the redactor of its token and webhook secret. */
+  private void reply(HttpExchange ex, int status, JsonNode body) throws IOException {
+    byte[] bytes = redactor.redact(Http.write(body)).getBytes(StandardCharsets.UTF_8);
     ex.getResponseHeaders().set("Content-Type", "application/json");
     ex.sendResponseHeaders(status, bytes.length);
     try (OutputStream out = ex.getResponseBody()) {

@@ -162,10 +162,10 @@ public final class PagerDutyAcknowledgements implements RollbackListener, AutoCl
     Http.Response r = Http.get("pagerduty-api", uri, Map.of(
         "Authorization", "Token token=" + token.reveal(),
         "Accept", "application/vnd.pagerduty+json;version=2",
-        "Content-Type", "application/json"), timeout);
+        "Content-Type", "application/json"), timeout, token.redactor());
     if (r.status() == 429) throw new RateLimited(Http.retryAfter(r, every));
     if (r.status() != 200) {
-      throw new IOException("PagerDuty REST API answered HTTP " + r.status() + " " + token.redact(errorMessage(r.body())));
+      throw new IOException("PagerDuty REST API answered HTTP " + r.status() + " " + errorMessage(r.body()));
     }
     JsonNode incidents = Http.JSON.readTree(r.body()).path("incidents");
     if (!incidents.isArray()) throw new IOException("PagerDuty REST API answer has no 'incidents' array");

@@ -112,9 +112,14 @@ public final class PagerDutyNotifier implements Notifier {
 
   private void post(String path, ObjectNode body) throws DeliveryFailure, InterruptedException {
     URI uri = URI.create(base.toString().replaceAll("/+$", "") + path);
-    Http.Response r = Http.post(name, uri, Http.write(body), Map.of(), timeout);
-    // PagerDuty's 400 body can echo the event; never let the routing key into a journal or log
-    Http.check(name, new Http.Response(r.status(), routingKey.redact(r.body()), r.retryAfter()), List.of(200, 201, 202));
+    // PagerDuty's 400 body can echo the event: the reply passes the routing key's redactor
+    Http.Response r = Http.post(name, uri, Http.write(body), Map.of(), timeout, routingKey.redactor());
+    Http.check(name, r, List.of(200, 201, 202));
+  }
+
+  @Override
+  public dev.rollback.spi.Redactor redactor() {
+    return routingKey.redactor();
   }
 
   static String action(NotificationKind kind) {

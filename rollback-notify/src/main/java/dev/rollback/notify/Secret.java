@@ -1,5 +1,6 @@
 package dev.rollback.notify;
 
+import dev.rollback.spi.Redactor;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Objects;
@@ -8,12 +9,18 @@ import java.util.Objects;
  * A webhook URL, routing key, token or password. It never prints itself: {@link #toString()} is
  * {@code "***"}, so a secret that reaches a log line, a report, an event or an exception message
  * by accident is still hidden. {@link #reveal()} is the one way to read it.
+ *
+ * <p>{@link #redactor()} hides it in text from outside (a server's reply, an exception message):
+ * the whole value and each sensitive fragment of it, so a webhook URL's token is hidden even when a
+ * server echoes only the request path. See {@link Redactor} for what counts as a fragment.
  */
 public final class Secret {
   private final String value;
+  private final Redactor redactor;
 
   private Secret(String value) {
     this.value = value;
+    this.redactor = Redactor.of(value);
   }
 
   public static Secret of(String value) {
@@ -49,9 +56,18 @@ public final class Secret {
     }
   }
 
-  /** Replaces every occurrence of this secret in {@code text} with {@code ***}. */
+  /**
+   * Replaces every occurrence of this secret and of each of its sensitive fragments (a webhook
+   * URL's token-like path segments, query values and userinfo; URL-encoded and base-64 forms too)
+   * in {@code text} with {@code ***}.
+   */
   public String redact(String text) {
-    return text.replace(value, "***");
+    return redactor.redact(text);
+  }
+
+  /** What hides this secret in foreign text; combine several with {@link Redactor#and(Redactor)}. */
+  public Redactor redactor() {
+    return redactor;
   }
 
   @Override

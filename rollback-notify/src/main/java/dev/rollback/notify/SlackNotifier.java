@@ -6,6 +6,7 @@ import dev.rollback.communication.CommunicationPlan.DeliveryFailure;
 import dev.rollback.communication.Notification;
 import dev.rollback.communication.Notifier;
 import dev.rollback.notify.internal.Http;
+import dev.rollback.spi.Redactor;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
@@ -16,7 +17,9 @@ import java.util.Objects;
  * Posts to a Slack incoming webhook: {@code text} (the fallback shown in notifications) and
  * {@code blocks} (header, the message, the run's facts). Slack answers 200 {@code ok}; its 4xx
  * error strings ({@code invalid_payload}, {@code channel_is_archived}, ...) are final and not
- * retried, 429 waits for {@code Retry-After}, 5xx is retried. The webhook URL is the secret.
+ * retried, 429 waits for {@code Retry-After}, 5xx is retried. The webhook URL is the secret: its
+ * token-like path segments ({@code T…}, {@code B…}, the token) are hidden in every reply, failure
+ * and log line, also when a relay echoes only the request path.
  *
  * <pre>{@code
  * SlackNotifier slack = SlackNotifier.webhook(Secret.fromEnv("SLACK_WEBHOOK")).named("slack-incidents");
@@ -72,7 +75,7 @@ public final class SlackNotifier implements Notifier {
 
   @Override
   public void send(Notification n) throws DeliveryFailure, InterruptedException {
-    Http.Response r = Http.post(name, parse(webhook), Http.write(payload(n)), Map.of(), timeout);
+    Http.Response r = Http.post(name, parse(webhook), Http.write(payload(n)), Map.of(), timeout, webhook.redactor());
     Http.check(name, r, List.of(200));
     if (!r.body().strip().equals("ok")) {
       // Slack answers 200 "ok"; anything else is an error string such as "invalid_blocks"
@@ -108,6 +111,11 @@ public final class SlackNotifier implements Notifier {
 
   private static String cut(String s, int max) {
     return s.length() <= max ? s : s.substring(0, max - 1) + "…";
+  }
+
+  @Override
+  public Redactor redactor() {
+    return webhook.redactor();
   }
 
   @Override

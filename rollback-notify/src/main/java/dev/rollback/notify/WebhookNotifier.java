@@ -80,8 +80,14 @@ public final class WebhookNotifier implements Notifier {
     String body = Http.write(body(n));
     String ts = Long.toString(clock.instant().getEpochSecond());
     Http.Response r = Http.post(name, uri, body,
-        Map.of(TIMESTAMP_HEADER, ts, SIGNATURE_HEADER, "v1=" + sign(signingKey, ts, body)), timeout);
+        Map.of(TIMESTAMP_HEADER, ts, SIGNATURE_HEADER, "v1=" + sign(signingKey, ts, body)), timeout, redactor());
     Http.check(name, r, List.of(200, 201, 202, 204));
+  }
+
+  /** Hides the signing key and the URL's token-like path segments, userinfo and query values. */
+  @Override
+  public dev.rollback.spi.Redactor redactor() {
+    return signingKey.redactor().and(dev.rollback.spi.Redactor.of(uri.toString()));
   }
 
   static ObjectNode body(Notification n) {

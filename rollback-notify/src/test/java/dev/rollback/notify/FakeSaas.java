@@ -42,6 +42,7 @@ final class FakeSaas implements AutoCloseable {
   private final CountDownLatch release = new CountDownLatch(1);
   private volatile Reply fallback;
   private volatile boolean hang;
+  private volatile int echoStatus;
   private boolean closed;
 
   private FakeSaas(Reply fallback) throws IOException {
@@ -79,6 +80,15 @@ final class FakeSaas implements AutoCloseable {
     return this;
   }
 
+  /**
+   * Answers every request with {@code status} and a body that echoes the request back: method,
+   * path and query, every header and the body, as a careless relay's error page does.
+   */
+  FakeSaas echoing(int status) {
+    echoStatus = status;
+    return this;
+  }
+
   FakeSaas hang() {
     hang = true;
     return this;
@@ -107,6 +117,7 @@ final class FakeSaas implements AutoCloseable {
       }
       Reply r = script.poll();
       if (r == null) r = fallback;
+      if (echoStatus != 0) r = new Reply(echoStatus, echo(ex, body), Map.of("Content-Type", "text/plain"));
       r.headers().forEach((k, v) -> ex.getResponseHeaders().add(k, v));
       byte[] bytes = r.body().getBytes(StandardCharsets.UTF_8);
       ex.sendResponseHeaders(r.status(), bytes.length == 0 ? -1 : bytes.length);
@@ -116,6 +127,15 @@ final class FakeSaas implements AutoCloseable {
         }
       }
     }
+  }
+
+  private static String echo(HttpExchange ex, String body) {
+    StringBuilder b = new StringBuilder("cannot route ").append(ex.getRequestMethod()).append(' ')
+        .append(ex.getRequestURI().getRawPath());
+    if (ex.getRequestURI().getRawQuery() != null) b.append('?').append(ex.getRequestURI().getRawQuery());
+    b.append(" (decoded: ").append(ex.getRequestURI()).append(")\n");
+    ex.getRequestHeaders().forEach((k, v) -> b.append(k).append(": ").append(String.join(", ", v)).append('\n'));
+    return b.append('\n').append(body).toString();
   }
 
   @Override

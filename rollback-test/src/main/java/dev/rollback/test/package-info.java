@@ -8,7 +8,10 @@
  * notifier that records and fails on demand ({@link dev.rollback.test.RecordingNotifier}) and an
  * in-memory system ({@link dev.rollback.test.FakeStateAdapter}) — plus the contract test every
  * {@link dev.rollback.spi.StateAdapter} runs against its real system
- * ({@link dev.rollback.test.StateAdapterContract}). Scripted doubles take their script when they
+ * ({@link dev.rollback.test.StateAdapterContract}). For proving that no secret leaks: a loopback
+ * server that echoes every request back in an error reply ({@link dev.rollback.test.EchoingHttpServer}),
+ * every text a run leaves ({@link dev.rollback.test.RunOutputs}) and the captured log lines
+ * ({@link dev.rollback.test.CapturedLog}). Scripted doubles take their script when they
  * are made; methods that return a changed copy are named {@code with*}.
  */
 @NullMarked

@@ -83,12 +83,20 @@ public final class Compiler {
   private final Ctx.SecretMode secrets;
   private final Map<String, Node> targetOverrides;
   private final Deque<Path> loading = new ArrayDeque<>();
+  private final Set<String> resolvedSecrets = java.util.Collections.synchronizedSet(new LinkedHashSet<>());
 
   public Compiler(Registry registry, Map<String, String> env, Ctx.SecretMode secrets, Map<String, Node> targetOverrides) {
     this.registry = registry;
     this.env = env;
     this.secrets = secrets;
     this.targetOverrides = targetOverrides;
+  }
+
+  /** Hides every value a {@code secretRef} of the documents compiled so far resolved to, and its fragments. */
+  public dev.rollback.spi.Redactor redactor() {
+    synchronized (resolvedSecrets) {
+      return dev.rollback.spi.Redactor.of(resolvedSecrets.toArray(String[]::new));
+    }
   }
 
   // ------------------------------------------------------------------ documents
@@ -124,7 +132,7 @@ public final class Compiler {
 
   /** The root checked; kind dispatched. */
   public @Nullable Compiled compile(Node root, String file, Path baseDir, List<Problem> problems) {
-    Ctx ctx0 = new Ctx(baseDir, env, secrets, problems);
+    Ctx ctx0 = new Ctx(baseDir, env, secrets, problems, resolvedSecrets);
     Ctx.Obj r = ctx0.asObj(root, "", "a document with apiVersion, kind, metadata and spec");
     if (r == null) return null;
     r.allow(ROOT_FIELDS);
@@ -155,7 +163,7 @@ public final class Compiler {
     }
     Ctx.Obj spec = r.obj("spec", true, "what the " + (kind == null ? "document" : kind) + " holds");
     if (kind == null || name == null || spec == null) return null;
-    Ctx ctx = new Ctx(dir, env, secrets, problems);
+    Ctx ctx = new Ctx(dir, env, secrets, problems, resolvedSecrets);
     Doc doc = new Doc(ctx, file);
     return switch (kind) {
       case "RollbackPlan" -> doc.rollbackPlan((Node.MapNode) root, name, spec);

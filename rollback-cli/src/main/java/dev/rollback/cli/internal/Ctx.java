@@ -18,11 +18,18 @@ public final class Ctx {
 
   final Path baseDir;
   final Map<String, String> env;
+  /** Every secret value a {@code secretRef} resolved to, for the command's redactor. */
+  final Set<String> resolvedSecrets;
   final SecretMode secrets;
   final List<Problem> problems;
   final List<String> notes = new ArrayList<>();
 
   public Ctx(Path baseDir, Map<String, String> env, SecretMode secrets, List<Problem> problems) {
+    this(baseDir, env, secrets, problems, new java.util.LinkedHashSet<>());
+  }
+
+  Ctx(Path baseDir, Map<String, String> env, SecretMode secrets, List<Problem> problems, Set<String> resolvedSecrets) {
+    this.resolvedSecrets = resolvedSecrets;
     this.baseDir = baseDir;
     this.env = env;
     this.secrets = secrets;

@@ -74,12 +74,18 @@ public final class Main implements Runnable {
   }
 
   public static void main(String[] args) {
-    System.exit(run(args, System.out, System.err));
+    // log lines go to System.err: through the same redactor as the command's own output
+    PrintStream err = RedactingStream.wrap(System.err, () -> Context.redactor);
+    System.setErr(err);
+    System.exit(run(args, RedactingStream.wrap(System.out, () -> Context.redactor), err));
   }
 
   /** Runs the command line in this JVM; returns the exit code. */
-  public static int run(String[] arguments, PrintStream out, PrintStream err) {
+  public static int run(String[] arguments, PrintStream rawOut, PrintStream rawErr) {
     String[] args = arguments;
+    Context.redactor = dev.rollback.spi.Redactor.none();
+    PrintStream out = RedactingStream.wrap(rawOut, () -> Context.redactor);
+    PrintStream err = RedactingStream.wrap(rawErr, () -> Context.redactor);
     if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
       System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "error");
     }
@@ -112,7 +118,12 @@ public final class Main implements Runnable {
     });
     Context.out = out;
     Context.err = err;
-    return cl.execute(args);
+    try {
+      return cl.execute(args);
+    } finally {
+      out.flush();
+      err.flush();
+    }
   }
 
   /** The commands, by name, for starting only the one asked for. */
@@ -133,6 +144,14 @@ public final class Main implements Runnable {
   static final class Context {
     static PrintStream out = System.out;
     static PrintStream err = System.err;
+    /** Hides the secrets of the plan files this invocation loaded; every line printed passes it. */
+    static volatile dev.rollback.spi.Redactor redactor = dev.rollback.spi.Redactor.none();
+
+    /** Adds {@code pf}'s secrets to what the output hides; returns {@code pf}. */
+    static PlanFile hiding(PlanFile pf) {
+      redactor = redactor.and(pf.redactor());
+      return pf;
+    }
   }
 
   enum Format { text, json }
@@ -295,7 +314,7 @@ public final class Main implements Runnable {
       StringBuilder text = new StringBuilder();
       boolean ok = true;
       for (Path f : files) {
-        try (PlanFile pf = secrets ? Plans.load(f) : loadForLook(f)) {
+        try (PlanFile pf = Context.hiding(secrets ? Plans.load(f) : loadForLook(f))) {
           String what = pf.kind() + " " + pf.name() + (pf.fingerprint().isEmpty() ? "" : ", fingerprint " + pf.fingerprint());
           results.add(map("file", f.toString(), "valid", true, "kind", pf.kind(), "name", pf.name(), "fingerprint", pf.fingerprint(),
               "notes", pf.notes()));
@@ -430,7 +449,7 @@ public final class Main implements Runnable {
     @Option(names = "--quiet", description = "No progress on stderr.") boolean quiet;
 
     @Override public Integer call() {
-      try (PlanFile pf = Plans.load(file)) {
+      try (PlanFile pf = Context.hiding(Plans.load(file))) {
         String id = runId != null ? runId : newRunId(pf.name());
         Optional<Deployment> d = Optional.ofNullable(deployment).map(Runner::parseDeployment);
         String why = reason != null ? reason : "rollback run " + file + " by " + System.getProperty("user.name", "unknown");
@@ -458,7 +477,7 @@ public final class Main implements Runnable {
       State state = common.state();
       Path planFile = file != null ? file : state.storedPlan(runId).orElseThrow(() -> new IllegalArgumentException(
           "no copy of run " + runId + "'s plan in " + state.runDir(runId) + "; give it with --file"));
-      try (PlanFile pf = Plans.load(planFile)) {
+      try (PlanFile pf = Context.hiding(Plans.load(planFile))) {
         Path journalDir = common.journalDir(Optional.of(runId), pf.journalDir());
         Optional<AutoCloseable> lock = state.lock(runId);
         if (lock.isEmpty()) throw new IllegalStateException("run " + runId + " is being run by process "
@@ -493,7 +512,7 @@ public final class Main implements Runnable {
     @Override public Integer call() {
       Plans.Loader loader = Plans.loader();
       if (targets != null) loader = loader.withTargets(targets);
-      try (PlanFile pf = loader.load(file)) {
+      try (PlanFile pf = Context.hiding(loader.load(file))) {
         if (pf.kind().equals("Release")) throw new IllegalArgumentException("drill runs a RollbackPlan or a Fleet; " + file + " is a Release");
         String id = runId != null ? runId : newRunId("drill-" + pf.name());
         Runner[] holder = new Runner[1];
@@ -545,7 +564,7 @@ public final class Main implements Runnable {
     @Option(names = "--deployment", paramLabel = "SERVICE@VERSION") String deployment;
 
     @Override public Integer call() {
-      try (PlanFile pf = Plans.load(file)) {
+      try (PlanFile pf = Context.hiding(Plans.load(file))) {
         State state = common.state();
         Path journalDir = common.journalDir(Optional.of(runId), pf.journalDir());
         storeRun(state, runId, pf, journalDir);

@@ -254,7 +254,10 @@ public final class Values {
     }
     if (env != null) {
       String v = ctx.env.get(env);
-      if (v != null && !v.isBlank()) return v;
+      if (v != null && !v.isBlank()) {
+        ctx.resolvedSecrets.add(v);
+        return v;
+      }
       if (ctx.secrets == Ctx.SecretMode.STAND_IN) {
         ctx.notes.add("secret " + path + " not checked: environment variable " + env + " is not set");
         return Ctx.STAND_IN;
@@ -266,6 +269,7 @@ public final class Values {
     try {
       String v = Files.readString(f, StandardCharsets.UTF_8).strip();
       if (v.isEmpty()) throw new IOException("it is empty");
+      ctx.resolvedSecrets.add(v);
       return v;
     } catch (IOException e) {
       if (ctx.secrets == Ctx.SecretMode.STAND_IN) {

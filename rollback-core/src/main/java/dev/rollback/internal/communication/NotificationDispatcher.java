@@ -209,13 +209,25 @@ public final class NotificationDispatcher implements AutoCloseable {
           + FAILURES_BEFORE_SKIPPING + " notifications failed; it is tried again after " + breakerDelay));
     } catch (Exception e) {
       Throwable cause = e.getCause() != null && !(e instanceof TimeoutExceededException) ? e.getCause() : e;
+      // the one place a channel's failure text enters the log and the journal: hide its secrets
       String error = e instanceof TimeoutExceededException
           ? "no answer within " + attemptTimeout
-          : cause.getClass().getSimpleName() + ": " + cause.getMessage();
+          : failureText(notifier, cause);
       boolean permanent = cause instanceof CommunicationPlan.DeliveryFailure f && f.isPermanent();
       log.warn("notifier {} failed {} time(s) for {}{}: {}", notifier.name(), attempts[0], n.kind(),
           permanent ? " (permanent, not retried)" : "", error);
       journal.accept(outcome(n, notifier, "FAILED", attempts[0], error));
+    }
+  }
+
+  private static String failureText(Notifier notifier, Throwable cause) {
+    String text = cause.getClass().getSimpleName() + ": " + cause.getMessage();
+    try {
+      return notifier.redactor().redact(text);
+    } catch (RuntimeException e) {
+      // a redactor that fails cannot vouch for the text: keep only what kind of failure it was
+      return cause.getClass().getSimpleName() + " (message left out: the channel's redactor failed with "
+          + e.getClass().getSimpleName() + ")";
     }
   }
 

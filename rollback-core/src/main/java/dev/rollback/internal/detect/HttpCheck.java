@@ -7,6 +7,7 @@ import dev.rollback.detect.Health;
 import dev.rollback.detect.HealthStatus;
 import dev.rollback.detect.HttpHealthCheck;
 import dev.rollback.internal.Durations;
+import dev.rollback.spi.Redactor;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;
@@ -54,6 +55,8 @@ public final class HttpCheck implements HttpHealthCheck, TimedCheck {
   private final boolean insecure;
   private final String shown;
   private volatile @Nullable HttpClient client;
+  /** Hides the bearer token, credential-like header values and the URL's secret parts in every detail. */
+  private final Redactor redactor;
 
   private HttpCheck(String name, URI uri, int statusFrom, int statusTo, List<Body> bodies, Map<String, String> headers,
       @Nullable String bearer, Duration connectTimeout, Duration readTimeout, @Nullable Duration degradedAbove,
@@ -71,6 +74,15 @@ public final class HttpCheck implements HttpHealthCheck, TimedCheck {
     this.ssl = ssl;
     this.insecure = insecure;
     this.shown = uri.getRawUserInfo() == null ? uri.toString() : uri.toString().replace(uri.getRawUserInfo() + "@", "****@");
+    Redactor r = Redactor.ofUrlSecrets(uri.toString());
+    if (bearer != null && !bearer.isEmpty()) r = r.and(Redactor.of(bearer));
+    for (Map.Entry<String, String> h : headers.entrySet()) {
+      if (h.getKey().toLowerCase(java.util.Locale.ROOT).matches(".*(auth|token|key|secret|cookie|pass|session|signature).*")
+          && !h.getValue().isEmpty()) {
+        r = r.and(Redactor.of(h.getValue()));
+      }
+    }
+    this.redactor = r;
   }
 
   public static HttpCheck of(String name, URI uri) {
@@ -308,14 +320,16 @@ public final class HttpCheck implements HttpHealthCheck, TimedCheck {
     return c.getClass().getSimpleName() + (m == null ? "" : ": " + m);
   }
 
-  private static String snippet(String body) {
+  private String snippet(String body) {
     if (body == null || body.isBlank()) return "";
-    String s = body.strip().replaceAll("\\s+", " ");
+    // redact before cutting, so a cut cannot leave part of a secret that no longer matches
+    String s = redactor.redact(body).strip().replaceAll("\\s+", " ");
     return "; body: " + (s.length() > 200 ? s.substring(0, 200) + "…" : s);
   }
 
+  /** Every detail leaves through here: the server's text (an echo of the request, say) passes the redactor. */
   private Health health(HealthStatus s, long start, String detail) {
-    return Health.of(name, s, Duration.ofNanos(System.nanoTime() - start), detail);
+    return Health.of(name, s, Duration.ofNanos(System.nanoTime() - start), redactor.redact(detail));
   }
 
   @Override

@@ -6,6 +6,7 @@ import dev.rollback.jdbc.Migrations;
 import dev.rollback.spi.Arguments;
 import dev.rollback.spi.Parameter;
 import dev.rollback.spi.Parameter.Type;
+import dev.rollback.spi.Redactor;
 import dev.rollback.spi.StepType;
 import dev.rollback.spi.TargetType;
 import java.io.PrintWriter;
@@ -55,31 +56,67 @@ public final class JdbcTypes {
     }
     @Override public Object open(Arguments args) {
       String url = args.string("url");
-      if (!url.startsWith("jdbc:")) throw new IllegalArgumentException("url must start with jdbc:, not '" + url + "'");
+      if (!url.startsWith("jdbc:")) {
+        throw new IllegalArgumentException("url must start with jdbc:, not '" + Redactor.ofUrlSecrets(url).redact(url) + "'");
+      }
       return new UrlDataSource(url, args.has("user") ? args.string("user") : null, args.has("password") ? args.secret("password") : null);
     }
   }
 
-  /** A {@link DataSource} on {@link DriverManager}; connects only when asked for a connection. */
+  /**
+   * A {@link DataSource} on {@link DriverManager}; connects only when asked for a connection. A
+   * failure to connect passes the redactor of the URL's secret parts and the password (drivers and
+   * {@code DriverManager} echo the URL: "No suitable driver found for jdbc:...").
+   */
   public static final class UrlDataSource implements DataSource {
     private final String url;
     private final @org.jspecify.annotations.Nullable String user;
     private final @org.jspecify.annotations.Nullable String password;
+    private final Redactor redactor;
     private int loginTimeout;
 
     UrlDataSource(String url, @org.jspecify.annotations.Nullable String user, @org.jspecify.annotations.Nullable String password) {
       this.url = url;
       this.user = user;
       this.password = password;
+      Redactor r = Redactor.ofUrlSecrets(url);
+      if (password != null && !password.isEmpty()) r = r.and(Redactor.ofCredentials(user == null ? "" : user, password));
+      this.redactor = r;
     }
 
     @Override public Connection getConnection() throws SQLException {
       Properties p = new Properties();
       if (user != null) p.setProperty("user", user);
       if (password != null) p.setProperty("password", password);
-      return DriverManager.getConnection(url, p);
+      return connect(() -> DriverManager.getConnection(url, p));
     }
-    @Override public Connection getConnection(String u, String pw) throws SQLException { return DriverManager.getConnection(url, u, pw); }
+    @Override public Connection getConnection(String u, String pw) throws SQLException {
+      Redactor r = pw == null || pw.isEmpty() ? redactor : redactor.and(Redactor.ofCredentials(u == null ? "" : u, pw));
+      try {
+        return DriverManager.getConnection(url, u, pw);
+      } catch (SQLException e) {
+        throw redacted(r, e);
+      }
+    }
+
+    private interface Connect {
+      Connection open() throws SQLException;
+    }
+
+    private Connection connect(Connect c) throws SQLException {
+      try {
+        return c.open();
+      } catch (SQLException e) {
+        throw redacted(redactor, e);
+      }
+    }
+
+    /** The one way a driver's failure leaves this data source: message and causes redacted, SQL state and code kept. */
+    private static SQLException redacted(Redactor r, SQLException e) {
+      SQLException out = new SQLException(r.redact(e.getMessage()), e.getSQLState(), e.getErrorCode(), r.scrub(e));
+      out.setStackTrace(e.getStackTrace());
+      return out;
+    }
     @Override public PrintWriter getLogWriter() { return null; }
     @Override public void setLogWriter(PrintWriter out) {}
     @Override public void setLoginTimeout(int seconds) { this.loginTimeout = seconds; }
@@ -90,7 +127,7 @@ public final class JdbcTypes {
       throw new SQLException("not a wrapper of " + iface);
     }
     @Override public boolean isWrapperFor(Class<?> iface) { return iface.isInstance(this); }
-    @Override public String toString() { return "DataSource[" + url + (user == null ? "" : ", user " + user) + "]"; }
+    @Override public String toString() { return "DataSource[" + redactor.redact(url) + (user == null ? "" : ", user " + user) + "]"; }
   }
 
   /** {@code jdbc.rollbackTo}. */

@@ -9,6 +9,7 @@ import dev.rollback.jdbc.MissingArchiveException;
 import dev.rollback.jdbc.PlannedStatement;
 import dev.rollback.jdbc.RollbackSummary;
 import dev.rollback.jdbc.SqlPlan;
+import dev.rollback.spi.Redactor;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -1097,9 +1098,14 @@ public final class Runner {
     if (history.kind() == HistoryTable.Kind.OWN) history.create(c);
     else if (!HistoryTable.exists(c, HistoryTable.Kind.FLYWAY)) {
       throw new MigrationException("the runner reads Flyway's history, but flyway_schema_history does not exist in "
-          + c.getMetaData().getURL());
+          + shown(c.getMetaData().getURL()));
     }
     return Dialect.of(c);
+  }
+
+  /** A connection's URL as messages show it: a password or token in it is hidden. */
+  private static String shown(@Nullable String url) {
+    return url == null ? "(unknown URL)" : Redactor.ofUrlSecrets(url).redact(url);
   }
 
   private void checkHistory(List<HistoryTable.Row> rows) {

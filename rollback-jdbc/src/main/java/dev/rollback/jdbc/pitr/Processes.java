@@ -1,5 +1,6 @@
 package dev.rollback.jdbc.pitr;
 
+import dev.rollback.spi.Redactor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -43,11 +44,15 @@ final class Processes {
     return runCommand(command("/bin/sh", List.of("-c", script)), Map.of(), timeout);
   }
 
-  /** Runs {@code tool} and fails with its output unless it exits 0. */
+  /**
+   * Runs {@code tool} and fails with its output unless it exits 0. The output passes the redactor
+   * of every password handed to the tool (a {@code PGPASSWORD} variable, a {@code password=} argument).
+   */
   String require(String what, String tool, List<String> args, Map<String, String> env, Duration timeout) {
     Result r = run(tool, args, env, timeout);
     if (r.exit() != 0) {
-      throw new PitrException(what + " failed: " + tool + " exited " + r.exit() + ": " + tail(r.output(), 2000));
+      throw new PitrException(what + " failed: " + tool + " exited " + r.exit() + ": "
+          + tail(secrets(args, env).redact(r.output()), 2000));
     }
     return r.output();
   }
@@ -86,8 +91,24 @@ final class Processes {
     }
   }
 
+  private static Redactor secrets(List<String> args, Map<String, String> env) {
+    Redactor r = Redactor.none();
+    for (Map.Entry<String, String> e : env.entrySet()) {
+      if (e.getKey().toUpperCase(java.util.Locale.ROOT).contains("PASSWORD") && !e.getValue().isEmpty()) {
+        r = r.and(Redactor.of(e.getValue()));
+      }
+    }
+    for (String a : args) {
+      for (String part : a.split("\\s+")) {
+        if (part.startsWith("password=") && part.length() > "password=".length()) r = r.and(Redactor.of(part.substring(9)));
+      }
+    }
+    return r;
+  }
+
   private static List<String> redact(List<String> cmd) {
-    return cmd.stream().map(a -> a.startsWith("password=") ? "password=(redacted)" : a).toList();
+    // a connection string argument ("host=... password=...") is hidden in part, a bare one whole
+    return cmd.stream().map(a -> a.replaceAll("(^|\\s)password=\\S*", "$1password=(redacted)")).toList();
   }
 
   /** Hands {@code paths} (directories with what is in them) to the OS user, when this JVM runs as root. */

@@ -21,7 +21,7 @@ public final class PodChecks {
   public record Shape(LabelSelector selector, int desired) {}
 
   public static List<Pod> pods(KubernetesClient client, String namespace, LabelSelector selector, String what) {
-    return Api.call("LIST v1 namespaces/" + namespace + "/pods (selector of " + what + ")",
+    return Api.call(client, "LIST v1 namespaces/" + namespace + "/pods (selector of " + what + ")",
         () -> client.pods().inNamespace(namespace).withLabelSelector(selector).list().getItems());
   }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rollback.communication.CommunicationPlan.DeliveryFailure;
+import dev.rollback.spi.Redactor;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -16,7 +17,10 @@ import java.util.Optional;
 
 /**
  * Posts JSON for the channels. Errors never carry the URL (it is often the secret itself): they
- * name the channel, the status and the service's own error string.
+ * name the channel, the status and the service's own error string. This is where a reply enters
+ * the library: every {@link Response} body has passed the channel's {@link Redactor}, so a server
+ * that echoes the request path, headers or body cannot put a secret into a failure, a journal
+ * record or a log line.
  */
 public final class Http {
   public static final ObjectMapper JSON = new ObjectMapper();
@@ -27,7 +31,7 @@ public final class Http {
 
   private Http() {}
 
-  /** What the service answered. */
+  /** What the service answered; {@code body} is already redacted. */
   public record Response(int status, String body, Optional<String> retryAfter) {}
 
   public static ObjectNode object() {
@@ -42,33 +46,41 @@ public final class Http {
     }
   }
 
-  /** POSTs {@code body}; an I/O failure is a retryable {@link DeliveryFailure} naming {@code channel} only. */
-  public static Response post(String channel, URI uri, String body, Map<String, String> headers, Duration timeout)
-      throws DeliveryFailure, InterruptedException {
+  /**
+   * POSTs {@code body}; the reply passes {@code redactor}; an I/O failure is a retryable
+   * {@link DeliveryFailure} naming {@code channel} only.
+   */
+  public static Response post(String channel, URI uri, String body, Map<String, String> headers, Duration timeout,
+      Redactor redactor) throws DeliveryFailure, InterruptedException {
     HttpRequest.Builder b = HttpRequest.newBuilder(uri)
         .timeout(timeout)
         .header("Content-Type", "application/json")
         .header("User-Agent", "rollback-notify")
         .POST(HttpRequest.BodyPublishers.ofString(body));
     headers.forEach(b::header);
-    return send(channel, b.build(), 500);
+    return send(channel, b.build(), 500, redactor);
   }
 
-  /** GETs {@code uri}; an I/O failure is a retryable {@link DeliveryFailure} naming {@code channel} only. */
-  public static Response get(String channel, URI uri, Map<String, String> headers, Duration timeout)
+  /**
+   * GETs {@code uri}; the reply passes {@code redactor}; an I/O failure is a retryable
+   * {@link DeliveryFailure} naming {@code channel} only.
+   */
+  public static Response get(String channel, URI uri, Map<String, String> headers, Duration timeout, Redactor redactor)
       throws DeliveryFailure, InterruptedException {
     HttpRequest.Builder b = HttpRequest.newBuilder(uri)
         .timeout(timeout)
         .header("User-Agent", "rollback-notify")
         .GET();
     headers.forEach(b::header);
-    return send(channel, b.build(), 64 * 1024);
+    return send(channel, b.build(), 64 * 1024, redactor);
   }
 
-  private static Response send(String channel, HttpRequest request, int maxBody) throws DeliveryFailure, InterruptedException {
+  private static Response send(String channel, HttpRequest request, int maxBody, Redactor redactor)
+      throws DeliveryFailure, InterruptedException {
     try {
       HttpResponse<String> r = CLIENT.send(request, HttpResponse.BodyHandlers.ofString());
-      String text = r.body() == null ? "" : r.body();
+      // redact the whole body before cutting it, so a cut cannot split a secret into unmatched halves
+      String text = redactor.redact(r.body());
       if (text.length() > maxBody) text = text.substring(0, maxBody) + "...";
       return new Response(r.statusCode(), text, r.headers().firstValue("Retry-After"));
     } catch (IOException e) {
