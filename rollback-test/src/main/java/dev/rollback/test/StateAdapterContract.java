@@ -278,17 +278,18 @@ public abstract class StateAdapterContract<S> {
   public void aReplicaWhoseLeaseIsTakenOverMidStepWritesNothingAfterwards() throws Exception {
     StateAdapter<S> adapter = adapter();
     startIn(adapter, knownGoodState());
+    ReadBackWatch<S> pod1 = new ReadBackWatch<>(adapter, STAGE + "/" + CHANGE);
     ScriptedLease lease = ScriptedLease.on(java.time.Clock.systemUTC());
     Duration ttl = Duration.ofSeconds(3);
     LeaseGrant mine = lease.tryAcquire("adapter-contract-lease", "pod-1", ttl).orElseThrow();
     // pod-1 moves the system through three targets, holding each for half a minute
-    Step shift = steps(adapter).sequence(CHANGE, List.of(changedState(), knownGoodState(), changedState()))
+    Step shift = steps(pod1).sequence(CHANGE, List.of(changedState(), knownGoodState(), changedState()))
         .withPause(Duration.ofSeconds(30)).toStep();
     InMemoryJournal journal = InMemoryJournal.create();
     try (RollbackEngine engine = RollbackEngine.builder().withJournal(journal).build()) {
       RollbackRun run = engine.start(plan(shift, FailurePolicy.CONTINUE), DEPLOYMENT,
           RunOptions.defaults().withReason("pod-1 shifts").withLease(lease, mine, ttl));
-      awaitFirstTarget(adapter, run);
+      awaitFirstTarget(adapter, run, pod1);
 
       // pod-2 takes the lease over and puts the known-good state back under its own token
       LeaseGrant theirs = lease.takeOver("pod-2", ttl);
@@ -312,9 +313,14 @@ public abstract class StateAdapterContract<S> {
   // ------------------------------------------------------------------ helpers
 
   /** Waits (real time, bounded by {@link #runTimeout()}) until the system reads as the run's first target, {@link #changedState()}. */
-  private void awaitFirstTarget(StateAdapter<S> adapter, RollbackRun run) throws Exception {
+  /**
+   * Waits until pod-1 has written its first target and read it back: only then is it in its pause.
+   * Seeing the target on the system is not enough, since pod-1 may not have read it back yet, and
+   * would then read pod-2's write and fail on the mismatch before it learns that it lost the lease.
+   */
+  private void awaitFirstTarget(StateAdapter<S> adapter, RollbackRun run, ReadBackWatch<S> pod1) throws Exception {
     long until = System.nanoTime() + runTimeout().toNanos();
-    while (!adapter.matches(changedState(), adapter.read(FakeStepContext.create()))) {
+    while (pod1.readsAfterApply.get() == 0 || !adapter.matches(changedState(), adapter.read(FakeStepContext.create()))) {
       if (run.result().isDone()) {
         throw new AssertionError("the run ended " + run.result().join().outcome() + " before its first target: "
             + run.result().join().summary());
@@ -325,6 +331,38 @@ public abstract class StateAdapterContract<S> {
       } catch (java.util.concurrent.TimeoutException | InterruptedException | java.util.concurrent.ExecutionException e) {
         // still running: look again
       }
+    }
+  }
+
+  /** The adapter under test, counting the reads its step makes after its first write. */
+  private static final class ReadBackWatch<S> implements StateAdapter<S> {
+    private final StateAdapter<S> adapter;
+    private final String stepPath;
+    private final java.util.concurrent.atomic.AtomicInteger applies = new java.util.concurrent.atomic.AtomicInteger();
+    final java.util.concurrent.atomic.AtomicInteger readsAfterApply = new java.util.concurrent.atomic.AtomicInteger();
+
+    ReadBackWatch(StateAdapter<S> adapter, String stepPath) {
+      this.adapter = adapter;
+      this.stepPath = stepPath;
+    }
+
+    @Override public String describe() { return adapter.describe(); }
+    @Override public String describe(S state) { return adapter.describe(state); }
+    @Override public dev.rollback.spi.SnapshotCodec<S> codec() { return adapter.codec(); }
+    @Override public boolean matches(S target, S actual) { return adapter.matches(target, actual); }
+    @Override public dev.rollback.spi.Settled settled(S target, dev.rollback.StepContext ctx) throws Exception {
+      return adapter.settled(target, ctx);
+    }
+
+    @Override public S read(dev.rollback.StepContext ctx) throws Exception {
+      S s = adapter.read(ctx);
+      if (stepPath.equals(ctx.stepPath()) && applies.get() > 0) readsAfterApply.incrementAndGet();
+      return s;
+    }
+
+    @Override public void apply(S target, dev.rollback.StepContext ctx) throws Exception {
+      adapter.apply(target, ctx);
+      if (stepPath.equals(ctx.stepPath())) applies.incrementAndGet();
     }
   }
 
