@@ -276,12 +276,19 @@ public final class FaultProxy implements AutoCloseable {
         long length = 0;
         boolean chunked = false;
         boolean upgrade = false;
+        StringBuilder forwarded = new StringBuilder();
         for (String h : text.split("\r\n")) {
           String lower = h.toLowerCase(Locale.ROOT);
           if (lower.startsWith("content-length:")) length = Long.parseLong(h.substring(15).trim());
           if (lower.startsWith("transfer-encoding:") && lower.contains("chunked")) chunked = true;
+          // an offer to switch to cleartext HTTP/2 is dropped, so the connection stays HTTP/1.1
+          // and every request on it is seen; other upgrades (WebSocket) pass through as bytes
+          if (lower.startsWith("http2-settings:") || (lower.startsWith("upgrade:") && lower.contains("h2c"))) continue;
+          if (lower.startsWith("connection:") && lower.contains("http2-settings")) continue;
           if (lower.startsWith("upgrade:")) upgrade = true;
+          forwarded.append(h).append("\r\n");
         }
+        head = forwarded.append("\r\n").toString().getBytes(StandardCharsets.ISO_8859_1);
         Fault f = decide(request);
         switch (f.kind()) {
           case CLOSE -> {
