@@ -145,6 +145,8 @@ class ApiServerFaultIT {
     assertThat(image()).isEqualTo("web:1");
     assertThat(mode()).isEqualTo("v1");
     RollbackAssertions.assertThat(journal).hasIntactRun(result.runId());
+    // the module re-read and rewrote the Deployment itself: one attempt of the step
+    assertThat(RunHistory.of(journal.read(result.runId())).steps().get(0).attempts()).isEqualTo(1);
   }
 
   @Test

@@ -5,6 +5,7 @@ import static java.time.Duration.ofMinutes;
 import static java.time.Duration.ofSeconds;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.sun.net.httpserver.HttpServer;
 import dev.rollback.Decision;
 import dev.rollback.Deployment;
 import dev.rollback.Gate;
@@ -31,6 +32,8 @@ import dev.rollback.lb.Traffic;
 import dev.rollback.lb.TrafficRouter;
 import dev.rollback.spi.StateAdapter;
 import dev.rollback.spi.StateSteps;
+import dev.rollback.test.Fault;
+import dev.rollback.test.FaultProxy;
 import dev.rollback.test.FakeStateAdapter;
 import dev.rollback.test.FakeStepContext;
 import dev.rollback.test.RecordingNotifier;
@@ -38,6 +41,11 @@ import dev.rollback.test.ScriptedCheck;
 import dev.rollback.test.ScriptedStep;
 import dev.rollback.test.Simulation;
 import dev.rollback.test.StateAdapterContract;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 
