@@ -39,6 +39,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Against a real HAProxy 2.6 (Debian) in front of two real HTTP backends, all on loopback. */
 class HaproxyRouterIT {
+  /** A ceiling that only guards against a hang: each wait ends on the event it waits for. */
+  private static final Duration HANG_GUARD = Duration.ofMinutes(1);
+
   static TestBackend v1;
   static TestBackend v2;
   static RollbackEngine engine;
@@ -70,7 +73,7 @@ class HaproxyRouterIT {
   private void start(int w1, int w2) throws IOException {
     haproxy = HaproxyProcess.start(dir, HaproxyProcess.servers(v1, v2), Map.of("v1", w1, "v2", w2));
     router = HaproxyRouter.unixSocket(haproxy.socket());
-    await("both servers UP in haproxy").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
+    await("both servers UP in haproxy").atMost(HANG_GUARD).pollInterval(Duration.ofMillis(20))
         .until(() -> router.read("app").servers().values().stream().allMatch(r -> r.operational() == Operational.UP));
   }
 
@@ -120,14 +123,14 @@ class HaproxyRouterIT {
     dev.rollback.detect.Health noTrafficToV2;
     dev.rollback.detect.Health trafficToV1;
     try (LoadGenerator load = LoadGenerator.start(haproxy.frontendPort(), 250)) {
-      await().atMost(Duration.ofSeconds(30)).until(() -> load.answered() >= 150);
+      await().atMost(HANG_GUARD).until(() -> load.answered() >= 150);
       result = engine.start(plan, deployment, RunOptions.defaults().withKnownGood(knownGood)).await();
       rolledBackAt = System.nanoTime();
       // traffic really moved: HAProxy's own counters see no new request reach v2, and v1 serving
       noTrafficToV2 = router.receivesNoTraffic("app", "v2", Duration.ofMillis(300)).check();
       trafficToV1 = router.receivesNoTraffic("app", "v1", Duration.ofMillis(300)).check();
       long before = load.sent();
-      await().atMost(Duration.ofSeconds(30)).until(() -> load.sent() >= before + 150);
+      await().atMost(HANG_GUARD).until(() -> load.sent() >= before + 150);
       assertThat(load.rate()).isGreaterThanOrEqualTo(200);
       responses = load.stop();
       RequestLedger.assertEveryRequestAnsweredExactlyOnce(load, responses, v1, v2);
@@ -158,11 +161,11 @@ class HaproxyRouterIT {
     long doneAt;
     RollbackResult result;
     try (LoadGenerator load = LoadGenerator.start(haproxy.frontendPort(), 250)) {
-      await().atMost(Duration.ofSeconds(30)).until(() -> load.answered() >= 100);
+      await().atMost(HANG_GUARD).until(() -> load.answered() >= 100);
       result = engine.run(plan, Deployment.of("checkout", "2.4.0"));
       doneAt = System.nanoTime();
       long before = load.sent();
-      await().atMost(Duration.ofSeconds(30)).until(() -> load.sent() >= before + 150);
+      await().atMost(HANG_GUARD).until(() -> load.sent() >= before + 150);
       assertThat(load.rate()).isGreaterThanOrEqualTo(200);
       responses = load.stop();
       RequestLedger.assertEveryRequestAnsweredExactlyOnce(load, responses, v1, v2);
@@ -256,7 +259,7 @@ class HaproxyRouterIT {
         + "  server v1 127.0.0.1:" + v1.port() + " weight 100\n"
         + "  server v2 127.0.0.1:" + v2.port() + " weight 100\n");
     router = HaproxyRouter.unixSocket(haproxy.socket());
-    await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> router.read("app").servers().size() == 2);
+    await().atMost(HANG_GUARD).ignoreExceptions().until(() -> router.read("app").servers().size() == 2);
     router.command("set server app/v2 weight 0");
     java.util.Map<String, ServerRoute> target = new java.util.LinkedHashMap<>();
     target.put("v2", ServerRoute.ready(100));
@@ -304,7 +307,7 @@ class HaproxyRouterIT {
     persistent.apply(state(ServerRoute.ready(70), ServerRoute.ready(30)), Cutover.drain());
     haproxy.reload();
 
-    await("the reloaded haproxy answers").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
+    await("the reloaded haproxy answers").atMost(HANG_GUARD).pollInterval(Duration.ofMillis(20))
         .ignoreExceptions().until(() -> router.read("app").server("v2").weight() == 30);
     assertThat(router.read("app").server("v1").weight()).isEqualTo(70);
   }
@@ -331,7 +334,7 @@ class HaproxyRouterIT {
     assertThat(signal.observe(t0).total()).isZero();
 
     try (LoadGenerator load = LoadGenerator.start(haproxy.frontendPort(), 200)) {
-      await().atMost(Duration.ofSeconds(30)).until(() -> load.answered() >= 40);
+      await().atMost(HANG_GUARD).until(() -> load.answered() >= 40);
       load.stop();
     }
 
