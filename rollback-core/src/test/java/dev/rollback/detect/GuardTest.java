@@ -30,6 +30,9 @@ import org.junit.jupiter.api.Test;
 
 @org.junit.jupiter.api.Timeout(120)
 class GuardTest {
+  /** A ceiling that only guards against a hang: each wait ends on the event it waits for. */
+  private static final Duration HANG_GUARD = Duration.ofMinutes(1);
+
   private static final Deployment DEPLOYMENT = Deployment.of("checkout", "2.4.0");
   private final ManualClock clock = ManualClock.create();
   private final InMemoryJournal journal = InMemoryJournal.create();
@@ -83,7 +86,7 @@ class GuardTest {
     clock.advance(Duration.ofMillis(250));
 
     assertThat(g.state()).isIn(GuardState.FIRED, GuardState.ROLLED_BACK);
-    RollbackResult result = g.run().orElseThrow().await(Duration.ofSeconds(10));
+    RollbackResult result = g.run().orElseThrow().await(HANG_GUARD);
     assertThat(result.outcome()).isEqualTo(RunOutcome.RECOVERED);
     assertThat(result.runId()).isEqualTo(g.runId());
     assertThat(executed).hasValue(1);
@@ -116,7 +119,7 @@ class GuardTest {
     Guard first = arm(guard(manual));
     manual.fire("alice", "charging twice");
     clock.runDue();
-    first.run().orElseThrow().await(Duration.ofSeconds(10));
+    first.run().orElseThrow().await(HANG_GUARD);
 
     Trigger.Manual again = Trigger.manual("on-call");
     Guard restarted = arm(guard(again));
@@ -141,7 +144,7 @@ class GuardTest {
     Guard restarted = arm(guard(Trigger.manual("on-call")));
     clock.runDue();
     assertThat(restarted.state()).isIn(GuardState.FIRED, GuardState.ROLLED_BACK);
-    assertThat(restarted.run().orElseThrow().await(Duration.ofSeconds(10)).outcome()).isEqualTo(RunOutcome.RECOVERED);
+    assertThat(restarted.run().orElseThrow().await(HANG_GUARD).outcome()).isEqualTo(RunOutcome.RECOVERED);
     assertThat(records(runId, RecordType.PLAN_STARTED).get(0).stringOr("reason", ""))
         .contains("journaled before a restart").contains("error ratio 0.4 over 30 s");
   }
@@ -170,11 +173,11 @@ class GuardTest {
       t2.join(10_000);
       List<Guard> fired = List.of(g1, g2).stream().filter(g -> g.run().isPresent()).toList();
       assertThat(fired).as("round " + round).hasSize(1);
-      fired.get(0).run().orElseThrow().await(Duration.ofSeconds(10));
+      fired.get(0).run().orElseThrow().await(HANG_GUARD);
       Guard other = fired.get(0) == g1 ? g2 : g1;
       // the winner releases the lease as its run completes; until then the other defers to it
       assertThat(other.state()).as("round " + round).isIn(GuardState.DEFERRED, GuardState.STOOD_DOWN);
-      org.awaitility.Awaitility.await("round " + round + ": the other guard stands down").atMost(Duration.ofSeconds(10))
+      org.awaitility.Awaitility.await("round " + round + ": the other guard stands down").atMost(HANG_GUARD)
           .pollInterval(Duration.ofMillis(10)).until(() -> {
             if (other.state() == GuardState.DEFERRED) other.rollBackNow("replica", "again");
             return other.state() == GuardState.STOOD_DOWN;
@@ -203,11 +206,11 @@ class GuardTest {
     g2.arm();
     for (int i = 0; i < 500; i++) requests.success(1_000_000);
     for (int i = 0; i < 50; i++) requests.failure(1_000_000);
-    org.awaitility.Awaitility.await("one guard fired and the other stood down").atMost(Duration.ofSeconds(20))
+    org.awaitility.Awaitility.await("one guard fired and the other stood down").atMost(HANG_GUARD)
         .pollInterval(Duration.ofMillis(20))
         .until(() -> java.util.Set.of(g1.state(), g2.state()).equals(java.util.Set.of(GuardState.ROLLED_BACK, GuardState.STOOD_DOWN)));
     Guard fired = g1.run().isPresent() ? g1 : g2;
-    assertThat(fired.run().orElseThrow().await(Duration.ofSeconds(10)).outcome()).isEqualTo(RunOutcome.RECOVERED);
+    assertThat(fired.run().orElseThrow().await(HANG_GUARD).outcome()).isEqualTo(RunOutcome.RECOVERED);
     assertThat(fired.status().outcome()).isEqualTo(RunOutcome.RECOVERED);
     assertThat(executed).hasValue(1);
     assertThat(plansStarted()).isEqualTo(1);
@@ -236,7 +239,7 @@ class GuardTest {
     a.arm();
     manual.fire("alice", "bad release");
     clock.runDue();
-    assertThat(onReplicaA.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    assertThat(onReplicaA.await(HANG_GUARD.toSeconds(), java.util.concurrent.TimeUnit.SECONDS)).isTrue();
     try {
       // the shared journal as replica A's host left it, mid-step; A's lease expired with it
       InMemoryJournal shared = InMemoryJournal.withBytes(a.runId(), journal.bytes(a.runId()));
@@ -248,7 +251,7 @@ class GuardTest {
       toClose.add(b);
       b.arm();
       assertThat(b.state()).isIn(GuardState.FIRED, GuardState.ROLLED_BACK);
-      RollbackResult result = b.run().orElseThrow().await(Duration.ofSeconds(10));
+      RollbackResult result = b.run().orElseThrow().await(HANG_GUARD);
       assertThat(shared.read(a.runId()).records()).as("replica B resumed A's run").anyMatch(r -> r.is(RecordType.PLAN_RESUMED));
       assertThat(result.outcome()).isEqualTo(RunOutcome.RECOVERED);
       assertThat(killSwitch).as("a finished step is not run again").hasValue(1);
@@ -337,7 +340,7 @@ class GuardTest {
 
     g.rollBackNow("alice", "the endpoint hangs and customers complain");
     assertThat(g.state()).isIn(GuardState.FIRED, GuardState.ROLLED_BACK);
-    assertThat(g.run().orElseThrow().await(Duration.ofSeconds(10)).outcome()).isEqualTo(RunOutcome.RECOVERED);
+    assertThat(g.run().orElseThrow().await(HANG_GUARD).outcome()).isEqualTo(RunOutcome.RECOVERED);
   }
 
   @Test
@@ -346,7 +349,7 @@ class GuardTest {
     Guard bad = arm(guard(first));
     first.fire("alice", "bad release");
     clock.runDue();
-    bad.run().orElseThrow().await(Duration.ofSeconds(10));
+    bad.run().orElseThrow().await(HANG_GUARD);
 
     clock.advance(Duration.ofMinutes(2));
     Trigger.Manual second = Trigger.manual("on-call");

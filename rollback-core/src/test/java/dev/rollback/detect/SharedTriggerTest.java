@@ -35,6 +35,9 @@ import org.junit.jupiter.api.Test;
  */
 @org.junit.jupiter.api.Timeout(60)
 class SharedTriggerTest {
+  /** A ceiling that only guards against a hang: each wait ends on the event it waits for. */
+  private static final Duration HANG_GUARD = Duration.ofMinutes(1);
+
   private static final Deployment DEPLOYMENT = Deployment.of("checkout", "2.4.0");
   private final ManualClock clock = ManualClock.create();
   private final InMemoryJournal journal = InMemoryJournal.create();
@@ -95,7 +98,7 @@ class SharedTriggerTest {
     assertThat(guard.state()).isEqualTo(GuardState.ARMED);
     changes.letThrough("flags");
 
-    RollbackResult result = release.await(Duration.ofSeconds(10));
+    RollbackResult result = release.await(HANG_GUARD);
     assertThat(result.outcome()).as(result.summary()).isEqualTo(RunOutcome.RECOVERED);
     assertThat(result.summary()).contains("3 consecutive failures of 'checkout requests'").contains("after change 'flags'");
     assertThat(guard.state()).isEqualTo(GuardState.ARMED);
@@ -114,10 +117,10 @@ class SharedTriggerTest {
     changes.awaitArrival("config");
     fail(1);
     assertThat(guard.state()).as(guard.status().detail()).isIn(GuardState.FIRED, GuardState.ROLLED_BACK);
-    assertThat(guard.run().orElseThrow().await(Duration.ofSeconds(10)).outcome()).isEqualTo(RunOutcome.RECOVERED);
+    assertThat(guard.run().orElseThrow().await(HANG_GUARD).outcome()).isEqualTo(RunOutcome.RECOVERED);
     changes.letThrough("config"); // the release has seen 1 failure since its baseline
 
-    RollbackResult result = release.await(Duration.ofSeconds(10));
+    RollbackResult result = release.await(HANG_GUARD);
     assertThat(result.outcome()).as(result.summary()).isEqualTo(RunOutcome.RELEASED);
     assertThat(guardPlanRuns).hasValue(1);
   }
@@ -140,10 +143,10 @@ class SharedTriggerTest {
     assertThat(guard.state()).isIn(GuardState.FIRED, GuardState.ROLLED_BACK);
     changes.letThrough("image");
 
-    RollbackResult result = release.await(Duration.ofSeconds(10));
+    RollbackResult result = release.await(HANG_GUARD);
     assertThat(result.outcome()).isEqualTo(RunOutcome.RECOVERED);
     assertThat(result.summary()).contains("rollback requested by alice: checkout is charging twice");
-    assertThat(guard.run().orElseThrow().await(Duration.ofSeconds(10)).outcome()).isEqualTo(RunOutcome.RECOVERED);
+    assertThat(guard.run().orElseThrow().await(HANG_GUARD).outcome()).isEqualTo(RunOutcome.RECOVERED);
   }
 
   /** Changes whose apply waits until the test lets it through, so the test knows where the release run is. */

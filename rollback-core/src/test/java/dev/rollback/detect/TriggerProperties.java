@@ -3,6 +3,7 @@ package dev.rollback.detect;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.rollback.engine.ManualClock;
+import dev.rollback.internal.detect.TimedCheck;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -40,10 +41,30 @@ class TriggerProperties {
     throw new AssertionError("did not fire within " + limit + " of the failure");
   }
 
+  /**
+   * A scripted check that answers at once and says so ({@link TimedCheck} with no timeout), so the
+   * polled signal calls it on the evaluating thread: a check without a timeout of its own would run on
+   * a thread of its own with a real-time deadline of one poll interval (100 ms here), and on a
+   * loaded machine answer UNKNOWN — these properties are about virtual time only.
+   */
+  private abstract static class PromptCheck implements HealthCheck, TimedCheck {
+    @Override public Duration timeout() { return Duration.ZERO; }
+  }
+
+  private static HealthCheck prompt(String name, java.util.function.Supplier<HealthStatus> status) {
+    return new PromptCheck() {
+      @Override public String name() { return name; }
+      @Override public Health check() {
+        HealthStatus now = status.get();
+        return Health.of(name, now, Duration.ZERO, now.name());
+      }
+    };
+  }
+
   /** A health check that is DOWN from {@code failAt} on, UP (or randomly flaky but never 3 DOWN in a row) before. */
   private static HealthCheck failingFrom(ManualClock clock, Instant failAt, long seed) {
     Random rnd = new Random(seed);
-    return new HealthCheck() {
+    return new PromptCheck() {
       int downInARow;
       @Override public String name() { return "scripted"; }
       @Override public Health check() {
@@ -74,7 +95,7 @@ class TriggerProperties {
       @ForAll long seed) {
     ManualClock clock = ManualClock.create();
     Instant failAt = clock.instant().plusMillis(failAfterMillis - failAfterMillis % TICK.toMillis());
-    Signal s = Signals.poll(HealthCheck.of("scripted", () -> clock.instant().isBefore(failAt) ? HealthStatus.UP : HealthStatus.DOWN),
+    Signal s = Signals.poll(prompt("scripted", () -> clock.instant().isBefore(failAt) ? HealthStatus.UP : HealthStatus.DOWN),
         TICK.multipliedBy(intervalTicks));
     Trigger t = Trigger.nOfM(s, n + (n == 1 ? 1 : 0), n + (n == 1 ? 1 : 0) + extra);
     Duration d = detection(clock, t, failAt, () -> { }, t.worstCaseDetection().multipliedBy(3));

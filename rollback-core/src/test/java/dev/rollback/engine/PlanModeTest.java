@@ -32,6 +32,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 class PlanModeTest {
+  /** A ceiling that only guards against a hang: each wait ends on the event it waits for. */
+  private static final Duration HANG_GUARD = Duration.ofMinutes(1);
+
   private static final Deployment DEPLOYMENT = Deployment.of("checkout", "2.4.0");
   private final World world = new World();
   private final InMemoryJournal journal = InMemoryJournal.create();
@@ -112,7 +115,7 @@ class PlanModeTest {
     assertThat(gate.options()).containsExactly(Decision.RETRY, Decision.SKIP, Decision.HALT);
     VirtualTime.advanceUntilDone(clock, run, Gate.DEFAULT_TIMEOUT);
 
-    RollbackResult result = run.await(Duration.ofSeconds(5));
+    RollbackResult result = run.await(HANG_GUARD);
     assertThat(result.outcome()).isEqualTo(RunOutcome.HALTED);
     assertThat(result.haltedAt()).hasValueSatisfying(g -> assertThat(g.stepPath()).isEqualTo("b/b"));
     assertThat(world.log).containsExactly("a", "b");
@@ -126,11 +129,11 @@ class PlanModeTest {
     RollbackPlan plan = RollbackPlan.builder("p").step(world.step("a")).step(world.step("b")).build();
 
     RollbackRun run = engine.start(plan, DEPLOYMENT);
-    GateRequest gate = run.awaitGate(Duration.ofSeconds(5));
+    GateRequest gate = run.awaitGate(HANG_GUARD);
     world.failing.remove("b");
     run.answer(gate.id(), Decision.RETRY, "alice");
 
-    RollbackResult result = run.await(Duration.ofSeconds(5));
+    RollbackResult result = run.await(HANG_GUARD);
     assertThat(result.outcome()).isEqualTo(RunOutcome.RECOVERED);
     assertThat(world.executions).containsEntry("b", 2);
     assertThat(journal.read(result.runId()).records()).anyMatch(r -> r.is(RecordType.GATE_DECIDED)
@@ -142,20 +145,20 @@ class PlanModeTest {
     world.failing.add("a");
     RollbackPlan plan = RollbackPlan.builder("p").step(world.step("a")).build();
     RollbackRun run = engine.start(plan, DEPLOYMENT);
-    GateRequest gate = run.awaitGate(Duration.ofSeconds(5));
+    GateRequest gate = run.awaitGate(HANG_GUARD);
     run.answer(gate.id(), Decision.SKIP, "alice");
 
     assertThatThrownBy(() -> run.answer(gate.id(), Decision.HALT, "bob"))
         .isInstanceOf(GateAlreadyDecidedException.class)
         .hasMessageContaining(gate.id()).hasMessageContaining("SKIP by alice");
-    assertThat(run.await(Duration.ofSeconds(5)).step("a/a")).isInstanceOf(StepOutcome.Skipped.class);
+    assertThat(run.await(HANG_GUARD).step("a/a")).isInstanceOf(StepOutcome.Skipped.class);
   }
 
   @Test
   void aGateRefusesAnAnswerItDoesNotOffer() {
     world.failing.add("a");
     RollbackRun run = engine.start(RollbackPlan.builder("p").step(world.step("a")).build(), DEPLOYMENT);
-    GateRequest gate = run.awaitGate(Duration.ofSeconds(5));
+    GateRequest gate = run.awaitGate(HANG_GUARD);
 
     assertThatThrownBy(() -> run.answer(gate.id(), Decision.PROCEED, "alice"))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("accepts [RETRY, SKIP, HALT], not PROCEED");
@@ -182,12 +185,12 @@ class PlanModeTest {
         .withFailurePolicy(FailurePolicy.ABANDON).build();
 
     RollbackRun run = engine.start(plan, DEPLOYMENT);
-    GateRequest gate = run.awaitGate(Duration.ofSeconds(5));
+    GateRequest gate = run.awaitGate(HANG_GUARD);
     assertThat(gate.kind()).isEqualTo(GateKind.ABANDON);
     assertThat(gate.question()).contains("re-enables the bad release");
     run.answer(gate.id(), Decision.PROCEED, "alice");
 
-    RollbackResult result = run.await(Duration.ofSeconds(5));
+    RollbackResult result = run.await(HANG_GUARD);
     assertThat(result.outcome()).isEqualTo(RunOutcome.ABANDONED);
     assertThat(world.log).containsExactly("a", "b", "c", "undo b", "undo a");
   }
@@ -200,19 +203,19 @@ class PlanModeTest {
       new CountDownLatch(1).await(); // blocks until interrupted
     }).build();
     Step failing = Step.builder("failing").execute(ctx -> {
-      slowStarted.await(30, TimeUnit.SECONDS);
+      slowStarted.await(HANG_GUARD.toSeconds(), TimeUnit.SECONDS);
       throw new IllegalStateException("boom");
     }).build();
     RollbackPlan plan = RollbackPlan.builder("p").parallel("bleed", s -> s.step(slow).step(failing)).build();
 
     RollbackRun run = engine.start(plan, DEPLOYMENT);
-    GateRequest gate = run.awaitGate(Duration.ofSeconds(30));
+    GateRequest gate = run.awaitGate(HANG_GUARD);
 
     assertThat(gate.stepPath()).isEqualTo("bleed/failing");
     assertThat(journal.read(run.runId()).records()).anyMatch(r -> r.is(RecordType.STEP_CANCELLED)
         && "bleed/slow".equals(r.step()) && r.stringOr("reason", "").contains("sibling 'bleed/failing' failed"));
     run.answer(gate.id(), Decision.HALT, "alice");
-    assertThat(run.await(Duration.ofSeconds(5)).outcome()).isEqualTo(RunOutcome.HALTED);
+    assertThat(run.await(HANG_GUARD).outcome()).isEqualTo(RunOutcome.HALTED);
   }
 
   @Test
@@ -226,7 +229,7 @@ class PlanModeTest {
     assertThat(gate.kind()).isEqualTo(GateKind.IN_DOUBT);
     assertThat(gate.question()).contains("timed out on attempt 1");
     run.answer(gate.id(), Decision.SKIP, "alice");
-    RollbackResult result = run.await(Duration.ofSeconds(5));
+    RollbackResult result = run.await(HANG_GUARD);
     assertThat(result.step("hangs/hangs")).isInstanceOf(StepOutcome.AlreadyApplied.class);
   }
 
@@ -240,11 +243,11 @@ class PlanModeTest {
         .withTimeout(Duration.ofSeconds(30)).withRetry(Retry.times(2).withFixedDelay(Duration.ofSeconds(1))).build();
     RollbackRun run = engine.start(RollbackPlan.builder("p").step(slow).build(), DEPLOYMENT);
     // the effect must have happened before virtual time reaches the timeout
-    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> applied.contains("x"));
+    org.awaitility.Awaitility.await().atMost(HANG_GUARD).until(() -> applied.contains("x"));
 
     VirtualTime.advanceUntilDone(clock, run, Duration.ofSeconds(5));
 
-    RollbackResult result = run.await(Duration.ofSeconds(5));
+    RollbackResult result = run.await(HANG_GUARD);
     assertThat(result.outcome()).isEqualTo(RunOutcome.RECOVERED);
     assertThat(result.step("slow/slow")).isInstanceOf(StepOutcome.AlreadyApplied.class);
   }
@@ -259,7 +262,7 @@ class PlanModeTest {
     RollbackRun run = engine.start(RollbackPlan.builder("p").step(flaky).build(), DEPLOYMENT);
     VirtualTime.advanceUntilDone(clock, run, Duration.ofMillis(500));
 
-    RollbackResult result = run.await(Duration.ofSeconds(5));
+    RollbackResult result = run.await(HANG_GUARD);
     // a step's duration runs from its first attempt's start to its outcome: the backoff is in it
     assertThat(result.step("flaky/flaky")).isEqualTo(new StepOutcome.Succeeded(3, Duration.ofSeconds(3)));
     // waits of 1 s then 2 s on virtual time
@@ -284,13 +287,13 @@ class PlanModeTest {
     Step risky = world.step("drop column").withApproval(Gate.named("dba").withTimeout(Duration.ofMinutes(5)));
     RollbackRun run = engine.start(RollbackPlan.builder("p").step(risky).build(), DEPLOYMENT);
 
-    GateRequest gate = run.awaitGate(Duration.ofSeconds(5));
+    GateRequest gate = run.awaitGate(HANG_GUARD);
     assertThat(gate.kind()).isEqualTo(GateKind.APPROVAL);
     assertThat(gate.gate()).isEqualTo("dba");
     assertThat(world.log).isEmpty();
     run.answer(gate.id(), Decision.PROCEED, "dana");
 
-    assertThat(run.await(Duration.ofSeconds(5)).outcome()).isEqualTo(RunOutcome.RECOVERED);
+    assertThat(run.await(HANG_GUARD).outcome()).isEqualTo(RunOutcome.RECOVERED);
     assertThat(world.log).containsExactly("drop column");
   }
 
@@ -302,11 +305,11 @@ class PlanModeTest {
       new CountDownLatch(1).await();
     }).build();
     RollbackRun run = engine.start(RollbackPlan.builder("p").step(blocks).step(world.step("after")).build(), DEPLOYMENT);
-    assertThat(started.await(5, TimeUnit.SECONDS)).isTrue();
+    assertThat(started.await(HANG_GUARD.toSeconds(), TimeUnit.SECONDS)).isTrue();
 
     run.cancel("operator pressed stop");
 
-    RollbackResult result = run.await(Duration.ofSeconds(5));
+    RollbackResult result = run.await(HANG_GUARD);
     assertThat(result.outcome()).isEqualTo(RunOutcome.CANCELLED);
     assertThat(result.step("blocks/blocks")).isInstanceOf(StepOutcome.Cancelled.class);
     assertThat(world.log).isEmpty();
@@ -317,14 +320,14 @@ class PlanModeTest {
     Step waits = Step.builder("waits").execute(ctx -> ctx.sleep(Duration.ofMinutes(5))).build();
     RollbackRun run = engine.start(RollbackPlan.builder("p").step(waits).build(), DEPLOYMENT);
     VirtualTime.advanceUntilDone(clock, run, Duration.ofMinutes(1));
-    RollbackResult result = run.await(Duration.ofSeconds(5));
+    RollbackResult result = run.await(HANG_GUARD);
     assertThat(result.outcome()).isEqualTo(RunOutcome.RECOVERED);
     assertThat(result.elapsed()).isEqualTo(Duration.ofMinutes(5));
 
     RollbackRun sleeping = engine.start(RollbackPlan.builder("p").step(waits).build(), DEPLOYMENT);
     VirtualTime.settle(clock);
     sleeping.cancel("operator stopped it");
-    RollbackResult cancelled = sleeping.await(Duration.ofSeconds(5));
+    RollbackResult cancelled = sleeping.await(HANG_GUARD);
     assertThat(cancelled.outcome()).isEqualTo(RunOutcome.CANCELLED);
     assertThat(cancelled.step("waits/waits")).isInstanceOf(StepOutcome.Cancelled.class);
   }
@@ -334,12 +337,12 @@ class PlanModeTest {
     Step slow = Step.builder("slow").execute(ctx -> { }).withApproval(Gate.named("wait")).build();
     RollbackPlan plan = RollbackPlan.builder("p").step(slow).withBudget(Duration.ofMinutes(1)).build();
     RollbackRun run = engine.start(plan, DEPLOYMENT);
-    GateRequest gate = run.awaitGate(Duration.ofSeconds(5));
+    GateRequest gate = run.awaitGate(HANG_GUARD);
 
     clock.advance(Duration.ofMinutes(2));
     run.answer(gate.id(), Decision.PROCEED, "alice");
 
-    RollbackResult result = run.await(Duration.ofSeconds(5));
+    RollbackResult result = run.await(HANG_GUARD);
     assertThat(result.outcome()).isEqualTo(RunOutcome.RECOVERED);
     assertThat(events).anySatisfy(e -> assertThat(e).isInstanceOf(RollbackEvent.BudgetExceeded.class));
     assertThat(journal.read(result.runId()).records()).anyMatch(r -> r.is(RecordType.BUDGET_EXCEEDED));

@@ -37,6 +37,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 class StateStepsTest {
+  /** A ceiling that only guards against a hang: each wait ends on the event it waits for. */
+  private static final Duration HANG_GUARD = Duration.ofMinutes(1);
+
   private static final Deployment DEPLOYMENT = Deployment.of("checkout", "2.4.0");
 
   private final InMemoryJournal journal = InMemoryJournal.create();
@@ -108,7 +111,7 @@ class StateStepsTest {
     dial.value = "green";
 
     RollbackResult result = engine.start(plan, DEPLOYMENT, RunOptions.defaults().withRunId("r1").withKnownGood(captured))
-        .await(Duration.ofSeconds(10));
+        .await(HANG_GUARD);
 
     assertThat(captured.of("state/restore dial")).contains(Snapshot.of("dial", "blue"));
     assertThat(result.outcome()).as(result.summary()).isEqualTo(RunOutcome.RECOVERED);
@@ -148,11 +151,11 @@ class StateStepsTest {
         .withFailurePolicy(FailurePolicy.ABANDON).build();
 
     RollbackRun run = engine.start(plan, DEPLOYMENT);
-    GateRequest abandon = run.awaitGate(Duration.ofSeconds(10));
+    GateRequest abandon = run.awaitGate(HANG_GUARD);
     assertThat(abandon.kind()).isEqualTo(GateKind.ABANDON);
     assertThat(dial.value).isEqualTo("green");
     run.answer(abandon.id(), Decision.PROCEED, "alice");
-    RollbackResult result = run.await(Duration.ofSeconds(10));
+    RollbackResult result = run.await(HANG_GUARD);
 
     assertThat(result.outcome()).isEqualTo(RunOutcome.ABANDONED);
     assertThat(dial.value).isEqualTo("blue");
@@ -350,7 +353,7 @@ class StateStepsTest {
     dial.writes.clear();
     InMemoryJournal crashed = InMemoryJournal.withBytes(first.runId(), java.util.Arrays.copyOf(bytes, cut));
     try (RollbackEngine resumed = RollbackEngine.builder().withJournal(crashed).build()) {
-      RollbackResult result = resumed.resume(first.runId(), plan(step)).await(Duration.ofSeconds(10));
+      RollbackResult result = resumed.resume(first.runId(), plan(step)).await(HANG_GUARD);
       assertThat(result.outcome()).as(result.summary()).isEqualTo(RunOutcome.RECOVERED);
     }
     assertThat(dial.writes).containsExactly("c");

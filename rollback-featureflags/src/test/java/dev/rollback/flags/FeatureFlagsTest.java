@@ -34,6 +34,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 class FeatureFlagsTest {
+  /** A ceiling that only guards against a hang: each wait ends on the event it waits for. */
+  private static final Duration HANG_GUARD = Duration.ofMinutes(1);
+
   private static final Deployment DEPLOYMENT = Deployment.of("checkout", "2.4.0");
   private final InMemoryJournal journal = InMemoryJournal.create();
   private final RollbackEngine engine = RollbackEngine.builder().withJournal(journal).build();
@@ -44,7 +47,7 @@ class FeatureFlagsTest {
   FeatureFlagsTest() {
     api.setProviderAndWait(store.provider());
     flags = FeatureFlags.using(store)
-        .withPropagationCheck(PropagationCheck.of(api.getClient()).withTimeout(Duration.ofSeconds(5)))
+        .withPropagationCheck(PropagationCheck.of(api.getClient()).withTimeout(Duration.ofMinutes(1)))
         .withGateTimeout(Duration.ofSeconds(5)).withGateInterval(Duration.ofMillis(10));
   }
 
@@ -198,10 +201,10 @@ class FeatureFlagsTest {
         .build();
 
     dev.rollback.engine.RollbackRun run = engine.start(plan, DEPLOYMENT);
-    dev.rollback.GateRequest gate = run.awaitGate(Duration.ofSeconds(30));
+    dev.rollback.GateRequest gate = run.awaitGate(HANG_GUARD);
     assertThat(store.read("new-checkout").rollout()).isEqualTo(Rollout.percent(0));
     run.answer(gate.id(), dev.rollback.Decision.PROCEED, "test");
-    RollbackResult result = run.await(Duration.ofSeconds(30));
+    RollbackResult result = run.await(HANG_GUARD);
 
     assertThat(result.outcome()).isEqualTo(RunOutcome.ABANDONED);
     assertThat(store.read("new-checkout")).isEqualTo(before);

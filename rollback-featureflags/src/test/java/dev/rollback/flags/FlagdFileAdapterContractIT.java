@@ -41,7 +41,7 @@ class FlagdFileAdapterContractIT extends StateAdapterContract<FlagState> {
         .offlinePollIntervalMs(100)
         .deadline(15_000)
         .build()));
-    check = PropagationCheck.of(api.getClient()).withTimeout(Duration.ofSeconds(10));
+    check = PropagationCheck.of(api.getClient()).withTimeout(Duration.ofMinutes(1));
   }
 
   @AfterEach

@@ -25,7 +25,7 @@ class InMemoryFlagAdapterContractTest extends StateAdapterContract<FlagState> {
     store = InMemoryFlagStore.create().define(FLAG, Rollout.percent(50));
     api = OpenFeatureAPI.createIsolated();
     api.setProviderAndWait(store.provider());
-    check = PropagationCheck.of(api.getClient()).withTimeout(Duration.ofSeconds(10));
+    check = PropagationCheck.of(api.getClient()).withTimeout(Duration.ofMinutes(1));
   }
 
   @AfterEach

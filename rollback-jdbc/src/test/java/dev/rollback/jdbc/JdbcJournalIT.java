@@ -1,5 +1,6 @@
 package dev.rollback.jdbc;
 
+import java.time.Duration;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -32,6 +33,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 /** The JDBC journal: same record format as the file journal, fencing across replicas, real engine runs. */
 @ExtendWith(PostgresServer.class)
 class JdbcJournalIT {
+  /** A ceiling that only guards against a hang: each wait ends on the event it waits for. */
+  private static final Duration HANG_GUARD = Duration.ofMinutes(1);
+
 
   private static JournalRecord record(long seq, String run, long fence) {
     return JournalRecord.of(seq, run, RecordType.NOTE, Instant.parse("2026-01-01T00:00:00Z").plusSeconds(seq), fence,
@@ -105,8 +109,8 @@ class JdbcJournalIT {
     RollbackResult halted;
     try (RollbackEngine engine = RollbackEngine.builder().withJournal(JdbcJournal.of(ds)).build()) {
       var run = engine.start(plan, Deployment.of("shop", "2.0"));
-      run.answer(run.awaitGate(java.time.Duration.ofSeconds(30)).id(), dev.rollback.Decision.HALT, "alice");
-      halted = run.await(java.time.Duration.ofSeconds(30));
+      run.answer(run.awaitGate(HANG_GUARD).id(), dev.rollback.Decision.HALT, "alice");
+      halted = run.await(HANG_GUARD);
     }
     assertThat(halted.outcome()).isEqualTo(RunOutcome.HALTED);
 
@@ -114,8 +118,8 @@ class JdbcJournalIT {
     try (RollbackEngine engine = RollbackEngine.builder().withJournal(JdbcJournal.of(ds)).build()) {
       var run = engine.resume(halted.runId(), plan);
       // the failed step's question is asked again, from the journal
-      run.answer(run.awaitGate(java.time.Duration.ofSeconds(30)).id(), dev.rollback.Decision.RETRY, "bob");
-      RollbackResult result = run.await(java.time.Duration.ofSeconds(30));
+      run.answer(run.awaitGate(HANG_GUARD).id(), dev.rollback.Decision.RETRY, "bob");
+      RollbackResult result = run.await(HANG_GUARD);
       assertThat(result.outcome()).isEqualTo(RunOutcome.RECOVERED);
     }
     assertThat(second.get()).isEqualTo(2);

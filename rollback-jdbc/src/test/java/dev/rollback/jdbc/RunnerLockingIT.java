@@ -19,6 +19,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 @ExtendWith(PostgresServer.class)
 class RunnerLockingIT {
+  /** A ceiling that only guards against a hang: each wait ends on the event it waits for. */
+  private static final Duration HANG_GUARD = Duration.ofMinutes(1);
+
 
   private static Migrations runner(DataSource ds, CountDownLatch entered, CountDownLatch release, Duration lockWait) {
     return Migrations.builder(ds).fromClasspath("db/orders")
@@ -43,14 +46,14 @@ class RunnerLockingIT {
     Migrations b = runner(ds, new CountDownLatch(1), new CountDownLatch(0), Duration.ofSeconds(30));
 
     CompletableFuture<MigrationSummary> first = CompletableFuture.supplyAsync(() -> a.migrateTo("2.5"));
-    assertThat(entered.await(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(entered.await(HANG_GUARD.toSeconds(), TimeUnit.SECONDS)).isTrue();
     CompletableFuture<MigrationSummary> second = CompletableFuture.supplyAsync(() -> b.migrateTo("2.5"));
-    await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(5)).until(() -> !second.isDone());
+    await().during(Duration.ofMillis(500)).atMost(HANG_GUARD).until(() -> !second.isDone());
 
     release.countDown();
 
-    assertThat(first.get(30, TimeUnit.SECONDS).applied()).containsExactly("1", "2", "2.5");
-    assertThat(second.get(30, TimeUnit.SECONDS).applied()).isEmpty();
+    assertThat(first.get(HANG_GUARD.toSeconds(), TimeUnit.SECONDS).applied()).containsExactly("1", "2", "2.5");
+    assertThat(second.get(HANG_GUARD.toSeconds(), TimeUnit.SECONDS).applied()).isEmpty();
     assertThat(MigrationsIT.rows(ds, "SELECT \"version\" FROM \"rollback_schema_history\" ORDER BY \"installed_rank\""))
         .containsExactly("1", "2", "2.5");
   }
@@ -65,14 +68,14 @@ class RunnerLockingIT {
     Migrations impatient = runner(ds, new CountDownLatch(1), new CountDownLatch(0), Duration.ofMillis(300));
     CompletableFuture<MigrationSummary> first = CompletableFuture.supplyAsync(() -> a.migrateTo("2.5"));
     try {
-      assertThat(entered.await(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(entered.await(HANG_GUARD.toSeconds(), TimeUnit.SECONDS)).isTrue();
       assertThatThrownBy(() -> impatient.rollbackTo("1"))
           .isInstanceOf(MigrationException.class)
           .hasMessageContaining("another runner holds the migration lock")
           .hasMessageContaining(db.equals("postgres") ? "held by backend pid" : "row lock on");
     } finally {
       release.countDown();
-      first.get(30, TimeUnit.SECONDS);
+      first.get(HANG_GUARD.toSeconds(), TimeUnit.SECONDS);
     }
   }
 }

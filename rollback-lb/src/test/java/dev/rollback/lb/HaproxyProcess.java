@@ -17,6 +17,9 @@ import java.util.concurrent.TimeUnit;
  * Runs in the foreground as a child process and is stopped by its pid.
  */
 public final class HaproxyProcess implements AutoCloseable {
+  /** A ceiling that only guards against a hang: each wait ends on the event it waits for. */
+  private static final Duration HANG_GUARD = Duration.ofMinutes(1);
+
   private final Path dir;
   private final Path config;
   private final int frontendPort;
@@ -42,8 +45,29 @@ public final class HaproxyProcess implements AutoCloseable {
     this.config = dir.resolve("haproxy.cfg");
     Files.writeString(config, cfg);
     this.process = launch(null);
-    await("haproxy admin socket " + socket()).atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
-        .until(() -> Files.exists(socket()));
+    awaitReady();
+  }
+
+  /**
+   * Waits until HAProxy accepts connections on its admin socket, its TCP runtime API and its
+   * frontend: the socket file exists a moment before HAProxy listens on it, and a loaded machine
+   * makes that moment long enough for a first command to be refused.
+   */
+  private void awaitReady() {
+    await("haproxy listening on " + socket() + ", 127.0.0.1:" + adminPort + " and 127.0.0.1:" + frontendPort)
+        .atMost(HANG_GUARD).pollInterval(Duration.ofMillis(20))
+        .until(() -> accepts(java.net.UnixDomainSocketAddress.of(socket()))
+            && accepts(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), adminPort))
+            && accepts(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), frontendPort)));
+  }
+
+  private static boolean accepts(java.net.SocketAddress address) {
+    try (java.nio.channels.SocketChannel ch = java.nio.channels.SocketChannel.open(
+        address instanceof java.net.UnixDomainSocketAddress ? java.net.StandardProtocolFamily.UNIX : java.net.StandardProtocolFamily.INET)) {
+      return ch.connect(address);
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   /** Starts HAProxy in front of {@code servers} (name to port) with the given initial weights (100 if absent). */
@@ -106,7 +130,10 @@ public final class HaproxyProcess implements AutoCloseable {
   public void reload() throws IOException, InterruptedException {
     Process old = process;
     process = launch(old.pid());
-    if (!old.waitFor(10, TimeUnit.SECONDS)) throw new IllegalStateException("old haproxy " + old.pid() + " did not exit");
+    if (!old.waitFor(HANG_GUARD.toSeconds(), TimeUnit.SECONDS)) {
+      throw new IllegalStateException("old haproxy " + old.pid() + " did not exit");
+    }
+    awaitReady();
   }
 
   @Override

@@ -20,11 +20,17 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Continuous load through the load balancer at a fixed rate: one new TCP connection and one
  * HTTP/1.0 request per tick (so every request is load-balanced on its own), each answer recorded:
- * status, the backend that served it, or the I/O error. Every request sent is accounted for.
+ * status, the backend that served it, the request id it echoed, or the I/O error. Every request
+ * carries an id unique to this generator ({@code X-Request-Id: <prefix>-<n>}, n from 0), so a test
+ * can match the responses received, and what each backend served, against the requests sent.
  */
 public final class LoadGenerator implements AutoCloseable {
-  /** One request: when it was sent and answered (System.nanoTime), its status (0 on error) and server. */
-  public record Response(long sentNanos, long doneNanos, int status, String servedBy, String error) {
+  /**
+   * One request: its id, when it was sent and answered (System.nanoTime), its status (0 on error),
+   * the server that answered and the request id it echoed.
+   */
+  public record Response(String id, long sentNanos, long doneNanos, int status, String servedBy, String echoedId,
+      String error) {
     boolean ok() {
       return status == 200;
     }
@@ -36,6 +42,8 @@ public final class LoadGenerator implements AutoCloseable {
   private final ConcurrentLinkedQueue<Response> responses = new ConcurrentLinkedQueue<>();
   private final AtomicLong sent = new AtomicLong();
   private final long startNanos = System.nanoTime();
+  private final String prefix = "L" + GENERATORS.incrementAndGet() + "." + Long.toHexString(System.nanoTime() & 0xffffff);
+  private static final AtomicLong GENERATORS = new AtomicLong();
 
   private LoadGenerator(int port, int perSecond) {
     this.port = port;
@@ -43,8 +51,8 @@ public final class LoadGenerator implements AutoCloseable {
     this.workers = Executors.newFixedThreadPool(64, r -> daemon(r, "load-worker"));
     long periodMicros = 1_000_000L / perSecond;
     ticker.scheduleAtFixedRate(() -> {
-      sent.incrementAndGet();
-      workers.execute(this::one);
+      String id = prefix + "-" + sent.getAndIncrement();
+      workers.execute(() -> one(id));
     }, 0, periodMicros, TimeUnit.MICROSECONDS);
   }
 
@@ -59,13 +67,13 @@ public final class LoadGenerator implements AutoCloseable {
     return t;
   }
 
-  private void one() {
+  private void one(String id) {
     long t0 = System.nanoTime();
     try (Socket s = new Socket()) {
       s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 2000);
       s.setSoTimeout(5000);
       OutputStream out = s.getOutputStream();
-      out.write("GET /work HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      out.write(("GET /work?id=" + id + " HTTP/1.0\r\nHost: 127.0.0.1\r\nX-Request-Id: " + id + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
       out.flush();
       InputStream in = s.getInputStream();
       ByteArrayOutputStream buf = new ByteArrayOutputStream();
@@ -73,14 +81,29 @@ public final class LoadGenerator implements AutoCloseable {
       String text = buf.toString(StandardCharsets.ISO_8859_1);
       int status = text.startsWith("HTTP/") && text.length() >= 12 ? Integer.parseInt(text.substring(9, 12)) : 0;
       String servedBy = "";
+      String echoed = "";
       for (String line : text.split("\r\n")) {
         if (line.isEmpty()) break;
         if (line.regionMatches(true, 0, "X-Served-By:", 0, 12)) servedBy = line.substring(12).trim();
+        if (line.regionMatches(true, 0, "X-Request-Id:", 0, 13)) echoed = line.substring(13).trim();
       }
-      responses.add(new Response(t0, System.nanoTime(), status, servedBy, status == 0 ? "bad answer: " + text : ""));
+      responses.add(new Response(id, t0, System.nanoTime(), status, servedBy, echoed, status == 0 ? "bad answer: " + text : ""));
     } catch (IOException | RuntimeException e) {
-      responses.add(new Response(t0, System.nanoTime(), 0, "", e.toString()));
+      responses.add(new Response(id, t0, System.nanoTime(), 0, "", "", e.toString()));
     }
+  }
+
+  /** The ids of the requests sent so far, in order: {@code <prefix>-0 … <prefix>-(sent-1)}. */
+  public List<String> sentIds() {
+    long n = sent.get();
+    List<String> ids = new ArrayList<>();
+    for (long i = 0; i < n; i++) ids.add(prefix + "-" + i);
+    return ids;
+  }
+
+  /** The prefix of this generator's request ids. */
+  public String prefix() {
+    return prefix;
   }
 
   /** Requests sent so far. */

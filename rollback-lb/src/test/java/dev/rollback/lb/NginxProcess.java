@@ -16,6 +16,9 @@ import java.util.concurrent.TimeUnit;
  * Stopped by its pid.
  */
 public final class NginxProcess implements AutoCloseable {
+  /** A ceiling that only guards against a hang: each wait ends on the event it waits for. */
+  private static final Duration HANG_GUARD = Duration.ofMinutes(1);
+
   private final Path dir;
   private final int port;
   private final Process process;
@@ -45,7 +48,7 @@ public final class NginxProcess implements AutoCloseable {
     pb.redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("nginx.out").toFile()));
     this.process = pb.start();
     Runtime.getRuntime().addShutdownHook(new Thread(process::destroyForcibly));
-    await("nginx pid file " + pidFile()).atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
+    await("nginx pid file " + pidFile()).atMost(HANG_GUARD).pollInterval(Duration.ofMillis(20))
         .until(() -> Files.exists(pidFile()) && ProcessHandle.of(process.pid()).map(ph -> ph.children().count() > 0)
             .orElse(false));
   }

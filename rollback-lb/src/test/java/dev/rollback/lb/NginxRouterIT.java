@@ -33,6 +33,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Against a real NGINX 1.22 (Debian) in front of two real HTTP backends, all on loopback. */
 class NginxRouterIT {
+  /** A ceiling that only guards against a hang: each wait ends on the event it waits for. */
+  private static final Duration HANG_GUARD = Duration.ofMinutes(1);
+
   static TestBackend v1;
   static TestBackend v2;
   static RollbackEngine engine;
@@ -86,17 +89,17 @@ class NginxRouterIT {
     long rolledBackAt;
     RollbackResult result;
     try (LoadGenerator load = LoadGenerator.start(nginx.port(), 250)) {
-      await().atMost(Duration.ofSeconds(30)).until(() -> load.answered() >= 150);
+      await().atMost(HANG_GUARD).until(() -> load.answered() >= 150);
       result = engine.start(plan, deployment, RunOptions.defaults().withKnownGood(knownGood)).await();
       rolledBackAt = System.nanoTime();
       long before = load.sent();
-      await().atMost(Duration.ofSeconds(30)).until(() -> load.sent() >= before + 150);
+      await().atMost(HANG_GUARD).until(() -> load.sent() >= before + 150);
       assertThat(load.rate()).isGreaterThanOrEqualTo(200);
       responses = load.stop();
+      RequestLedger.assertEveryRequestAnsweredExactlyOnce(load, responses, v1, v2);
     }
 
     assertThat(result.outcome()).as(result.summary()).isEqualTo(RunOutcome.RECOVERED);
-    assertNoRequestLost(responses);
     assertThat(responses).filteredOn(r -> r.doneNanos() < rolledBackAt).anyMatch(r -> r.servedBy().equals("v2"));
     // old workers finish what they had; every request sent after the reload was confirmed goes to v1
     assertThat(responses).filteredOn(r -> r.sentNanos() > rolledBackAt).isNotEmpty()
@@ -117,17 +120,17 @@ class NginxRouterIT {
     long doneAt;
     RollbackResult result;
     try (LoadGenerator load = LoadGenerator.start(nginx.port(), 250)) {
-      await().atMost(Duration.ofSeconds(30)).until(() -> load.answered() >= 100);
+      await().atMost(HANG_GUARD).until(() -> load.answered() >= 100);
       result = engine.run(plan, Deployment.of("checkout", "2.4.0"));
       doneAt = System.nanoTime();
       long before = load.sent();
-      await().atMost(Duration.ofSeconds(30)).until(() -> load.sent() >= before + 150);
+      await().atMost(HANG_GUARD).until(() -> load.sent() >= before + 150);
       assertThat(load.rate()).isGreaterThanOrEqualTo(200);
       responses = load.stop();
+      RequestLedger.assertEveryRequestAnsweredExactlyOnce(load, responses, v1, v2);
     }
 
     assertThat(result.outcome()).as(result.summary()).isEqualTo(RunOutcome.RECOVERED);
-    assertNoRequestLost(responses);
     assertThat(responses).filteredOn(r -> r.sentNanos() < doneAt).extracting(Response::servedBy).contains("v1", "v2");
     assertThat(responses).filteredOn(r -> r.sentNanos() > doneAt).isNotEmpty().allMatch(r -> r.servedBy().equals("v1"));
     assertThat(router.read("app")).isEqualTo(state(ServerRoute.ready(100), ServerRoute.ready(0)));
@@ -226,9 +229,4 @@ class NginxRouterIT {
     return out;
   }
 
-  private static void assertNoRequestLost(List<Response> responses) {
-    assertThat(responses).hasSizeGreaterThan(300);
-    assertThat(responses).filteredOn(r -> !r.ok())
-        .as("requests not answered with 200 (of %d)", responses.size()).isEmpty();
-  }
 }

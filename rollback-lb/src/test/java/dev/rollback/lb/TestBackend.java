@@ -15,7 +15,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A real HTTP backend in the test JVM on a free loopback port: answers business requests with 200
  * and its name (header {@code X-Served-By}), or with 500 once {@link #failBusinessRequests} is on;
- * {@code /health} stays 200 either way.
+ * {@code /health} stays 200 either way. It echoes a request's {@code X-Request-Id} and keeps every
+ * id it served, so a test can tell which backend answered which request.
  */
 public final class TestBackend implements AutoCloseable {
   private final String name;
@@ -23,6 +24,7 @@ public final class TestBackend implements AutoCloseable {
   private final ExecutorService executor;
   private final AtomicBoolean failing = new AtomicBoolean();
   private final AtomicLong business = new AtomicLong();
+  private final java.util.Queue<String> servedIds = new java.util.concurrent.ConcurrentLinkedQueue<>();
   private volatile java.util.function.IntConsumer onBusiness = status -> {};
 
   private TestBackend(String name) throws IOException {
@@ -65,6 +67,11 @@ public final class TestBackend implements AutoCloseable {
     return business.get();
   }
 
+  /** The request ids this backend answered (every one, in the order answered) that start with {@code prefix}. */
+  public java.util.List<String> servedIds(String prefix) {
+    return servedIds.stream().filter(id -> id.startsWith(prefix)).toList();
+  }
+
   private void handle(HttpExchange ex) throws IOException {
     try (ex) {
       boolean health = ex.getRequestURI().getPath().equals("/health");
@@ -72,6 +79,11 @@ public final class TestBackend implements AutoCloseable {
       int code = !health && failing.get() ? 500 : 200;
       byte[] body = (name + (code == 200 ? "" : " error") + "\n").getBytes(StandardCharsets.US_ASCII);
       ex.getResponseHeaders().add("X-Served-By", name);
+      String id = ex.getRequestHeaders().getFirst("X-Request-Id");
+      if (id != null) {
+        ex.getResponseHeaders().add("X-Request-Id", id);
+        if (!health) servedIds.add(id);
+      }
       if (!health) onBusiness.accept(code);
       ex.sendResponseHeaders(code, body.length);
       try (OutputStream out = ex.getResponseBody()) {

@@ -18,6 +18,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class GateAnswerFilesTest {
+  /** A ceiling that only guards against a hang: each wait ends on the event it waits for. */
+  private static final Duration HANG_GUARD = Duration.ofMinutes(1);
+
   @TempDir Path dir;
 
   @Test
@@ -26,7 +29,7 @@ class GateAnswerFilesTest {
     try (RollbackEngine engine = RollbackEngine.builder().withJournal(journal).build()) {
       RollbackRun run = engine.start(Plans.withApproval(CommunicationPlan.none(), Duration.ofMinutes(5)),
           Deployment.of("checkout", "2.4.0"));
-      GateRequest gate = run.awaitGate(Duration.ofSeconds(10));
+      GateRequest gate = run.awaitGate(HANG_GUARD);
       GateAnswerFiles files = GateAnswerFiles.in(dir);
 
       Path written = files.write(gate.id(), Decision.PROCEED, "carol");
@@ -36,7 +39,7 @@ class GateAnswerFilesTest {
         assertThat(o.applied()).isTrue();
         assertThat(o.message()).contains("by carol");
       });
-      assertThat(run.await(Duration.ofSeconds(10)).outcome()).isEqualTo(RunOutcome.RECOVERED);
+      assertThat(run.await(HANG_GUARD).outcome()).isEqualTo(RunOutcome.RECOVERED);
       assertThat(written).doesNotExist();
       assertThat(dir.resolve("done").resolve(written.getFileName())).exists();
       assertThat(journal.read(run.runId()).records()).anySatisfy(r -> {
@@ -70,11 +73,11 @@ class GateAnswerFilesTest {
     try (RollbackEngine engine = RollbackEngine.builder().build()) {
       RollbackRun run = engine.start(Plans.withApproval(CommunicationPlan.none(), Duration.ofMinutes(5)),
           Deployment.of("checkout", "2.4.0"));
-      GateRequest gate = run.awaitGate(Duration.ofSeconds(10));
+      GateRequest gate = run.awaitGate(HANG_GUARD);
       GateAnswerFiles files = GateAnswerFiles.in(dir);
       try (AutoCloseable watching = files.watch(engine, Duration.ofMillis(50))) {
         files.write(gate.id(), Decision.HALT, "erin");
-        assertThat(run.await(Duration.ofSeconds(10)).outcome()).isEqualTo(RunOutcome.HALTED);
+        assertThat(run.await(HANG_GUARD).outcome()).isEqualTo(RunOutcome.HALTED);
       }
     }
   }

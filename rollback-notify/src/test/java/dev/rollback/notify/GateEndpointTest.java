@@ -22,6 +22,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 class GateEndpointTest {
+  /** A ceiling that only guards against a hang: each wait ends on the event it waits for. */
+  private static final Duration HANG_GUARD = Duration.ofMinutes(1);
+
   private static final String TOKEN = "gate-token-7f3a9";
   private final HttpClient http = HttpClient.newHttpClient();
   private InMemoryJournal journal;
@@ -68,7 +71,7 @@ class GateEndpointTest {
   void listsTheOpenGateAndAnAnswerOverHttpIsJournaledWithTheActor() throws Exception {
     RollbackRun run = engine.start(Plans.withApproval(CommunicationPlan.none(), Duration.ofMinutes(5)),
         Deployment.of("checkout", "2.4.0"));
-    GateRequest gate = run.awaitGate(Duration.ofSeconds(10));
+    GateRequest gate = run.awaitGate(HANG_GUARD);
 
     HttpResponse<String> list = get("/gates", TOKEN);
     assertThat(list.statusCode()).isEqualTo(200);
@@ -81,7 +84,7 @@ class GateEndpointTest {
     HttpResponse<String> ok = post("/gates/answer", TOKEN, answer(gate.id(), "proceed", "alice"));
     assertThat(ok.statusCode()).isEqualTo(200);
 
-    RollbackResult result = run.await(Duration.ofSeconds(10));
+    RollbackResult result = run.await(HANG_GUARD);
     assertThat(result.outcome()).isEqualTo(RunOutcome.RECOVERED);
     JournalRecord decided = journal.read(run.runId()).records().stream().filter(r -> r.type().equals("GATE_DECIDED"))
         .findFirst().orElseThrow();
@@ -107,7 +110,7 @@ class GateEndpointTest {
   void badInputGetsAnErrorThatSaysWhatIsWrong() throws Exception {
     RollbackRun run = engine.start(Plans.withApproval(CommunicationPlan.none(), Duration.ofMinutes(5)),
         Deployment.of("checkout", "2.4.0"));
-    GateRequest gate = run.awaitGate(Duration.ofSeconds(10));
+    GateRequest gate = run.awaitGate(HANG_GUARD);
 
     HttpResponse<String> notJson = post("/gates/answer", TOKEN, "decision=PROCEED");
     assertThat(notJson.statusCode()).isEqualTo(400);
@@ -135,6 +138,6 @@ class GateEndpointTest {
 
     assertThat(run.pendingGates()).hasSize(1);
     run.cancel("test over");
-    run.await(Duration.ofSeconds(10));
+    run.await(HANG_GUARD);
   }
 }

@@ -33,6 +33,9 @@ import org.junit.jupiter.api.Test;
 /** Escalation of pages nobody acknowledged, on virtual time, through a real engine. */
 @org.junit.jupiter.api.Timeout(60)
 class PageEscalationTest {
+  /** A ceiling that only guards against a hang: each wait ends on the event it waits for. */
+  private static final Duration HANG_GUARD = Duration.ofMinutes(1);
+
   private static final Instant T0 = Instant.parse("2026-11-26T22:00:00Z");
   private final ManualClock clock = ManualClock.startingAt(T0);
   private final RecordingNotifier onCall = RecordingNotifier.named("on-call-pager");
@@ -65,13 +68,13 @@ class PageEscalationTest {
   @Test
   void anUnacknowledgedPageGoesToTheNextAudienceThenTheOneAfterAndIsJournaled() throws Exception {
     RollbackRun run = startWaitingAtAGate(chain().route(NotificationKind.ROLLBACK_TRIGGERED, "on-call").build());
-    GateRequest gate = run.awaitGate(Duration.ofSeconds(10));
-    await().atMost(Duration.ofSeconds(5)).until(() -> onCall.sent().size() == 1);
+    GateRequest gate = run.awaitGate(HANG_GUARD);
+    onCall.awaitSent(1, HANG_GUARD);
 
     clock.advance(Duration.ofMinutes(4));
     assertThat(engineering.calls()).isZero();
     clock.advance(Duration.ofMinutes(1));
-    await().atMost(Duration.ofSeconds(5)).until(() -> engineering.sent().size() == 1);
+    engineering.awaitSent(1, HANG_GUARD);
     assertThat(engineering.sent().get(0).kind()).isEqualTo(NotificationKind.ROLLBACK_TRIGGERED);
     assertThat(engineering.sent().get(0).title()).isEqualTo("Escalated: Rolling back checkout@2.4.0");
     assertThat(engineering.sent().get(0).text()).startsWith("Nobody in 'on-call' acknowledged within PT5M. Plan 'checkout-2.4.0' started");
@@ -79,7 +82,7 @@ class PageEscalationTest {
     assertThat(management.calls()).isZero();
 
     clock.advance(Duration.ofMinutes(10));
-    await().atMost(Duration.ofSeconds(5)).until(() -> management.sent().size() == 1);
+    management.awaitSent(1, HANG_GUARD);
     assertThat(management.sent().get(0).text()).contains("Nobody in 'engineering' acknowledged within PT15M");
 
     assertThat(records(run, RecordType.ESCALATED)).extracting(r -> r.stringOr("from", "") + ">" + r.stringOr("to", "")
@@ -88,7 +91,7 @@ class PageEscalationTest {
             "engineering>management after PT15M at 2026-11-26T22:15:00Z");
     assertThat(records(run, RecordType.ESCALATED).get(0).stringOr("reason", ""))
         .isEqualTo("nobody acknowledged the page within PT5M");
-    await().atMost(Duration.ofSeconds(5)).until(() -> records(run, RecordType.NOTIFICATION).stream()
+    await().atMost(HANG_GUARD).until(() -> records(run, RecordType.NOTIFICATION).stream()
         .filter(r -> r.has("escalatedFrom")).count() == 2);
     assertThat(records(run, RecordType.NOTIFICATION)).filteredOn(r -> r.has("escalatedFrom"))
         .extracting(r -> r.stringOr("audience", "") + " via " + r.stringOr("channel", "") + ": " + r.stringOr("status", ""))
@@ -98,13 +101,13 @@ class PageEscalationTest {
         .contains("Escalated ROLLBACK_TRIGGERED from on-call to engineering after PT5M: nobody acknowledged the page within PT5M");
 
     run.answer(gate.id(), Decision.PROCEED, "frank");
-    assertThat(run.await(Duration.ofSeconds(10)).outcome()).isEqualTo(RunOutcome.RECOVERED);
+    assertThat(run.await(HANG_GUARD).outcome()).isEqualTo(RunOutcome.RECOVERED);
   }
 
   @Test
   void anAcknowledgedPageIsNotEscalatedAndTheAcknowledgementIsJournaled() {
     RollbackRun run = startWaitingAtAGate(chain().route(NotificationKind.ROLLBACK_TRIGGERED, "on-call").build());
-    GateRequest gate = run.awaitGate(Duration.ofSeconds(10));
+    GateRequest gate = run.awaitGate(HANG_GUARD);
     clock.advance(Duration.ofMinutes(3));
 
     engine.acknowledge(run.runId(), "bob", "api");
@@ -122,18 +125,18 @@ class PageEscalationTest {
     assertThat(Timeline.of(engine.journal(), run.runId()).milestone(Milestone.ACKNOWLEDGED))
         .contains(T0.plus(Duration.ofMinutes(3)));
     run.answer(gate.id(), Decision.PROCEED, "bob");
-    run.await(Duration.ofSeconds(10));
+    run.await(HANG_GUARD);
   }
 
   @Test
-  void anUnansweredGateEscalatesUntilAHumanAnswersIt() {
+  void anUnansweredGateEscalatesUntilAHumanAnswersIt() throws Exception {
     RollbackRun run = startWaitingAtAGate(chain().route(NotificationKind.HUMAN_NEEDED, "on-call").build());
-    GateRequest gate = run.awaitGate(Duration.ofSeconds(10));
-    await().atMost(Duration.ofSeconds(5)).until(() -> onCall.sent().size() == 1);
+    GateRequest gate = run.awaitGate(HANG_GUARD);
+    onCall.awaitSent(1, HANG_GUARD);
     assertThat(onCall.sent().get(0).text()).contains("If nobody answers by 2026-11-26T23:00:00Z, the gate decides HALT.");
 
     clock.advance(Duration.ofMinutes(5));
-    await().atMost(Duration.ofSeconds(5)).until(() -> engineering.sent().size() == 1);
+    engineering.awaitSent(1, HANG_GUARD);
     assertThat(engineering.sent().get(0).kind()).isEqualTo(NotificationKind.HUMAN_NEEDED);
     assertThat(engineering.sent().get(0).text()).contains("the gate decides HALT");
     assertThat(engineering.sent().get(0).facts()).containsEntry("gateId", gate.id());
@@ -142,7 +145,7 @@ class PageEscalationTest {
         .isEqualTo("nobody answered gate " + gate.id() + " or acknowledged the run within PT5M");
 
     run.answer(gate.id(), Decision.PROCEED, "grace");
-    assertThat(run.await(Duration.ofSeconds(10)).outcome()).isEqualTo(RunOutcome.RECOVERED);
+    assertThat(run.await(HANG_GUARD).outcome()).isEqualTo(RunOutcome.RECOVERED);
     clock.advance(Duration.ofMinutes(30));
     assertThat(management.calls()).isZero();
   }
@@ -150,13 +153,13 @@ class PageEscalationTest {
   @Test
   void anAcknowledgementAfterAGatesPageStopsItsEscalation() {
     RollbackRun run = startWaitingAtAGate(chain().route(NotificationKind.HUMAN_NEEDED, "on-call").build());
-    GateRequest gate = run.awaitGate(Duration.ofSeconds(10));
+    GateRequest gate = run.awaitGate(HANG_GUARD);
     clock.advance(Duration.ofMinutes(1));
     engine.acknowledge(run.runId(), "bob", "http");
     clock.advance(Duration.ofMinutes(10));
     assertThat(engineering.calls()).isZero();
     run.answer(gate.id(), Decision.PROCEED, "bob");
-    run.await(Duration.ofSeconds(10));
+    run.await(HANG_GUARD);
   }
 
   @Test
@@ -174,29 +177,29 @@ class PageEscalationTest {
             .withApproval(dev.rollback.Gate.named("dba").withTimeout(Duration.ofMinutes(60)))))
         .withCommunication(comms).build();
     RollbackRun run = engine.start(plan, Deployment.of("checkout", "2.4.0"));
-    assertThat(running.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    assertThat(running.await(HANG_GUARD.toSeconds(), java.util.concurrent.TimeUnit.SECONDS)).isTrue();
     clock.advance(Duration.ofMinutes(1));
     engine.acknowledge(run.runId(), "bob", "http"); // takes the page of the rollback
     clock.advance(Duration.ofMinutes(1));
     release.countDown();
-    GateRequest gate = run.awaitGate(Duration.ofSeconds(10));
+    GateRequest gate = run.awaitGate(HANG_GUARD);
 
     clock.advance(Duration.ofMinutes(5));
-    await().atMost(Duration.ofSeconds(5)).until(() -> engineering.sent().size() == 1);
+    engineering.awaitSent(1, HANG_GUARD);
 
     assertThat(engineering.sent().get(0).kind()).isEqualTo(NotificationKind.HUMAN_NEEDED); // the question, not the page
     assertThat(records(run, RecordType.ESCALATED)).extracting(r -> r.stringOr("kind", "")).containsExactly("HUMAN_NEEDED");
     run.answer(gate.id(), Decision.PROCEED, "bob");
-    assertThat(run.await(Duration.ofSeconds(10)).outcome()).isEqualTo(RunOutcome.RECOVERED);
+    assertThat(run.await(HANG_GUARD).outcome()).isEqualTo(RunOutcome.RECOVERED);
   }
 
   @Test
   void noEscalationOnceTheRunIsCancelled() {
     RollbackRun run = startWaitingAtAGate(chain().route(NotificationKind.ROLLBACK_TRIGGERED, "on-call")
         .route(NotificationKind.HUMAN_NEEDED, "on-call").build());
-    run.awaitGate(Duration.ofSeconds(10));
+    run.awaitGate(HANG_GUARD);
     run.cancel("operator stopped it");
-    assertThat(run.await(Duration.ofSeconds(10)).outcome()).isEqualTo(RunOutcome.CANCELLED);
+    assertThat(run.await(HANG_GUARD).outcome()).isEqualTo(RunOutcome.CANCELLED);
 
     clock.advance(Duration.ofMinutes(30));
 
@@ -208,7 +211,7 @@ class PageEscalationTest {
   void noEscalationOnceTheRunEnded() {
     RollbackRun run = engine.start(Plans.simple(chain().route(NotificationKind.ROLLBACK_TRIGGERED, "on-call").build(), 2),
         Deployment.of("checkout", "2.4.0"));
-    assertThat(run.await(Duration.ofSeconds(10)).outcome()).isEqualTo(RunOutcome.RECOVERED);
+    assertThat(run.await(HANG_GUARD).outcome()).isEqualTo(RunOutcome.RECOVERED);
 
     clock.advance(Duration.ofMinutes(30));
 
@@ -217,25 +220,25 @@ class PageEscalationTest {
   }
 
   @Test
-  void anAudienceThePageWentToDirectlyIsNotToldAgainButTheChainGoesOn() {
+  void anAudienceThePageWentToDirectlyIsNotToldAgainButTheChainGoesOn() throws Exception {
     RollbackRun run = startWaitingAtAGate(chain().route(NotificationKind.ROLLBACK_TRIGGERED, "on-call", "engineering").build());
-    GateRequest gate = run.awaitGate(Duration.ofSeconds(10));
-    await().atMost(Duration.ofSeconds(5)).until(() -> engineering.sent().size() == 1);
+    GateRequest gate = run.awaitGate(HANG_GUARD);
+    engineering.awaitSent(1, HANG_GUARD);
 
     clock.advance(Duration.ofMinutes(10));
-    await().atMost(Duration.ofSeconds(5)).until(() -> management.sent().size() == 1);
+    management.awaitSent(1, HANG_GUARD);
 
     assertThat(engineering.sent()).hasSize(1); // the page itself, no escalation copy
     assertThat(management.sent().get(0).text()).contains("Nobody in 'engineering' acknowledged within PT10M");
     assertThat(records(run, RecordType.ESCALATED)).extracting(r -> r.stringOr("to", "")).containsExactly("management");
     run.answer(gate.id(), Decision.PROCEED, "frank");
-    run.await(Duration.ofSeconds(10));
+    run.await(HANG_GUARD);
   }
 
   @Test
   void acknowledgingARunThatIsNotGoingSaysSo() {
     RollbackRun run = engine.start(Plans.simple(chain().build(), 1), Deployment.of("checkout", "2.4.0"));
-    run.await(Duration.ofSeconds(10));
+    run.await(HANG_GUARD);
 
     assertThatThrownBy(() -> engine.acknowledge(run.runId(), "bob", "http"))
         .isInstanceOf(RollbackException.class).hasMessageContaining("run " + run.runId() + " is not running");

@@ -29,6 +29,9 @@ import org.junit.jupiter.api.Test;
  */
 @org.junit.jupiter.api.Timeout(60)
 class PagerDutyAcknowledgementsTest {
+  /** A ceiling that only guards against a hang: each wait ends on the event it waits for. */
+  private static final Duration HANG_GUARD = Duration.ofMinutes(1);
+
   private static final Instant T0 = Instant.parse("2026-11-26T22:00:00Z");
   private final ManualClock clock = ManualClock.startingAt(T0);
   private final RecordingNotifier engineering = RecordingNotifier.named("eng-chat");
@@ -63,7 +66,7 @@ class PagerDutyAcknowledgementsTest {
           RollbackEngine engine = RollbackEngine.builder().withClock(clock).withListener(acks).build()) {
         acks.start(engine);
         RollbackRun run = engine.start(Plans.withApproval(comms, Duration.ofMinutes(60)), Deployment.of("checkout", "2.4.0"));
-        GateRequest gate = run.awaitGate(Duration.ofSeconds(10));
+        GateRequest gate = run.awaitGate(HANG_GUARD);
         String key = run.runId() + ":notify";
         api.then(200, incidents("triggered", key, ""), Map.of("Content-Type", "application/json"))
             .then(200, incidents("acknowledged", key, "Earline Greenholt"), Map.of("Content-Type", "application/json"));
@@ -88,7 +91,7 @@ class PagerDutyAcknowledgementsTest {
         assertThat(engineering.calls()).isZero(); // acknowledged at 2 min: no escalation at 5
         assertThat(api.requests()).hasSize(2); // an acknowledged run is not polled again
         run.answer(gate.id(), Decision.PROCEED, "Earline Greenholt");
-        run.await(Duration.ofSeconds(10));
+        run.await(HANG_GUARD);
         // the acknowledgement came from PagerDuty: it is not sent back to it
         assertThat(events.requests()).noneMatch(r -> r.body().contains("\"acknowledge\""));
       }
@@ -104,7 +107,7 @@ class PagerDutyAcknowledgementsTest {
           RollbackEngine engine = RollbackEngine.builder().withClock(clock).withListener(acks).build()) {
         acks.start(engine);
         RollbackRun run = engine.start(Plans.withApproval(comms, Duration.ofMinutes(60)), Deployment.of("checkout", "2.4.0"));
-        GateRequest gate = run.awaitGate(Duration.ofSeconds(10));
+        GateRequest gate = run.awaitGate(HANG_GUARD);
         String key = run.runId() + ":notify";
         api.then(401, "{\"error\":{\"message\":\"Authentication failed\",\"code\":2006}}")
             .then(429, "{\"error\":{\"message\":\"Rate limit exceeded\",\"code\":2020}}", Map.of("Retry-After", "180"))
@@ -121,7 +124,7 @@ class PagerDutyAcknowledgementsTest {
         assertThat(acks(engine, run)).singleElement()
             .satisfies(r -> assertThat(r.stringOr("actor", "")).isEqualTo("Earline Greenholt")); // last_status_change_by
         run.answer(gate.id(), Decision.PROCEED, "x");
-        run.await(Duration.ofSeconds(10));
+        run.await(HANG_GUARD);
       }
     }
   }
@@ -135,14 +138,14 @@ class PagerDutyAcknowledgementsTest {
           GateEndpoint endpoint = GateEndpoint.start(engine, Secret.of("gate-token"))) {
         acks.start(engine);
         RollbackRun run = engine.start(Plans.withApproval(comms, Duration.ofMinutes(60)), Deployment.of("checkout", "2.4.0"));
-        GateRequest gate = run.awaitGate(Duration.ofSeconds(10));
+        GateRequest gate = run.awaitGate(HANG_GUARD);
 
         assertThat(AcknowledgeEndpointTest.post(endpoint.uri().resolve("/runs/" + run.runId() + "/acknowledge"),
             "Bearer gate-token", Map.of(), "{\"actor\":\"alice\"}").statusCode()).isEqualTo(200);
         run.answer(gate.id(), Decision.PROCEED, "alice"); // a second human act: no second acknowledge
-        run.await(Duration.ofSeconds(10));
+        run.await(HANG_GUARD);
 
-        await().atMost(Duration.ofSeconds(20)).until(() -> events.requests().stream().anyMatch(x -> x.body().contains("\"acknowledge\"")));
+        await().atMost(HANG_GUARD).until(() -> events.requests().stream().anyMatch(x -> x.body().contains("\"acknowledge\"")));
         assertThat(events.requests()).filteredOn(x -> x.body().contains("\"event_action\":\"acknowledge\""))
             .singleElement().satisfies(x -> assertThat(x.body()).contains("\"dedup_key\":\"" + run.runId() + ":notify\""));
       }
@@ -156,11 +159,11 @@ class PagerDutyAcknowledgementsTest {
       try (PagerDutyAcknowledgements acks = PagerDutyAcknowledgements.builder(comms).build();
           RollbackEngine engine = RollbackEngine.builder().withClock(clock).withListener(acks).build()) {
         RollbackRun run = engine.start(Plans.withApproval(comms, Duration.ofMinutes(60)), Deployment.of("checkout", "2.4.0"));
-        GateRequest gate = run.awaitGate(Duration.ofSeconds(10));
+        GateRequest gate = run.awaitGate(HANG_GUARD);
         run.answer(gate.id(), Decision.PROCEED, "heidi");
-        run.await(Duration.ofSeconds(10));
+        run.await(HANG_GUARD);
 
-        await().atMost(Duration.ofSeconds(20)).until(() -> events.requests().stream().anyMatch(r -> r.body().contains("\"acknowledge\"")));
+        await().atMost(HANG_GUARD).until(() -> events.requests().stream().anyMatch(r -> r.body().contains("\"acknowledge\"")));
         assertThat(events.requests()).anySatisfy(r -> assertThat(r.body())
             .contains("\"event_action\":\"acknowledge\"").contains("\"dedup_key\":\"" + run.runId() + ":notify\""));
       }

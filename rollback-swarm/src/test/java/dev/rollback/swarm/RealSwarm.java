@@ -29,6 +29,9 @@ import java.util.concurrent.TimeUnit;
  * JVM dies). Images are a busybox-static rootfs imported through the API under several tags.
  */
 public final class RealSwarm {
+  /** A ceiling that only guards against a hang: each wait ends on the event it waits for. */
+  private static final Duration HANG_GUARD = Duration.ofMinutes(1);
+
   private static RealSwarm instance;
 
   public final Path dir;
@@ -172,7 +175,7 @@ public final class RealSwarm {
     body.putObject("Spec").putObject("Orchestration").put("TaskHistoryRetentionLimit", 5);
     api.post("/swarm/init", body);
     // no published ports here: without the ingress network there is no ingress sandbox (nor its overlay)
-    org.awaitility.Awaitility.await("the ingress network removed").atMost(Duration.ofSeconds(30))
+    org.awaitility.Awaitility.await("the ingress network removed").atMost(HANG_GUARD)
         .pollInterval(Duration.ofMillis(200)).ignoreExceptions()
         .until(() -> {
           api.delete("/networks/ingress");

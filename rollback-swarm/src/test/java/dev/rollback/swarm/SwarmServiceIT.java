@@ -36,6 +36,9 @@ import org.junit.jupiter.api.io.TempDir;
 /** Service restores against a real single-node Swarm (a private dockerd on a unix socket). */
 @org.junit.jupiter.api.Timeout(value = 4, unit = java.util.concurrent.TimeUnit.MINUTES)
 class SwarmServiceIT {
+  /** A ceiling that only guards against a hang: each wait ends on the event it waits for. */
+  private static final Duration HANG_GUARD = Duration.ofMinutes(1);
+
   static RealSwarm docker;
   static String v1;
   static String v2;
@@ -371,7 +374,7 @@ class SwarmServiceIT {
       var run = engine.start(plan, Deployment.of("swarm-it", "2"), RunOptions.defaults().withKnownGood(known));
       runId = run.runId();
       run.answer(run.awaitGate(Duration.ofSeconds(90)).id(), Decision.HALT, "it");
-      halted = run.await(Duration.ofSeconds(30));
+      halted = run.await(HANG_GUARD);
     }
     assertThat(halted.outcome()).isEqualTo(RunOutcome.HALTED);
     String error = ((StepOutcome.Failed) halted.step("swarm/restore service " + s.name())).error();
@@ -381,7 +384,7 @@ class SwarmServiceIT {
         + gone.substring(gone.indexOf(':') + 1), null);   // the image is back
     try (RollbackEngine engine = RollbackEngine.builder().withJournal(FileJournal.create(dir)).build()) {
       var run = engine.resume(runId, plan);
-      run.answer(run.awaitGate(Duration.ofSeconds(30)).id(), Decision.RETRY, "it");
+      run.answer(run.awaitGate(HANG_GUARD).id(), Decision.RETRY, "it");
       RollbackResult result = run.await(Duration.ofSeconds(120));
       assertThat(result.outcome()).as(result.summary()).isEqualTo(RunOutcome.RECOVERED);
     }
@@ -407,12 +410,12 @@ class SwarmServiceIT {
       release(docker.swarm.service(name), v2);
       var run = engine.start(plan, Deployment.of("swarm-it", "2"), RunOptions.defaults().withKnownGood(known));
       runId = run.runId();
-      Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
+      Awaitility.await().atMost(HANG_GUARD).pollInterval(Duration.ofMillis(20))
           .until(() -> docker.inspect(name).path("UpdateStatus").path("State").asText().equals("rollback_started"));
       docker.stopDaemon();                     // its socket goes with it, mid-rollback
       try {
         run.answer(run.awaitGate(Duration.ofSeconds(60)).id(), Decision.HALT, "it");
-        halted = run.await(Duration.ofSeconds(30));
+        halted = run.await(HANG_GUARD);
       } finally {
         docker.startDaemon();
       }
@@ -426,7 +429,7 @@ class SwarmServiceIT {
     try (DockerSwarm again = DockerSwarm.connect(docker.socket);
          RollbackEngine engine = RollbackEngine.builder().withJournal(FileJournal.create(dir)).build()) {
       var run = engine.resume(runId, plan(again, name));
-      run.answer(run.awaitGate(Duration.ofSeconds(30)).id(), Decision.RETRY, "it");
+      run.answer(run.awaitGate(HANG_GUARD).id(), Decision.RETRY, "it");
       RollbackResult result = run.await(Duration.ofSeconds(120));
       assertThat(result.outcome()).as(result.summary()).isEqualTo(RunOutcome.RECOVERED);
       SwarmService s = again.service(name);

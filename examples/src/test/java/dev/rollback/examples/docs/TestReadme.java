@@ -5,6 +5,7 @@ import static java.time.Duration.ofMinutes;
 import static java.time.Duration.ofSeconds;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.sun.net.httpserver.HttpServer;
 import dev.rollback.Decision;
 import dev.rollback.Deployment;
 import dev.rollback.Gate;
@@ -38,6 +39,8 @@ import dev.rollback.journal.InMemoryJournal;
 import dev.rollback.spi.StateSteps;
 import dev.rollback.test.CapturedLog;
 import dev.rollback.test.EchoingHttpServer;
+import dev.rollback.test.Fault;
+import dev.rollback.test.FaultProxy;
 import dev.rollback.test.FakeStateAdapter;
 import dev.rollback.test.FakeStepContext;
 import dev.rollback.test.LeaseRace;
@@ -47,6 +50,11 @@ import dev.rollback.test.ScriptedCheck;
 import dev.rollback.test.ScriptedStep;
 import dev.rollback.test.Simulation;
 import dev.rollback.test.StateAdapterContract;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 

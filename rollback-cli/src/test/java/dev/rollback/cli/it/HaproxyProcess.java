@@ -19,6 +19,9 @@ import java.util.concurrent.TimeUnit;
  * Runs in the foreground as a child process and is stopped by its pid.
  */
 public final class HaproxyProcess implements AutoCloseable {
+  /** A ceiling that only guards against a hang: each wait ends on the event it waits for. */
+  private static final Duration HANG_GUARD = Duration.ofMinutes(1);
+
   private final Path dir;
   private final Path config;
   private final int frontendPort;
@@ -44,7 +47,7 @@ public final class HaproxyProcess implements AutoCloseable {
     this.config = dir.resolve("haproxy.cfg");
     Files.writeString(config, cfg);
     this.process = launch(null);
-    await("haproxy admin socket " + socket()).atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
+    await("haproxy admin socket " + socket()).atMost(HANG_GUARD).pollInterval(Duration.ofMillis(20))
         .until(() -> Files.exists(socket()));
   }
 
