@@ -50,7 +50,7 @@ class CheckoutServiceTest {
       RollbackResult result = service.guard.run().orElseThrow().await(HANG_GUARD);
 
       assertThat(result.outcome()).as(result.summary()).isEqualTo(RunOutcome.RECOVERED);
-      assertThat(service.guard.state()).isEqualTo(GuardState.FIRED);
+      assertThat(service.guard.state()).isEqualTo(GuardState.ROLLED_BACK);
       assertThat(service.flags.read("new-checkout").enabled()).isFalse();
       assertThat(order(service, "user-1")).as("an order after the rollback goes the old way").isEqualTo(200);
       RunHistory history = RunHistory.of(service.engine.journal().read(result.runId()).records());
