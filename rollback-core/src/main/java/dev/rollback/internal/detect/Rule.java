@@ -31,11 +31,18 @@ public abstract class Rule implements Trigger {
   /**
    * How long the rule may go without the data it needs (no samples, or only observations that
    * could not tell) before it stops holding and asks a human: no data is not good news. Its window
-   * by default (the worst-case detection time).
+   * (the worst-case detection time), and at least a minute: many signals observe less often than
+   * they are polled (a task seen healthy only after its stability window, a crash-looping task
+   * failing once per restart delay), and a rule that asks a human between two of their
+   * observations would stop every release for a gap that is normal.
    */
   protected Duration starvationLimit() {
-    return worstCaseDetection();
+    Duration w = worstCaseDetection();
+    return w.compareTo(MIN_STARVATION) < 0 ? MIN_STARVATION : w;
   }
+
+  /** The shortest time without data after which a rule asks a human. */
+  static final Duration MIN_STARVATION = Duration.ofMinutes(1);
 
   @Override
   public String toString() {

@@ -128,13 +128,6 @@ public final class SequentialRule extends Rule implements Trigger.Sequential {
     return signal.sampleInterval().multipliedBy(failuresToFire());
   }
 
-  /** The test has no window: its worst-case detection time, and at least a minute, without a sample. */
-  @Override
-  protected Duration starvationLimit() {
-    Duration w = worstCaseDetection();
-    return w.compareTo(Duration.ofMinutes(1)) < 0 ? Duration.ofMinutes(1) : w;
-  }
-
   @Override
   public String detectionFormula() {
     return String.format("⌈ln(%.3g) / ln(%s / %s)⌉ = %d failed samples × sample interval %s", onceIn, p1, p0,
