@@ -148,14 +148,29 @@ public final class Redactor {
   }
 
   /**
-   * A copy of {@code e} and its causes safe to keep as a cause: each is a {@link RedactedException}
-   * with the original class name, the redacted message and the original stack trace. Use it when
-   * wrapping an exception whose message holds foreign text, so the cause chain (which logs and the
-   * journal print) cannot carry a secret around the redaction.
+   * {@code e} itself when no message in its cause chain holds a secret (so callers can still test
+   * the cause's type, e.g. a {@code ConnectException}); otherwise a copy of it and its causes safe
+   * to keep as a cause: each a {@link RedactedException} with the original class name, the redacted
+   * message and the original stack trace. Use it when wrapping an exception whose message holds
+   * foreign text, so the cause chain (which logs and the journal print) cannot carry a secret
+   * around the redaction.
    */
-  public RedactedException scrub(Throwable e) {
+  public Throwable scrub(Throwable e) {
     Objects.requireNonNull(e, "e");
-    return scrub(e, 0);
+    return isClean(e) ? e : scrub(e, 0);
+  }
+
+  private boolean isClean(Throwable e) {
+    Throwable c = e;
+    for (int depth = 0; c != null && depth < 8; depth++) {
+      String m = c.getMessage();
+      if (m != null && !m.equals(redact(m))) return false;
+      for (Throwable s : c.getSuppressed()) if (!isClean(s)) return false;
+      Throwable next = c.getCause();
+      if (next == c) return true;
+      c = next;
+    }
+    return c == null; // a chain deeper than scrub copies is treated as not clean
   }
 
   private RedactedException scrub(Throwable e, int depth) {

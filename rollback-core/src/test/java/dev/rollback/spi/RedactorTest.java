@@ -85,11 +85,20 @@ class RedactorTest {
   @Test
   void scrubsACauseChainKeepingClassNamesAndStackTraces() {
     IOException e = new IOException("echo Bearer TokenOne1234", new IllegalStateException("again TokenOne1234"));
-    Redactor.RedactedException scrubbed = Redactor.of("TokenOne1234").scrub(e);
+    Redactor.RedactedException scrubbed = (Redactor.RedactedException) Redactor.of("TokenOne1234").scrub(e);
     assertThat(scrubbed).hasToString("java.io.IOException: echo Bearer ***");
     assertThat(scrubbed.getStackTrace()).isEqualTo(e.getStackTrace());
     assertThat(scrubbed.getCause()).hasToString("java.lang.IllegalStateException: again ***");
     assertThat(scrubbed.originalClass()).isEqualTo("java.io.IOException");
+  }
+
+  @Test
+  void keepsACauseChainWithNothingToHideAsItIs() {
+    java.net.ConnectException refused = new java.net.ConnectException("Connection refused");
+    IOException e = new IOException("GET /apis failed", refused);
+    assertThat(Redactor.of("TokenOne1234").scrub(e)).isSameAs(e);
+    assertThat(Redactor.of("TokenOne1234").scrub(new IOException("fine", new IllegalStateException("TokenOne1234"))))
+        .isInstanceOf(Redactor.RedactedException.class);
   }
 
   @Test
