@@ -35,7 +35,7 @@ import org.jspecify.annotations.Nullable;
  * {@link #append} returns after the record is written and forced to the storage device
  * ({@link FileChannel#force FileChannel.force(false)}, an fdatasync). {@link #appendLazily} writes
  * the record at once, after everything appended before it, but does not force it: it becomes
- * durable with the next forced append to the same run, or with {@link #close}. A
+ * durable with the next forced append to the same run, {@link #flush}, or {@link #close}. A
  * {@link RecordType#PLAN_COMPLETED} record is always forced, and its run's file is then closed (a
  * later record opens it again). When an append creates a run's file, and when {@link #repair}
  * moves a torn tail aside, the directory is forced too, so the new file's name survives a crash
@@ -139,6 +139,24 @@ public final class FileJournal implements Journal {
   @Override
   public synchronized void appendLazily(JournalRecord record) {
     write(record, false);
+  }
+
+  /** Forces what was appended lazily to the run, if anything. */
+  @Override
+  public synchronized void flush(String runId) {
+    RunFile f = open.get(runId);
+    if (f == null || !f.unforced) return;
+    boolean interrupted = Thread.interrupted();
+    f.lock.lock();
+    try {
+      f.ch.force(false);
+      f.unforced = false;
+    } catch (IOException e) {
+      throw new JournalException("cannot force the records appended lazily to " + f.file + ": " + e.getMessage(), e);
+    } finally {
+      f.lock.unlock();
+      if (interrupted) Thread.currentThread().interrupt();
+    }
   }
 
   private void write(JournalRecord record, boolean durable) {

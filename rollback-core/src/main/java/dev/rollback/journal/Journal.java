@@ -22,6 +22,13 @@ public interface Journal extends AutoCloseable {
   }
 
   /**
+   * Makes every record appended lazily to the run durable now. The engine calls it when a record
+   * appended lazily has waited a millisecond without a forced append to carry it. Journals whose
+   * {@link #appendLazily} is durable at once have nothing to do.
+   */
+  default void flush(String runId) {}
+
+  /**
    * Reads one run. A torn last record (a crash while writing it) is reported in
    * {@link JournalRead#problems()} and left out; garbage before the last record is a
    * {@link JournalCorruptedException} naming the place.

@@ -29,6 +29,18 @@ final class RunLog {
       RecordType.UNDO_SNAPSHOT, RecordType.NOTE, RecordType.HEALTH_CHECKED, RecordType.TRIGGER_FIRED,
       RecordType.NOTIFICATION, RecordType.BUDGET_EXCEEDED, RecordType.ESCALATED);
 
+  /**
+   * A step's outcome, committed as a group with the record that follows it. Losing it in a crash
+   * leaves the step in doubt, which resume decides like any step cut off before its outcome was
+   * written (idempotency, reconcile by read-back, or a gate); the window for that is at most
+   * {@link GroupCommit#DELAY} longer than the force itself would take. In a sequence of steps the
+   * next STEP_STARTED is forced microseconds later and carries it, so a step costs one force instead
+   * of two; where nothing forced follows soon (a parallel sibling still running, a wait), the
+   * {@link GroupCommit} forces it after {@link GroupCommit#DELAY}.
+   */
+  private static final Set<RecordType> GROUPED = EnumSet.of(RecordType.STEP_SUCCEEDED, RecordType.STEP_FAILED,
+      RecordType.STEP_SKIPPED, RecordType.STEP_CANCELLED);
+
   private final Journal journal;
   private final Clock clock;
   private final String runId;
@@ -36,6 +48,12 @@ final class RunLog {
   private final RunHistory history;
   /** Set once the run lost its lease: events are folded into the history, nothing goes to the journal. */
   private volatile boolean detached;
+  /** Whether the journal has a cheaper lazy path worth grouping for (its {@code flush} does something). */
+  private final boolean grouping;
+  /** When the oldest grouped record not yet forced was appended (System.nanoTime), or 0. Guarded by history. */
+  private long unforcedSince;
+  /** Whether a {@link GroupCommit} check is scheduled. Guarded by history. */
+  private boolean checkScheduled;
 
   RunLog(Journal journal, Clock clock, String runId, long fence, RunHistory history) {
     this.journal = journal;
@@ -43,6 +61,7 @@ final class RunLog {
     this.runId = runId;
     this.fence = fence;
     this.history = history;
+    this.grouping = GroupCommit.worthIt(journal);
   }
 
   /** Appends {@code event} (durably unless it is one of the informational kinds) and folds it in. */
@@ -51,13 +70,40 @@ final class RunLog {
       JournalRecord r = JournalRecord.of(history.lastSeq() + 1, runId, clock.instant(), fence, event);
       if (detached) {
         // a replica that lost its lease writes nothing: the run's own state still follows what happened
+      } else if (grouping && GROUPED.contains(event.type())) {
+        journal.appendLazily(r);
+        if (unforcedSince == 0) unforcedSince = Math.max(1, System.nanoTime());
+        if (!checkScheduled) {
+          checkScheduled = true;
+          GroupCommit.check(this, GroupCommit.DELAY_NANOS);
+        }
       } else if (LAZY.contains(event.type())) {
         journal.appendLazily(r);
       } else {
         journal.append(r);
+        unforcedSince = 0;
       }
       history.add(r, event);
       return r;
+    }
+  }
+
+  /**
+   * Forces the grouped records that have waited {@link GroupCommit#DELAY} without a forced record to
+   * carry them; returns how long to wait before looking again, or 0 when nothing is waiting.
+   */
+  long forceOverdue() {
+    synchronized (history) {
+      if (unforcedSince == 0 || detached) {
+        checkScheduled = false;
+        return 0;
+      }
+      long waited = System.nanoTime() - unforcedSince;
+      if (waited < GroupCommit.DELAY_NANOS) return GroupCommit.DELAY_NANOS - waited;
+      unforcedSince = 0;
+      checkScheduled = false;
+      journal.flush(runId);
+      return 0;
     }
   }
 
