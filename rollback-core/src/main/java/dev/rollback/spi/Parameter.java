@@ -91,9 +91,11 @@ public final class Parameter {
         Objects.requireNonNull(description, "description"), List.of(), null, null);
   }
 
+  private static final java.util.regex.Pattern NAME = java.util.regex.Pattern.compile("[a-z][A-Za-z0-9]*");
+
   private static String checkName(String name) {
     Objects.requireNonNull(name, "name");
-    if (!name.matches("[a-z][A-Za-z0-9]*")) {
+    if (!NAME.matcher(name).matches()) {
       throw new IllegalArgumentException("parameter name must be lowerCamelCase letters and digits: '" + name + "'");
     }
     return name;

@@ -37,7 +37,10 @@ import org.jspecify.annotations.Nullable;
 
 /** The JDK-HttpClient implementation of {@link HttpHealthCheck}. */
 public final class HttpCheck implements HttpHealthCheck, TimedCheck {
-  private static final ObjectMapper JSON = new ObjectMapper();
+  /** Made on first use: a check that never reads a JSON body (and a plan that is only validated) does not pay for it. */
+  private static final class Json {
+    static final ObjectMapper MAPPER = new ObjectMapper();
+  }
 
   private record Body(String description, Predicate<String> predicate) {}
 
@@ -135,7 +138,7 @@ public final class HttpCheck implements HttpHealthCheck, TimedCheck {
 
   static @Nullable String valueAt(String body, String pointer) {
     try {
-      JsonNode n = JSON.readTree(body).at(pointer);
+      JsonNode n = Json.MAPPER.readTree(body).at(pointer);
       if (n.isMissingNode()) return null;
       return n.isValueNode() ? n.asText() : n.toString();
     } catch (JsonProcessingException e) {
