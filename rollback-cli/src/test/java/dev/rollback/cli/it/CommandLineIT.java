@@ -4,11 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.rollback.jdbc.Migrations;
+import dev.rollback.jdbc.PostgresServer;
 import dev.rollback.journal.FileJournal;
 import dev.rollback.journal.JournalEvent;
 import dev.rollback.journal.RunHistory;
+import dev.rollback.lb.HaproxyProcess;
 import dev.rollback.lb.HaproxyRouter;
+import dev.rollback.lb.Ports;
 import dev.rollback.lb.RoutingState;
+import dev.rollback.lb.TestBackend;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
