@@ -235,7 +235,7 @@ class CommandLineIT {
   }
 
   @Test
-  void aGateIsAnsweredFromAnotherProcess() throws Exception {
+  void aGateIsAnsweredAndTheRunAcknowledgedFromAnotherProcess() throws Exception {
     plan("gated", """
           stages:
             - name: ask
@@ -249,11 +249,16 @@ class CommandLineIT {
     await("the gate to open").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
         .until(() -> !history("gated-1").events(JournalEvent.GateOpened.class).isEmpty());
 
+    Cli.Result ack = cli.run("ack", "gated-1", "--actor", "bob");
     Cli.Result answer = cli.run("answer", "gated-1", "PROCEED", "--actor", "alice");
 
+    assertThat(ack.exit()).as(ack.toString()).isZero();
+    assertThat(ack.out()).contains("run gated-1 acknowledged by bob");
     assertThat(answer.exit()).as(answer.toString()).isZero();
     Cli.Result r = running.await();
     assertThat(r.exit()).as(r.toString()).isEqualTo(3);
+    assertThat(history("gated-1").events(JournalEvent.Acknowledged.class)).singleElement()
+        .satisfies(a -> assertThat(a.event().actor()).isEqualTo("bob"));
     assertThat(history("gated-1").gates()).singleElement().satisfies(g -> {
       assertThat(g.actor()).isEqualTo("alice");
       assertThat(g.decision()).hasToString("PROCEED");
