@@ -28,6 +28,8 @@ import org.postgresql.ds.PGSimpleDataSource;
  * 127.0.0.1 port with a random password (scram-sha-256, never trust), its unix socket in a 0700
  * dir. One server per JVM, stopped with {@code pg_ctl stop -m fast} when the test run ends (JUnit
  * closes the root store) or by a shutdown hook. Each test class asks for a fresh database.
+ *
+ * <p>Shared: this module's test-jar carries it to rollback-cli's end-to-end tests.
  */
 public final class PostgresServer implements BeforeAllCallback {
   private static final Path BIN = Path.of("/usr/lib/postgresql/15/bin");

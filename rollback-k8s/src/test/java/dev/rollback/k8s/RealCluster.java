@@ -16,6 +16,9 @@ import java.util.concurrent.TimeUnit;
  * JVM, started with {@code scripts/k8s/cluster.sh start DIR} on first use and stopped by a
  * shutdown hook ({@code cluster.sh stop DIR}, which stops exactly the pids it recorded). The
  * script's watchdog also stops it if this JVM is killed. A node simulator binds pods in place of kubelet.
+ *
+ * <p>Shared, with {@link NodeSimulator}: this module's test-jar carries them to rollback-cli's
+ * end-to-end tests.
  */
 public final class RealCluster {
   private static RealCluster instance;

@@ -15,6 +15,9 @@ import java.util.concurrent.TimeUnit;
  * A real HAProxy (Debian's 2.6) started by a test: config in a temp dir, frontend and TCP runtime
  * API on free loopback ports, admin unix socket in a 0700 directory, server-state file for reloads.
  * Runs in the foreground as a child process and is stopped by its pid.
+ *
+ * <p>Shared, with {@link TestBackend} and {@link Ports}: this module's test-jar carries them to
+ * rollback-cli's end-to-end tests.
  */
 public final class HaproxyProcess implements AutoCloseable {
   /** A ceiling that only guards against a hang: each wait ends on the event it waits for. */
@@ -84,7 +87,8 @@ public final class HaproxyProcess implements AutoCloseable {
     return new HaproxyProcess(dir, backendBody);
   }
 
-  static Map<String, Integer> servers(TestBackend... backends) {
+  /** The servers of {@code backends}, name to port, in the order given: for {@link #start}. */
+  public static Map<String, Integer> servers(TestBackend... backends) {
     Map<String, Integer> m = new LinkedHashMap<>();
     for (TestBackend b : backends) m.put(b.name(), b.port());
     return m;

@@ -7,10 +7,10 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 
 /** A free loopback port, chosen at run time. */
-final class Ports {
+public final class Ports {
   private Ports() {}
 
-  static int free() {
+  public static int free() {
     try (ServerSocket s = new ServerSocket()) {
       s.setReuseAddress(true);
       s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));

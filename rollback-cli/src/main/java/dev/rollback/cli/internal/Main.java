@@ -740,20 +740,12 @@ public final class Main implements Runnable {
       }
       Inbox inbox = new Inbox(common.state().inbox());
       Path written = inbox.writeAnswer(gateId, d, actor);
-      Duration limit = Optional.ofNullable(Values.parseDuration(wait)).orElse(Duration.ofSeconds(30));
-      Instant until = Instant.now().plus(limit);
-      while (Instant.now().isBefore(until)) {
-        Inbox.Fate f = inbox.fate(written);
-        if (f != null) {
-          if (!f.done()) throw new IllegalArgumentException("the answer was refused: " + f.reason());
-          common.out().result(map("gate", gateId, "decision", d.name(), "actor", actor, "applied", true),
-              "gate " + gateId + " answered " + d + " by " + actor);
-          return Exit.OK;
-        }
-        Thread.sleep(50);
-      }
-      throw new IllegalStateException("the process running " + runId + " did not pick the answer up within " + wait + "; it is in "
-          + written);
+      Inbox.Fate f = awaitFate(inbox, written, wait).orElseThrow(() -> new IllegalStateException(
+          "the process running " + runId + " did not pick the answer up within " + wait + "; it is in " + written));
+      if (!f.done()) throw new IllegalArgumentException("the answer was refused: " + f.reason());
+      common.out().result(map("gate", gateId, "decision", d.name(), "actor", actor, "applied", true),
+          "gate " + gateId + " answered " + d + " by " + actor);
+      return Exit.OK;
     }
   }
 
@@ -774,17 +766,26 @@ public final class Main implements Runnable {
       }
       Inbox inbox = new Inbox(common.state().inbox());
       Path written = inbox.writeAck(runId, actor);
-      Instant until = Instant.now().plus(Optional.ofNullable(Values.parseDuration(wait)).orElse(Duration.ofSeconds(30)));
-      while (Instant.now().isBefore(until)) {
-        Inbox.Fate f = inbox.fate(written);
-        if (f != null) {
-          if (!f.done()) throw new IllegalArgumentException("the acknowledgement was refused: " + f.reason());
-          common.out().result(map("run", runId, "actor", actor, "acknowledged", true), "run " + runId + " acknowledged by " + actor);
-          return Exit.OK;
-        }
-        Thread.sleep(50);
-      }
-      throw new IllegalStateException("the process running " + runId + " did not pick the acknowledgement up within " + wait);
+      Inbox.Fate f = awaitFate(inbox, written, wait).orElseThrow(() -> new IllegalStateException(
+          "the process running " + runId + " did not pick the acknowledgement up within " + wait));
+      if (!f.done()) throw new IllegalArgumentException("the acknowledgement was refused: " + f.reason());
+      common.out().result(map("run", runId, "actor", actor, "acknowledged", true), "run " + runId + " acknowledged by " + actor);
+      return Exit.OK;
+    }
+  }
+
+  /**
+   * Waits for the running process to take up {@code written} (an answer or an acknowledgement in
+   * its inbox), looking every 50 ms for at most {@code wait} (30 s when it does not parse), and
+   * once more at the end: its fate, or empty when the process left it where it was.
+   */
+  private static Optional<Inbox.Fate> awaitFate(Inbox inbox, Path written, String wait) throws InterruptedException {
+    Instant until = Instant.now().plus(Optional.ofNullable(Values.parseDuration(wait)).orElse(Duration.ofSeconds(30)));
+    while (true) {
+      Inbox.Fate f = inbox.fate(written);
+      if (f != null) return Optional.of(f);
+      if (!Instant.now().isBefore(until)) return Optional.empty();
+      Thread.sleep(50);
     }
   }
 

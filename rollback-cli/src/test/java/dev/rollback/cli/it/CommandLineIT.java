@@ -4,11 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.rollback.jdbc.Migrations;
+import dev.rollback.jdbc.PostgresServer;
 import dev.rollback.journal.FileJournal;
 import dev.rollback.journal.JournalEvent;
 import dev.rollback.journal.RunHistory;
+import dev.rollback.lb.HaproxyProcess;
 import dev.rollback.lb.HaproxyRouter;
+import dev.rollback.lb.Ports;
 import dev.rollback.lb.RoutingState;
+import dev.rollback.lb.TestBackend;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -231,7 +235,7 @@ class CommandLineIT {
   }
 
   @Test
-  void aGateIsAnsweredFromAnotherProcess() throws Exception {
+  void aGateIsAnsweredAndTheRunAcknowledgedFromAnotherProcess() throws Exception {
     plan("gated", """
           stages:
             - name: ask
@@ -245,11 +249,16 @@ class CommandLineIT {
     await("the gate to open").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
         .until(() -> !history("gated-1").events(JournalEvent.GateOpened.class).isEmpty());
 
+    Cli.Result ack = cli.run("ack", "gated-1", "--actor", "bob");
     Cli.Result answer = cli.run("answer", "gated-1", "PROCEED", "--actor", "alice");
 
+    assertThat(ack.exit()).as(ack.toString()).isZero();
+    assertThat(ack.out()).contains("run gated-1 acknowledged by bob");
     assertThat(answer.exit()).as(answer.toString()).isZero();
     Cli.Result r = running.await();
     assertThat(r.exit()).as(r.toString()).isEqualTo(3);
+    assertThat(history("gated-1").events(JournalEvent.Acknowledged.class)).singleElement()
+        .satisfies(a -> assertThat(a.event().actor()).isEqualTo("bob"));
     assertThat(history("gated-1").gates()).singleElement().satisfies(g -> {
       assertThat(g.actor()).isEqualTo("alice");
       assertThat(g.decision()).hasToString("PROCEED");

@@ -3,6 +3,7 @@ package dev.rollback.cli.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.rollback.k8s.Kubernetes;
+import dev.rollback.k8s.RealCluster;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.nio.file.Files;
