@@ -1076,8 +1076,8 @@ public final class Run implements RollbackRun {
 
   /** Each unit's outcome, by path: the forward units in order, then the compensations that ran, in the order they ran. */
   private Map<String, StepOutcome> orderedOutcomes() {
-    Map<String, StepOutcome> m = new LinkedHashMap<>();
     List<Program.Unit> units = program.units();
+    Map<String, StepOutcome> m = new LinkedHashMap<>(units.size() * 2);
     for (Program.Unit u : units) m.put(u.path(), StepRunner.outcomeOf(history.stepHistory(u.path())));
     List<Program.Unit> rev = new ArrayList<>(units);
     Collections.reverse(rev);

@@ -145,15 +145,16 @@ final class StepRunner {
       if (a.decision() != Decision.PROCEED) {
         throw new Run.Halt(a.gate(), "step '" + path + "' was not approved (" + a.actor() + ")");
       }
+      h = rec(path);
     }
-    h = rec(path);
     boolean inDoubt = h.status() == StepStatus.STARTED || h.status() == StepStatus.CANCELLED
         || (h.status() == StepStatus.FAILED && h.inDoubt() && h.cycleBase() < h.attempts());
     if (inDoubt) {
       Optional<StepOutcome> resolved = resolveInDoubt(u);
       if (resolved.isPresent()) return resolved.get();
+      h = rec(path);
     }
-    return attempts(u, siblings);
+    return attempts(u, h, siblings);
   }
 
   /**
@@ -219,15 +220,15 @@ final class StepRunner {
     }
   }
 
-  private StepOutcome attempts(Program.Unit u, @Nullable Siblings siblings) {
+  /** {@code h}: the step's history as it is now (read by the caller). */
+  private StepOutcome attempts(Program.Unit u, StepHistory h, @Nullable Siblings siblings) {
     Step step = u.step();
     String path = u.path();
-    StepHistory h = rec(path);
     int used = h.attempts() - h.cycleBase();
     int remaining = Math.max(1, step.retry().maxAttempts() - used);
     if (remaining == 1) {
       try {
-        return attempt(u, siblings, true, false);
+        return attempt(u, h, siblings, true, false);
       } catch (AttemptFailed | InDoubt e) {
         return finished(path);
       }
@@ -265,7 +266,7 @@ final class StepRunner {
         Optional<StepOutcome> resolved = askAboutInDoubt(path, "Step '" + path + "' (" + step.describe()
             + ") timed out on attempt " + rec(path).attempts() + " and may have taken effect; it is neither idempotent"
             + " nor reconcilable.");
-        return resolved.orElseGet(() -> attempts(u, siblings));
+        return resolved.orElseGet(() -> attempts(u, rec(path), siblings));
       }
       if (cause instanceof Run.Halt halt) throw halt;
       if (cause instanceof Run.Cancelled c) throw c;
@@ -284,10 +285,16 @@ final class StepRunner {
    */
   private StepOutcome attempt(Program.Unit u, @Nullable Siblings siblings, boolean last, boolean afterFailure)
       throws AttemptFailed, InDoubt {
+    return attempt(u, null, siblings, last, afterFailure);
+  }
+
+  /** {@code known}: the step's history as it is now, when the caller has just read it. */
+  private StepOutcome attempt(Program.Unit u, @Nullable StepHistory known, @Nullable Siblings siblings, boolean last,
+      boolean afterFailure) throws AttemptFailed, InDoubt {
     run.checkCancelled();
     Step step = u.step();
     String path = u.path();
-    StepHistory h = rec(path);
+    StepHistory h = known != null ? known : rec(path);
     if (afterFailure && h.inDoubt()) {
       Reconciliation r = reconcile(u);
       if (r == Reconciliation.APPLIED) {
