@@ -154,7 +154,7 @@ final class Rebuild {
     long[] restored = {0};
     String create = "CREATE TABLE " + newTable + " (LIKE " + t.qualified() + " INCLUDING DEFAULTS INCLUDING CONSTRAINTS"
         + " INCLUDING STORAGE INCLUDING COMMENTS INCLUDING COMPRESSION INCLUDING STATISTICS)";
-    String fill = "SELECT " + select(cols, types(c)) + " FROM " + t.qualified() + " x LEFT JOIN " + archive.table(e.archiveTable())
+    String fill = "SELECT " + select(cols, types(c)) + " FROM " + t.qualified() + " x LEFT JOIN " + archiveRows()
         + " a ON " + Archive.keyJoin("x", "a", e.key(), t);
     long tCopy = System.nanoTime();
     boolean copied = copyThroughClient(c, create, quotedCols, fill);
@@ -312,6 +312,20 @@ final class Rebuild {
         + archive.table(e.archiveTable()) + " a ON " + Archive.keyJoin("x", "a", e.key(), t));
     st.execute("DROP TABLE rb_keys");
     return n;
+  }
+
+  /**
+   * The archive as the fill joins it: every column refilled only where it is still NULL, an archived
+   * row of NULLs can change nothing, so only the rows holding a value are joined (and sorted for the
+   * merge join); in a sparse column, most of the archive is left out.
+   */
+  private String archiveRows() {
+    String arch = archive.table(e.archiveTable());
+    List<@Nullable String> guards = Archive.refillGuards(e);
+    if (guards == null || guards.contains(null) || !guards.stream().allMatch("NULL"::equals)) return arch;
+    List<String> any = new ArrayList<>();
+    for (String col : e.columns()) any.add(Names.quote(col) + " IS NOT NULL");
+    return "(SELECT * FROM " + arch + " WHERE " + String.join(" OR ", any) + ")";
   }
 
   /** The select list: every column of the table, the archived ones refilled where the row still holds what the undo script left. */
