@@ -20,10 +20,12 @@ import org.slf4j.LoggerFactory;
  *
  * <ol>
  *   <li>a trigger logs the key of every row written from now on (and refuses TRUNCATE);</li>
- *   <li>in one REPEATABLE READ transaction, a new table like the old one (defaults, constraints,
- *       storage, comments, statistics) is filled with one {@code INSERT … SELECT} joining the archive:
- *       each archived value goes where the row's re-added column still holds what the undo script
- *       left (the same guard as the batches in place); its indexes are built and it is analyzed;</li>
+ *   <li>a new table like the old one (defaults, constraints, storage, comments, statistics) is
+ *       created and filled by {@code COPY … FREEZE} in one transaction on a second connection, from a
+ *       {@code COPY} out of one REPEATABLE READ snapshot of the table merge-joined with the archive
+ *       (an {@code INSERT … SELECT} without pgjdbc or a second connection): each archived value goes
+ *       where the row's re-added column still holds what the undo script left (the same guard as the
+ *       batches in place); its indexes are built and it is analyzed;</li>
  *   <li>the logged rows are copied again from the live table, a few rounds, each in a REPEATABLE
  *       READ transaction;</li>
  *   <li>under a brief ACCESS EXCLUSIVE lock (the runner's lock timeout and retries): the last logged
