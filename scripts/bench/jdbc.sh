@@ -2,7 +2,8 @@
 # rollback-jdbc benchmark (not part of mvn verify): on a PostgreSQL 15 the benchmark starts on
 # 127.0.0.1, a column-drop release on N rows (default 1,000,000), W application writes (default
 # 10,000), our rollback next to pg_dump -t + pg_restore, the longest ACCESS EXCLUSIVE lock, and
-# fingerprint rows/s next to SELECT count(*).
+# fingerprint rows/s next to SELECT count(*); the CPU seconds each way spends (server backends + client processes), the figure
+# that stays comparable when other builds share the cores.
 # Usage: scripts/bench/jdbc.sh [rows] [writes] [restore batch size] [restore connections, 0 = the default] [in-place|in-batches]
 # "in-batches" builds the runner withTableRebuildAbove(Long.MAX_VALUE): the archived values go back by batches of updates in
 # place even where the table would be rebuilt (by default above 200,000 archived rows).

@@ -93,6 +93,26 @@ class RebuildIT {
   }
 
   @Test
+  void aRebuiltTableIsWrittenFrozenSoNoReaderRewritesItsPages(@TempDir Path dir) throws Exception {
+    DataSource ds = PostgresServer.newDatabase();
+    Migrations m = migrations(ds, dir);
+    m.migrateTo("1");
+    MigrationsIT.sql(ds, "INSERT INTO orders (customer, discount, note) SELECT 'c' || g, g / 10.0, repeat('n', 200) FROM"
+        + " generate_series(1, 2000) g");
+    m.migrateTo("2", "shop@2");
+    MigrationsIT.sql(ds, "UPDATE orders SET note = 'edited after the release' WHERE id % 10 = 0");
+
+    m.rollbackTo("1", "shop@2");
+
+    assertThat(MigrationsIT.rows(ds, "SELECT count(*) FROM orders WHERE discount IS NOT NULL")).containsExactly("2000");
+    MigrationsIT.sql(ds, "CREATE EXTENSION IF NOT EXISTS pg_visibility");
+    // every page all-frozen, so all-visible: COPY FREEZE in the transaction that created the table
+    assertThat(MigrationsIT.rows(ds, "SELECT pg_relation_size('orders') / current_setting('block_size')::int > 1,"
+        + " all_frozen = pg_relation_size('orders') / current_setting('block_size')::int FROM pg_visibility_map_summary('orders')"))
+        .containsExactly("t|t");
+  }
+
+  @Test
   void aTableAViewDependsOnIsRestoredInPlaceInstead(@TempDir Path dir) throws Exception {
     DataSource ds = PostgresServer.newDatabase();
     Migrations m = migrations(ds, dir);

@@ -20,10 +20,12 @@ import org.slf4j.LoggerFactory;
  *
  * <ol>
  *   <li>a trigger logs the key of every row written from now on (and refuses TRUNCATE);</li>
- *   <li>in one REPEATABLE READ transaction, a new table like the old one (defaults, constraints,
- *       storage, comments, statistics) is filled with one {@code INSERT … SELECT} joining the archive:
- *       each archived value goes where the row's re-added column still holds what the undo script
- *       left (the same guard as the batches in place); its indexes are built and it is analyzed;</li>
+ *   <li>a new table like the old one (defaults, constraints, storage, comments, statistics) is
+ *       created and filled by {@code COPY … FREEZE} in one transaction on a second connection, from a
+ *       {@code COPY} out of one REPEATABLE READ snapshot of the table merge-joined with the archive
+ *       (an {@code INSERT … SELECT} without pgjdbc or a second connection): each archived value goes
+ *       where the row's re-added column still holds what the undo script left (the same guard as the
+ *       batches in place); its indexes are built and it is analyzed;</li>
  *   <li>the logged rows are copied again from the live table, a few rounds, each in a REPEATABLE
  *       READ transaction;</li>
  *   <li>under a brief ACCESS EXCLUSIVE lock (the runner's lock timeout and retries): the last logged
@@ -152,23 +154,24 @@ final class Rebuild {
     long t1 = System.nanoTime();
     // 2. the new table, filled from one snapshot with the archived values joined in, indexed and analyzed
     long[] restored = {0};
-    tx.inTransaction("rebuild of " + t.written() + ": new table", () -> {
-      timeouts(c, false);
-      try (Statement st = c.createStatement()) {
-        st.execute("CREATE TABLE " + newTable + " (LIKE " + t.qualified() + " INCLUDING DEFAULTS INCLUDING CONSTRAINTS"
-            + " INCLUDING STORAGE INCLUDING COMMENTS INCLUDING COMPRESSION INCLUDING STATISTICS)");
-      }
-    });
-    String fill = "SELECT " + select(cols, types(c)) + " FROM " + t.qualified() + " x LEFT JOIN " + archive.table(e.archiveTable())
+    String create = "CREATE TABLE " + newTable + " (LIKE " + t.qualified() + " INCLUDING DEFAULTS INCLUDING CONSTRAINTS"
+        + " INCLUDING STORAGE INCLUDING COMMENTS INCLUDING COMPRESSION INCLUDING STATISTICS)";
+    String fill = "SELECT " + select(cols, types(c)) + " FROM " + t.qualified() + " x LEFT JOIN " + archiveRows()
         + " a ON " + Archive.keyJoin("x", "a", e.key(), t);
     long tCopy = System.nanoTime();
-    boolean copied = copyThroughClient(c, quotedCols, fill);
+    boolean copied = copyThroughClient(c, create, quotedCols, fill);
     if (!copied) {
+      tx.inTransaction("rebuild of " + t.written() + ": new table", () -> {
+        timeouts(c, false);
+        try (Statement st = c.createStatement()) {
+          st.execute(create);
+        }
+      });
       tx.inTransaction("rebuild of " + t.written() + ": copy", () -> {
         try (Statement st = c.createStatement()) {
           st.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
           timeouts(c, false);
-          st.execute("SET LOCAL work_mem = '256MB'");
+          fillSettings(st);
           st.executeUpdate("INSERT INTO " + newTable + " (" + quotedCols + ") " + fill);
         }
       });
@@ -255,10 +258,10 @@ final class Rebuild {
       archive.finishRebuild(c, e, restored[0]);
     });
     long t4 = System.nanoTime();
-    log.info("rebuilt {} with the values archived by {} in {} ms: log trigger {} ms, new table {} ms, copy ({}) {} ms, indexes and"
+    log.info("rebuilt {} with the values archived by {} in {} ms: log trigger {} ms, new table and copy ({}) {} ms, indexes and"
             + " ANALYZE {} ms, catch-up of {} rows {} ms, swap under ACCESS EXCLUSIVE {} ms ({} rows caught up there)", t.written(),
-        e.origin(), (t4 - t0) / 1_000_000, (t1 - t0) / 1_000_000, (tCopy - t1) / 1_000_000,
-        copied ? "COPY through the client" : "INSERT … SELECT", (tIndexes - tCopy) / 1_000_000, (t2 - tIndexes) / 1_000_000, caught,
+        e.origin(), (t4 - t0) / 1_000_000, (t1 - t0) / 1_000_000,
+        copied ? "COPY FREEZE through the client" : "INSERT … SELECT", (tIndexes - tCopy) / 1_000_000, (t2 - tIndexes) / 1_000_000, caught,
         (t3 - t2) / 1_000_000, (t4 - t3) / 1_000_000, last[0]);
     return restored[0];
   }
@@ -313,6 +316,20 @@ final class Rebuild {
     return n;
   }
 
+  /**
+   * The archive as the fill joins it: every column refilled only where it is still NULL, an archived
+   * row of NULLs can change nothing, so only the rows holding a value are joined (and sorted for the
+   * merge join); in a sparse column, most of the archive is left out.
+   */
+  private String archiveRows() {
+    String arch = archive.table(e.archiveTable());
+    List<@Nullable String> guards = Archive.refillGuards(e);
+    if (guards == null || guards.contains(null) || !guards.stream().allMatch("NULL"::equals)) return arch;
+    List<String> any = new ArrayList<>();
+    for (String col : e.columns()) any.add(Names.quote(col) + " IS NOT NULL");
+    return "(SELECT * FROM " + arch + " WHERE " + String.join(" OR ", any) + ")";
+  }
+
   /** The select list: every column of the table, the archived ones refilled where the row still holds what the undo script left. */
   private String select(List<String> cols) {
     return select(cols, java.util.Map.of());
@@ -341,12 +358,27 @@ final class Rebuild {
   }
 
   /**
-   * Streams the rows into the new table with {@code COPY … TO STDOUT} on this connection (one
-   * REPEATABLE READ snapshot) and {@code COPY … FROM STDIN} on a second one: the server inserts them
-   * in bulk, which an {@code INSERT … SELECT} does not. False (nothing done) when the driver is not
-   * pgjdbc or no second connection can be had.
+   * The planner settings of the fill: a merge join on the key (the table read through its primary
+   * key, the archive sorted), never a hash join. The hash join the planner prefers for a table and an
+   * archive of about the same size builds its hash table from the wide table and took about twice as
+   * long as the merge join when its rows were streamed out; the merge join also writes the new table
+   * in key order, which makes the primary key's build cheaper.
    */
-  private boolean copyThroughClient(Connection c, String quotedCols, String fill) throws Exception {
+  private static void fillSettings(Statement st) throws SQLException {
+    st.execute("SET LOCAL work_mem = '256MB'");
+    st.execute("SET LOCAL enable_hashjoin = off");
+  }
+
+  /**
+   * Creates the new table and streams the rows into it with {@code COPY … TO STDOUT} on this
+   * connection (one REPEATABLE READ snapshot) and {@code COPY … FROM STDIN (FREEZE)} on a second one,
+   * in the transaction that created the table: the server inserts them in bulk, which an
+   * {@code INSERT … SELECT} does not, and writes them frozen and all-visible, so the index build,
+   * {@code ANALYZE}, the verification and the application's first reads do not write every page
+   * again to set hint bits. False (nothing done) when the driver is not pgjdbc or no second
+   * connection can be had.
+   */
+  private boolean copyThroughClient(Connection c, String create, String quotedCols, String fill) throws Exception {
     try {
       if (!c.isWrapperFor(org.postgresql.PGConnection.class)) return false;
     } catch (LinkageError noDriverApi) {
@@ -367,13 +399,16 @@ final class Rebuild {
         try (Statement st = c.createStatement()) {
           st.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
           timeouts(c, false);
-          st.execute("SET LOCAL work_mem = '256MB'");
+          fillSettings(st);
         }
         timeouts(b, false);
+        try (Statement st = b.createStatement()) {
+          st.execute(create);
+        }
         org.postgresql.copy.CopyOut out = c.unwrap(org.postgresql.PGConnection.class).getCopyAPI()
             .copyOut("COPY (" + fill + ") TO STDOUT (FORMAT binary)");
         org.postgresql.copy.CopyIn in = b.unwrap(org.postgresql.PGConnection.class).getCopyAPI()
-            .copyIn("COPY " + newTable + " (" + quotedCols + ") FROM STDIN (FORMAT binary)");
+            .copyIn("COPY " + newTable + " (" + quotedCols + ") FROM STDIN (FORMAT binary, FREEZE)");
         try {
           byte[] buf;
           while ((buf = out.readFromCopy()) != null) in.writeToCopy(buf, 0, buf.length);

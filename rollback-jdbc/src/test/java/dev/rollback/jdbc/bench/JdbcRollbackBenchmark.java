@@ -77,10 +77,16 @@ public final class JdbcRollbackBenchmark {
     long discounts = count(ds, "SELECT count(*) FROM orders WHERE discount IS NOT NULL");
 
     Path dump = dir.resolve("orders.dump");
+    long postmaster = postmaster(ds);
+    awaitNoOtherBackends(ds);
+    double[] cpu = {serverCpu(postmaster), childrenCpu()};
     t = System.nanoTime();
     run(server, List.of(BIN.resolve("pg_dump").toString(), "-h", "127.0.0.1", "-p", String.valueOf(server.port()), "-U", "rollback",
         "-d", db, "-t", "orders", "-Fc", "-f", dump.toString()));
     double dumpSecs = secs(t);
+    awaitNoOtherBackends(ds); // pg_dump's backend has exited: the postmaster has counted its CPU
+    double dumpServerCpu = serverCpu(postmaster) - cpu[0];
+    double dumpClientCpu = childrenCpu() - cpu[1];
 
     t = System.nanoTime();
     var up = m.migrateTo("2", "bench@2");
@@ -119,6 +125,7 @@ public final class JdbcRollbackBenchmark {
     System.out.printf("analyzed the archive (%s), as autovacuum does within a minute of the release%n", archives);
     long seqScans = seqScans(ds);
     LockMonitor monitor = new LockMonitor(ds);
+    cpu = new double[] {serverCpu(postmaster), ownCpu()};
     monitor.start();
     t = System.nanoTime();
     RollbackSummary back = m.rollbackTo("1", "bench@2");
@@ -126,6 +133,8 @@ public final class JdbcRollbackBenchmark {
     monitor.stop();
     // a backend's statistics reach pg_stat_user_tables at the latest when it exits: wait for the runner's to go
     awaitNoOtherBackends(ds);
+    double ourServerCpu = serverCpu(postmaster) - cpu[0] - monitor.backendCpu();
+    double ourClientCpu = ownCpu() - cpu[1] - monitor.threadCpu();
     long scansAfter = seqScans(ds);
     if (scansAfter < seqScans) {
       System.out.printf("sequential scans of orders during the rollback: the table was rebuilt (a new table, %d scans since)%n",
@@ -142,6 +151,7 @@ public final class JdbcRollbackBenchmark {
         monitor.pollMillis(), survivedInserts, survivedUpdates, writes);
 
     LockMonitor restoreMonitor = new LockMonitor(ds);
+    cpu = new double[] {serverCpu(postmaster), childrenCpu()};
     t = System.nanoTime();
     exec(ds, "DROP TABLE orders");
     restoreMonitor.start();
@@ -149,12 +159,20 @@ public final class JdbcRollbackBenchmark {
         "-d", db, dump.toString()));
     double restoreSecs = secs(t);
     restoreMonitor.stop();
+    awaitNoOtherBackends(ds);
+    double restoreServerCpu = serverCpu(postmaster) - cpu[0] - restoreMonitor.backendCpu();
+    double restoreClientCpu = childrenCpu() - cpu[1];
     long dumpInserts = count(ds, "SELECT count(*) FROM orders WHERE note = 'written after the release'");
     long dumpUpdates = count(ds, "SELECT count(*) FROM orders WHERE note = 'edited after the release'");
     System.out.printf("pg_dump -t orders: %.2f s + drop and pg_restore: %.2f s = %.2f s (the table is missing meanwhile),"
             + " later writes surviving: %,d inserts + %,d updates of %,d%n",
         dumpSecs, restoreSecs, dumpSecs + restoreSecs, dumpInserts, dumpUpdates, writes);
     System.out.printf("ratio rollback / (dump + restore) = %.2f%n", rollbackSecs / (dumpSecs + restoreSecs));
+    double ourCpu = ourServerCpu + ourClientCpu;
+    double theirCpu = dumpServerCpu + dumpClientCpu + restoreServerCpu + restoreClientCpu;
+    System.out.printf("CPU seconds (server backends + client processes, the lock monitors left out): our rollback %.2f + %.2f = %.2f;"
+            + " pg_dump %.2f + %.2f, pg_restore %.2f + %.2f = %.2f; ratio %.2f%n", ourServerCpu, ourClientCpu, ourCpu, dumpServerCpu,
+        dumpClientCpu, restoreServerCpu, restoreClientCpu, theirCpu, ourCpu / theirCpu);
 
     try (Connection c = ds.getConnection()) {
       long n = count(ds, "SELECT count(*) FROM orders");
@@ -179,6 +197,8 @@ public final class JdbcRollbackBenchmark {
     private final AtomicLong longest = new AtomicLong();
     private final AtomicLong sightings = new AtomicLong();
     private final AtomicLong polls = new AtomicLong();
+    private volatile double backendCpu;
+    private volatile double threadCpu;
     private long startedAt;
     private long stoppedAt;
     private Thread thread;
@@ -192,9 +212,14 @@ public final class JdbcRollbackBenchmark {
       startedAt = System.nanoTime();
       thread = new Thread(() -> {
         Map<String, Long> since = new java.util.HashMap<>();
-        try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(
+        try (Connection c = ds.getConnection(); Statement self = c.createStatement(); PreparedStatement ps = c.prepareStatement(
             "SELECT l.pid || ':' || COALESCE(l.virtualtransaction, '') FROM pg_locks l JOIN pg_class r ON r.oid = l.relation"
                 + " WHERE r.relname = 'orders' AND l.mode = 'AccessExclusiveLock' AND l.granted")) {
+          long backend;
+          try (ResultSet rs = self.executeQuery("SELECT pg_backend_pid()")) {
+            rs.next();
+            backend = rs.getLong(1);
+          }
           while (running.get()) {
             long now = System.nanoTime();
             List<String> holders = new ArrayList<>();
@@ -211,7 +236,9 @@ public final class JdbcRollbackBenchmark {
             // a spinning monitor would take a core from the work it watches
             java.util.concurrent.locks.LockSupport.parkNanos(POLL_NANOS);
           }
-        } catch (SQLException e) {
+          backendCpu = ownCpuOf(Path.of("/proc/" + backend + "/stat"));
+          threadCpu = java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() / 1e9;
+        } catch (SQLException | java.io.IOException e) {
           System.err.println("lock monitor stopped: " + e.getMessage());
         }
       }, "lock-monitor");
@@ -223,6 +250,16 @@ public final class JdbcRollbackBenchmark {
       running.set(false);
       thread.join();
       stoppedAt = System.nanoTime();
+    }
+
+    /** CPU seconds of the monitor's own backend, which the server's CPU figure leaves out. */
+    double backendCpu() {
+      return backendCpu;
+    }
+
+    /** CPU seconds of the monitor's thread, which the client's CPU figure leaves out. */
+    double threadCpu() {
+      return threadCpu;
     }
 
     long longestMillis() {
@@ -245,6 +282,43 @@ public final class JdbcRollbackBenchmark {
       java.util.concurrent.locks.LockSupport.parkNanos(10_000_000);
     }
     java.util.concurrent.locks.LockSupport.parkNanos(200_000_000); // the exiting backends' last stats flush
+  }
+
+  /** The postmaster's pid: the parent of any backend. */
+  private static long postmaster(DataSource ds) throws Exception {
+    try (Connection c = ds.getConnection(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT pg_backend_pid()")) {
+      rs.next();
+      String stat = Files.readString(Path.of("/proc/" + rs.getLong(1) + "/stat")); // while the backend lives
+      return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[1]);
+    }
+  }
+
+  /** CPU seconds of the backends that have exited (the postmaster's reaped children, autovacuum's included). */
+  private static double serverCpu(long postmaster) throws java.io.IOException {
+    return statSeconds(Path.of("/proc/" + postmaster + "/stat"), 16);
+  }
+
+  /** CPU seconds of this JVM's exited child processes (pg_dump, pg_restore). */
+  private static double childrenCpu() throws java.io.IOException {
+    return statSeconds(Path.of("/proc/self/stat"), 16);
+  }
+
+  /** CPU seconds of this JVM. */
+  private static double ownCpu() {
+    return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime() / 1e9;
+  }
+
+  /** User + system CPU seconds of the process of {@code stat}. */
+  private static double ownCpuOf(Path stat) throws java.io.IOException {
+    return statSeconds(stat, 14);
+  }
+
+  /** Fields {@code field} and {@code field + 1} of a /proc stat file (1-based, as in proc(5)), in seconds at 100 ticks a second. */
+  private static double statSeconds(Path stat, int field) throws java.io.IOException {
+    String s = Files.readString(stat);
+    String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
+    return (Long.parseLong(f[field - 3]) + Long.parseLong(f[field - 2])) / 100.0;
   }
 
   private static long seqScans(DataSource ds) throws SQLException {
