@@ -396,27 +396,52 @@ public final class Compiler {
           }
         }
       }
-      for (HealthCheck h : checkRefs(spec, "verifiedBy")) b.verifiedBy(h);
-      if (budget != null) b.withBudget(budget);
-      Duration[] soak = soak(spec);
-      if (soak != null) {
-        b.soakFor(soak[0]);
-        if (soak[1] != null) b.checkingEvery(soak[1]);
-      }
+      Common common = common(spec, budget);
+      common.applyTo(b::verifiedBy, b::withBudget, b::soakFor, b::checkingEvery, b::withCommunication);
       b.withFailurePolicy(FailurePolicy.valueOf(onFailure));
+      RollbackPlan plan = build(spec, "stages", before, b::build);
+      if (plan == null) return null;
+      return new Compiled("RollbackPlan", name, file, document, plan, null, null, deployment, budget, infos, trig,
+          java.util.Collections.unmodifiableMap(new LinkedHashMap<>(checkDescriptions)), common.journal(), closeables,
+          ctx.notes, ctx.baseDir);
+    }
+
+    /** The fields a RollbackPlan and a Release share, read in this order once each kind's own are read. */
+    private record Common(List<HealthCheck> verifiedBy, @Nullable Duration budget, Duration @Nullable [] soak,
+        @Nullable CommunicationPlan communication, @Nullable Path journal) {
+      /** Hands each field to the builder's method for it (the two builders share no interface). */
+      void applyTo(java.util.function.Consumer<HealthCheck> verifiedBy, java.util.function.Consumer<Duration> withBudget,
+          java.util.function.Consumer<Duration> soakFor, java.util.function.Consumer<Duration> checkingEvery,
+          java.util.function.Consumer<CommunicationPlan> withCommunication) {
+        this.verifiedBy.forEach(verifiedBy);
+        if (budget != null) withBudget.accept(budget);
+        if (soak != null) {
+          soakFor.accept(soak[0]);
+          if (soak[1] != null) checkingEvery.accept(soak[1]);
+        }
+        if (communication != null) withCommunication.accept(communication);
+      }
+    }
+
+    private Common common(Ctx.Obj spec, @Nullable Duration budget) {
+      List<HealthCheck> verifiedBy = checkRefs(spec, "verifiedBy");
+      Duration[] soak = soak(spec);
       CommunicationPlan comm = communication(spec);
-      if (comm != null) b.withCommunication(comm);
-      Path journal = journal(spec);
+      return new Common(verifiedBy, budget, soak, comm, journal(spec));
+    }
+
+    /**
+     * The built plan or release; null when the document had problems (counted since {@code before})
+     * or the builder refused it, its violations then reported at {@code listField}.
+     */
+    private <T> @Nullable T build(Ctx.Obj spec, String listField, int before, java.util.function.Supplier<T> builder) {
       if (ctx.problemCount() > before) return null;
-      RollbackPlan plan;
       try {
-        plan = b.build();
+        return builder.get();
       } catch (PlanValidationException e) {
-        for (String v : e.violations()) ctx.error(spec.markOf("stages"), spec.pathOf("stages"), v);
+        for (String v : e.violations()) ctx.error(spec.markOf(listField), spec.pathOf(listField), v);
         return null;
       }
-      return new Compiled("RollbackPlan", name, file, document, plan, null, null, deployment, budget, infos, trig,
-          java.util.Collections.unmodifiableMap(new LinkedHashMap<>(checkDescriptions)), journal, closeables, ctx.notes, ctx.baseDir);
     }
 
     @Nullable Step step(Ctx.Obj so, String stage, List<StepInfo> infos, boolean needsUndo) {
@@ -710,27 +735,14 @@ public final class Compiler {
           element(co, b, infos, names);
         }
       }
-      for (HealthCheck h : checkRefs(spec, "verifiedBy")) b.verifiedBy(h);
-      if (budget != null) b.withBudget(budget);
-      Duration[] soak = soak(spec);
-      if (soak != null) {
-        b.soakFor(soak[0]);
-        if (soak[1] != null) b.checkingEvery(soak[1]);
-      }
+      Common common = common(spec, budget);
+      common.applyTo(b::verifiedBy, b::withBudget, b::soakFor, b::checkingEvery, b::withCommunication);
       b.withRevertFailurePolicy(FailurePolicy.valueOf(onRevertFailure));
-      CommunicationPlan comm = communication(spec);
-      if (comm != null) b.withCommunication(comm);
-      Path journal = journal(spec);
-      if (ctx.problemCount() > before) return null;
-      Release release;
-      try {
-        release = b.build();
-      } catch (PlanValidationException e) {
-        for (String v : e.violations()) ctx.error(spec.markOf("changes"), spec.pathOf("changes"), v);
-        return null;
-      }
+      Release release = build(spec, "changes", before, b::build);
+      if (release == null) return null;
       return new Compiled("Release", name, file, document, null, release, null, deployment, budget, infos, trig,
-          java.util.Collections.unmodifiableMap(new LinkedHashMap<>(checkDescriptions)), journal, closeables, ctx.notes, ctx.baseDir);
+          java.util.Collections.unmodifiableMap(new LinkedHashMap<>(checkDescriptions)), common.journal(), closeables,
+          ctx.notes, ctx.baseDir);
     }
 
     /** {@code soak: {window, every}}: the window and the interval (null when not given); null without a soak. */
