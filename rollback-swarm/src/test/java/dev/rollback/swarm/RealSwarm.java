@@ -354,6 +354,17 @@ public final class RealSwarm {
             s -> !ROLLOUT_IN_PROGRESS.contains(s.path("UpdateStatus").path("State").asText("")));
   }
 
+  /**
+   * What a client's write to {@code service} leaves, read once Swarm's rollout is over: the spec, the
+   * previous spec, the update status (a write starts a rollout, or resets the status) and the tasks
+   * meant to run. Not the version index: Swarm also writes the service itself, with no change to any
+   * of these, at a moment of its own (seen seconds after a rollout was over, on a loaded machine).
+   */
+  public List<Object> writeMarks(String service) {
+    JsonNode s = awaitRolloutOver(service, HANG_GUARD);
+    return List.of(s.path("Spec"), s.path("PreviousSpec"), s.path("UpdateStatus"), taskIdsMeantToRun(service));
+  }
+
   /** The ids of the tasks of {@code service} that Swarm wants running, sorted. */
   public List<String> taskIdsMeantToRun(String service) {
     List<String> ids = new ArrayList<>();

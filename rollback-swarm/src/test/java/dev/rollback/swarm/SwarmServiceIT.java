@@ -97,14 +97,14 @@ class SwarmServiceIT {
     SwarmService s = create(RealSwarm.unique("fenced"), v1);
     SwarmServiceState known = s.capture();
     release(s, v2);
-    long version = docker.inspect(s.name()).path("Version").path("Index").asLong();
+    List<Object> written = docker.writeMarks(s.name());
     dev.rollback.test.FakeStepLease lease = dev.rollback.test.FakeStepLease.held("rollback-guard-swarm@2", "pod-1", 1);
     lease.lose("taken over by pod-2 (fencing token 2)");
 
     assertThatThrownBy(() -> s.adapter().apply(known, dev.rollback.test.FakeStepContext.builder().withLease(lease).build()))
         .isInstanceOf(dev.rollback.LeaseLostException.class).hasMessageContaining("taken over by pod-2");
 
-    assertThat(docker.inspect(s.name()).path("Version").path("Index").asLong()).as("the service's version").isEqualTo(version);
+    assertThat(docker.writeMarks(s.name())).as("what a write would have changed").isEqualTo(written);
     assertThat(image(s)).isEqualTo(v2);
   }
 
@@ -160,15 +160,13 @@ class SwarmServiceIT {
         spec.putObject("Labels").put("release", "2");
       });
     }
-    for (SwarmService s : List.of(ours, theirs)) docker.awaitConverged(s.name(), Duration.ofSeconds(60));
+    for (SwarmService s : List.of(ours, theirs)) docker.awaitRolloutOver(s.name(), Duration.ofSeconds(60));
 
-    Process p = new ProcessBuilder("docker", "-H", "unix://" + docker.socket, "service", "rollback", theirs.name())
-        .redirectErrorStream(true).start();
+    java.util.concurrent.CompletableFuture<String> cli = java.util.concurrent.CompletableFuture.supplyAsync(() -> cliRollback(theirs.name()));
     RollbackResult result = engine.run(RollbackPlan.builder("previous")
         .sequential("swarm", st -> st.step(Swarm.rollbackToPrevious(ours))).build(), Deployment.of("swarm-it", "2"));
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
-    assertThat(p.exitValue()).as(out).isZero();
+    String out = cli.get(120, TimeUnit.SECONDS);
+    assertThat(out).as("docker service rollback").doesNotContain("Error");
 
     assertThat(result.outcome()).as(result.summary()).isEqualTo(RunOutcome.RECOVERED);
     // the CLI returns once the monitor period is over; ours once the tasks run the spec: compare after both
@@ -208,7 +206,7 @@ class SwarmServiceIT {
     // the journal as a crash right after the write leaves it: it ends with the target, journaled
     // (forced) before the write; the outcome record is lost
     InMemoryJournal crashed = cutAfter(full, "flip", step, RecordType.CHECKPOINT);
-    long version = docker.awaitRolloutOver(s.name(), Duration.ofSeconds(60)).path("Version").path("Index").asLong();
+    List<Object> written = docker.writeMarks(s.name());
 
     RollbackResult resumed;
     try (RollbackEngine e = RollbackEngine.builder().withJournal(crashed).build()) {
@@ -218,7 +216,33 @@ class SwarmServiceIT {
     assertThat(resumed.outcome()).as(resumed.summary()).isEqualTo(RunOutcome.RECOVERED);
     assertThat(resumed.step(step)).as(resumed.summary()).isInstanceOf(StepOutcome.AlreadyApplied.class);
     assertThat(image(s)).as("still the spec before the release, not the previous spec of now").isEqualTo(v1);
-    assertThat(docker.inspect(s.name()).path("Version").path("Index").asLong()).as("nothing written again").isEqualTo(version);
+    assertThat(docker.writeMarks(s.name())).as("nothing written again").isEqualTo(written);
+  }
+
+  /**
+   * {@code docker service rollback SERVICE}, run again when the daemon answers "update out of
+   * sequence": Swarm writes the service itself too (at a moment of its own), between the CLI's read
+   * and its write; the CLI does not read again, as our restore does. Returns the output of the run
+   * that was not refused so; fails on any other error.
+   */
+  static String cliRollback(String service) {
+    try {
+      for (int attempt = 1; ; attempt++) {
+        Process p = new ProcessBuilder("docker", "-H", "unix://" + docker.socket, "service", "rollback", service)
+            .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("docker service rollback finished").isTrue();
+        if (p.exitValue() == 0) return out;
+        if (attempt >= 5 || !out.contains("update out of sequence")) {
+          throw new AssertionError("docker service rollback " + service + " failed (" + p.exitValue() + "): " + out);
+        }
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
   }
 
   /** {@code runId}'s journal in {@code full}, cut right after the last record of {@code type} of {@code step}. */
