@@ -53,8 +53,13 @@ class SwarmServiceIT {
     v3 = docker.image("3");
   }
 
+  /** One replica: the tests that wait for every task of several say so with {@link #create(String, String, int)}. */
   static SwarmService create(String name, String image) {
-    return create(docker.serviceSpec(name, image, 2));
+    return create(name, image, 1);
+  }
+
+  static SwarmService create(String name, String image, int replicas) {
+    return create(docker.serviceSpec(name, image, replicas));
   }
 
   static SwarmService create(ObjectNode spec) {
@@ -110,7 +115,7 @@ class SwarmServiceIT {
 
   @Test
   void restoresTheKnownGoodSpecWithSwarmsOwnRollbackWhenItIsThePreviousSpec() {
-    SwarmService s = create(RealSwarm.unique("prev"), v1);
+    SwarmService s = create(RealSwarm.unique("prev"), v1, 2);
     SwarmServiceState known = s.capture();
     release(s, v2);
 
@@ -127,7 +132,7 @@ class SwarmServiceIT {
 
   @Test
   void restoresAKnownGoodSpecTwoReleasesBackAsAnUpdateAndWaitsForEveryTask() {
-    SwarmService s = create(RealSwarm.unique("two"), v1);
+    SwarmService s = create(RealSwarm.unique("two"), v1, 2);
     SwarmServiceState before = s.capture();
     RollbackPlan plan = RollbackPlan.builder("back to 1").sequential("swarm", st -> st.step(Swarm.restoreKnownGood(s))).build();
     KnownGood known = capture(plan);
