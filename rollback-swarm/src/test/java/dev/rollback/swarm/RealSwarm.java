@@ -58,6 +58,19 @@ public final class RealSwarm {
     return instance;
   }
 
+  /**
+   * A daemon and swarm of its own, for a test that stops and restarts its daemon while the other
+   * test classes keep using the shared one ({@link #get}); {@link #close} stops it.
+   */
+  public static RealSwarm startPrivate() {
+    return start();
+  }
+
+  /** Stops this daemon (by its pid) and removes its directory; once only (the shutdown hook calls it too). */
+  public void close() {
+    stop();
+  }
+
   static Path dockerd() {
     for (String p : List.of("/usr/sbin/dockerd", "/usr/bin/dockerd")) {
       if (Files.isExecutable(Path.of(p))) return Path.of(p);
@@ -212,7 +225,13 @@ public final class RealSwarm {
 
   // ------------------------------------------------------------------ services
 
-  /** A replicated service on the host network that sleeps; small update/rollback monitor and delay. */
+  /**
+   * A replicated service that sleeps, attached to no network; small update/rollback monitor and
+   * delay, a one-second stop grace period (its shell traps SIGTERM, so a stop is immediate).
+   * Without a network attachment a task stops at once: dockerd's Swarm executor waits a fixed 2 s
+   * ("gossip converge") before stopping a task attached to any network, the host network included,
+   * and that wait was most of every rollout's time here. {@link #onHostNetwork} attaches one.
+   */
   public ObjectNode serviceSpec(String name, String image, int replicas) {
     ObjectNode spec = Api.JSON.createObjectNode();
     spec.put("Name", name);
@@ -224,12 +243,17 @@ public final class RealSwarm {
     cs.putArray("Args").add("sh").add("-c").add("trap 'exit 0' TERM; sleep 3600 & wait");
     cs.put("StopGracePeriod", 1_000_000_000L);
     tt.putObject("RestartPolicy").put("Condition", "any").put("Delay", 100_000_000L).put("MaxAttempts", 0);
-    tt.putArray("Networks").addObject().put("Target", "host");
     tt.put("ForceUpdate", 0);
     spec.putObject("Mode").putObject("Replicated").put("Replicas", replicas);
     spec.set("UpdateConfig", rollout(1, "pause"));
     spec.set("RollbackConfig", rollout(1, "pause"));
     spec.putObject("EndpointSpec").put("Mode", "vip");
+    return spec;
+  }
+
+  /** Attaches the task template to the host network (of the daemon's namespace), as services usually have a network. */
+  public static ObjectNode onHostNetwork(ObjectNode spec) {
+    ((ObjectNode) spec.path("TaskTemplate")).putArray("Networks").addObject().put("Target", "host");
     return spec;
   }
 
@@ -330,6 +354,17 @@ public final class RealSwarm {
             s -> !ROLLOUT_IN_PROGRESS.contains(s.path("UpdateStatus").path("State").asText("")));
   }
 
+  /**
+   * What a client's write to {@code service} leaves, read once Swarm's rollout is over: the spec, the
+   * previous spec, the update status (a write starts a rollout, or resets the status) and the tasks
+   * meant to run. Not the version index: Swarm also writes the service itself, with no change to any
+   * of these, at a moment of its own (seen seconds after a rollout was over, on a loaded machine).
+   */
+  public List<Object> writeMarks(String service) {
+    JsonNode s = awaitRolloutOver(service, HANG_GUARD);
+    return List.of(s.path("Spec"), s.path("PreviousSpec"), s.path("UpdateStatus"), taskIdsMeantToRun(service));
+  }
+
   /** The ids of the tasks of {@code service} that Swarm wants running, sorted. */
   public List<String> taskIdsMeantToRun(String service) {
     List<String> ids = new ArrayList<>();
@@ -351,7 +386,11 @@ public final class RealSwarm {
     }
   }
 
+  private boolean stopped;
+
   private synchronized void stop() {
+    if (stopped) return;
+    stopped = true;
     try {
       swarm.close();
     } catch (IOException e) {
@@ -414,9 +453,11 @@ public final class RealSwarm {
     }
   }
 
-  /** Distinct service names per test. */
+  private static final java.util.concurrent.atomic.AtomicInteger NAMES = new java.util.concurrent.atomic.AtomicInteger();
+
+  /** Distinct names per test, also across test classes running concurrently (a counter ends each name). */
   public static String unique(String prefix) {
-    return prefix + Long.toHexString(System.nanoTime() & 0xfffffL);
+    return prefix + Long.toHexString(System.nanoTime() & 0xfffffL) + "x" + NAMES.incrementAndGet();
   }
 
 }

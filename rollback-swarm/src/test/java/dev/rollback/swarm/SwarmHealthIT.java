@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 
 /** Task-state health checks and signals against a real single-node Swarm. */
 @org.junit.jupiter.api.Timeout(value = 4, unit = java.util.concurrent.TimeUnit.MINUTES)
+@org.junit.jupiter.api.parallel.Execution(org.junit.jupiter.api.parallel.ExecutionMode.CONCURRENT) // each test on services of its own
 class SwarmHealthIT {
   /** A ceiling that only guards against a hang: each wait ends on the event it waits for. */
   private static final Duration HANG_GUARD = Duration.ofMinutes(1);

@@ -2,11 +2,9 @@ package dev.rollback.swarm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.rollback.spi.StateAdapter;
 import dev.rollback.spi.StateSteps;
 import java.time.Duration;
-import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
@@ -73,18 +71,9 @@ class SwarmServiceAdapterContractIT extends dev.rollback.test.StateAdapterContra
     return StateSteps.on(adapter).awaitingSettled(Duration.ofSeconds(60), Duration.ofMillis(100));
   }
 
-  /** Any write shows: the service's version index, its previous spec, and which tasks are meant to run. */
+  /** Any write shows: the service's spec, previous spec, update status, and which tasks are meant to run. */
   @Override
   protected Object fingerprint(StateAdapter<SwarmServiceState> adapter) {
-    return fingerprintOf(docker, name);
-  }
-
-  /**
-   * The version index once Swarm's own bookkeeping is over (it writes the service itself when a
-   * rollout ends, after the monitor period), the previous spec, and the ids of the tasks meant to run.
-   */
-  static List<Object> fingerprintOf(RealSwarm docker, String service) {
-    JsonNode s = docker.awaitRolloutOver(service, Duration.ofSeconds(60));
-    return List.of(s.path("Version").path("Index").asLong(), s.path("PreviousSpec"), docker.taskIdsMeantToRun(service));
+    return docker.writeMarks(name);
   }
 }

@@ -23,6 +23,7 @@ import org.junit.jupiter.api.Test;
 
 /** Whole-stack restores (services labelled com.docker.stack.namespace) against a real single-node Swarm. */
 @org.junit.jupiter.api.Timeout(value = 4, unit = java.util.concurrent.TimeUnit.MINUTES)
+@org.junit.jupiter.api.parallel.Execution(org.junit.jupiter.api.parallel.ExecutionMode.CONCURRENT) // each test on services of its own
 class SwarmStackIT {
   static RealSwarm docker;
   static String v1;
