@@ -36,6 +36,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -107,6 +108,15 @@ final class Workload implements StateAdapter<WorkloadRevision> {
   private final String name;
   final Options options;
   private final Set<String> kept = ConcurrentHashMap.newKeySet();
+  /**
+   * The config objects the last {@link #read} saw (null for one it did not find), and the step
+   * context it read them for. {@link #apply} in that same step writes the changed ones without
+   * reading them again: a step's undo snapshot is read right before its apply, so that read is the
+   * restore's read. Only a hint: every write is conditional on the resourceVersion seen.
+   */
+  private volatile @Nullable Observed observed;
+
+  private record Observed(StepContext ctx, Map<String, @Nullable HasMetadata> objects) {}
 
   Workload(KubernetesClient client, Kind kind, String namespace, String name, Options options) {
     this.client = client;
@@ -239,14 +249,22 @@ final class Workload implements StateAdapter<WorkloadRevision> {
 
   @Override
   public WorkloadRevision read(StepContext ctx) {
-    return capture(ctx.runId());
+    Map<String, @Nullable HasMetadata> seen = new HashMap<>();
+    WorkloadRevision r = capture(ctx.runId(), seen);
+    observed = new Observed(ctx, seen);
+    return r;
   }
 
   /** The current revision and, unless config is off, the content of the config its template references. */
   WorkloadRevision capture(String runId) {
+    return capture(runId, new HashMap<>());
+  }
+
+  /** {@link #capture(String)}, putting every config object read into {@code seen} (null for one not found). */
+  private WorkloadRevision capture(String runId, Map<String, @Nullable HasMetadata> seen) {
     HasMetadata o = get();
     Rev cur = current(o, history(o));
-    List<ReferencedConfig> config = options.config() ? captureConfig(o, template(o), runId) : List.of();
+    List<ReferencedConfig> config = options.config() ? captureConfig(o, template(o), runId, seen) : List.of();
     return new WorkloadRevision(cur.revision(), cur.hash(), templateJson(template(o)), config);
   }
 
@@ -260,7 +278,13 @@ final class Workload implements StateAdapter<WorkloadRevision> {
 
   @Override
   public void apply(WorkloadRevision target, StepContext ctx) {
-    ctx.note(restore(target, ctx.lease()).message());
+    Observed seen = observed;
+    Map<String, @Nullable HasMetadata> fresh = Map.of();
+    if (seen != null && seen.ctx() == ctx) { // read in this very step (its undo snapshot): used once
+      fresh = seen.objects();
+      observed = null;
+    }
+    ctx.note(restore(target, ctx.lease(), fresh).message());
   }
 
   /** Restores {@code target}: its config first, then its template, as an undo to that revision. */
@@ -270,8 +294,16 @@ final class Workload implements StateAdapter<WorkloadRevision> {
 
   /** {@link #restore(WorkloadRevision)} with every write conditional on {@code lease}. */
   UndoResult restore(WorkloadRevision target, StepLease lease) {
+    return restore(target, lease, Map.of());
+  }
+
+  /**
+   * {@link #restore(WorkloadRevision, StepLease)} using {@code seen}, the config objects read a
+   * moment ago, instead of reading them again (see {@link #restoreConfig}).
+   */
+  private UndoResult restore(WorkloadRevision target, StepLease lease, Map<String, @Nullable HasMetadata> seen) {
     String what = "revision " + target.revision() + (target.hash() == null ? "" : " (" + hashName() + " " + target.hash() + ")");
-    return undo(what, (o, history) -> sourceOf(target, history), target.config(), lease);
+    return undo(what, (o, history) -> sourceOf(target, history), target.config(), lease, seen);
   }
 
   @Override
@@ -412,7 +444,7 @@ final class Workload implements StateAdapter<WorkloadRevision> {
   UndoResult undo(Revision target) {
     Objects.requireNonNull(target, "target");
     if (target instanceof Revision.Captured c) return restore(decode(c.snapshot()));
-    return undo(target.toString(), (o, history) -> Source.of(find(target, o, history)), List.of(), StepLease.none());
+    return undo(target.toString(), (o, history) -> Source.of(find(target, o, history)), List.of(), StepLease.none(), Map.of());
   }
 
   /** The state of revision {@code target} of the history (its config is not known: left alone). */
@@ -452,7 +484,8 @@ final class Workload implements StateAdapter<WorkloadRevision> {
         + ")");
   }
 
-  private UndoResult undo(String what, Finder finder, List<ReferencedConfig> config, StepLease lease) {
+  private UndoResult undo(String what, Finder finder, List<ReferencedConfig> config, StepLease lease,
+      Map<String, @Nullable HasMetadata> seen) {
     String configDone = null;
     for (int attempt = 1; ; attempt++) {
       HasMetadata o = get();
@@ -465,7 +498,7 @@ final class Workload implements StateAdapter<WorkloadRevision> {
       List<Rev> history = history(o);
       long from = current(o, history).revision();
       Source source = finder.find(o, history);
-      if (configDone == null) configDone = restoreConfig(config, o, lease);
+      if (configDone == null) configDone = restoreConfig(config, o, lease, seen);
       String configNote = configDone.isEmpty() ? "" : "; " + configDone;
       PodTemplateSpec template = Templates.withoutHash(json(), source.template());
       if (Templates.equalIgnoringHash(json(), template, template(o)) && !paused) {
@@ -577,10 +610,12 @@ final class Workload implements StateAdapter<WorkloadRevision> {
 
   // ------------------------------------------------------------------ config
 
-  private List<ReferencedConfig> captureConfig(HasMetadata owner, PodTemplateSpec t, String runId) {
+  private List<ReferencedConfig> captureConfig(HasMetadata owner, PodTemplateSpec t, String runId,
+      Map<String, @Nullable HasMetadata> seen) {
     List<ReferencedConfig> out = new ArrayList<>();
     for (ConfigRefs.Ref ref : ConfigRefs.referencedBy(t)) {
       HasMetadata obj = getConfig(ref.configMap(), ref.name(), true);
+      seen.put(configKey(ref.configMap(), ref.name()), obj);
       if (obj == null) {
         log.debug("{}: {} {} is referenced but does not exist (an optional reference): not captured", describe(),
             ref.configMap() ? "ConfigMap" : "Secret", ref.name());
@@ -600,6 +635,10 @@ final class Workload implements StateAdapter<WorkloadRevision> {
 
   private static Map<String, String> orEmpty(@Nullable Map<String, String> m) {
     return m == null ? Map.of() : m;
+  }
+
+  private static String configKey(boolean configMap, String n) {
+    return (configMap ? "ConfigMap/" : "Secret/") + n;
   }
 
   private String configPath(boolean configMap, String n) {
@@ -651,14 +690,27 @@ final class Workload implements StateAdapter<WorkloadRevision> {
    * precondition from a fresh read (a 409 reads it again), a deleted one recreated. Every object is
    * read and checked before any is written: a Secret whose content changed and was not kept fails
    * the restore before anything changed. Returns what it did, for the undo's message ("" for nothing).
+   *
+   * <p>An object {@code seen} changed (read a moment ago, in the same step) is not read again: it
+   * costs a single PATCH, whose resourceVersion precondition is the one seen and whose fencing
+   * check ran on what was seen, so the write lands only on exactly the object checked (or a single
+   * create, for one seen missing). When it changed since (a 409), or was created since it was seen
+   * missing (a 409 on the create), the restore falls back to a fresh read, a new check and a
+   * conditional write: a newer lease holder's token still refuses it, a concurrent writer's
+   * content is still replaced. An object seen unchanged is read again (one GET, no write): skipping
+   * it on the strength of an earlier read would miss a write made since.
    */
-  private String restoreConfig(List<ReferencedConfig> target, HasMetadata owner, StepLease lease) {
+  private String restoreConfig(List<ReferencedConfig> target, HasMetadata owner, StepLease lease,
+      Map<String, @Nullable HasMetadata> seen) {
     if (target.isEmpty()) return "";
     List<ConfigWrite> writes = new ArrayList<>();
     List<String> problems = new ArrayList<>();
     for (ReferencedConfig c : target) {
       boolean cm = c.kind() == ReferencedConfig.Kind.CONFIG_MAP;
-      HasMetadata fresh = getConfig(cm, c.name(), false);
+      String key = configKey(cm, c.name());
+      HasMetadata seenNow = seen.get(key);
+      boolean seenChanged = seen.containsKey(key) && (seenNow == null || !sameContent(c, seenNow));
+      HasMetadata fresh = seenChanged ? seenNow : getConfig(cm, c.name(), false);
       if (fresh != null && sameContent(c, fresh)) continue;
       if (cm) {
         if (fresh instanceof ConfigMap m && Boolean.TRUE.equals(m.getImmutable())) {
