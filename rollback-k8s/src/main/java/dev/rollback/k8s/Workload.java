@@ -36,7 +36,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -69,7 +68,7 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link #settled} is the rollout status: complete, progressing, or failed past its
  *       progress deadline.
  * </ul>
- * Immutable apart from a cache of the Secret copies it already made.
+ * Immutable apart from a cache of the Secret copies it already made and of the ConfigMaps it last read.
  */
 final class Workload implements StateAdapter<WorkloadRevision> {
   private static final Logger log = LoggerFactory.getLogger(Workload.class);
@@ -109,14 +108,15 @@ final class Workload implements StateAdapter<WorkloadRevision> {
   final Options options;
   private final Set<String> kept = ConcurrentHashMap.newKeySet();
   /**
-   * The config objects the last {@link #read} saw (null for one it did not find), and the step
-   * context it read them for. {@link #apply} in that same step writes the changed ones without
-   * reading them again: a step's undo snapshot is read right before its apply, so that read is the
-   * restore's read. Only a hint: every write is conditional on the resourceVersion seen.
+   * The referenced ConfigMaps as this adapter last read them (a step's undo snapshot, a read-back,
+   * a capture), by name: a restore writes one that was seen with other content than its target on
+   * that read, without reading it again. Only a hint: the write is conditional on the
+   * resourceVersion seen, so a stale one costs a 409 and a fresh read, never a wrong write.
    */
-  private volatile @Nullable Observed observed;
+  private final Map<String, Seen> seenConfigMaps = new ConcurrentHashMap<>();
 
-  private record Observed(StepContext ctx, Map<String, @Nullable HasMetadata> objects) {}
+  /** A ConfigMap as last read; null when it did not exist. */
+  private record Seen(@Nullable ConfigMap configMap) {}
 
   Workload(KubernetesClient client, Kind kind, String namespace, String name, Options options) {
     this.client = client;
@@ -249,22 +249,14 @@ final class Workload implements StateAdapter<WorkloadRevision> {
 
   @Override
   public WorkloadRevision read(StepContext ctx) {
-    Map<String, @Nullable HasMetadata> seen = new HashMap<>();
-    WorkloadRevision r = capture(ctx.runId(), seen);
-    observed = new Observed(ctx, seen);
-    return r;
+    return capture(ctx.runId());
   }
 
   /** The current revision and, unless config is off, the content of the config its template references. */
   WorkloadRevision capture(String runId) {
-    return capture(runId, new HashMap<>());
-  }
-
-  /** {@link #capture(String)}, putting every config object read into {@code seen} (null for one not found). */
-  private WorkloadRevision capture(String runId, Map<String, @Nullable HasMetadata> seen) {
     HasMetadata o = get();
     Rev cur = current(o, history(o));
-    List<ReferencedConfig> config = options.config() ? captureConfig(o, template(o), runId, seen) : List.of();
+    List<ReferencedConfig> config = options.config() ? captureConfig(o, template(o), runId) : List.of();
     return new WorkloadRevision(cur.revision(), cur.hash(), templateJson(template(o)), config);
   }
 
@@ -278,13 +270,7 @@ final class Workload implements StateAdapter<WorkloadRevision> {
 
   @Override
   public void apply(WorkloadRevision target, StepContext ctx) {
-    Observed seen = observed;
-    Map<String, @Nullable HasMetadata> fresh = Map.of();
-    if (seen != null && seen.ctx() == ctx) { // read in this very step (its undo snapshot): used once
-      fresh = seen.objects();
-      observed = null;
-    }
-    ctx.note(restore(target, ctx.lease(), fresh).message());
+    ctx.note(restore(target, ctx.lease()).message());
   }
 
   /** Restores {@code target}: its config first, then its template, as an undo to that revision. */
@@ -294,16 +280,8 @@ final class Workload implements StateAdapter<WorkloadRevision> {
 
   /** {@link #restore(WorkloadRevision)} with every write conditional on {@code lease}. */
   UndoResult restore(WorkloadRevision target, StepLease lease) {
-    return restore(target, lease, Map.of());
-  }
-
-  /**
-   * {@link #restore(WorkloadRevision, StepLease)} using {@code seen}, the config objects read a
-   * moment ago, instead of reading them again (see {@link #restoreConfig}).
-   */
-  private UndoResult restore(WorkloadRevision target, StepLease lease, Map<String, @Nullable HasMetadata> seen) {
     String what = "revision " + target.revision() + (target.hash() == null ? "" : " (" + hashName() + " " + target.hash() + ")");
-    return undo(what, (o, history) -> sourceOf(target, history), target.config(), lease, seen);
+    return undo(what, (o, history) -> sourceOf(target, history), target.config(), lease);
   }
 
   @Override
@@ -444,7 +422,7 @@ final class Workload implements StateAdapter<WorkloadRevision> {
   UndoResult undo(Revision target) {
     Objects.requireNonNull(target, "target");
     if (target instanceof Revision.Captured c) return restore(decode(c.snapshot()));
-    return undo(target.toString(), (o, history) -> Source.of(find(target, o, history)), List.of(), StepLease.none(), Map.of());
+    return undo(target.toString(), (o, history) -> Source.of(find(target, o, history)), List.of(), StepLease.none());
   }
 
   /** The state of revision {@code target} of the history (its config is not known: left alone). */
@@ -484,8 +462,7 @@ final class Workload implements StateAdapter<WorkloadRevision> {
         + ")");
   }
 
-  private UndoResult undo(String what, Finder finder, List<ReferencedConfig> config, StepLease lease,
-      Map<String, @Nullable HasMetadata> seen) {
+  private UndoResult undo(String what, Finder finder, List<ReferencedConfig> config, StepLease lease) {
     String configDone = null;
     for (int attempt = 1; ; attempt++) {
       HasMetadata o = get();
@@ -498,7 +475,7 @@ final class Workload implements StateAdapter<WorkloadRevision> {
       List<Rev> history = history(o);
       long from = current(o, history).revision();
       Source source = finder.find(o, history);
-      if (configDone == null) configDone = restoreConfig(config, o, lease, seen);
+      if (configDone == null) configDone = restoreConfig(config, o, lease);
       String configNote = configDone.isEmpty() ? "" : "; " + configDone;
       PodTemplateSpec template = Templates.withoutHash(json(), source.template());
       if (Templates.equalIgnoringHash(json(), template, template(o)) && !paused) {
@@ -610,12 +587,11 @@ final class Workload implements StateAdapter<WorkloadRevision> {
 
   // ------------------------------------------------------------------ config
 
-  private List<ReferencedConfig> captureConfig(HasMetadata owner, PodTemplateSpec t, String runId,
-      Map<String, @Nullable HasMetadata> seen) {
+  private List<ReferencedConfig> captureConfig(HasMetadata owner, PodTemplateSpec t, String runId) {
     List<ReferencedConfig> out = new ArrayList<>();
     for (ConfigRefs.Ref ref : ConfigRefs.referencedBy(t)) {
       HasMetadata obj = getConfig(ref.configMap(), ref.name(), true);
-      seen.put(configKey(ref.configMap(), ref.name()), obj);
+      if (ref.configMap()) seenConfigMaps.put(ref.name(), new Seen((ConfigMap) obj));
       if (obj == null) {
         log.debug("{}: {} {} is referenced but does not exist (an optional reference): not captured", describe(),
             ref.configMap() ? "ConfigMap" : "Secret", ref.name());
@@ -635,10 +611,6 @@ final class Workload implements StateAdapter<WorkloadRevision> {
 
   private static Map<String, String> orEmpty(@Nullable Map<String, String> m) {
     return m == null ? Map.of() : m;
-  }
-
-  private static String configKey(boolean configMap, String n) {
-    return (configMap ? "ConfigMap/" : "Secret/") + n;
   }
 
   private String configPath(boolean configMap, String n) {
@@ -691,26 +663,25 @@ final class Workload implements StateAdapter<WorkloadRevision> {
    * read and checked before any is written: a Secret whose content changed and was not kept fails
    * the restore before anything changed. Returns what it did, for the undo's message ("" for nothing).
    *
-   * <p>An object {@code seen} changed (read a moment ago, in the same step) is not read again: it
-   * costs a single PATCH, whose resourceVersion precondition is the one seen and whose fencing
-   * check ran on what was seen, so the write lands only on exactly the object checked (or a single
-   * create, for one seen missing). When it changed since (a 409), or was created since it was seen
-   * missing (a 409 on the create), the restore falls back to a fresh read, a new check and a
-   * conditional write: a newer lease holder's token still refuses it, a concurrent writer's
-   * content is still replaced. An object seen unchanged is read again (one GET, no write): skipping
-   * it on the strength of an earlier read would miss a write made since.
+   * <p>A ConfigMap this adapter last saw with other content than its target (and mutable), or
+   * missing, is not read again: its restore is a single PATCH whose resourceVersion precondition
+   * is the one seen, its fencing check made on what was seen, so the write lands only on exactly
+   * the object checked (or a single create). When it was written since (a 409), or created since it
+   * was seen missing (a 409 on the create), the restore falls back to a fresh read, a new check and
+   * a conditional write: a newer lease holder's token still refuses it, a concurrent writer's
+   * content is still replaced. A ConfigMap seen with its target's content, and every Secret, is
+   * read again: skipping a write on the strength of an earlier read would miss a write made since.
    */
-  private String restoreConfig(List<ReferencedConfig> target, HasMetadata owner, StepLease lease,
-      Map<String, @Nullable HasMetadata> seen) {
+  private String restoreConfig(List<ReferencedConfig> target, HasMetadata owner, StepLease lease) {
     if (target.isEmpty()) return "";
     List<ConfigWrite> writes = new ArrayList<>();
     List<String> problems = new ArrayList<>();
     for (ReferencedConfig c : target) {
       boolean cm = c.kind() == ReferencedConfig.Kind.CONFIG_MAP;
-      String key = configKey(cm, c.name());
-      HasMetadata seenNow = seen.get(key);
-      boolean seenChanged = seen.containsKey(key) && (seenNow == null || !sameContent(c, seenNow));
-      HasMetadata fresh = seenChanged ? seenNow : getConfig(cm, c.name(), false);
+      Seen seen = cm ? seenConfigMaps.remove(c.name()) : null; // used at most once: a write makes it stale
+      boolean seenChanged = seen != null && (seen.configMap() == null
+          || !sameContent(c, seen.configMap()) && !Boolean.TRUE.equals(seen.configMap().getImmutable()));
+      HasMetadata fresh = seenChanged ? seen.configMap() : getConfig(cm, c.name(), false);
       if (fresh != null && sameContent(c, fresh)) continue;
       if (cm) {
         if (fresh instanceof ConfigMap m && Boolean.TRUE.equals(m.getImmutable())) {

@@ -3,11 +3,18 @@ package dev.rollback.k8s;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.rollback.Change;
 import dev.rollback.LeaseLostException;
+import dev.rollback.Release;
+import dev.rollback.RollbackResult;
+import dev.rollback.RunOutcome;
 import dev.rollback.Snapshot;
 import dev.rollback.Step;
 import dev.rollback.StepLease;
+import dev.rollback.detect.HealthStatus;
+import dev.rollback.engine.RollbackEngine;
 import dev.rollback.k8s.internal.Fencing;
+import dev.rollback.test.ScriptedCheck;
 import dev.rollback.test.FakeStepContext;
 import dev.rollback.test.FakeStepLease;
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -30,12 +37,12 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * What restoring config costs inside a step, on the real API server: the step's undo snapshot is
- * read right before its apply, and the restore uses that read instead of reading each ConfigMap
- * again, so a changed ConfigMap costs the restore one PATCH and an unchanged one nothing. The
- * PATCH carries the resourceVersion seen as its precondition: a ConfigMap written since (by anyone,
- * a newer lease holder included) is read again and decided afresh. Requests are counted by a
- * fabric8 interceptor on the client the module uses.
+ * What restoring config costs, on the real API server: a ConfigMap the adapter last read (a step's
+ * undo snapshot, the read-back of the release's change) with other content than its target is
+ * written without reading it again, one PATCH; one seen with its target's content is read again
+ * (one GET) and not written. The PATCH carries the resourceVersion seen as its precondition: a
+ * ConfigMap written since (by anyone, a newer lease holder included) is read again and decided
+ * afresh. Requests are counted by a fabric8 interceptor on the client the module uses.
  */
 class ConfigRestoreRoundTripsIT {
   private static final String LEASE = "rollback-guard-shop@2";
@@ -138,6 +145,33 @@ class ConfigRestoreRoundTripsIT {
     assertThat(configMap("changed-env").getData()).containsEntry("MODE", "v1");
     assertThat(configMap("changed-files").getData()).containsEntry("MODE", "v1");
     assertThat(configMap("changed-env").getMetadata().getAnnotations()).containsEntry(Fencing.ANNOTATION, "1 " + LEASE);
+  }
+
+  @Test
+  void theEnginesRevertOfAReleaseWritesAChangedConfigMapWithoutReadingItAgain() {
+    DeploymentRollout d = create("release");
+    Release release = Release.builder("release 2")
+        .change(Change.of("pipeline edits the config", ctx -> setMode("release-env", "v2"), ctx -> { }))
+        .change(d.setImage("app", "app:2"))
+        .healthGate(ScriptedCheck.answering("smoke test", HealthStatus.DOWN)).within(Duration.ofMillis(300))
+        .build();
+    requests.clear();
+    RollbackResult result;
+    try (RollbackEngine engine = RollbackEngine.builder().build()) {
+      result = engine.run(release);
+    }
+
+    assertThat(result.outcome()).as(result.summary()).isEqualTo(RunOutcome.RECOVERED);
+    assertThat(configMap("release-env").getData()).containsEntry("MODE", "v1");
+    int patch = requests.indexOf("PATCH configmaps/release-env");
+    assertThat(patch).as("the ConfigMap's restore in " + requests).isPositive();
+    assertThat(requests.subList(patch - 7, patch + 2)).as("the apply's read-back, then the revert")
+        .containsExactly("GET deployments/release", "GET replicasets", "GET configmaps/release-env",
+            "GET configmaps/release-files", // the read-back of app:2, after the pipeline's edit: release-env changed
+            "GET deployments/release", "GET replicasets",
+            "GET configmaps/release-files", // seen with its target's content: read again
+            "PATCH configmaps/release-env", // seen changed: written at once
+            "PATCH deployments/release");
   }
 
   @Test
