@@ -68,7 +68,7 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link #settled} is the rollout status: complete, progressing, or failed past its
  *       progress deadline.
  * </ul>
- * Immutable apart from a cache of the Secret copies it already made.
+ * Immutable apart from a cache of the Secret copies it already made and of the ConfigMaps it last read.
  */
 final class Workload implements StateAdapter<WorkloadRevision> {
   private static final Logger log = LoggerFactory.getLogger(Workload.class);
@@ -107,6 +107,16 @@ final class Workload implements StateAdapter<WorkloadRevision> {
   private final String name;
   final Options options;
   private final Set<String> kept = ConcurrentHashMap.newKeySet();
+  /**
+   * The referenced ConfigMaps as this adapter last read them (a step's undo snapshot, a read-back,
+   * a capture), by name: a restore writes one that was seen with other content than its target on
+   * that read, without reading it again. Only a hint: the write is conditional on the
+   * resourceVersion seen, so a stale one costs a 409 and a fresh read, never a wrong write.
+   */
+  private final Map<String, Seen> seenConfigMaps = new ConcurrentHashMap<>();
+
+  /** A ConfigMap as last read; null when it did not exist. */
+  private record Seen(@Nullable ConfigMap configMap) {}
 
   Workload(KubernetesClient client, Kind kind, String namespace, String name, Options options) {
     this.client = client;
@@ -581,6 +591,7 @@ final class Workload implements StateAdapter<WorkloadRevision> {
     List<ReferencedConfig> out = new ArrayList<>();
     for (ConfigRefs.Ref ref : ConfigRefs.referencedBy(t)) {
       HasMetadata obj = getConfig(ref.configMap(), ref.name(), true);
+      if (ref.configMap()) seenConfigMaps.put(ref.name(), new Seen((ConfigMap) obj));
       if (obj == null) {
         log.debug("{}: {} {} is referenced but does not exist (an optional reference): not captured", describe(),
             ref.configMap() ? "ConfigMap" : "Secret", ref.name());
@@ -651,6 +662,15 @@ final class Workload implements StateAdapter<WorkloadRevision> {
    * precondition from a fresh read (a 409 reads it again), a deleted one recreated. Every object is
    * read and checked before any is written: a Secret whose content changed and was not kept fails
    * the restore before anything changed. Returns what it did, for the undo's message ("" for nothing).
+   *
+   * <p>A ConfigMap this adapter last saw with other content than its target (and mutable), or
+   * missing, is not read again: its restore is a single PATCH whose resourceVersion precondition
+   * is the one seen, its fencing check made on what was seen, so the write lands only on exactly
+   * the object checked (or a single create). When it was written since (a 409), or created since it
+   * was seen missing (a 409 on the create), the restore falls back to a fresh read, a new check and
+   * a conditional write: a newer lease holder's token still refuses it, a concurrent writer's
+   * content is still replaced. A ConfigMap seen with its target's content, and every Secret, is
+   * read again: skipping a write on the strength of an earlier read would miss a write made since.
    */
   private String restoreConfig(List<ReferencedConfig> target, HasMetadata owner, StepLease lease) {
     if (target.isEmpty()) return "";
@@ -658,7 +678,10 @@ final class Workload implements StateAdapter<WorkloadRevision> {
     List<String> problems = new ArrayList<>();
     for (ReferencedConfig c : target) {
       boolean cm = c.kind() == ReferencedConfig.Kind.CONFIG_MAP;
-      HasMetadata fresh = getConfig(cm, c.name(), false);
+      Seen seen = cm ? seenConfigMaps.remove(c.name()) : null; // used at most once: a write makes it stale
+      boolean seenChanged = seen != null && (seen.configMap() == null
+          || !sameContent(c, seen.configMap()) && !Boolean.TRUE.equals(seen.configMap().getImmutable()));
+      HasMetadata fresh = seenChanged ? seen.configMap() : getConfig(cm, c.name(), false);
       if (fresh != null && sameContent(c, fresh)) continue;
       if (cm) {
         if (fresh instanceof ConfigMap m && Boolean.TRUE.equals(m.getImmutable())) {

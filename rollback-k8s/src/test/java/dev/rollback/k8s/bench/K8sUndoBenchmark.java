@@ -1,6 +1,8 @@
 package dev.rollback.k8s.bench;
 
 import dev.rollback.Snapshot;
+import dev.rollback.Step;
+import dev.rollback.test.FakeStepContext;
 import dev.rollback.k8s.DeploymentRollout;
 import dev.rollback.k8s.Kubernetes;
 import dev.rollback.k8s.RealCluster;
@@ -42,7 +44,11 @@ import java.util.regex.Pattern;
  *       undo} followed by {@code kubectl rollout status} (which watches);
  *   <li>the undo to a captured revision on a Deployment referencing two ConfigMaps: with both
  *       ConfigMaps changed by the release (restored), with them unchanged, and without config
- *       capture ({@code withoutConfig()}), as round-trips and time to a complete rollout.
+ *       capture ({@code withoutConfig()}), as round-trips and time to a complete rollout;
+ *   <li>the same three as a derived step, {@code undoToKnownGood()} run as the engine runs a first
+ *       attempt (its undo snapshot read, then its action, in one context, the rollout timeout
+ *       {@code Duration.ZERO} so the action does not wait): round-trips of the restore (the action
+ *       up to the workload's PATCH; the step's own read and its read-back are printed apart).
  * </ul>
  * Prints the load average before and after.
  */
@@ -53,6 +59,7 @@ public final class K8sUndoBenchmark {
   private static final List<String> LOG = Collections.synchronizedList(new ArrayList<>());
   private static boolean logged;
   private static boolean configLogged;
+  private static boolean stepLogged;
   private static boolean kubectlLogged;
 
   private record Row(long requests, long undoNanos, long completeNanos) {}
@@ -80,6 +87,9 @@ public final class K8sUndoBenchmark {
       List<Row> configChanged = new ArrayList<>();
       List<Row> configUnchanged = new ArrayList<>();
       List<Row> templateOnly = new ArrayList<>();
+      List<Row> stepChanged = new ArrayList<>();
+      List<Row> stepUnchanged = new ArrayList<>();
+      List<Row> stepTemplateOnly = new ArrayList<>();
       // round 0 warms up (JIT and connection for us, discovery cache for kubectl) and is not counted
       for (int round = 0; round <= rounds; round++) {
         String p = "poll-" + round;
@@ -99,6 +109,9 @@ public final class K8sUndoBenchmark {
         Row changed = configUndo(cluster.client, k8s, ns, "cfg-" + round, true, false, requests);
         Row unchanged = configUndo(cluster.client, k8s, ns, "same-" + round, false, false, requests);
         Row plain = configUndo(cluster.client, k8s, ns, "plain-" + round, true, true, requests);
+        Row sChanged = stepUndo(cluster.client, k8s, ns, "scfg-" + round, true, false, requests);
+        Row sUnchanged = stepUndo(cluster.client, k8s, ns, "ssame-" + round, false, false, requests);
+        Row sPlain = stepUndo(cluster.client, k8s, ns, "splain-" + round, true, true, requests);
         if (round == 0) {
           System.out.printf("warm-up: ours %d requests, kubectl %d requests (cold discovery cache)%n", r[0].requests(), r[2].requests());
           continue;
@@ -109,12 +122,17 @@ public final class K8sUndoBenchmark {
         configChanged.add(changed);
         configUnchanged.add(unchanged);
         templateOnly.add(plain);
+        stepChanged.add(sChanged);
+        stepUnchanged.add(sUnchanged);
+        stepTemplateOnly.add(sPlain);
         System.out.printf("round %d: ours %d req %.1f ms undo, complete after %.0f ms (polling) / %.0f ms (watch)"
                 + " | kubectl %d req %.1f ms undo, complete after %.0f ms (rollout status)"
                 + " | captured undo: config changed %d req %.0f ms, unchanged %d req, template only %d req %.0f ms%n",
             round, r[0].requests(), ms(r[0].undoNanos()), ms(r[0].completeNanos()), ms(r[1].completeNanos()),
             r[2].requests(), ms(r[2].undoNanos()), ms(r[2].completeNanos()),
             changed.requests(), ms(changed.completeNanos()), unchanged.requests(), plain.requests(), ms(plain.completeNanos()));
+        System.out.printf("round %d: undoToKnownGood() step, restore: config changed %d req, unchanged %d req, template only %d req%n",
+            round, sChanged.requests(), sUnchanged.requests(), sPlain.requests());
       }
       System.out.println();
       System.out.println("| undo | API round-trips | undo wall time (median) | call to rollout complete (median) |");
@@ -125,6 +143,9 @@ public final class K8sUndoBenchmark {
       print("rollback-k8s `undo(captured)`, " + CONFIG_MAPS + " ConfigMaps changed by the release (restored)", configChanged);
       print("rollback-k8s `undo(captured)`, " + CONFIG_MAPS + " ConfigMaps unchanged", configUnchanged);
       print("rollback-k8s `undo(captured)` with `withoutConfig()`", templateOnly);
+      print("`undoToKnownGood()` step, restore after its own read, " + CONFIG_MAPS + " ConfigMaps changed", stepChanged);
+      print("`undoToKnownGood()` step, restore after its own read, " + CONFIG_MAPS + " ConfigMaps unchanged", stepUnchanged);
+      print("`undoToKnownGood()` step, restore after its own read, `withoutConfig()`", stepTemplateOnly);
       System.out.printf("%nratio of medians, call to complete: ours (polling) / kubectl = %.2f, ours (watch) / kubectl = %.2f%n",
           median(polled, 2) / median(kubectl, 2), median(watched, 2) / median(kubectl, 2));
       cluster.client.namespaces().withName(ns).delete();
@@ -257,6 +278,57 @@ public final class K8sUndoBenchmark {
       require(client.configMaps().inNamespace(ns).withName(name + "-env").get().getData().get("MODE").equals("v1"), name + " config restored");
     }
     return new Row(undoRequests, t1 - t0, t2 - t0);
+  }
+
+  /**
+   * As {@link #configUndo}, but the undo is the {@code undoToKnownGood()} step run as the engine
+   * runs a first attempt: its undo snapshot read, then its action, in one context. Counts the
+   * restore (the action up to the workload's PATCH), not the step's read nor its read-back.
+   */
+  private static Row stepUndo(KubernetesClient client, Kubernetes k8s, String ns, String name, boolean changeConfig,
+      boolean templateOnly, AtomicInteger requests) throws Exception {
+    client.configMaps().inNamespace(ns).resource(new ConfigMapBuilder().withNewMetadata().withName(name + "-env").endMetadata()
+        .withData(Map.of("MODE", "v1")).build()).create();
+    client.configMaps().inNamespace(ns).resource(new ConfigMapBuilder().withNewMetadata().withName(name + "-files").endMetadata()
+        .withData(Map.of("app.conf", "limit=10")).build()).create();
+    client.apps().deployments().inNamespace(ns).resource(deployment(name, true)).create();
+    DeploymentRollout d = k8s.deployment(ns, name).withRolloutTimeout(Duration.ZERO);
+    if (templateOnly) d = d.withoutConfig();
+    require(d.awaitRollout(Duration.ofSeconds(120)).isComplete(), name + " v1");
+    Snapshot known = d.captureRevision();
+    if (changeConfig) {
+      client.configMaps().inNamespace(ns).withName(name + "-env").edit(c -> new ConfigMapBuilder(c).addToData("MODE", "v2").build());
+      client.configMaps().inNamespace(ns).withName(name + "-files").edit(c -> new ConfigMapBuilder(c).addToData("app.conf", "limit=20").build());
+    }
+    setImage(client, ns, name, "app:2");
+    require(d.awaitRollout(Duration.ofSeconds(120)).isComplete(), name + " v2");
+
+    Step step = d.undoToKnownGood();
+    FakeStepContext ctx = FakeStepContext.builder().withKnownGood(known).build();
+    LOG.clear();
+    int before = requests.get();
+    long t0 = System.nanoTime();
+    step.undoCapture().orElseThrow().capture(ctx);
+    int read = requests.get() - before;
+    int logFrom = LOG.size();
+    step.action().run(ctx);
+    long t1 = System.nanoTime();
+    List<String> action = List.copyOf(LOG.subList(logFrom, LOG.size()));
+    int restore = 0;
+    while (restore < action.size() && !action.get(restore).startsWith("PATCH /apis/apps/v1/namespaces/" + ns + "/deployments/")) restore++;
+    restore = Math.min(restore + 1, action.size());
+    if (changeConfig && !templateOnly && !stepLogged) {
+      stepLogged = true;
+      System.out.println("undoToKnownGood() step with config restore: its read " + read + " requests, then the action: " + action
+          + " (the restore is the first " + restore + ", the rest the read-back)");
+    }
+    RolloutStatus s = d.awaitRollout(Duration.ofSeconds(120));
+    require(s.isComplete(), "rollout of " + name + ": " + s);
+    long t2 = System.nanoTime();
+    if (!templateOnly) {
+      require(client.configMaps().inNamespace(ns).withName(name + "-env").get().getData().get("MODE").equals("v1"), name + " config restored");
+    }
+    return new Row(restore, t1 - t0, t2 - t0);
   }
 
   private static Row kubectl(RealCluster cluster, String ns, String name, Path cache) throws Exception {
