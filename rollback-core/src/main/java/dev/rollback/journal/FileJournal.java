@@ -37,9 +37,9 @@ import org.jspecify.annotations.Nullable;
  * the record at once, after everything appended before it, but does not force it: it becomes
  * durable with the next forced append to the same run, {@link #flush}, or {@link #close}. A
  * {@link RecordType#PLAN_COMPLETED} record is always forced, and its run's file is then closed (a
- * later record opens it again). When an append creates a run's file, and when {@link #repair}
- * moves a torn tail aside, the directory is forced too, so the new file's name survives a crash
- * with its content; on Windows, which cannot open a directory as a file, that step is skipped and
+ * later record opens it again). When an append creates a run's file, the directory is forced
+ * with the file's first forced record, and when {@link #repair} moves a torn tail aside, at once,
+ * so the new file's name survives a crash with its content; on Windows, which cannot open a directory as a file, that step is skipped and
  * the name is as durable as the file system makes it.
  *
  * <p>A crash while a record is written leaves a torn last line, whoever wrote it: {@link #read}
@@ -81,6 +81,8 @@ public final class FileJournal implements Journal {
     long highestFence;
     /** A lazily appended record has not been forced yet. */
     boolean unforced;
+    /** This journal created the file and has not forced the directory entry that names it yet. */
+    boolean directoryUnforced;
     /** Opened only to read what others appended, and closed only after the OS lock is released. */
     @Nullable FileChannel reader;
 
@@ -145,10 +147,11 @@ public final class FileJournal implements Journal {
   @Override
   public synchronized void flush(String runId) {
     RunFile f = open.get(runId);
-    if (f == null || !f.unforced) return;
+    if (f == null || (!f.unforced && !f.directoryUnforced)) return;
     boolean interrupted = Thread.interrupted();
     f.lock.lock();
     try {
+      forceDirectoryIfNew(f);
       f.ch.force(false);
       f.unforced = false;
     } catch (IOException e) {
@@ -189,6 +192,7 @@ public final class FileJournal implements Journal {
         f.knownSize += line.length;
         f.highestFence = Math.max(f.highestFence, record.fence());
         if (force) {
+          forceDirectoryIfNew(f);
           f.ch.force(false);
           f.unforced = false;
         } else {
@@ -264,13 +268,16 @@ public final class FileJournal implements Journal {
     lock.lock();
     FileChannel ch = null;
     try {
+      boolean created = false;
       try {
         ch = files.open(file, CREATE_NEW, WRITE, APPEND);
-        syncDirectory();
+        created = true;
       } catch (FileAlreadyExistsException e) {
         ch = files.open(file, WRITE, APPEND);
       }
       f = new RunFile(file, ch, lock);
+      // forced with the file's first forced record: before it, nothing in the file needs to survive
+      f.directoryUnforced = created && fsync;
       open.put(runId, f);
       return f;
     } catch (IOException e) {
@@ -280,6 +287,12 @@ public final class FileJournal implements Journal {
       lock.unlock();
       if (f == null) lock.release();
     }
+  }
+
+  private void forceDirectoryIfNew(RunFile f) throws IOException {
+    if (!f.directoryUnforced) return;
+    syncDirectory();
+    f.directoryUnforced = false;
   }
 
   /**
@@ -399,6 +412,7 @@ public final class FileJournal implements Journal {
       RunFile f = e.getValue();
       f.lock.lock();
       try {
+        forceDirectoryIfNew(f);
         if (f.unforced) f.ch.force(false);
       } catch (IOException ex) {
         if (failure == null) {

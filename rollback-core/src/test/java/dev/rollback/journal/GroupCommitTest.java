@@ -68,6 +68,26 @@ class GroupCommitTest {
   }
 
   @Test
+  void theFirstStepOfANewRunActsAfterOneForceOfItsFileAndOneOfTheDirectory() {
+    RecordingJournalFiles files = new RecordingJournalFiles();
+    List<List<String>> seen = new ArrayList<>();
+    try (FileJournal journal = FileJournal.create(tmp.resolve("journal"), files);
+        RollbackEngine engine = RollbackEngine.builder().withJournal(journal).build()) {
+      RollbackPlan plan = RollbackPlan.builder("kill switch")
+          .sequential("stop", s -> s.step(Step.of("flag off", ctx -> seen.add(files.events()))))
+          .build();
+      RollbackResult r = engine.start(plan, Deployment.of("checkout", "2.4.0"),
+          RunOptions.defaults().withRunId("k").withReason("group commit")).await(HANG_GUARD);
+
+      assertThat(r.outcome()).isEqualTo(RunOutcome.RECOVERED);
+      // RUN_CREATED, PLAN_STARTED and STAGE_STARTED ride with the forced STEP_STARTED
+      assertThat(seen).singleElement().isEqualTo(List.of(
+          "open k.jsonl [CREATE_NEW, WRITE, APPEND]", "open journal [READ]", "force journal", "force k.jsonl"));
+      assertThat(unforced(files, journal.fileOf("k"))).isZero();
+    }
+  }
+
+  @Test
   void anOutcomeThatNoForcedRecordFollowsIsForcedWhileItsSiblingStillRuns() {
     RecordingJournalFiles files = new RecordingJournalFiles();
     CountDownLatch slowStarted = new CountDownLatch(1);

@@ -20,12 +20,14 @@ final class RunLog {
   /**
    * Records whose loss in a crash costs nothing, because a forced record always follows before
    * anything they describe matters, or because they only inform (notes, health results,
-   * notifications). PLAN_STARTED is one of them: the run acts on the world only after a forced
-   * STEP_STARTED and waits for a human only after a forced GATE_OPENED, and a run lost before
-   * either did nothing, so the first step of a kill switch waits for one fsync, not two. The same
-   * holds for an undo snapshot (before its STEP_STARTED). Everything else is forced before it returns.
+   * notifications). RUN_CREATED and PLAN_STARTED are among them: the run acts on the world only
+   * after a forced STEP_STARTED (or KNOWN_GOOD, when it captures), and waits for a human only after
+   * a forced GATE_OPENED, and a run lost before either did nothing; so the first step of a kill
+   * switch waits for one force of the run's new file (and of the directory that names it), not
+   * three. The same holds for an undo snapshot (before its STEP_STARTED). Everything else is forced
+   * before it returns.
    */
-  private static final Set<RecordType> LAZY = EnumSet.of(RecordType.PLAN_STARTED, RecordType.STAGE_STARTED,
+  private static final Set<RecordType> LAZY = EnumSet.of(RecordType.RUN_CREATED, RecordType.PLAN_STARTED, RecordType.STAGE_STARTED,
       RecordType.UNDO_SNAPSHOT, RecordType.NOTE, RecordType.HEALTH_CHECKED, RecordType.TRIGGER_FIRED,
       RecordType.NOTIFICATION, RecordType.BUDGET_EXCEEDED, RecordType.ESCALATED);
 
