@@ -229,6 +229,7 @@ final class RecoveredInstance {
   }
 
   private void startServer() {
+    if (server.runningPid().isEmpty()) removeEmptyLockFiles();
     int port = port();
     if (!Processes.portFree(port)) {
       port = Processes.freeLoopbackPort();
@@ -237,6 +238,30 @@ final class RecoveredInstance {
     }
     server.start(List.of("-p", Integer.toString(port), "-k", sock.toString(), "-c", "listen_addresses=127.0.0.1",
         "-c", "hba_file=" + hba), logFile, Duration.ofMinutes(1));
+  }
+
+  /**
+   * A server killed while it started can leave its lock files empty (the data directory's
+   * {@code postmaster.pid}, the socket's {@code .s.PGSQL.<port>.lock} in this copy's own
+   * {@code sock/}), and PostgreSQL refuses to start over an empty one ("lock file … is empty"),
+   * leaving it to an administrator. With no server running on this copy they are only remnants:
+   * removed, so the restore can run again. A lock file with a pid in it is PostgreSQL's to judge.
+   */
+  private void removeEmptyLockFiles() {
+    try {
+      List<Path> candidates = new ArrayList<>();
+      candidates.add(data.resolve("postmaster.pid"));
+      if (Files.isDirectory(sock)) {
+        try (Stream<Path> s = Files.list(sock)) {
+          s.filter(p -> p.getFileName().toString().matches("\\.s\\.PGSQL\\.\\d+\\.lock")).forEach(candidates::add);
+        }
+      }
+      for (Path p : candidates) {
+        if (Files.isRegularFile(p) && Files.size(p) == 0) Files.delete(p);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot remove the empty lock files a killed server left in " + dir, e);
+    }
   }
 
   /** Stops the copy (its directory stays). */

@@ -147,6 +147,11 @@ class PointInTimeRecoveryIT {
     assertThatThrownBy(first::join).isInstanceOf(CompletionException.class).cause()
         .isInstanceOf(PitrException.class).hasMessageContaining("the server on " + recoveredData + " exited");
     await().atMost(HANG_GUARD).until(() -> !pg.running().containsKey(recoveredData));
+    // killed while it started, a server leaves its lock files empty, which PostgreSQL refuses to start over
+    String port = java.util.Arrays.stream(Files.readString(restore.directory().resolve("state")).split("\n"))
+        .filter(l -> l.startsWith("port=")).findFirst().orElseThrow().substring("port=".length()).trim();
+    Files.writeString(restore.directory().resolve("sock/.s.PGSQL." + port + ".lock"), "");
+    Files.writeString(recoveredData.resolve("postmaster.pid"), "");
 
     Files.writeString(gate, "");
     SideBySideRestore.Result second = restore.run();
