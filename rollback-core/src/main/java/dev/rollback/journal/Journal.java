@@ -24,7 +24,9 @@ public interface Journal extends AutoCloseable {
   /**
    * Makes every record appended lazily to the run durable now. The engine calls it when a record
    * appended lazily has waited a millisecond without a forced append to carry it. Journals whose
-   * {@link #appendLazily} is durable at once have nothing to do.
+   * {@link #appendLazily} is durable at once have nothing to do; one that overrides
+   * {@link #appendLazily} should override this too, as the engine commits a step's outcome with the
+   * next record only on journals that override both.
    */
   default void flush(String runId) {}
 

@@ -52,7 +52,9 @@ final class RunLog {
   private volatile boolean detached;
   /** Whether the journal has a cheaper lazy path worth grouping for (its {@code flush} does something). */
   private final boolean grouping;
-  /** When the oldest grouped record not yet forced was appended (System.nanoTime), or 0. Guarded by history. */
+  /** A grouped record waits for a force. Guarded by history. */
+  private boolean groupedUnforced;
+  /** When the oldest grouped record not yet forced was appended (System.nanoTime). Guarded by history. */
   private long unforcedSince;
   /** Whether a {@link GroupCommit} check is scheduled. Guarded by history. */
   private boolean checkScheduled;
@@ -74,7 +76,10 @@ final class RunLog {
         // a replica that lost its lease writes nothing: the run's own state still follows what happened
       } else if (grouping && GROUPED.contains(event.type())) {
         journal.appendLazily(r);
-        if (unforcedSince == 0) unforcedSince = Math.max(1, System.nanoTime());
+        if (!groupedUnforced) {
+          groupedUnforced = true;
+          unforcedSince = System.nanoTime();
+        }
         if (!checkScheduled) {
           checkScheduled = true;
           GroupCommit.check(this, GroupCommit.DELAY_NANOS);
@@ -83,7 +88,7 @@ final class RunLog {
         journal.appendLazily(r);
       } else {
         journal.append(r);
-        unforcedSince = 0;
+        groupedUnforced = false;
       }
       history.add(r, event);
       return r;
@@ -96,13 +101,13 @@ final class RunLog {
    */
   long forceOverdue() {
     synchronized (history) {
-      if (unforcedSince == 0 || detached) {
+      if (!groupedUnforced || detached) {
         checkScheduled = false;
         return 0;
       }
       long waited = System.nanoTime() - unforcedSince;
       if (waited < GroupCommit.DELAY_NANOS) return GroupCommit.DELAY_NANOS - waited;
-      unforcedSince = 0;
+      groupedUnforced = false;
       checkScheduled = false;
       journal.flush(runId);
       return 0;
