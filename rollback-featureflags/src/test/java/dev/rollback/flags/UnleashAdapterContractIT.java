@@ -5,7 +5,6 @@ import dev.rollback.spi.StateAdapter;
 import dev.rollback.spi.StateSteps;
 import dev.rollback.test.StateAdapterContract;
 import io.getunleash.DefaultUnleash;
-import io.getunleash.util.UnleashConfig;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -29,14 +28,7 @@ class UnleashAdapterContractIT extends StateAdapterContract<FlagState> {
     UnleashServer server = UnleashServer.shared();
     store = UnleashFlagStore.builder(server.baseUrl, server.adminToken).build();
     store.create(FLAG, "kill-switch");
-    unleash = new DefaultUnleash(UnleashConfig.builder()
-        .appName("rollback-contract").instanceId("contract-1")
-        .unleashAPI(server.baseUrl.resolve("api/").toString())
-        .apiKey(server.clientToken)
-        .fetchTogglesInterval(1)
-        .disableMetrics()
-        .synchronousFetchOnInitialisation(true)
-        .build());
+    unleash = server.sdk("rollback-contract", "contract-1");
     api = OpenFeatureAPI.createIsolated();
     api.setProviderAndWait(new UnleashSdkProvider(unleash));
     check = PropagationCheck.of(api.getClient()).withTimeout(Duration.ofSeconds(30)).withPollInterval(Duration.ofMillis(20));

@@ -21,7 +21,6 @@ import dev.rollback.test.Fault;
 import dev.rollback.test.FaultProxy;
 import dev.rollback.test.RollbackAssertions;
 import io.getunleash.DefaultUnleash;
-import io.getunleash.util.UnleashConfig;
 import java.net.URI;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -54,14 +53,7 @@ class UnleashFaultIT {
   static void startServer() throws Exception {
     server = UnleashServer.shared();
     direct = UnleashFlagStore.builder(server.baseUrl, server.adminToken).build();
-    unleash = new DefaultUnleash(UnleashConfig.builder()
-        .appName("rollback-fault-it").instanceId("it-faults")
-        .unleashAPI(server.baseUrl.resolve("api/").toString())
-        .apiKey(server.clientToken)
-        .fetchTogglesInterval(1)
-        .disableMetrics()
-        .synchronousFetchOnInitialisation(true)
-        .build());
+    unleash = server.sdk("rollback-fault-it", "it-faults");
     api = OpenFeatureAPI.createIsolated();
     api.setProviderAndWait(new UnleashSdkProvider(unleash));
     client = api.getClient();

@@ -17,7 +17,6 @@ import dev.rollback.journal.InMemoryJournal;
 import dev.rollback.journal.RecordType;
 import io.getunleash.DefaultUnleash;
 import io.getunleash.UnleashContext;
-import io.getunleash.util.UnleashConfig;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -46,14 +45,7 @@ class UnleashFlagStoreIT {
   static void startServer() throws Exception {
     server = UnleashServer.shared();
     store = UnleashFlagStore.builder(server.baseUrl, server.adminToken).build();
-    unleash = new DefaultUnleash(UnleashConfig.builder()
-        .appName("rollback-it").instanceId("it-1")
-        .unleashAPI(server.baseUrl.resolve("api/").toString())
-        .apiKey(server.clientToken)
-        .fetchTogglesInterval(1)
-        .disableMetrics()
-        .synchronousFetchOnInitialisation(true)
-        .build());
+    unleash = server.sdk("rollback-it", "it-1");
     api = OpenFeatureAPI.createIsolated();
     api.setProviderAndWait(new UnleashSdkProvider(unleash));
     client = api.getClient();

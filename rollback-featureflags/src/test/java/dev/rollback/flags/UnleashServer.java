@@ -1,5 +1,7 @@
 package dev.rollback.flags;
 
+import io.getunleash.DefaultUnleash;
+import io.getunleash.util.UnleashConfig;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -153,6 +155,21 @@ public final class UnleashServer implements AutoCloseable {
       if (System.nanoTime() > deadline) throw new IllegalStateException("unleash-server not healthy after " + within + ": " + log());
       node.waitFor(200, TimeUnit.MILLISECONDS);
     }
+  }
+
+  /**
+   * An Unleash SDK client of this server's client API, as an application would run it: fetching
+   * the toggles every second (the shortest the SDK allows), once before it returns, without metrics.
+   */
+  public DefaultUnleash sdk(String appName, String instanceId) {
+    return new DefaultUnleash(UnleashConfig.builder()
+        .appName(appName).instanceId(instanceId)
+        .unleashAPI(baseUrl.resolve("api/").toString())
+        .apiKey(clientToken)
+        .fetchTogglesInterval(1)
+        .disableMetrics()
+        .synchronousFetchOnInitialisation(true)
+        .build());
   }
 
   String log() {

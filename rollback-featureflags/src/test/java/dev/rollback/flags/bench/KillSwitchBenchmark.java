@@ -23,7 +23,6 @@ import dev.rollback.flags.UnleashServer;
 import dev.rollback.journal.FileJournal;
 import dev.rollback.journal.InMemoryJournal;
 import io.getunleash.DefaultUnleash;
-import io.getunleash.util.UnleashConfig;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -156,9 +155,7 @@ public final class KillSwitchBenchmark {
       UnleashFlagStore store = UnleashFlagStore.builder(server.baseUrl, server.adminToken).build();
       store.create(FLAG, "kill-switch");
       store.setRollout(FLAG, Rollout.percent(50));
-      DefaultUnleash unleash = new DefaultUnleash(UnleashConfig.builder().appName("bench").instanceId("bench-1")
-          .unleashAPI(server.baseUrl.resolve("api/").toString()).apiKey(server.clientToken)
-          .fetchTogglesInterval(1).disableMetrics().synchronousFetchOnInitialisation(true).build());
+      DefaultUnleash unleash = server.sdk("bench", "bench-1");
       OpenFeatureAPI api = OpenFeatureAPI.createIsolated();
       api.setProviderAndWait(new UnleashSdkProvider(unleash));
       Client client = api.getClient();
