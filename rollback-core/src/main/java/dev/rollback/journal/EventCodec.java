@@ -59,6 +59,11 @@ final class EventCodec {
   }
 
   static Map<String, Object> data(Known e) {
+    // the two records of every step attempt, most often with nothing but the attempt number
+    if (e instanceof StepStarted x) return OwnedData.attempt(x.attempt());
+    if (e instanceof StepSucceeded x && !x.reconciled() && x.how().isEmpty() && x.markedDoneBy() == null) {
+      return OwnedData.attempt(x.attempt());
+    }
     LinkedHashMap<String, Object> d = new LinkedHashMap<>(8);
     if (e instanceof RunCreated x) {
       identity(d, x.identity());

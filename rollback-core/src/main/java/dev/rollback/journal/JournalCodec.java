@@ -55,7 +55,9 @@ final class JournalCodec {
     out.raw(AT).instant(r.at());
     out.raw(FENCE).number(r.fence());
     if (r.step() != null) out.raw(STEP).string(r.step());
-    if (!r.data().isEmpty()) {
+    if (r.data() instanceof OwnedData o && o.encoded != null) {
+      out.raw(DATA).raw(o.encoded);
+    } else if (!r.data().isEmpty()) {
       out.raw(DATA).value(r.data());
     }
     CRC32C crc = new CRC32C();
@@ -69,6 +71,18 @@ final class JournalCodec {
    * doubles, booleans, maps and lists, and writing them by hand costs a fraction of a general JSON
    * generator per record (the engine writes two records per step).
    */
+  /** The class of {@code List.of(..)} and {@code List.copyOf(..)} with more than two elements. */
+  private static final Class<?> IMMUTABLE_LIST = List.of(0, 0, 0).getClass();
+
+  private record Encoded(List<?> list, byte[] bytes) {}
+
+  private static volatile Encoded lastList = new Encoded(List.of(), new byte[0]);
+
+  /** A day's {@code yyyy-MM-ddT}, written once: records of one run are nearly always of one day. */
+  private record Day(long epochDay, byte[] prefix) {}
+
+  private static volatile Day lastDay = new Day(Long.MIN_VALUE, new byte[0]);
+
   static final class Line {
     byte[] buf;
     int len;
@@ -124,12 +138,18 @@ final class JournalCodec {
       long sec = at.getEpochSecond();
       long days = Math.floorDiv(sec, 86_400);
       int secOfDay = (int) Math.floorMod(sec, 86_400);
-      java.time.LocalDate d = java.time.LocalDate.ofEpochDay(days);
-      int year = d.getYear();
-      if (year < 0 || year > 9999) return raw(at.toString());
+      Day day = lastDay;
+      if (day.epochDay != days) {
+        java.time.LocalDate d = java.time.LocalDate.ofEpochDay(days);
+        int year = d.getYear();
+        if (year < 0 || year > 9999) return raw(at.toString());
+        Line l = new Line(11);
+        l.digits(year, 4).raw("-").digits(d.getMonthValue(), 2).raw("-").digits(d.getDayOfMonth(), 2).raw("T");
+        day = new Day(days, l.buf);
+        lastDay = day;
+      }
       ensure(30);
-      digits(year, 4).raw("-").digits(d.getMonthValue(), 2).raw("-").digits(d.getDayOfMonth(), 2).raw("T")
-          .digits(secOfDay / 3600, 2).raw(":").digits(secOfDay / 60 % 60, 2).raw(":").digits(secOfDay % 60, 2);
+      raw(day.prefix).digits(secOfDay / 3600, 2).raw(":").digits(secOfDay / 60 % 60, 2).raw(":").digits(secOfDay % 60, 2);
       int nano = at.getNano();
       if (nano != 0) {
         raw(".");
@@ -210,6 +230,30 @@ final class JournalCodec {
       }
     }
 
+    /**
+     * A long unmodifiable list (a plan's outline, written by every run of the plan): encoded once
+     * and then copied while the same list comes again. Only a list of strings, which nothing can
+     * change, is kept.
+     */
+    private void list(List<?> l) {
+      Encoded last = lastList;
+      if (last.list == l) {
+        raw(last.bytes);
+        return;
+      }
+      int start = len;
+      raw("[");
+      boolean strings = true;
+      for (int i = 0; i < l.size(); i++) {
+        if (i > 0) raw(",");
+        Object o = l.get(i);
+        strings &= o instanceof String;
+        value(o);
+      }
+      raw("]");
+      if (strings) lastList = new Encoded(l, java.util.Arrays.copyOfRange(buf, start, len));
+    }
+
     Line value(Object value) {
       if (value == null) {
         raw("null");
@@ -232,6 +276,8 @@ final class JournalCodec {
           string(String.valueOf(e.getKey())).raw(":").value(e.getValue());
         }
         raw("}");
+      } else if (value instanceof List<?> l && l.getClass() == IMMUTABLE_LIST && l.size() >= 16) {
+        list(l);
       } else if (value instanceof Iterable<?> it) {
         raw("[");
         boolean first = true;

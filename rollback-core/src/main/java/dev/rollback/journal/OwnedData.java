@@ -13,10 +13,41 @@ import org.jspecify.annotations.Nullable;
  */
 final class OwnedData extends AbstractMap<String, Object> {
   private final Map<String, Object> view;
+  /** The map as the codec writes it, for the constants below; null for the others. */
+  final byte @Nullable [] encoded;
 
   /** Takes {@code map} over: the caller must not keep or change it. */
   OwnedData(LinkedHashMap<String, Object> map) {
     this.view = Collections.unmodifiableMap(map);
+    this.encoded = null;
+  }
+
+  private OwnedData(LinkedHashMap<String, Object> map, boolean encode) {
+    this.view = Collections.unmodifiableMap(map);
+    JournalCodec.Line line = new JournalCodec.Line(32);
+    line.value(view);
+    this.encoded = java.util.Arrays.copyOf(line.buf, line.len);
+  }
+
+  /**
+   * {@code {"attempt": n}}, the whole data of most step records: one shared instance per attempt
+   * up to 16, written by the codec from bytes it encoded once.
+   */
+  static OwnedData attempt(int attempt) {
+    if (attempt >= 1 && attempt <= ATTEMPTS.length) return ATTEMPTS[attempt - 1];
+    LinkedHashMap<String, Object> d = new LinkedHashMap<>(2);
+    d.put("attempt", attempt);
+    return new OwnedData(d);
+  }
+
+  private static final OwnedData[] ATTEMPTS = new OwnedData[16];
+
+  static {
+    for (int i = 0; i < ATTEMPTS.length; i++) {
+      LinkedHashMap<String, Object> d = new LinkedHashMap<>(2);
+      d.put("attempt", i + 1);
+      ATTEMPTS[i] = new OwnedData(d, true);
+    }
   }
 
   static Map<String, Object> of(Map<String, Object> data) {

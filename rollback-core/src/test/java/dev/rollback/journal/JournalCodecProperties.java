@@ -64,6 +64,39 @@ class JournalCodecProperties {
     assertThat(tree.get("data").get("nested").get("k").asText()).isEqualTo(value);
   }
 
+  @Property(tries = 200)
+  void aLongListReadsBackAsWrittenWhenListsAlternate(@ForAll("outline") List<String> first,
+      @ForAll("outline") List<String> second, @ForAll("outline") List<String> third) throws Exception {
+    // a plan's outline, the same list in every run of the plan, is encoded once and then copied
+    for (List<String> outline : List.of(first, second, first, third, second, second)) {
+      JournalRecord r = new JournalRecord(1, 1, "r", "PLAN_STARTED", Instant.EPOCH, 0, null, Map.of("outline", outline));
+
+      byte[] line = JournalCodec.encode(r);
+
+      assertThat(JournalCodec.decode(line, 0, line.length - 1).data().get("outline")).isEqualTo(outline);
+      assertThat(JSON.readTree(new String(line, StandardCharsets.UTF_8)).get("data").get("outline").size())
+          .isEqualTo(outline.size());
+    }
+  }
+
+  @Property(tries = 100)
+  void aStepRecordOfAnyAttemptReadsBackToItsEvent(@ForAll @net.jqwik.api.constraints.IntRange(min = 1, max = 40) int attempt) throws Exception {
+    for (JournalEvent.Known e : List.<JournalEvent.Known>of(new JournalEvent.StepStarted("all/s", attempt),
+        new JournalEvent.StepSucceeded("all/s", attempt, false, "", null))) {
+      JournalRecord r = JournalRecord.of(2, "r", Instant.EPOCH, 0, e);
+
+      byte[] line = JournalCodec.encode(r);
+
+      assertThat(new String(line, StandardCharsets.UTF_8)).contains("\"data\":{\"attempt\":" + attempt + "}");
+      assertThat(JournalCodec.decode(line, 0, line.length - 1).event()).isEqualTo(e);
+    }
+  }
+
+  @Provide
+  Arbitrary<List<String>> outline() {
+    return text().list().ofMinSize(14).ofMaxSize(40).map(List::copyOf);
+  }
+
   @Property(tries = 50)
   void aLoneSurrogateIsWrittenAsTheReplacementCharacter(@ForAll("text") String before) {
     JournalRecord r = new JournalRecord(1, 1, "r", "NOTE", Instant.EPOCH, 0, null, Map.of("message", before + "\uD800"));
