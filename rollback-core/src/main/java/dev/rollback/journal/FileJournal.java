@@ -37,10 +37,19 @@ import org.jspecify.annotations.Nullable;
  * the record at once, after everything appended before it, but does not force it: it becomes
  * durable with the next forced append to the same run, {@link #flush}, or {@link #close}. A
  * {@link RecordType#PLAN_COMPLETED} record is always forced, and its run's file is then closed (a
- * later record opens it again). When an append creates a run's file, the directory is forced
- * with the file's first forced record, and when {@link #repair} moves a torn tail aside, at once,
- * so the new file's name survives a crash with its content; on Windows, which cannot open a directory as a file, that step is skipped and
- * the name is as durable as the file system makes it.
+ * later record opens it again).
+ *
+ * <p>A new run's file is the journal's <em>spare</em>: an empty file made in advance
+ * ({@code .spare-<uuid>}), its name forced when the journal is created and again with the last
+ * record of each run that took one, so a new run's first record costs one write and one force, not
+ * a file creation and a force of the directory too. The run's name is forced with its
+ * {@link RecordType#PLAN_COMPLETED} record (or on {@link #close}); records a stopped machine left
+ * under a spare's name only are put back under the run's name by the next {@link #create} on the
+ * directory. Without a spare (one run holds it while another starts, or the file system has no
+ * hard links), an append that creates a run's file forces the directory with the file's first
+ * forced record; {@link #repair} forces it at once after moving a torn tail aside. On Windows,
+ * which cannot open a directory as a file, there are no spares, the directory is not forced, and
+ * a name is as durable as the file system makes it.
  *
  * <p>A crash while a record is written leaves a torn last line, whoever wrote it: {@link #read}
  * reports it and leaves it out, an append refuses to write after it, and {@link #repair} moves it
@@ -70,6 +79,8 @@ public final class FileJournal implements Journal {
   private final boolean fsync;
   private final JournalFiles files;
   private final Map<String, RunFile> open = new HashMap<>();
+  /** An empty file whose name is durable, ready to become the next new run's file; null if none. */
+  private @Nullable Path spare;
 
   /** A run file this journal appends to. Guarded by the journal's monitor and, while appending, its {@link PathLock}. */
   private static final class RunFile {
@@ -83,6 +94,12 @@ public final class FileJournal implements Journal {
     boolean unforced;
     /** This journal created the file and has not forced the directory entry that names it yet. */
     boolean directoryUnforced;
+    /**
+     * The file was a spare, whose own name was forced when it was made: until the run's name is
+     * forced, a crash leaves the records under the spare's name, where {@link #create} finds them.
+     * So its records need not wait for the directory.
+     */
+    boolean findableAsSpare;
     /** Opened only to read what others appended, and closed only after the OS lock is released. */
     @Nullable FileChannel reader;
 
@@ -111,7 +128,10 @@ public final class FileJournal implements Journal {
     Objects.requireNonNull(files, "files");
     try {
       Files.createDirectories(dir);
-      return new FileJournal(dir, dir.toRealPath(), true, files);
+      FileJournal journal = new FileJournal(dir, dir.toRealPath(), true, files);
+      journal.adoptSpares();
+      journal.prepareSpare();
+      return journal;
     } catch (IOException e) {
       throw new JournalException("cannot create journal directory " + dir + ": " + e.getMessage(), e);
     }
@@ -147,11 +167,11 @@ public final class FileJournal implements Journal {
   @Override
   public synchronized void flush(String runId) {
     RunFile f = open.get(runId);
-    if (f == null || (!f.unforced && !f.directoryUnforced)) return;
+    if (f == null || (!f.unforced && (!f.directoryUnforced || f.findableAsSpare))) return;
     boolean interrupted = Thread.interrupted();
     f.lock.lock();
     try {
-      forceDirectoryIfNew(f);
+      if (!f.findableAsSpare) forceDirectoryIfNew(f);
       f.ch.force(false);
       f.unforced = false;
     } catch (IOException e) {
@@ -192,7 +212,7 @@ public final class FileJournal implements Journal {
         f.knownSize += line.length;
         f.highestFence = Math.max(f.highestFence, record.fence());
         if (force) {
-          forceDirectoryIfNew(f);
+          if (!f.findableAsSpare || record.is(RecordType.PLAN_COMPLETED)) forceDirectoryIfNew(f);
           f.ch.force(false);
           f.unforced = false;
         } else {
@@ -269,15 +289,23 @@ public final class FileJournal implements Journal {
     FileChannel ch = null;
     try {
       boolean created = false;
-      try {
-        ch = files.open(file, CREATE_NEW, WRITE, APPEND);
-        created = true;
-      } catch (FileAlreadyExistsException e) {
+      boolean fromSpare = takeSpare(file);
+      if (fromSpare) {
         ch = files.open(file, WRITE, APPEND);
+        created = true;
+      } else {
+        try {
+          ch = files.open(file, CREATE_NEW, WRITE, APPEND);
+          created = true;
+        } catch (FileAlreadyExistsException e) {
+          ch = files.open(file, WRITE, APPEND);
+        }
       }
       f = new RunFile(file, ch, lock);
-      // forced with the file's first forced record: before it, nothing in the file needs to survive
+      // forced with the file's first forced record (before it, nothing in the file needs to
+      // survive), or, for a spare, with the run's last record
       f.directoryUnforced = created && fsync;
+      f.findableAsSpare = fromSpare;
       open.put(runId, f);
       return f;
     } catch (IOException e) {
@@ -290,9 +318,136 @@ public final class FileJournal implements Journal {
   }
 
   private void forceDirectoryIfNew(RunFile f) throws IOException {
+    forceDirectoryIfNew(f, true);
+  }
+
+  private void forceDirectoryIfNew(RunFile f, boolean replaceSpare) throws IOException {
     if (!f.directoryUnforced) return;
+    // the next run's spare, made now so that this one force makes its name durable too
+    Path next = replaceSpare && spare == null && f.findableAsSpare ? newSpare() : null;
     syncDirectory();
+    if (next != null) spare = next;
     f.directoryUnforced = false;
+    f.findableAsSpare = false;
+  }
+
+  // ------------------------------------------------------------------ spares
+
+  /**
+   * The prefix of a spare run file's name. A new run's first record costs the file's creation and
+   * two forces (the directory's, so the new name survives a crash, and the file's); a kill switch
+   * waits for them. So the journal keeps one empty file made in advance, its name already forced:
+   * a new run takes it (a hard link to the run's name, then the spare's name removed), and its first
+   * record needs one force. The run's name is forced with its last record; if the machine stops
+   * before that, the records are still under the spare's name, and the next {@link #create} on the
+   * directory puts them back under the run's.
+   */
+  static final String SPARE_PREFIX = ".spare-";
+
+  /** An empty spare older than this belonged to a process that stopped: it is removed. */
+  private static final java.time.Duration ABANDONED = java.time.Duration.ofHours(1);
+
+  /** Makes a spare now and forces the directory; without one, new runs create their file. */
+  private void prepareSpare() {
+    Path next = newSpare();
+    if (next == null) return;
+    try {
+      syncDirectory();
+      spare = next;
+    } catch (IOException e) {
+      deleteQuietly(next);
+    }
+  }
+
+  /** An empty file under a new spare name, not yet forced into the directory; null if it cannot be made. */
+  private @Nullable Path newSpare() {
+    if (!fsync || WINDOWS) return null;
+    Path p = dir.resolve(SPARE_PREFIX + java.util.UUID.randomUUID());
+    try {
+      files.open(p, CREATE_NEW, WRITE).close();
+      return p;
+    } catch (IOException | UnsupportedOperationException e) {
+      deleteQuietly(p);
+      return null;
+    }
+  }
+
+  /**
+   * Gives the spare {@code file}'s name: true if {@code file} is now the (empty) spare; false if
+   * there is no spare, {@code file} exists already, or the link failed (the caller creates the file).
+   */
+  private boolean takeSpare(Path file) {
+    Path s = spare;
+    if (s == null) return false;
+    try {
+      // link(2) fails if the name exists: a run file is never replaced
+      Files.createLink(file, s);
+    } catch (FileAlreadyExistsException e) {
+      return false; // the run exists: the spare stays for a new one
+    } catch (IOException | UnsupportedOperationException | SecurityException e) {
+      spare = null;
+      deleteQuietly(s);
+      return false;
+    }
+    spare = null;
+    deleteQuietly(s); // if it stays (or a crash keeps it), the next create() sees both names on one file
+    return true;
+  }
+
+  /**
+   * Puts back under their run's name the records a crash left in a spare (the run's name was not
+   * forced yet), removes a spare that names the same file as its run, and removes empty spares left
+   * by processes that stopped. A spare whose first record is torn is left as it is.
+   */
+  private void adoptSpares() {
+    List<Path> found = new ArrayList<>();
+    try (Stream<Path> paths = Files.list(dir)) {
+      paths.filter(p -> p.getFileName().toString().startsWith(SPARE_PREFIX)).forEach(found::add);
+    } catch (IOException e) {
+      throw new JournalException("cannot list " + dir + ": " + e.getMessage(), e);
+    }
+    boolean changed = false;
+    for (Path p : found) {
+      try {
+        long size = Files.size(p);
+        if (size == 0) {
+          if (Files.getLastModifiedTime(p).toInstant().isBefore(java.time.Instant.now().minus(ABANDONED))) {
+            changed |= Files.deleteIfExists(p);
+          }
+          continue;
+        }
+        byte[] bytes = Files.readAllBytes(p);
+        JournalCodec.Scan scan = JournalCodec.scan(bytes, bytes.length, p.toString());
+        if (scan.records().isEmpty()) continue;
+        Path file = fileOf(scan.records().get(0).runId());
+        try {
+          Files.createLink(file, p);
+        } catch (FileAlreadyExistsException e) {
+          if (!Files.isSameFile(file, p)) continue; // another file holds the run: both are kept
+        }
+        Files.delete(p);
+        changed = true;
+      } catch (NoSuchFileException e) {
+        // another journal on the directory took it first
+      } catch (IOException | JournalCorruptedException | IllegalArgumentException e) {
+        throw new JournalException("cannot recover the run records in " + p + ": " + e.getMessage(), e);
+      }
+    }
+    if (changed) {
+      try {
+        syncDirectory();
+      } catch (IOException e) {
+        throw new JournalException("cannot force directory " + dir + ": " + e.getMessage(), e);
+      }
+    }
+  }
+
+  private static void deleteQuietly(Path p) {
+    try {
+      Files.deleteIfExists(p);
+    } catch (IOException ignored) {
+      // an empty spare left behind is removed by a later create() once abandoned
+    }
   }
 
   /**
@@ -412,7 +567,7 @@ public final class FileJournal implements Journal {
       RunFile f = e.getValue();
       f.lock.lock();
       try {
-        forceDirectoryIfNew(f);
+        forceDirectoryIfNew(f, false);
         if (f.unforced) f.ch.force(false);
       } catch (IOException ex) {
         if (failure == null) {
@@ -423,6 +578,11 @@ public final class FileJournal implements Journal {
         f.lock.unlock();
         f.lock.release();
       }
+    }
+    // the spare goes with the journal (one forced above for a run's name included)
+    if (spare != null) {
+      deleteQuietly(spare);
+      spare = null;
     }
     if (failure != null) throw failure;
   }

@@ -80,17 +80,59 @@ class FileJournalDurabilityTest {
   }
 
   @Test
-  void forcesTheDirectoryAfterCreatingARunFileAndBeforeTheFirstRecordIsDurable() {
+  void aNewRunsFirstRecordIsOneForceOfTheSpareWhoseNameWasForcedWhenTheJournalWasCreated() {
     RecordingJournalFiles files = new RecordingJournalFiles();
     try (FileJournal journal = FileJournal.create(tmp.resolve("journal"), files)) {
       journal.append(record(1, RecordType.RUN_CREATED));
+      assertThat(files.events()).containsExactly(
+          "open .spare-* [CREATE_NEW, WRITE]",
+          "open journal [READ]",
+          "force journal",
+          "open run-1.jsonl [WRITE, APPEND]",
+          "force run-1.jsonl");
     }
 
-    assertThat(files.events()).containsExactly(
-        "open run-1.jsonl [CREATE_NEW, WRITE, APPEND]",
-        "open journal [READ]",
-        "force journal",
-        "force run-1.jsonl");
+    // closed before the run ended: the run's name is forced then
+    assertThat(files.events()).endsWith("open journal [READ]", "force journal");
+  }
+
+  @Test
+  void forcesTheDirectoryBeforeTheFirstRecordOfASecondNewRunWhileTheFirstHoldsTheSpare() {
+    RecordingJournalFiles files = new RecordingJournalFiles();
+    try (FileJournal journal = FileJournal.create(tmp.resolve("journal"), files)) {
+      journal.append(record(1, RecordType.RUN_CREATED));
+      int before = files.events().size();
+      journal.append(JournalRecord.of(1, "run-2", RecordType.RUN_CREATED, Instant.parse("2026-01-01T00:00:00Z"), 0, null, Map.of()));
+
+      assertThat(files.events().subList(before, files.events().size())).containsExactly(
+          "open run-2.jsonl [CREATE_NEW, WRITE, APPEND]",
+          "open journal [READ]",
+          "force journal",
+          "force run-2.jsonl");
+    }
+  }
+
+  @Test
+  void aRunEndsWithItsNameForcedTogetherWithTheNextSpare() throws IOException {
+    RecordingJournalFiles files = new RecordingJournalFiles();
+    try (FileJournal journal = FileJournal.create(tmp.resolve("journal"), files)) {
+      journal.append(record(1, RecordType.RUN_CREATED));
+      int before = files.events().size();
+      journal.append(record(2, RecordType.PLAN_COMPLETED));
+
+      assertThat(files.events().subList(before, files.events().size())).containsExactly(
+          "open .spare-* [CREATE_NEW, WRITE]",
+          "open journal [READ]",
+          "force journal",
+          "force run-1.jsonl");
+      try (var names = Files.list(tmp.resolve("journal"))) {
+        assertThat(names.map(p -> p.getFileName().toString()))
+            .hasSize(2).contains("run-1.jsonl").anySatisfy(n -> assertThat(n).startsWith(FileJournal.SPARE_PREFIX));
+      }
+    }
+    try (var names = Files.list(tmp.resolve("journal"))) {
+      assertThat(names.map(p -> p.getFileName().toString())).as("after close").containsExactly("run-1.jsonl");
+    }
   }
 
   @Test
@@ -105,6 +147,9 @@ class FileJournalDurabilityTest {
 
     // only opens that succeeded are recorded: CREATE_NEW found the file
     assertThat(files.events()).containsExactly(
+        "open .spare-* [CREATE_NEW, WRITE]",
+        "open journal [READ]",
+        "force journal",
         "open run-1.jsonl [WRITE, APPEND]",
         "open run-1.jsonl [READ]",
         "force run-1.jsonl");
@@ -123,6 +168,9 @@ class FileJournalDurabilityTest {
     }
 
     assertThat(files.events()).containsExactly(
+        "open .spare-* [CREATE_NEW, WRITE]",
+        "open journal [READ]",
+        "force journal",
         "open run-1.jsonl [READ, WRITE]",
         "open journal [READ]",
         "force journal",

@@ -68,7 +68,7 @@ class GroupCommitTest {
   }
 
   @Test
-  void theFirstStepOfANewRunActsAfterOneForceOfItsFileAndOneOfTheDirectory() {
+  void theFirstStepOfANewRunActsAfterOneForceOfItsFileMadeFromTheJournalsSpare() {
     RecordingJournalFiles files = new RecordingJournalFiles();
     List<List<String>> seen = new ArrayList<>();
     try (FileJournal journal = FileJournal.create(tmp.resolve("journal"), files);
@@ -80,9 +80,11 @@ class GroupCommitTest {
           RunOptions.defaults().withRunId("k").withReason("group commit")).await(HANG_GUARD);
 
       assertThat(r.outcome()).isEqualTo(RunOutcome.RECOVERED);
-      // RUN_CREATED, PLAN_STARTED and STAGE_STARTED ride with the forced STEP_STARTED
+      // the spare was made, and its name forced, when the journal was created; RUN_CREATED,
+      // PLAN_STARTED and STAGE_STARTED ride with the forced STEP_STARTED
       assertThat(seen).singleElement().isEqualTo(List.of(
-          "open k.jsonl [CREATE_NEW, WRITE, APPEND]", "open journal [READ]", "force journal", "force k.jsonl"));
+          "open .spare-* [CREATE_NEW, WRITE]", "open journal [READ]", "force journal",
+          "open k.jsonl [WRITE, APPEND]", "force k.jsonl"));
       assertThat(unforced(files, journal.fileOf("k"))).isZero();
     }
   }

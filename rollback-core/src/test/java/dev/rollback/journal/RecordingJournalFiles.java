@@ -28,7 +28,7 @@ final class RecordingJournalFiles implements JournalFiles {
   @Override
   public synchronized FileChannel open(Path path, OpenOption... options) throws IOException {
     FileChannel real = FileChannel.open(path, options);
-    events.add("open " + path.getFileName() + " " + List.of(options));
+    events.add("open " + name(path) + " " + List.of(options));
     return new RecordingFileChannel(real, path.toAbsolutePath());
   }
 
@@ -67,8 +67,14 @@ final class RecordingJournalFiles implements JournalFiles {
     return merged;
   }
 
+  /** A file's name; spares, whose names are random, as {@code .spare-*}. */
+  private static String name(Path path) {
+    String n = path.getFileName().toString();
+    return n.startsWith(FileJournal.SPARE_PREFIX) ? FileJournal.SPARE_PREFIX + "*" : n;
+  }
+
   private synchronized void forced(Path path, long size) {
-    events.add("force " + path.getFileName());
+    events.add("force " + name(path));
     forces.merge(path, 1, Integer::sum);
     forcedThrough.put(path, size);
   }
