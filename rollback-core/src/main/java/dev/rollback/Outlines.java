@@ -26,7 +26,7 @@ final class Outlines {
       lines.add("stage " + s.name() + (s.parallel() ? " parallel" : " sequential"));
       for (Step step : s.steps()) lines.add("  step " + s.name() + "/" + step.name() + " " + describe(step));
     }
-    return lines;
+    return List.copyOf(lines);
   }
 
   static List<String> outline(Release release) {
@@ -49,7 +49,7 @@ final class Outlines {
         lines.add(b.name() + " every=" + b.interval());
       }
     }
-    return lines;
+    return List.copyOf(lines);
   }
 
   private static String describe(Step step) {

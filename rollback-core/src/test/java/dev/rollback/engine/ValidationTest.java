@@ -45,6 +45,15 @@ class ValidationTest {
   }
 
   @Test
+  void aPlansOutlineCannotBeChangedThroughItsGetter() {
+    RollbackPlan plan = RollbackPlan.builder("p").sequential("s", s -> s.step(Step.of("a", ctx -> { }))).build();
+
+    assertThat(plan.outline()).hasSize(3);
+    assertThatThrownBy(() -> plan.outline().add("stage injected")).isInstanceOf(UnsupportedOperationException.class);
+    assertThat(plan.outline()).hasSize(3);
+  }
+
+  @Test
   void aPlanWithoutStagesIsInvalid() {
     assertThatThrownBy(() -> RollbackPlan.builder("p").build())
         .isInstanceOf(PlanValidationException.class).hasMessageContaining("plan 'p': has no stages");
