@@ -125,9 +125,12 @@ public final class Compiler {
 
   public @Nullable Compiled parse(String text, String file, Path baseDir, List<Problem> problems) {
     YamlReader.Parsed p = YamlReader.parse(text, file);
+    Timing.mark("yaml " + file);
     problems.addAll(p.problems());
     if (p.root().isEmpty()) return null;
-    return compile(p.root().get(), file, baseDir, problems);
+    Compiled c = compile(p.root().get(), file, baseDir, problems);
+    Timing.mark("compiled " + file);
+    return c;
   }
 
   /** The root checked; kind dispatched. */
