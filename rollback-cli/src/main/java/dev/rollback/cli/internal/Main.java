@@ -74,6 +74,18 @@ public final class Main implements Runnable {
   }
 
   public static void main(String[] args) {
+    if (TypeIndex.absent("simplelogger.properties")) {
+      // slf4j-simple looks for its configuration file through the context class loader: on this
+      // class path it is known to be missing, and looking for it would open every jar
+      Thread t = Thread.currentThread();
+      ClassLoader context = t.getContextClassLoader();
+      t.setContextClassLoader(ClassLoader.getPlatformClassLoader());
+      try {
+        org.slf4j.LoggerFactory.getILoggerFactory();
+      } finally {
+        t.setContextClassLoader(context);
+      }
+    }
     // log lines go to System.err: through the same redactor as the command's own output
     PrintStream err = RedactingStream.wrap(System.err, () -> Context.redactor);
     System.setErr(err);
@@ -983,7 +995,11 @@ public final class Main implements Runnable {
   @Command(name = "warm-up", hidden = true, description = "Load, validate, outline and document the embedded sample plan"
       + " (what bin/rollback trains its class-data-sharing archive on).")
   static final class WarmUp implements Callable<Integer> {
-    @Override public Integer call() throws IOException {
+    @Option(names = "--type-index", paramLabel = "FILE", description = "Also write the index of the types found on this class path.")
+    Path typeIndex;
+
+    @Override public Integer call() throws Exception {
+      if (typeIndex != null) TypeIndex.write(typeIndex, Registry.get());
       Path dir = Files.createTempDirectory("rollback-warm-up");
       try {
         Path f = dir.resolve("warm-up.yaml");
@@ -994,6 +1010,8 @@ public final class Main implements Runnable {
         PrintStream out = Context.out;
         Context.out = quiet;
         try {
+          plainFiles(new String[] {"validate", f.toString()}).call();
+          plainFiles(new String[] {"plan", f.toString()}).call();
           commandLine().execute("validate", f.toString());
           commandLine().execute("plan", f.toString());
           commandLine().execute("plan", f.toString(), "-o", "json");
