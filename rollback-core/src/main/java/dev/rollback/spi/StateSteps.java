@@ -64,8 +64,12 @@ public final class StateSteps<S> {
   public static final String SEQUENCE_CHECKPOINT = "state.targets.done";
   /** The checkpoint holding the target {@link #restoreComputed} computed, as the JSON of its snapshot. */
   public static final String TARGET_CHECKPOINT = "state.target";
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final TypeReference<LinkedHashMap<String, String>> SNAPSHOT_JSON = new TypeReference<>() {};
+
+  /** Made on first use: only a run reads or writes a journaled target, and a mapper costs a command line's start. */
+  private static final class Json {
+    static final ObjectMapper MAPPER = new ObjectMapper();
+  }
 
   private final StateAdapter<S> adapter;
   private final @Nullable Duration settleTimeout;
@@ -200,7 +204,7 @@ public final class StateSteps<S> {
       if (saved != null) {
         Map<String, String> values;
         try {
-          values = JSON.readValue(saved, SNAPSHOT_JSON);
+          values = Json.MAPPER.readValue(saved, SNAPSHOT_JSON);
         } catch (JsonProcessingException e) {
           throw new StateStepException(ctx.stepPath(), adapter.describe(), "checkpoint " + TARGET_CHECKPOINT
               + " is not a journaled target: " + e.getOriginalMessage(), e);
@@ -209,7 +213,7 @@ public final class StateSteps<S> {
       }
       S t = Objects.requireNonNull(compute.apply(ctx),
           () -> "step '" + ctx.stepPath() + "': the target of " + adapter.describe() + " is null");
-      if (forRun) ctx.checkpoint(TARGET_CHECKPOINT, JSON.writeValueAsString(adapter.codec().encode(t).values()));
+      if (forRun) ctx.checkpoint(TARGET_CHECKPOINT, Json.MAPPER.writeValueAsString(adapter.codec().encode(t).values()));
       return t;
     };
   }

@@ -66,7 +66,10 @@ import org.slf4j.LoggerFactory;
  */
 public final class FlagdFileStore implements FlagStore {
   private static final Logger log = LoggerFactory.getLogger(FlagdFileStore.class);
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  /** Made on first use: a plan that only names the file (validate, plan) does not pay for a mapper. */
+  private static final class Json {
+    static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  }
   /** The top-level metadata key prefix under which a write under a lease records its fencing token. */
   public static final String FENCING_TOKEN_KEY = "rollback.fencingToken.";
   /** One monitor per flag file in this JVM: the sidecar's file lock is per process, not per thread. */
@@ -149,7 +152,7 @@ public final class FlagdFileStore implements FlagStore {
 
   private void rollout(ObjectNode root, String flag, Rollout rollout) {
     ObjectNode f = flagNode(root, flag);
-    ArrayNode fractional = JSON.createArrayNode();
+    ArrayNode fractional = Json.MAPPER.createArrayNode();
     // the default variant serves users without a targeting key: the off variant, or, for weights on a
     // flag that has none (e.g. string variants), the default it already has
     String off = rollout instanceof Rollout.Weights && offVariants.get(flag) == null && findVariant(f, false) == null
@@ -157,8 +160,8 @@ public final class FlagdFileStore implements FlagStore {
         ? f.path("defaultVariant").asText() : variantOf(flag, f, false);
     if (rollout instanceof Rollout.Percentage p) {
       String on = variantOf(flag, f, true);
-      fractional.add(JSON.createArrayNode().add(on).add(p.percent()));
-      fractional.add(JSON.createArrayNode().add(off).add(100 - p.percent()));
+      fractional.add(Json.MAPPER.createArrayNode().add(on).add(p.percent()));
+      fractional.add(Json.MAPPER.createArrayNode().add(off).add(100 - p.percent()));
     } else if (rollout instanceof Rollout.Weights w) {
       JsonNode variants = f.path("variants");
       w.weights().forEach((v, weight) -> {
@@ -166,14 +169,14 @@ public final class FlagdFileStore implements FlagStore {
           throw new IllegalArgumentException("flag '" + flag + "' in " + describe() + " has no variant '" + v
               + "' (variants: " + names(variants) + ")");
         }
-        fractional.add(JSON.createArrayNode().add(v).add(weight));
+        fractional.add(Json.MAPPER.createArrayNode().add(v).add(weight));
       });
     } else {
       throw new IllegalArgumentException("a custom rollout can only be restored, not set: flag '" + flag + "'");
     }
     f.put("state", "ENABLED");
     f.put("defaultVariant", off);
-    ObjectNode targeting = JSON.createObjectNode();
+    ObjectNode targeting = Json.MAPPER.createObjectNode();
     targeting.set("fractional", fractional);
     f.set("targeting", targeting);
   }
@@ -189,7 +192,7 @@ public final class FlagdFileStore implements FlagStore {
     Objects.requireNonNull(state, "state");
     JsonNode definition;
     try {
-      definition = JSON.readTree(state.definition());
+      definition = Json.MAPPER.readTree(state.definition());
     } catch (JsonProcessingException e) {
       throw new IllegalArgumentException("captured definition of flag '" + state.flag() + "' is not JSON: " + e.getOriginalMessage(), e);
     }
@@ -368,7 +371,7 @@ public final class FlagdFileStore implements FlagStore {
     }
     JsonNode root;
     try {
-      root = JSON.readTree(bytes);
+      root = Json.MAPPER.readTree(bytes);
     } catch (JsonProcessingException e) {
       JsonLocation at = e.getLocation();
       throw new InvalidFlagFileException(file, at == null ? 0 : at.getLineNr(), at == null ? 0 : at.getColumnNr(),
@@ -388,7 +391,7 @@ public final class FlagdFileStore implements FlagStore {
     try {
       FileTime before = Files.getLastModifiedTime(file);
       tmp = Files.createTempFile(dir, "." + file.getFileName() + ".", ".tmp");
-      byte[] bytes = JSON.writeValueAsBytes(root);
+      byte[] bytes = Json.MAPPER.writeValueAsBytes(root);
       try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
         ByteBuffer buf = ByteBuffer.wrap(bytes);
         while (buf.hasRemaining()) ch.write(buf);

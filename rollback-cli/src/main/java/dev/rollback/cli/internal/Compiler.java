@@ -86,6 +86,7 @@ public final class Compiler {
   private final Set<String> resolvedSecrets = java.util.Collections.synchronizedSet(new LinkedHashSet<>());
 
   public Compiler(Registry registry, Map<String, String> env, Ctx.SecretMode secrets, Map<String, Node> targetOverrides) {
+    Timing.mark("registry");
     this.registry = registry;
     this.env = env;
     this.secrets = secrets;
@@ -116,6 +117,7 @@ public final class Compiler {
       return null;
     }
     loading.push(abs);
+    Timing.mark("read " + file);
     try {
       return parse(text, file.toString(), abs.getParent(), problems);
     } finally {
@@ -125,9 +127,12 @@ public final class Compiler {
 
   public @Nullable Compiled parse(String text, String file, Path baseDir, List<Problem> problems) {
     YamlReader.Parsed p = YamlReader.parse(text, file);
+    Timing.mark("yaml " + file);
     problems.addAll(p.problems());
     if (p.root().isEmpty()) return null;
-    return compile(p.root().get(), file, baseDir, problems);
+    Compiled c = compile(p.root().get(), file, baseDir, problems);
+    Timing.mark("compiled " + file);
+    return c;
   }
 
   /** The root checked; kind dispatched. */

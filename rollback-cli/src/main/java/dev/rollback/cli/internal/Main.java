@@ -74,6 +74,18 @@ public final class Main implements Runnable {
   }
 
   public static void main(String[] args) {
+    if (TypeIndex.absent("simplelogger.properties")) {
+      // slf4j-simple looks for its configuration file through the context class loader: on this
+      // class path it is known to be missing, and looking for it would open every jar
+      Thread t = Thread.currentThread();
+      ClassLoader context = t.getContextClassLoader();
+      t.setContextClassLoader(ClassLoader.getPlatformClassLoader());
+      try {
+        org.slf4j.LoggerFactory.getILoggerFactory();
+      } finally {
+        t.setContextClassLoader(context);
+      }
+    }
     // log lines go to System.err: through the same redactor as the command's own output
     PrintStream err = RedactingStream.wrap(System.err, () -> Context.redactor);
     System.setErr(err);
@@ -82,6 +94,7 @@ public final class Main implements Runnable {
 
   /** Runs the command line in this JVM; returns the exit code. */
   public static int run(String[] arguments, PrintStream rawOut, PrintStream rawErr) {
+    Timing.mark("main");
     String[] args = arguments;
     Context.redactor = dev.rollback.spi.Redactor.none();
     PrintStream out = RedactingStream.wrap(rawOut, () -> Context.redactor);
@@ -93,6 +106,21 @@ public final class Main implements Runnable {
     // only the command asked for is introspected (picocli reflects over every class it is given)
     java.util.function.Supplier<Object> sub = args.length == 0 ? null : SUBCOMMANDS.get(args[0]);
     if (sub != null) Preload.start();
+    Context.out = out;
+    Context.err = err;
+    Callable<Integer> plain = plainFiles(args);
+    if (plain != null) {
+      Timing.mark("command line");
+      try {
+        return plain.call();
+      } catch (Exception e) {
+        return failed(e, err);
+      } finally {
+        out.flush();
+        err.flush();
+        Timing.mark("done");
+      }
+    }
     CommandLine cl = sub == null ? commandLine() : new CommandLine(sub.get()).setCaseInsensitiveEnumValuesAllowed(true);
     if (sub != null) {
       cl.setCommandName("rollback " + args[0]);
@@ -100,30 +128,65 @@ public final class Main implements Runnable {
     }
     cl.setOut(new java.io.PrintWriter(out, true));
     cl.setErr(new java.io.PrintWriter(err, true));
-    cl.setExecutionExceptionHandler((ex, cmd, parse) -> {
-      if (ex instanceof PlanFileException p) {
-        for (Problem pr : p.problems()) err.println(pr);
-        return Exit.INVALID;
-      }
-      if (ex instanceof IllegalArgumentException) {
-        err.println("rollback: " + ex.getMessage());
-        return Exit.INVALID;
-      }
-      boolean ours = ex instanceof dev.rollback.RollbackException || ex instanceof IllegalStateException
-          || ex instanceof UncheckedIOException;
-      err.println("rollback: " + (ours && ex.getMessage() != null ? ex.getMessage() : ex.toString()));
-      if (ex instanceof dev.rollback.PlanChangedException) err.println("(rollback resume --force continues with the changed plan)");
-      if (System.getenv("ROLLBACK_DEBUG") != null) ex.printStackTrace(err);
-      return Exit.ERROR;
-    });
-    Context.out = out;
-    Context.err = err;
+    cl.setExecutionExceptionHandler((ex, cmd, parse) -> failed(ex, err));
+    Timing.mark("command line");
     try {
       return cl.execute(args);
     } finally {
       out.flush();
       err.flush();
+      Timing.mark("done");
     }
+  }
+
+  /** The exit code of a command that threw {@code ex}, after saying why on {@code err}. */
+  private static int failed(Exception ex, PrintStream err) {
+    if (ex instanceof PlanFileException p) {
+      for (Problem pr : p.problems()) err.println(pr);
+      return Exit.INVALID;
+    }
+    if (ex instanceof IllegalArgumentException) {
+      err.println("rollback: " + ex.getMessage());
+      return Exit.INVALID;
+    }
+    boolean ours = ex instanceof dev.rollback.RollbackException || ex instanceof IllegalStateException
+        || ex instanceof UncheckedIOException;
+    err.println("rollback: " + (ours && ex.getMessage() != null ? ex.getMessage() : ex.toString()));
+    if (ex instanceof dev.rollback.PlanChangedException) err.println("(rollback resume --force continues with the changed plan)");
+    if (System.getenv("ROLLBACK_DEBUG") != null) ex.printStackTrace(err);
+    return Exit.ERROR;
+  }
+
+  /**
+   * {@code validate FILE...} and {@code plan FILE} with nothing but file names, ready to call
+   * without picocli, whose model of a command, built by reflection over its annotations, costs
+   * more of a start than checking a 200-step plan; null for anything else (options, help, a
+   * missing or extra file, an {@code @file} of arguments), which picocli parses as always.
+   */
+  static @org.jspecify.annotations.Nullable Callable<Integer> plainFiles(String[] args) {
+    if (args.length < 2 || !(args[0].equals("validate") || args[0].equals("plan") && args.length == 2)) return null;
+    List<Path> files = new ArrayList<>();
+    for (int i = 1; i < args.length; i++) {
+      String a = args[i];
+      if (a.isEmpty() || a.startsWith("-") || a.startsWith("@") || a.indexOf('\0') >= 0) return null;
+      files.add(Path.of(a));
+    }
+    Common common = new Common();
+    String stateDir = System.getenv("ROLLBACK_STATE_DIR");
+    common.stateDir = Path.of(stateDir == null ? ".rollback" : stateDir);
+    String journal = System.getenv("ROLLBACK_JOURNAL");
+    common.journal = journal == null ? null : Path.of(journal);
+    common.output = Format.text;
+    if (args[0].equals("plan")) {
+      PlanCmd p = new PlanCmd();
+      p.common = common;
+      p.file = files.get(0);
+      return p;
+    }
+    Validate v = new Validate();
+    v.common = common;
+    v.files = files;
+    return v;
   }
 
   /** The commands, by name, for starting only the one asked for. */
@@ -932,7 +995,11 @@ public final class Main implements Runnable {
   @Command(name = "warm-up", hidden = true, description = "Load, validate, outline and document the embedded sample plan"
       + " (what bin/rollback trains its class-data-sharing archive on).")
   static final class WarmUp implements Callable<Integer> {
-    @Override public Integer call() throws IOException {
+    @Option(names = "--type-index", paramLabel = "FILE", description = "Also write the index of the types found on this class path.")
+    Path typeIndex;
+
+    @Override public Integer call() throws Exception {
+      if (typeIndex != null) TypeIndex.write(typeIndex, Registry.get());
       Path dir = Files.createTempDirectory("rollback-warm-up");
       try {
         Path f = dir.resolve("warm-up.yaml");
@@ -943,6 +1010,8 @@ public final class Main implements Runnable {
         PrintStream out = Context.out;
         Context.out = quiet;
         try {
+          plainFiles(new String[] {"validate", f.toString()}).call();
+          plainFiles(new String[] {"plan", f.toString()}).call();
           commandLine().execute("validate", f.toString());
           commandLine().execute("plan", f.toString());
           commandLine().execute("plan", f.toString(), "-o", "json");

@@ -1,9 +1,10 @@
 package dev.rollback.cli.internal;
 
 /**
- * Loads, on a second thread, what reading any plan needs — the registered types, the YAML parser,
- * the loader and the model — while the main thread sets up the command line (a module's clients
- * are loaded only when a plan uses one of its targets). The main thread does not wait for it: whatever is not ready yet, it loads itself.
+ * Loads, on a second thread, what compiling any plan needs — the registered types, the loader and
+ * the model — while the main thread reads and parses the file (a module's clients are loaded only
+ * when a plan uses one of its targets). The main thread does not wait for it: whatever is not
+ * ready yet, it loads itself.
  */
 final class Preload {
   private Preload() {}
@@ -16,7 +17,6 @@ final class Preload {
     Thread t = new Thread(() -> {
       try {
         Registry.get();
-        YamlReader.parse("apiVersion: x\nspec: {a: [1, \"b\"]}\n", "preload");
         for (String c : CLASSES) Class.forName(c, true, Preload.class.getClassLoader());
         java.security.MessageDigest.getInstance("SHA-256");
       } catch (Throwable e) {

@@ -33,7 +33,9 @@ public final class YamlReader {
     try {
       LoadSettings settings = LoadSettings.builder().setLabel(file).setAllowDuplicateKeys(true).setMaxAliasesForCollections(50)
           .build();
+      Timing.mark("yaml settings");
       Optional<org.snakeyaml.engine.v2.nodes.Node> root = new Compose(settings).composeString(text);
+      Timing.mark("yaml composed");
       if (root.isEmpty()) {
         problems.add(new Problem(file, 1, 1, "", "the file is empty; a plan file starts with apiVersion: and kind:"));
         return new Parsed(Optional.empty(), problems);
