@@ -338,4 +338,17 @@ class ConfigRestoreRoundTripsIT {
         .contains("GET configmaps/leased-env").noneMatch(r -> r.startsWith("PATCH"));
     assertThat(configMap("leased-env").getMetadata().getResourceVersion()).isEqualTo(taken);
   }
+
+  @Test
+  void awaitingTheRolloutReadsOnceThenWatchesInsteadOfPolling() {
+    DeploymentRollout d = create("wait");
+    setImage("wait", "app:2");
+    requests.clear();
+
+    RolloutStatus s = d.awaitRollout(Duration.ofSeconds(60));
+
+    assertThat(s.isComplete()).as(s.message()).isTrue();
+    assertThat(requests).as("one GET, then one watch from its resourceVersion, for a rollout of several status changes")
+        .containsExactly("GET deployments/wait", "GET deployments");
+  }
 }
