@@ -916,12 +916,15 @@ final class Workload implements StateAdapter<WorkloadRevision> {
         return Poll.rollout(this::rolloutStatus, left, options.pollInterval(), null, describe());
       }
       try (Watch w = started) {
-        while (true) {
+        for (int received = 0; ; received++) {
           long left = end - System.nanoTime();
           if (left <= 0) return s;
           Optional<HasMetadata> e = events.poll(left, TimeUnit.NANOSECONDS);
           if (e == null) return s;
-          if (e.isEmpty()) break; // ended: read again
+          if (e.isEmpty()) { // ended: read again, not at once when it ended before any event
+            if (received == 0) Poll.pause(null, options.pollInterval(), "the rollout of " + describe());
+            break;
+          }
           s = status(e.get());
           if (s.isComplete() || s.isFailed()) return s;
           log.debug("{}: {}", describe(), s.message());
