@@ -79,7 +79,10 @@ public final class DeploymentRollout {
     return new DeploymentRollout(client, namespace, name, workload, timeout, hostsThisProcess);
   }
 
-  /** How often a rollout wait reads the Deployment (default 100 ms). */
+  /**
+   * How often the steps' rollout wait reads the Deployment (default 100 ms); {@link #awaitRollout}
+   * watches instead, and polls at this interval only when it may not watch.
+   */
   public DeploymentRollout withPollInterval(Duration interval) {
     Objects.requireNonNull(interval, "interval");
     if (interval.isNegative() || interval.isZero()) throw new IllegalArgumentException("poll interval must be positive: " + interval);
@@ -219,11 +222,14 @@ public final class DeploymentRollout {
   }
 
   /**
-   * Polls until the rollout completes or fails, or {@code timeout} passes (then the last,
-   * still progressing, status).
+   * Waits until the rollout completes or fails, or {@code timeout} passes (then the last, still
+   * progressing, status), as {@code kubectl rollout status} does: one GET, then a watch from its
+   * resourceVersion, each change judged as it arrives. Without RBAC permission to {@code watch}
+   * Deployments it polls every {@link #withPollInterval poll interval} instead.
    */
   public RolloutStatus awaitRollout(Duration timeout) {
-    return Poll.rollout(this::rolloutStatus, timeout, workload.options.pollInterval(), null, describe());
+    Objects.requireNonNull(timeout, "timeout");
+    return workload.awaitRollout(timeout);
   }
 
   // ------------------------------------------------------------------ steps

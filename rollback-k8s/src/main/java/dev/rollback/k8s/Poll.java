@@ -11,7 +11,7 @@ import org.jspecify.annotations.Nullable;
 /**
  * The pause between two reads of the API server while a rollout settles. Inside a step it waits
  * on the engine's clock ({@link StepContext#sleep}: virtual time under a {@code ManualClock}, woken
- * at once by a cancel); outside one (the public {@code awaitRollout}) it parks the caller. Every
+ * at once by a cancel); outside one ({@code awaitRollout} without permission to watch) it parks the caller. Every
  * loop that uses it is bounded by a deadline taken from the same clock ({@link #now}).
  */
 final class Poll {

@@ -110,9 +110,13 @@ public final class RevisionedRollout {
     return workload.rolloutStatus();
   }
 
-  /** Polls until complete or {@code timeout} passes (then the last status). */
+  /**
+   * Waits until complete or failed, or {@code timeout} passes (then the last status), on a watch
+   * as {@link DeploymentRollout#awaitRollout} does.
+   */
   public RolloutStatus awaitRollout(Duration timeout) {
-    return Poll.rollout(this::rolloutStatus, timeout, workload.options.pollInterval(), null, describe());
+    Objects.requireNonNull(timeout, "timeout");
+    return workload.awaitRollout(timeout);
   }
 
   /** A step that rolls back to {@code target} and waits; its undo rolls forward to the revision it replaced. */

@@ -29,6 +29,9 @@ import io.fabric8.kubernetes.api.model.apps.DeploymentCondition;
 import io.fabric8.kubernetes.api.model.apps.ReplicaSet;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.Watch;
+import io.fabric8.kubernetes.client.Watcher;
+import io.fabric8.kubernetes.client.WatcherException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
@@ -42,7 +45,11 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
@@ -655,7 +662,12 @@ final class Workload implements StateAdapter<WorkloadRevision> {
     return keptName;
   }
 
-  private record ConfigWrite(ReferencedConfig target, @Nullable HasMetadata fresh, Map<String, String> data) {}
+  /**
+   * One object to write: on {@code fresh} (read or seen) with a resourceVersion precondition, or,
+   * when {@code blind}, as a patch that makes it hold {@code data} whatever it holds now (see
+   * {@link #writeBlind}), {@code fresh} being what a capture saw.
+   */
+  private record ConfigWrite(ReferencedConfig target, @Nullable HasMetadata fresh, Map<String, String> data, boolean blind) {}
 
   /**
    * Puts every object of {@code target} back to its captured content, each with a resourceVersion
@@ -671,6 +683,13 @@ final class Workload implements StateAdapter<WorkloadRevision> {
    * a conditional write: a newer lease holder's token still refuses it, a concurrent writer's
    * content is still replaced. A ConfigMap seen with its target's content, and every Secret, is
    * read again: skipping a write on the strength of an earlier read would miss a write made since.
+   *
+   * <p>Except without a lease (a direct {@code undo(Revision.captured(..))} after the capture): a
+   * ConfigMap seen with its target's content is not read but patched once with that content (a
+   * JSON patch testing that it is still the object seen, by uid): the API server writes nothing
+   * when it still holds that content, and puts it back when it was changed since. With a lease, the
+   * write must record the fencing token, and a patch that records it writes an unchanged object
+   * too; so with a lease it is read again.
    */
   private String restoreConfig(List<ReferencedConfig> target, HasMetadata owner, StepLease lease) {
     if (target.isEmpty()) return "";
@@ -681,6 +700,10 @@ final class Workload implements StateAdapter<WorkloadRevision> {
       Seen seen = cm ? seenConfigMaps.remove(c.name()) : null; // used at most once: a write makes it stale
       boolean seenChanged = seen != null && (seen.configMap() == null
           || !sameContent(c, seen.configMap()) && !Boolean.TRUE.equals(seen.configMap().getImmutable()));
+      if (cm && !lease.isPresent() && seen != null && seen.configMap() != null && !seenChanged) {
+        writes.add(new ConfigWrite(c, seen.configMap(), c.data(), true)); // seen with its target's content
+        continue;
+      }
       HasMetadata fresh = seenChanged ? seen.configMap() : getConfig(cm, c.name(), false);
       if (fresh != null && sameContent(c, fresh)) continue;
       if (cm) {
@@ -690,7 +713,7 @@ final class Workload implements StateAdapter<WorkloadRevision> {
               + c.name() + ") and retry the step, which recreates it with the captured content");
           continue;
         }
-        writes.add(new ConfigWrite(c, fresh, c.data()));
+        writes.add(new ConfigWrite(c, fresh, c.data(), false));
         continue;
       }
       String now = fresh == null ? "it was deleted" : "its data digest is now " + short12(ConfigRefs.sha256(((Secret) fresh).getData()));
@@ -710,14 +733,17 @@ final class Workload implements StateAdapter<WorkloadRevision> {
             + ": put its old content back yourself (kubectl -n " + namespace + " edit secret " + c.name() + ") and retry the step");
         continue;
       }
-      writes.add(new ConfigWrite(c, fresh, orEmpty(copy.getData())));
+      writes.add(new ConfigWrite(c, fresh, orEmpty(copy.getData()), false));
     }
     if (!problems.isEmpty()) {
       throw new K8sRollbackException("cannot restore the config of " + describe() + " (nothing was written): "
           + String.join("; ", problems));
     }
     List<String> done = new ArrayList<>();
-    for (ConfigWrite w : writes) done.add(writeConfig(w, lease));
+    for (ConfigWrite w : writes) {
+      String d = writeConfig(w, lease, done);
+      if (!d.isEmpty()) done.add(d);
+    }
     return done.isEmpty() ? "" : String.join(", ", done);
   }
 
@@ -732,12 +758,42 @@ final class Workload implements StateAdapter<WorkloadRevision> {
     return ConfigRefs.sha256(((Secret) fresh).getData()).equals(c.sha256());
   }
 
-  /** Writes one object's captured content: a PATCH with the resourceVersion read, or a create when it is gone. */
-  private String writeConfig(ConfigWrite w, StepLease lease) {
+  /**
+   * Writes one object's captured content: a PATCH with the resourceVersion read, or a create when
+   * it is gone; a blind write first tries {@link #writeBlind}. Returns what it did ("" for nothing);
+   * {@code done}: what this restore already wrote, for an error.
+   */
+  private String writeConfig(ConfigWrite w, StepLease lease, List<String> done) {
     ReferencedConfig c = w.target();
     boolean cm = c.kind() == ReferencedConfig.Kind.CONFIG_MAP;
     HasMetadata fresh = w.fresh();
-    for (int attempt = 1; ; attempt++) {
+    int first = 1;
+    if (w.blind()) {
+      first = 2;
+      if (options.beforeWrite() != null) options.beforeWrite().accept(c.kind().apiKind() + " " + c.name(), 1);
+      lease.check();
+      try {
+        return writeBlind(c, (ConfigMap) fresh);
+      } catch (K8sApiException e) {
+        // 404: deleted since it was seen; 422: the uid test failed (deleted and recreated since), or the API
+        // server refused the content (an immutable ConfigMap): read it and decide as for any other
+        if (e.code() != 404 && e.code() != 422) throw e;
+        log.info("{}: {} is not the object captured ({}): reading it again", describe(), c, e.getMessage());
+        fresh = getConfig(true, c.name(), false);
+        if (fresh != null && sameContent(c, fresh)) {
+          seenConfigMaps.put(c.name(), new Seen((ConfigMap) fresh));
+          return "";
+        }
+        if (fresh instanceof ConfigMap m && Boolean.TRUE.equals(m.getImmutable())) {
+          throw new K8sRollbackException("cannot restore the config of " + describe() + " ("
+              + (done.isEmpty() ? "nothing was written" : "already done: " + String.join(", ", done)) + "): ConfigMap "
+              + namespace + "/" + c.name() + " was recreated immutable with other content since it was captured"
+              + " (resourceVersion " + c.resourceVersion() + "): delete it (kubectl -n " + namespace + " delete configmap "
+              + c.name() + ") and retry, which recreates it with the captured content");
+        }
+      }
+    }
+    for (int attempt = first; ; attempt++) {
       if (options.beforeWrite() != null) options.beforeWrite().accept(c.kind().apiKind() + " " + c.name(), attempt);
       Fencing.check(lease, fresh, c.kind().apiKind() + " " + namespace + "/" + c.name());
       try {
@@ -772,14 +828,14 @@ final class Workload implements StateAdapter<WorkloadRevision> {
         }
         String body = json().asJson(ops);
         HasMetadata f = fresh;
-        Api.run(client, "PATCH " + configPath(cm, c.name()), () -> {
-          if (f instanceof ConfigMap m) client.configMaps().inNamespace(namespace).resource(m).patch(PatchContext.of(PatchType.JSON), body);
-          else client.secrets().inNamespace(namespace).resource((Secret) f).patch(PatchContext.of(PatchType.JSON), body);
-        });
+        HasMetadata written = Api.call(client, "PATCH " + configPath(cm, c.name()), () -> f instanceof ConfigMap m
+            ? client.configMaps().inNamespace(namespace).resource(m).patch(PatchContext.of(PatchType.JSON), body)
+            : client.secrets().inNamespace(namespace).resource((Secret) f).patch(PatchContext.of(PatchType.JSON), body));
+        if (written instanceof ConfigMap m) seenConfigMaps.put(c.name(), new Seen(m)); // the response is the read-back
         log.info("{}: restored {} to its content captured at resourceVersion {}", describe(), c, c.resourceVersion());
         return "restored " + c;
       } catch (K8sApiException e) {
-        if (e.code() != 409 || attempt > options.conflictRetries()) throw e;
+        if (e.code() != 409 || attempt - first + 1 > options.conflictRetries()) throw e;
         log.info("{}: {} changed while restoring it (409 on attempt {}): reading it again", describe(), c, attempt);
         fresh = getConfig(cm, c.name(), false);
         if (fresh != null && sameContent(c, fresh)) return "restored " + c + " (by someone else meanwhile)";
@@ -787,10 +843,107 @@ final class Workload implements StateAdapter<WorkloadRevision> {
     }
   }
 
+  /**
+   * One JSON patch making ConfigMap {@code seen} hold {@code c}'s content: a {@code test} that it is
+   * still the object seen (its uid), then {@code data} and {@code binaryData} replaced. The API
+   * server writes nothing when the result equals what it holds (the resourceVersion stays), so an
+   * unchanged ConfigMap costs this one request and no write; a changed one is put back in the
+   * same request. 404 when it was deleted, 422 when the test fails (recreated since) or the content
+   * is refused (immutable): the caller reads it again. Returns what it did ("" when it held that
+   * content since the capture).
+   */
+  private String writeBlind(ReferencedConfig c, ConfigMap seen) {
+    List<Map<String, Object>> ops = new ArrayList<>();
+    ops.add(op("test", "/metadata/uid", seen.getMetadata().getUid()));
+    // an empty map is stored as no map: the same object as one without it
+    ops.add(op("add", "/data", c.data()));
+    ops.add(op("add", "/binaryData", c.binaryData()));
+    String body = json().asJson(ops);
+    ConfigMap now = Api.call(client, "PATCH " + configPath(true, c.name()),
+        () -> client.configMaps().inNamespace(namespace).resource(seen).patch(PatchContext.of(PatchType.JSON), body));
+    seenConfigMaps.put(c.name(), new Seen(now)); // the response is the read-back
+    String was = seen.getMetadata().getResourceVersion();
+    if (Objects.equals(was, now.getMetadata().getResourceVersion())) return "";
+    log.info("{}: {} was written since it was captured (resourceVersion {}, now {}): it holds its captured content again",
+        describe(), c, was, now.getMetadata().getResourceVersion());
+    return "restored " + c;
+  }
+
   // ------------------------------------------------------------------ rollout status
 
   RolloutStatus rolloutStatus() {
     return status(get());
+  }
+
+  /**
+   * Waits for the rollout as {@code kubectl rollout status} does: one GET, then a watch from its
+   * resourceVersion, each event judged by {@link #status} as it arrives (no poll interval). A
+   * watch the server ends (or a 410 Gone) starts over from a GET. Returns on a complete or failed
+   * rollout, or when {@code timeout} has passed (the last status seen).
+   *
+   * <p>Without permission to watch (403), it polls every {@code pollInterval} instead. Not from
+   * the resourceVersion of the undo's own PATCH: replaying the events since an
+   * earlier write could find a rollout complete that a later write has replaced since.
+   */
+  RolloutStatus awaitRollout(Duration timeout) {
+    long end = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      HasMetadata o = get();
+      RolloutStatus s = status(o);
+      if (s.isComplete() || s.isFailed() || System.nanoTime() - end >= 0) return s;
+      BlockingQueue<Optional<HasMetadata>> events = new LinkedBlockingQueue<>(); // empty: the watch ended
+      Watcher<HasMetadata> watcher = new Watcher<>() {
+        @Override public void eventReceived(Action action, HasMetadata resource) {
+          if (action == Action.ADDED || action == Action.MODIFIED) events.add(Optional.of(resource));
+          else if (action == Action.DELETED || action == Action.ERROR) events.add(Optional.empty());
+        }
+        @Override public void onClose(WatcherException cause) {
+          events.add(Optional.empty());
+        }
+        @Override public void onClose() {
+          events.add(Optional.empty());
+        }
+      };
+      String rv = o.getMetadata().getResourceVersion();
+      String call = "WATCH " + path() + " from resourceVersion " + rv;
+      Watch started;
+      try {
+        started = Api.call(client, call, () -> watch(rv, watcher));
+      } catch (K8sApiException e) {
+        if (e.code() != 403) throw e;
+        log.warn("{}: cannot watch it ({}): polling every {} instead", describe(), e.getMessage(), options.pollInterval());
+        Duration left = Duration.ofNanos(Math.max(0, end - System.nanoTime()));
+        return Poll.rollout(this::rolloutStatus, left, options.pollInterval(), null, describe());
+      }
+      try (Watch w = started) {
+        for (int received = 0; ; received++) {
+          long left = end - System.nanoTime();
+          if (left <= 0) return s;
+          Optional<HasMetadata> e = events.poll(left, TimeUnit.NANOSECONDS);
+          if (e == null) return s;
+          if (e.isEmpty()) { // ended: read again, not at once when it ended before any event
+            if (received == 0) Poll.pause(null, options.pollInterval(), "the rollout of " + describe());
+            break;
+          }
+          s = status(e.get());
+          if (s.isComplete() || s.isFailed()) return s;
+          log.debug("{}: {}", describe(), s.message());
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new CancellationException("interrupted while waiting for the rollout of " + describe());
+      }
+    }
+  }
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private Watch watch(String resourceVersion, Watcher<HasMetadata> watcher) {
+    Watcher raw = watcher;
+    return switch (kind) {
+      case DEPLOYMENT -> client.apps().deployments().inNamespace(namespace).withName(name).watch(resourceVersion, raw);
+      case STATEFUL_SET -> client.apps().statefulSets().inNamespace(namespace).withName(name).watch(resourceVersion, raw);
+      case DAEMON_SET -> client.apps().daemonSets().inNamespace(namespace).withName(name).watch(resourceVersion, raw);
+    };
   }
 
   RolloutStatus status(HasMetadata o) {

@@ -39,8 +39,10 @@ import org.junit.jupiter.api.Test;
 /**
  * What restoring config costs, on the real API server: a ConfigMap the adapter last read (a step's
  * undo snapshot, the read-back of the release's change) with other content than its target is
- * written without reading it again, one PATCH; one seen with its target's content is read again
- * (one GET) and not written. The PATCH carries the resourceVersion seen as its precondition: a
+ * written without reading it again, one PATCH; one seen with its target's content is, under a
+ * lease, read again (one GET) and not written, and without one (a direct undo after the capture)
+ * patched with its target's content, one PATCH that the API server turns into no write when it is
+ * unchanged. The PATCH of a changed one carries the resourceVersion seen as its precondition: a
  * ConfigMap written since (by anyone, a newer lease holder included) is read again and decided
  * afresh. Requests are counted by a fabric8 interceptor on the client the module uses.
  */
@@ -155,6 +157,7 @@ class ConfigRestoreRoundTripsIT {
         .change(d.setImage("app", "app:2"))
         .healthGate(ScriptedCheck.answering("smoke test", HealthStatus.DOWN)).within(Duration.ofMillis(300))
         .build();
+    String[] filesBefore = {configMap("release-files").getMetadata().getResourceVersion()};
     requests.clear();
     RollbackResult result;
     try (RollbackEngine engine = RollbackEngine.builder().build()) {
@@ -165,13 +168,15 @@ class ConfigRestoreRoundTripsIT {
     assertThat(configMap("release-env").getData()).containsEntry("MODE", "v1");
     int patch = requests.indexOf("PATCH configmaps/release-env");
     assertThat(patch).as("the ConfigMap's restore in " + requests).isPositive();
-    assertThat(requests.subList(patch - 7, patch + 2)).as("the apply's read-back, then the revert")
+    assertThat(requests.subList(patch - 6, patch + 3)).as("the apply's read-back, then the revert")
         .containsExactly("GET deployments/release", "GET replicasets", "GET configmaps/release-env",
             "GET configmaps/release-files", // the read-back of app:2, after the pipeline's edit: release-env changed
             "GET deployments/release", "GET replicasets",
-            "GET configmaps/release-files", // seen with its target's content: read again
-            "PATCH configmaps/release-env", // seen changed: written at once
+            "PATCH configmaps/release-env", // seen changed: written at once, on the resourceVersion seen
+            "PATCH configmaps/release-files", // seen with its target's content, no lease: patched with it, a no-op
             "PATCH deployments/release");
+    assertThat(configMap("release-files").getMetadata().getResourceVersion()).as("release-files unchanged: not written")
+        .isEqualTo(filesBefore[0]);
   }
 
   @Test
@@ -206,13 +211,13 @@ class ConfigRestoreRoundTripsIT {
 
     assertThat(requests.subList(0, requests.indexOf("PATCH deployments/race") + 1)).as("the requests of the restore")
         .containsExactly("GET deployments/race", "GET replicasets",
-            "GET configmaps/race-files", // seen unchanged: read again (every object is checked before any is written)
             "PATCH configmaps/race-env", // seen changed: written at once, on the resourceVersion seen: a 409
             "GET configmaps/race-env", "PATCH configmaps/race-env", // read again, written again
-            "PATCH configmaps/race-files", "PATCH deployments/race");
+            "PATCH configmaps/race-files", // seen unchanged, no lease: patched with its captured content
+            "PATCH deployments/race");
     assertThat(configMap("race-env").getData()).as("seen changed, changed again: restored from a fresh read")
         .containsEntry("MODE", "v1");
-    assertThat(configMap("race-files").getData()).as("seen unchanged, then changed: read again and restored")
+    assertThat(configMap("race-files").getData()).as("seen unchanged, then changed: restored by the one patch")
         .containsEntry("MODE", "v1");
   }
 
@@ -245,5 +250,105 @@ class ConfigRestoreRoundTripsIT {
     assertThatThrownBy(() -> requestsOfTheRestore(step, again, "fenced")).isInstanceOf(LeaseLostException.class);
     assertThat(requests).noneMatch(r -> r.startsWith("PATCH"));
     assertThat(configMap("fenced-env").getMetadata().getResourceVersion()).isEqualTo(taken);
+  }
+
+  /** The requests of {@code undo}, up to the Deployment's PATCH. */
+  static List<String> requestsOf(Runnable undo, String deployment) {
+    requests.clear();
+    undo.run();
+    int write = requests.indexOf("PATCH deployments/" + deployment);
+    return List.copyOf(write < 0 ? requests : requests.subList(0, write + 1));
+  }
+
+  @Test
+  void aDirectUndoToTheCapturedRevisionPutsBackEachChangedConfigMapWithOnePatch() {
+    DeploymentRollout d = create("direct");
+    Snapshot known = d.captureRevision();
+    setMode("direct-env", "v2");
+    setMode("direct-files", "v2");
+    setImage("direct", "app:2");
+    UndoResult[] result = new UndoResult[1];
+
+    List<String> undo = requestsOf(() -> result[0] = d.undo(Revision.captured(known)), "direct");
+
+    assertThat(undo).as("the requests of the undo: no read of a ConfigMap before its write").containsExactly(
+        "GET deployments/direct", "GET replicasets",
+        "PATCH configmaps/direct-env", "PATCH configmaps/direct-files", "PATCH deployments/direct");
+    assertThat(configMap("direct-env").getData()).containsEntry("MODE", "v1");
+    assertThat(configMap("direct-files").getData()).containsEntry("MODE", "v1");
+    assertThat(result[0].message()).as("the changes written since the capture are replaced, and said so")
+        .contains("restored ConfigMap direct-env", "restored ConfigMap direct-files");
+  }
+
+  @Test
+  void aDirectUndoLeavesAnUnchangedConfigMapUnwrittenInTheSameOneRequest() {
+    DeploymentRollout d = create("direct-same");
+    Snapshot known = d.captureRevision();
+    setImage("direct-same", "app:2");
+    String env = configMap("direct-same-env").getMetadata().getResourceVersion();
+    String files = configMap("direct-same-files").getMetadata().getResourceVersion();
+    UndoResult[] result = new UndoResult[1];
+
+    List<String> undo = requestsOf(() -> result[0] = d.undo(Revision.captured(known)), "direct-same");
+
+    assertThat(undo).as("the requests of the undo").containsExactly("GET deployments/direct-same", "GET replicasets",
+        "PATCH configmaps/direct-same-env", "PATCH configmaps/direct-same-files", "PATCH deployments/direct-same");
+    assertThat(configMap("direct-same-env").getMetadata().getResourceVersion()).as("no write").isEqualTo(env);
+    assertThat(configMap("direct-same-files").getMetadata().getResourceVersion()).as("no write").isEqualTo(files);
+    assertThat(result[0].message()).doesNotContain("ConfigMap");
+  }
+
+  @Test
+  void aConfigMapDeletedOrRecreatedSinceTheCaptureIsReadAgainAndRestored() {
+    DeploymentRollout d = create("gone");
+    Snapshot known = d.captureRevision();
+    client.configMaps().inNamespace(ns).withName("gone-env").delete();
+    client.configMaps().inNamespace(ns).withName("gone-files").delete();
+    client.configMaps().inNamespace(ns).resource(new ConfigMapBuilder().withNewMetadata().withName("gone-files").endMetadata()
+        .withData(Map.of("MODE", "v7")).build()).create(); // another object of the same name
+    setImage("gone", "app:2");
+
+    List<String> undo = requestsOf(() -> d.undo(Revision.captured(known)), "gone");
+
+    assertThat(undo).as("the requests of the undo").containsExactly("GET deployments/gone", "GET replicasets",
+        "PATCH configmaps/gone-env", "GET configmaps/gone-env", "POST configmaps", // 404: recreated
+        "PATCH configmaps/gone-files", "GET configmaps/gone-files", "PATCH configmaps/gone-files", // 422 on the uid test
+        "PATCH deployments/gone");
+    assertThat(configMap("gone-env").getData()).containsEntry("MODE", "v1");
+    assertThat(configMap("gone-files").getData()).containsEntry("MODE", "v1");
+  }
+
+  @Test
+  void underALeaseAConfigMapOnlySeenByTheCaptureIsReadAndANewerTokenOnItStillRefusesTheRestore() {
+    DeploymentRollout d = create("leased");
+    Snapshot known = d.captureRevision();
+    // pod-2 took the lease over and wrote the ConfigMap after this replica's capture
+    client.configMaps().inNamespace(ns).withName("leased-env").edit(c -> new ConfigMapBuilder(c).addToData("MODE", "v9")
+        .editMetadata().addToAnnotations(Fencing.ANNOTATION, "2 " + LEASE).endMetadata().build());
+    String taken = configMap("leased-env").getMetadata().getResourceVersion();
+    setImage("leased", "app:2");
+    FakeStepContext stale = context(known, FakeStepLease.held(LEASE, "pod-1", 1));
+    WorkloadRevision target = d.revisionAdapter().codec().decode(known);
+    requests.clear();
+
+    assertThatThrownBy(() -> d.revisionAdapter().apply(target, stale)).isInstanceOf(LeaseLostException.class)
+        .hasMessageContaining("leased-env carries fencing token 2", "the write was refused");
+
+    assertThat(requests).as("read, not patched blind: the write must record the token, so it is decided on a read")
+        .contains("GET configmaps/leased-env").noneMatch(r -> r.startsWith("PATCH"));
+    assertThat(configMap("leased-env").getMetadata().getResourceVersion()).isEqualTo(taken);
+  }
+
+  @Test
+  void awaitingTheRolloutReadsOnceThenWatchesInsteadOfPolling() {
+    DeploymentRollout d = create("wait");
+    setImage("wait", "app:2");
+    requests.clear();
+
+    RolloutStatus s = d.awaitRollout(Duration.ofSeconds(60));
+
+    assertThat(s.isComplete()).as(s.message()).isTrue();
+    assertThat(requests).as("one GET, then one watch from its resourceVersion, for a rollout of several status changes")
+        .containsExactly("GET deployments/wait", "GET deployments");
   }
 }

@@ -13,7 +13,12 @@ import dev.rollback.detect.HealthStatus;
 import dev.rollback.engine.RollbackEngine;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
+import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.Watcher;
+import io.fabric8.kubernetes.client.WatcherException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import java.time.Duration;
@@ -335,6 +340,41 @@ class DeploymentUndoIT {
           .hasMessageContaining("GET apps/v1 namespaces/" + ns + "/deployments/missing")
           .hasMessageContaining("403 Forbidden")
           .satisfies(e -> assertThat(((K8sApiException) e).code()).isEqualTo(403));
+    }
+  }
+
+  @Test
+  void awaitingTheRolloutWithoutPermissionToWatchPollsInstead() {
+    String own = cluster.namespace("no-watch"); // its own: the RBAC below must not leak into the other tests
+    try {
+      client.apps().deployments().inNamespace(own).resource(new DeploymentBuilder(deployment("web", "app:1", 600))
+          .editMetadata().withNamespace(own).endMetadata().build()).create();
+      assertThat(Kubernetes.using(client).deployment(own, "web").awaitRollout(Duration.ofSeconds(60)).isComplete()).isTrue();
+      // user "nobody" may get Deployments in this namespace, not watch them
+      client.rbac().roles().inNamespace(own).resource(new RoleBuilder().withNewMetadata().withName("get-only").endMetadata()
+          .addNewRule().withApiGroups("apps").withResources("deployments").withVerbs("get").endRule().build()).create();
+      client.rbac().roleBindings().inNamespace(own).resource(new RoleBindingBuilder().withNewMetadata().withName("get-only")
+          .endMetadata().withNewRoleRef().withApiGroup("rbac.authorization.k8s.io").withKind("Role").withName("get-only").endRoleRef()
+          .addNewSubject().withApiGroup("rbac.authorization.k8s.io").withKind("User").withName("nobody").endSubject().build()).create();
+      try (KubernetesClient nobody = cluster.client(cluster.env.get("KUBE_NOACCESS_TOKEN"))) {
+        DeploymentRollout getOnly = Kubernetes.using(nobody).deployment(own, "web").withPollInterval(Duration.ofMillis(50));
+        Awaitility.await("the binding in effect").atMost(30, TimeUnit.SECONDS).ignoreExceptions()
+            .until(() -> getOnly.rolloutStatus().isComplete());
+        assertThatThrownBy(() -> nobody.apps().deployments().inNamespace(own).withName("web").watch(new Watcher<>() {
+          @Override public void eventReceived(Action action, Deployment resource) { }
+          @Override public void onClose(WatcherException cause) { }
+        })).as("the watch itself is refused").isInstanceOf(KubernetesClientException.class);
+        client.apps().deployments().inNamespace(own).withName("web").patch(PatchContext.of(PatchType.STRATEGIC_MERGE),
+            "{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"app\",\"image\":\"app:2\"}]}}}}");
+
+        RolloutStatus s = getOnly.awaitRollout(Duration.ofSeconds(60));
+
+        assertThat(s.isComplete()).as(s.message()).isTrue();
+        assertThat(client.apps().deployments().inNamespace(own).withName("web").get().getStatus().getUpdatedReplicas())
+            .as("the rollout of app:2 is over").isEqualTo(2);
+      }
+    } finally {
+      client.namespaces().withName(own).delete();
     }
   }
 }

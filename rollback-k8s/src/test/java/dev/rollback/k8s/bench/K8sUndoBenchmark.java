@@ -30,6 +30,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Pattern;
 
 /**
@@ -40,8 +41,9 @@ import java.util.regex.Pattern;
  *   <li>API round-trips of the undo (ours counted by a fabric8 interceptor, kubectl's from its
  *       {@code -v=6} request log) and wall time of the undo call (kubectl: the whole process);
  *   <li>time from the undo call until the rollout is complete: ours waiting by polling
- *       ({@code awaitRollout}, every 100 ms), ours waiting on a watch, and {@code kubectl rollout
- *       undo} followed by {@code kubectl rollout status} (which watches);
+ *       {@code rolloutStatus()} every 100 ms (as the steps' wait does), ours with {@code awaitRollout} (a
+ *       GET, then a watch), and {@code kubectl rollout undo} followed by {@code kubectl rollout status}
+ *       (which also watches); the per-round ratios ours / kubectl are printed with their median;
  *   <li>the undo to a captured revision on a Deployment referencing two ConfigMaps: with both
  *       ConfigMaps changed by the release (restored), with them unchanged, and without config
  *       capture ({@code withoutConfig()}), as round-trips and time to a complete rollout;
@@ -125,7 +127,7 @@ public final class K8sUndoBenchmark {
         stepChanged.add(sChanged);
         stepUnchanged.add(sUnchanged);
         stepTemplateOnly.add(sPlain);
-        System.out.printf("round %d: ours %d req %.1f ms undo, complete after %.0f ms (polling) / %.0f ms (watch)"
+        System.out.printf("round %d: ours %d req %.1f ms undo, complete after %.0f ms (polling) / %.0f ms (awaitRollout, watch)"
                 + " | kubectl %d req %.1f ms undo, complete after %.0f ms (rollout status)"
                 + " | captured undo: config changed %d req %.0f ms, unchanged %d req, template only %d req %.0f ms%n",
             round, r[0].requests(), ms(r[0].undoNanos()), ms(r[0].completeNanos()), ms(r[1].completeNanos()),
@@ -137,8 +139,8 @@ public final class K8sUndoBenchmark {
       System.out.println();
       System.out.println("| undo | API round-trips | undo wall time (median) | call to rollout complete (median) |");
       System.out.println("|---|---|---|---|");
-      print("rollback-k8s `undo(Revision.previous())` + `awaitRollout` (polls every 100 ms)", polled);
-      print("rollback-k8s `undo(Revision.previous())` + a watch", watched);
+      print("rollback-k8s `undo(Revision.previous())` + `awaitRollout` (a GET, then a watch)", watched);
+      print("rollback-k8s `undo(Revision.previous())` + `rolloutStatus()` every 100 ms (as the steps poll)", polled);
       print("`kubectl rollout undo` + `kubectl rollout status` (warm discovery cache)", kubectl);
       print("rollback-k8s `undo(captured)`, " + CONFIG_MAPS + " ConfigMaps changed by the release (restored)", configChanged);
       print("rollback-k8s `undo(captured)`, " + CONFIG_MAPS + " ConfigMaps unchanged", configUnchanged);
@@ -146,8 +148,13 @@ public final class K8sUndoBenchmark {
       print("`undoToKnownGood()` step, restore after its own read, " + CONFIG_MAPS + " ConfigMaps changed", stepChanged);
       print("`undoToKnownGood()` step, restore after its own read, " + CONFIG_MAPS + " ConfigMaps unchanged", stepUnchanged);
       print("`undoToKnownGood()` step, restore after its own read, `withoutConfig()`", stepTemplateOnly);
-      System.out.printf("%nratio of medians, call to complete: ours (polling) / kubectl = %.2f, ours (watch) / kubectl = %.2f%n",
-          median(polled, 2) / median(kubectl, 2), median(watched, 2) / median(kubectl, 2));
+      System.out.printf("%nratio of medians, call to complete: ours (awaitRollout, watch) / kubectl = %.2f,"
+          + " ours (polling) / kubectl = %.2f%n", median(watched, 2) / median(kubectl, 2), median(polled, 2) / median(kubectl, 2));
+      ratios("ours (awaitRollout, watch)", watched, kubectl);
+      ratios("ours (polling)", polled, kubectl);
+      spread("ours (awaitRollout, watch)", watched);
+      spread("ours (polling)", polled);
+      spread("kubectl", kubectl);
       cluster.client.namespaces().withName(ns).delete();
     }
     System.out.println("load average after: " + Files.readString(Path.of("/proc/loadavg")).trim());
@@ -160,6 +167,32 @@ public final class K8sUndoBenchmark {
 
   private static void print(String what, List<Row> rows) {
     System.out.printf("| %s | %s | %.1f ms | %.0f ms |%n", what, range(rows), median(rows, 1) / 1e6, median(rows, 2) / 1e6);
+  }
+
+  /** Per round, ours / kubectl call-to-complete: the median of the ratios, their range, and how many rounds ours was not slower. */
+  private static void ratios(String what, List<Row> ours, List<Row> kubectl) {
+    List<Double> r = new ArrayList<>();
+    int notSlower = 0;
+    for (int i = 0; i < ours.size(); i++) {
+      r.add((double) ours.get(i).completeNanos() / kubectl.get(i).completeNanos());
+      if (ours.get(i).completeNanos() <= kubectl.get(i).completeNanos()) notSlower++;
+    }
+    List<Double> sorted = new ArrayList<>(r);
+    Collections.sort(sorted);
+    double median = sorted.size() % 2 == 1 ? sorted.get(sorted.size() / 2)
+        : (sorted.get(sorted.size() / 2 - 1) + sorted.get(sorted.size() / 2)) / 2;
+    System.out.printf("per round, %s / kubectl: median %.2f, range %.2f–%.2f, ours <= kubectl in %d of %d rounds; ratios %s%n",
+        what, median, sorted.get(0), sorted.get(sorted.size() - 1), notSlower, r.size(),
+        r.stream().map(x -> String.format("%.2f", x)).toList());
+  }
+
+  /** The spread of one tool's call-to-complete times over the rounds. */
+  private static void spread(String what, List<Row> rows) {
+    List<Long> v = new ArrayList<>();
+    for (Row r : rows) v.add(r.completeNanos() / 1_000_000);
+    Collections.sort(v);
+    System.out.printf("%s, call to complete: min %d ms, quartiles %d / %d / %d ms, max %d ms%n", what, v.get(0),
+        v.get(v.size() / 4), v.get(v.size() / 2), v.get(3 * v.size() / 4), v.get(v.size() - 1));
   }
 
   private static String range(List<Row> rows) {
@@ -218,24 +251,17 @@ public final class K8sUndoBenchmark {
     return new Row(undoRequests, t1 - t0, System.nanoTime() - t0);
   }
 
+  /** {@code awaitRollout} (a GET, then a watch), or {@code rolloutStatus()} every 100 ms as the steps' wait polls. */
   private static void awaitComplete(DeploymentRollout d, boolean watch) {
-    if (!watch) {
+    if (watch) {
       require(d.awaitRollout(Duration.ofSeconds(120)).isComplete(), "rollout of " + d.name());
       return;
     }
-    RealCluster.get().client.apps().deployments().inNamespace(d.namespace()).withName(d.name())
-        .waitUntilCondition(x -> x != null && complete(x), 120, TimeUnit.SECONDS);
-  }
-
-  private static boolean complete(Deployment d) {
-    var st = d.getStatus();
-    long gen = d.getMetadata().getGeneration() == null ? 0 : d.getMetadata().getGeneration();
-    if (st == null || st.getObservedGeneration() == null || st.getObservedGeneration() < gen) return false;
-    int desired = d.getSpec().getReplicas() == null ? 1 : d.getSpec().getReplicas();
-    int updated = st.getUpdatedReplicas() == null ? 0 : st.getUpdatedReplicas();
-    int replicas = st.getReplicas() == null ? 0 : st.getReplicas();
-    int available = st.getAvailableReplicas() == null ? 0 : st.getAvailableReplicas();
-    return updated >= desired && replicas <= updated && available >= updated;
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    while (!d.rolloutStatus().isComplete()) {
+      require(System.nanoTime() < end, "rollout of " + d.name());
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
+    }
   }
 
   /**
