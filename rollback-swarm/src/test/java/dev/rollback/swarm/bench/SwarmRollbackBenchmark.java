@@ -159,10 +159,20 @@ public final class SwarmRollbackBenchmark {
 
   static void cli(RealSwarm docker, String service) {
     try {
-      Process p = new ProcessBuilder("docker", "-H", "unix://" + docker.socket, "service", "rollback", service)
-          .redirectErrorStream(true).start();
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) throw new IllegalStateException("docker service rollback: " + out);
+      // as a user would: "update out of sequence" (the service's version moved between the CLI's
+      // read and its update, e.g. the manager finishing the previous update) is run again, the
+      // time included; ours retries such a conflict from a fresh read itself
+      for (int attempt = 1; ; attempt++) {
+        Process p = new ProcessBuilder("docker", "-H", "unix://" + docker.socket, "service", "rollback", service)
+            .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (p.waitFor(120, TimeUnit.SECONDS) && p.exitValue() == 0) break;
+        if (attempt < 3 && out.contains("update out of sequence")) {
+          System.out.printf(Locale.ROOT, "docker service rollback %s: update out of sequence, run again%n", service);
+          continue;
+        }
+        throw new IllegalStateException("docker service rollback: " + out);
+      }
     } catch (IOException e) {
       throw new IllegalStateException(e);
     } catch (InterruptedException e) {
