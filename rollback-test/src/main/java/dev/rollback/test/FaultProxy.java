@@ -192,22 +192,29 @@ public final class FaultProxy implements AutoCloseable {
     }
   }
 
-  private synchronized Fault decide(Request request) {
+  /** A fault to apply, and the injection it belongs to: a hang lasts until the next injection. */
+  private record Decision(Fault fault, long generation) {}
+
+  private synchronized Decision decide(Request request) {
     Fault f = fault;
-    if (f.kind() == Fault.Kind.PASS || !f.matcher().test(request)) return Fault.pass();
+    if (f.kind() == Fault.Kind.PASS || !f.matcher().test(request)) return new Decision(Fault.pass(), generation);
     matched++;
-    if (matched <= f.passFirst() || applied >= f.maxTimes()) return Fault.pass();
+    if (matched <= f.passFirst() || applied >= f.maxTimes()) return new Decision(Fault.pass(), generation);
     applied++;
     appliedTotal++;
     log.add(request + " -> " + f.kind().name().toLowerCase(Locale.ROOT)
         + (f.kind() == Fault.Kind.STATUS ? " " + f.status() : ""));
     notifyAll();
-    return f;
+    return new Decision(f, generation);
   }
 
-  private void hangUntilHealed() throws InterruptedException {
+  /**
+   * Waits until the injection that decided the hang is replaced. Its generation is taken with the
+   * decision: one read here instead would miss a heal that came between the two (a waiter told the
+   * fault was applied heals at once) and hang until the proxy is closed.
+   */
+  private void hangUntilHealed(long g) throws InterruptedException {
     synchronized (this) {
-      long g = generation;
       while (generation == g && !closed) wait();
     }
   }
@@ -239,14 +246,15 @@ public final class FaultProxy implements AutoCloseable {
   }
 
   private void tcp(Socket client, int n) throws IOException, InterruptedException {
-    Fault f = decide(new Request("TCP", "#" + n));
+    Decision d = decide(new Request("TCP", "#" + n));
+    Fault f = d.fault();
     switch (f.kind()) {
       case CLOSE -> {
         client.setSoLinger(true, 0);
         return;
       }
       case HANG -> {
-        hangUntilHealed();
+        hangUntilHealed(d.generation());
         return;
       }
       case DELAY -> Thread.sleep(f.delayOrZero().toMillis());
@@ -289,14 +297,15 @@ public final class FaultProxy implements AutoCloseable {
           forwarded.append(h).append("\r\n");
         }
         head = forwarded.append("\r\n").toString().getBytes(StandardCharsets.ISO_8859_1);
-        Fault f = decide(request);
+        Decision d = decide(request);
+        Fault f = d.fault();
         switch (f.kind()) {
           case CLOSE -> {
             client.setSoLinger(true, 0);
             return;
           }
           case HANG -> {
-            hangUntilHealed();
+            hangUntilHealed(d.generation());
             return;
           }
           case STATUS -> {
