@@ -16,7 +16,7 @@ cd "$(dirname "$0")"
 # Debian's Maven 3.8 prints a colour reset (ESC[0m) on exit with -q unless told not to.
 export MAVEN_OPTS="${MAVEN_OPTS:-} -Djansi.noreset=true"
 mvn -B -q -Dstyle.color=never -pl examples -am \
-  -Dmaven.test.skip=true -Dmaven.javadoc.skip=true -Dmaven.source.skip=true \
+  -DskipTests -Dmaven.javadoc.skip=true -Dmaven.source.skip=true \
   package dependency:build-classpath -Dmdep.outputFile=target/drill.classpath -Dmdep.includeScope=runtime
 # haproxy lives in /usr/sbin, which is not on a non-root user's PATH on Debian
 PATH="$PATH:/usr/sbin:/sbin" exec java -cp "examples/target/classes:$(cat examples/target/drill.classpath)" \
