@@ -88,6 +88,8 @@ class PlanModeTest {
     RollbackEngine.warmUp();
 
     assertThat(rehearsal.outcome()).isEqualTo(RunOutcome.RECOVERED);
+    // verified: a plan with nothing that defines "recovered" would log a warning into the application's log
+    assertThat(rehearsal.isVerified()).isTrue();
     assertThat(rehearsal.steps()).containsOnlyKeys("nothing/nothing");
     assertThat(journal.runIds()).isEmpty();
     assertThat(events).isEmpty();
