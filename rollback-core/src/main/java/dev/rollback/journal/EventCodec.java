@@ -55,6 +55,7 @@ final class EventCodec {
   private EventCodec() {}
 
   static @Nullable String step(JournalEvent e) {
+    if (e instanceof JournalEvent.StepEvent s) return s.path(); // two records per step: no Optional for each
     return e.step().orElse(null);
   }
 

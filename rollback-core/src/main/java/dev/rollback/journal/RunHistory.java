@@ -74,6 +74,10 @@ public final class RunHistory {
       notes = List.copyOf(notes);
     }
 
+    static StepHistory firstStarted(String path, int attempt, Instant at) {
+      return new StepHistory(path, StepStatus.STARTED, Math.max(0, attempt), 0, false, false, false, "", "", "", at, at, null, List.of());
+    }
+
     static StepHistory notStarted(String path) {
       return new StepHistory(path, StepStatus.NOT_STARTED, 0, 0, false, false, false, "", "", "", null, null, null, List.of());
     }
@@ -221,7 +225,8 @@ public final class RunHistory {
     highestFence = Math.max(highestFence, r.fence());
     Instant at = r.at();
     if (e instanceof StepStarted x) {
-      steps.put(x.path(), step(x.path()).started(x.attempt(), at));
+      StepHistory before = steps.get(x.path());
+      steps.put(x.path(), before != null ? before.started(x.attempt(), at) : StepHistory.firstStarted(x.path(), x.attempt(), at));
     } else if (e instanceof StepSucceeded x) {
       steps.put(x.path(), step(x.path()).succeeded(x.reconciled(), x.how(), at));
     } else if (e instanceof StepFailed x) {

@@ -15,6 +15,11 @@ public final class EventBus {
     this.listeners = List.copyOf(listeners);
   }
 
+  /** No listener: callers on a hot path need not build the event at all. */
+  public boolean isEmpty() {
+    return listeners.isEmpty();
+  }
+
   public void emit(RollbackEvent event) {
     for (int i = 0; i < listeners.size(); i++) {
       try {

@@ -324,8 +324,9 @@ final class StepRunner {
       run.append(new JournalEvent.UndoSnapshotTaken(path, s));
     }
     run.append(new JournalEvent.StepStarted(path, attemptNo));
-    Instant start = run.svc.clock().instant();
-    run.svc.events().emit(new RollbackEvent.StepStarted(run.runId(), path, attemptNo, start));
+    if (!run.svc.events().isEmpty()) {
+      run.svc.events().emit(new RollbackEvent.StepStarted(run.runId(), path, attemptNo, run.svc.clock().instant()));
+    }
     if (siblings != null) {
       siblings.running.put(path, ctx);
       String failure = siblings.failure();
@@ -420,7 +421,9 @@ final class StepRunner {
   /** The step's outcome as the history now says, announced to listeners. */
   private StepOutcome finished(String path) {
     StepOutcome o = outcomeOf(rec(path));
-    run.svc.events().emit(new RollbackEvent.StepFinished(run.runId(), path, o, run.svc.clock().instant()));
+    if (!run.svc.events().isEmpty()) {
+      run.svc.events().emit(new RollbackEvent.StepFinished(run.runId(), path, o, run.svc.clock().instant()));
+    }
     return o;
   }
 
