@@ -28,18 +28,7 @@ disable_units() {
 [ $docker_was_installed -eq 0 ] && disable_units docker.service docker.socket
 [ $containerd_was_installed -eq 0 ] && disable_units containerd.service
 
-# Nothing must be left running from the packaged services: stop them by their own pid files if
-# something started them anyway (only when this script installed them).
-if [ $docker_was_installed -eq 0 ] || [ $containerd_was_installed -eq 0 ]; then
-  for pidfile in /var/run/docker.pid /run/docker.pid /run/containerd/containerd.pid; do
-    if [ -s "$pidfile" ]; then
-      pid="$(cat "$pidfile")"
-      if kill -0 "$pid" 2>/dev/null; then
-        echo "stopping the packaged service started on install (pid $pid from $pidfile)"
-        kill "$pid" || true
-      fi
-    fi
-  done
-fi
+# Nothing here stops a service: apt_install's policy-rc.d keeps the packaged ones from starting,
+# and a dockerd or containerd running already was started by someone else, not by this project.
 dockerd --version
 dpkg-query -W -f='${Package} ${Version}\n' busybox-static
