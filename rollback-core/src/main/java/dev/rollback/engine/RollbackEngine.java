@@ -17,6 +17,7 @@ import dev.rollback.Stage;
 import dev.rollback.Step;
 import dev.rollback.communication.CommunicationPlan;
 import dev.rollback.detect.HealthCheck;
+import dev.rollback.detect.HealthStatus;
 import dev.rollback.detect.Trigger;
 import dev.rollback.guard.Guard;
 import dev.rollback.internal.RealTimer;
@@ -156,7 +157,7 @@ public final class RollbackEngine implements AutoCloseable {
       // verified by a constant check, so the rehearsal does not log the "nothing defines recovered"
       // warning into the application's log; verification is part of the path a real run takes anyway
       r = rehearsal.run(RollbackPlan.builder("warm-up").step(Step.of("nothing", ctx -> { }))
-          .verifiedBy(dev.rollback.detect.HealthCheck.constant("warm-up", dev.rollback.detect.HealthStatus.UP)).build(), d);
+          .verifiedBy(HealthCheck.constant("warm-up", HealthStatus.UP)).build(), d);
     }
     // what a FileJournal does with each record, short of the file
     JournalLines.encode(JournalRecord.of(1, "warm-up", java.time.Instant.EPOCH, 0,

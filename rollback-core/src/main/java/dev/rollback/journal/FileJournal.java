@@ -100,6 +100,11 @@ public final class FileJournal implements Journal {
      * So its records need not wait for the directory.
      */
     boolean findableAsSpare;
+
+    /** The directory must be forced before this file's records count as durable: a new file, not a spare. */
+    boolean directoryFirst() {
+      return directoryUnforced && !findableAsSpare;
+    }
     /** Opened only to read what others appended, and closed only after the OS lock is released. */
     @Nullable FileChannel reader;
 
@@ -167,11 +172,11 @@ public final class FileJournal implements Journal {
   @Override
   public synchronized void flush(String runId) {
     RunFile f = open.get(runId);
-    if (f == null || (!f.unforced && (!f.directoryUnforced || f.findableAsSpare))) return;
+    if (f == null || (!f.unforced && !f.directoryFirst())) return;
     boolean interrupted = Thread.interrupted();
     f.lock.lock();
     try {
-      if (!f.findableAsSpare) forceDirectoryIfNew(f);
+      if (f.directoryFirst()) forceDirectoryIfNew(f);
       f.ch.force(false);
       f.unforced = false;
     } catch (IOException e) {
@@ -212,7 +217,8 @@ public final class FileJournal implements Journal {
         f.knownSize += line.length;
         f.highestFence = Math.max(f.highestFence, record.fence());
         if (force) {
-          if (!f.findableAsSpare || record.is(RecordType.PLAN_COMPLETED)) forceDirectoryIfNew(f);
+          // a spare's name waits for the run's last record
+          if (f.directoryFirst() || record.is(RecordType.PLAN_COMPLETED)) forceDirectoryIfNew(f);
           f.ch.force(false);
           f.unforced = false;
         } else {

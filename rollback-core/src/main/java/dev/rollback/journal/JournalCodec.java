@@ -66,11 +66,6 @@ final class JournalCodec {
     out.raw(CRC).hex8(crc.getValue()).raw(END);
   }
 
-  /**
-   * A JSON line written straight into bytes: the journal's records hold strings, whole numbers,
-   * doubles, booleans, maps and lists, and writing them by hand costs a fraction of a general JSON
-   * generator per record (the engine writes two records per step).
-   */
   /** The class of {@code List.of(..)} and {@code List.copyOf(..)} with more than two elements. */
   private static final Class<?> IMMUTABLE_LIST = List.of(0, 0, 0).getClass();
 
@@ -83,6 +78,11 @@ final class JournalCodec {
 
   private static volatile Day lastDay = new Day(Long.MIN_VALUE, new byte[0]);
 
+  /**
+   * A JSON line written straight into bytes: the journal's records hold strings, whole numbers,
+   * doubles, booleans, maps and lists, and writing them by hand costs a fraction of a general JSON
+   * generator per record (the engine writes two records per step).
+   */
   static final class Line {
     byte[] buf;
     int len;

@@ -22,11 +22,17 @@ final class OwnedData extends AbstractMap<String, Object> {
     this.encoded = null;
   }
 
-  private OwnedData(LinkedHashMap<String, Object> map, boolean encode) {
-    this.view = Collections.unmodifiableMap(map);
+  /** Takes {@code map} over, and keeps the bytes the codec writes for it. */
+  private static OwnedData encodedOnce(LinkedHashMap<String, Object> map) {
+    Map<String, Object> view = Collections.unmodifiableMap(map);
     JournalCodec.Line line = new JournalCodec.Line(32);
     line.value(view);
-    this.encoded = java.util.Arrays.copyOf(line.buf, line.len);
+    return new OwnedData(view, java.util.Arrays.copyOf(line.buf, line.len));
+  }
+
+  private OwnedData(Map<String, Object> view, byte[] encoded) {
+    this.view = view;
+    this.encoded = encoded;
   }
 
   /**
@@ -35,19 +41,19 @@ final class OwnedData extends AbstractMap<String, Object> {
    */
   static OwnedData attempt(int attempt) {
     if (attempt >= 1 && attempt <= ATTEMPTS.length) return ATTEMPTS[attempt - 1];
+    return new OwnedData(attemptMap(attempt));
+  }
+
+  private static LinkedHashMap<String, Object> attemptMap(int attempt) {
     LinkedHashMap<String, Object> d = new LinkedHashMap<>(2);
     d.put("attempt", attempt);
-    return new OwnedData(d);
+    return d;
   }
 
   private static final OwnedData[] ATTEMPTS = new OwnedData[16];
 
   static {
-    for (int i = 0; i < ATTEMPTS.length; i++) {
-      LinkedHashMap<String, Object> d = new LinkedHashMap<>(2);
-      d.put("attempt", i + 1);
-      ATTEMPTS[i] = new OwnedData(d, true);
-    }
+    for (int i = 0; i < ATTEMPTS.length; i++) ATTEMPTS[i] = encodedOnce(attemptMap(i + 1));
   }
 
   static Map<String, Object> of(Map<String, Object> data) {
