@@ -171,12 +171,7 @@ public final class Main implements Runnable {
       if (a.isEmpty() || a.startsWith("-") || a.startsWith("@") || a.indexOf('\0') >= 0) return null;
       files.add(Path.of(a));
     }
-    Common common = new Common();
-    String stateDir = System.getenv("ROLLBACK_STATE_DIR");
-    common.stateDir = Path.of(stateDir == null ? ".rollback" : stateDir);
-    String journal = System.getenv("ROLLBACK_JOURNAL");
-    common.journal = journal == null ? null : Path.of(journal);
-    common.output = Format.text;
+    Common common = Common.defaults();
     if (args[0].equals("plan")) {
       PlanCmd p = new PlanCmd();
       p.common = common;
@@ -221,16 +216,31 @@ public final class Main implements Runnable {
 
   /** Options every command takes. */
   static final class Common {
-    @Option(names = "--state-dir", paramLabel = "DIR", defaultValue = "${env:ROLLBACK_STATE_DIR:-.rollback}",
+    static final String STATE_DIR_ENV = "ROLLBACK_STATE_DIR";
+    static final String DEFAULT_STATE_DIR = ".rollback";
+    static final String JOURNAL_ENV = "ROLLBACK_JOURNAL";
+
+    @Option(names = "--state-dir", paramLabel = "DIR", defaultValue = "${env:" + STATE_DIR_ENV + ":-" + DEFAULT_STATE_DIR + "}",
         description = "Where journal, inbox and run copies live (default: ${DEFAULT-VALUE}; env ROLLBACK_STATE_DIR).")
     Path stateDir;
 
-    @Option(names = "--journal", paramLabel = "DIR", defaultValue = "${env:ROLLBACK_JOURNAL}",
+    @Option(names = "--journal", paramLabel = "DIR", defaultValue = "${env:" + JOURNAL_ENV + "}",
         description = "The journal directory (default: the plan's spec.journal.dir, else STATE_DIR/journal; env ROLLBACK_JOURNAL).")
     Path journal;
 
     @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", defaultValue = "text", description = "text or json.")
     Format output;
+
+    /** The options as picocli sets them when none is given: for a command run without picocli. */
+    static Common defaults() {
+      Common c = new Common();
+      String stateDir = System.getenv(STATE_DIR_ENV);
+      c.stateDir = Path.of(stateDir == null ? DEFAULT_STATE_DIR : stateDir);
+      String journal = System.getenv(JOURNAL_ENV);
+      c.journal = journal == null ? null : Path.of(journal);
+      c.output = Format.text;
+      return c;
+    }
 
     Out out() {
       return new Out(Context.out, Context.err, output == Format.json);
