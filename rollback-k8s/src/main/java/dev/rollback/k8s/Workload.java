@@ -709,8 +709,7 @@ final class Workload implements StateAdapter<WorkloadRevision> {
       if (cm) {
         if (fresh instanceof ConfigMap m && Boolean.TRUE.equals(m.getImmutable())) {
           problems.add("ConfigMap " + namespace + "/" + c.name() + " is immutable and its content changed since it was captured"
-              + " (resourceVersion " + c.resourceVersion() + "): delete it (kubectl -n " + namespace + " delete configmap "
-              + c.name() + ") and retry the step, which recreates it with the captured content");
+              + " (resourceVersion " + c.resourceVersion() + "): " + deleteAndRetry(c));
           continue;
         }
         writes.add(new ConfigWrite(c, fresh, c.data(), false));
@@ -788,8 +787,7 @@ final class Workload implements StateAdapter<WorkloadRevision> {
           throw new K8sRollbackException("cannot restore the config of " + describe() + " ("
               + (done.isEmpty() ? "nothing was written" : "already done: " + String.join(", ", done)) + "): ConfigMap "
               + namespace + "/" + c.name() + " was recreated immutable with other content since it was captured"
-              + " (resourceVersion " + c.resourceVersion() + "): delete it (kubectl -n " + namespace + " delete configmap "
-              + c.name() + ") and retry, which recreates it with the captured content");
+              + " (resourceVersion " + c.resourceVersion() + "): " + deleteAndRetry(c));
         }
       }
     }
@@ -841,6 +839,12 @@ final class Workload implements StateAdapter<WorkloadRevision> {
         if (fresh != null && sameContent(c, fresh)) return "restored " + c + " (by someone else meanwhile)";
       }
     }
+  }
+
+  /** What to do about an immutable ConfigMap whose content is not the captured one. */
+  private String deleteAndRetry(ReferencedConfig c) {
+    return "delete it (kubectl -n " + namespace + " delete configmap " + c.name()
+        + ") and retry the step, which recreates it with the captured content";
   }
 
   /**
