@@ -5,6 +5,8 @@ import dev.rollback.RollbackPlan;
 import dev.rollback.RollbackResult;
 import dev.rollback.RunOutcome;
 import dev.rollback.Step;
+import dev.rollback.detect.HealthCheck;
+import dev.rollback.detect.HealthStatus;
 import dev.rollback.engine.RollbackEngine;
 import dev.rollback.journal.FileJournal;
 import dev.rollback.journal.InMemoryJournal;
@@ -52,11 +54,7 @@ public class EngineBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() throws IOException {
-    RollbackPlan.Builder b = RollbackPlan.builder("noop");
-    b.sequential("all", s -> {
-      for (int i = 0; i < STEPS; i++) s.step(Step.of("s" + i, ctx -> { }));
-    });
-    plan = b.build();
+    plan = noopPlan();
     memoryEngine = RollbackEngine.builder().withJournal(memoryJournal).build();
     dir = Files.createTempDirectory(Path.of(System.getProperty("bench.dir", "target")), "bench");
     fileJournal = FileJournal.create(dir.resolve("journal"));
@@ -119,5 +117,18 @@ public class EngineBenchmark {
   private static RollbackResult check(RollbackResult r) {
     if (r.outcome() != RunOutcome.RECOVERED) throw new IllegalStateException("benchmark run ended " + r.outcome());
     return r;
+  }
+
+  /**
+   * The plan both engine benchmarks run: {@link #STEPS} no-op steps in one sequential stage, verified by
+   * a constant check (as a real plan is: without one, every run logs that nothing defines "recovered").
+   */
+  static RollbackPlan noopPlan() {
+    RollbackPlan.Builder b = RollbackPlan.builder("noop")
+        .verifiedBy(HealthCheck.constant("bench", HealthStatus.UP));
+    b.sequential("all", s -> {
+      for (int i = 0; i < STEPS; i++) s.step(Step.of("s" + i, ctx -> { }));
+    });
+    return b.build();
   }
 }

@@ -3,7 +3,6 @@ package dev.rollback.bench;
 import dev.rollback.Deployment;
 import dev.rollback.RollbackPlan;
 import dev.rollback.RunOutcome;
-import dev.rollback.Step;
 import dev.rollback.engine.RollbackEngine;
 import dev.rollback.journal.InMemoryJournal;
 import java.lang.management.ManagementFactory;
@@ -24,20 +23,24 @@ public final class StepCpuTime {
 
   public static void main(String[] args) {
     int runs = args.length > 0 ? Integer.parseInt(args[0]) : 2000;
-    RollbackPlan.Builder b = RollbackPlan.builder("noop");
-    b.sequential("all", s -> {
-      for (int i = 0; i < EngineBenchmark.STEPS; i++) s.step(Step.of("s" + i, ctx -> { }));
-    });
-    RollbackPlan plan = b.build();
+    RollbackPlan plan = EngineBenchmark.noopPlan();
     ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+    com.sun.management.ThreadMXBean alloc = (com.sun.management.ThreadMXBean) mx;
+    long self = Thread.currentThread().getId();
     List<Double> perStep = new ArrayList<>();
+    List<Long> bytes = new ArrayList<>();
     for (int run = 0; run < runs; run++) {
       try (RollbackEngine engine = RollbackEngine.builder().withJournal(InMemoryJournal.create()).build()) {
+        long b0 = alloc.getThreadAllocatedBytes(self);
         long t0 = mx.getCurrentThreadCpuTime();
         RunOutcome o = engine.run(plan, Deployment.of("bench", "1")).outcome();
         long t1 = mx.getCurrentThreadCpuTime();
+        long b1 = alloc.getThreadAllocatedBytes(self);
         if (o != RunOutcome.RECOVERED) throw new IllegalStateException("run ended " + o);
-        if (run >= runs / 2) perStep.add((t1 - t0) / 1000.0 / EngineBenchmark.STEPS);
+        if (run >= runs / 2) {
+          perStep.add((t1 - t0) / 1000.0 / EngineBenchmark.STEPS);
+          bytes.add((b1 - b0) / EngineBenchmark.STEPS);
+        }
       }
     }
     Collections.sort(perStep);
@@ -45,5 +48,7 @@ public final class StepCpuTime {
         perStep.size(), EngineBenchmark.STEPS, runs - perStep.size());
     System.out.printf("  min %.2f us, p25 %.2f us, median %.2f us, p75 %.2f us%n", perStep.get(0),
         perStep.get(perStep.size() / 4), perStep.get(perStep.size() / 2), perStep.get(perStep.size() * 3 / 4));
+    Collections.sort(bytes);
+    System.out.printf("  allocated by the running thread per step: median %d bytes%n", bytes.get(bytes.size() / 2));
   }
 }
