@@ -55,7 +55,11 @@ final class EventCodec {
   private EventCodec() {}
 
   static @Nullable String step(JournalEvent e) {
-    if (e instanceof JournalEvent.StepEvent s) return s.path(); // two records per step: no Optional for each
+    // two records per step: no Optional for each, and a check against the exact class (an interface
+    // check walks the class's secondary supertypes, and alternating ones thrash the JVM's one-entry cache)
+    if (e instanceof StepStarted x) return x.path();
+    if (e instanceof StepSucceeded x) return x.path();
+    if (e instanceof JournalEvent.StepEvent s) return s.path();
     return e.step().orElse(null);
   }
 

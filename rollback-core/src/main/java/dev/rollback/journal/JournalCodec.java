@@ -50,11 +50,11 @@ final class JournalCodec {
     int start = out.len;
     out.raw(V).number(r.v());
     out.raw(SEQ).number(r.seq());
-    out.raw(RUN).string(r.runId());
-    out.raw(TYPE).string(r.type());
+    out.raw(RUN).repeated(r.runId(), Line.RUN_SLOT, 1);
+    out.raw(TYPE).repeated(r.type(), Line.TYPE_SLOTS, Line.TYPE_SLOT_COUNT);
     out.raw(AT).instant(r.at());
     out.raw(FENCE).number(r.fence());
-    if (r.step() != null) out.raw(STEP).string(r.step());
+    if (r.step() != null) out.raw(STEP).repeated(r.step(), Line.STEP_SLOT, 1);
     if (r.data() instanceof OwnedData o && o.encoded != null) {
       out.raw(DATA).raw(o.encoded);
     } else if (!r.data().isEmpty()) {
@@ -73,10 +73,13 @@ final class JournalCodec {
 
   private static volatile Encoded lastList = new Encoded(List.of(), new byte[0]);
 
-  /** A day's {@code yyyy-MM-ddT}, written once: records of one run are nearly always of one day. */
-  private record Day(long epochDay, byte[] prefix) {}
+  /**
+   * A second's {@code yyyy-MM-ddTHH:mm:ss}, written once: a run writes many records a second, and
+   * only their fractions differ.
+   */
+  private record Second(long epochSecond, byte[] prefix) {}
 
-  private static volatile Day lastDay = new Day(Long.MIN_VALUE, new byte[0]);
+  private static volatile Second lastSecond = new Second(Long.MIN_VALUE, new byte[0]);
 
   /**
    * A JSON line written straight into bytes: the journal's records hold strings, whole numbers,
@@ -87,8 +90,64 @@ final class JournalCodec {
     byte[] buf;
     int len;
 
+    /*
+     * The strings a run's records repeat — its id in every record, a handful of record types, a
+     * step's path in its STEP_STARTED and its outcome — encoded once per line buffer and then copied.
+     * Matched by identity: the engine hands the same String instances again (an enum constant's
+     * name, the run's id, the unit's path), and a different instance with equal text is only
+     * encoded again. Slot 0 is the run id, 1 the last step path, 2–5 record types (round robin).
+     */
+    static final int RUN_SLOT = 0;
+    static final int STEP_SLOT = 1;
+    static final int TYPE_SLOTS = 2;
+    static final int TYPE_SLOT_COUNT = 4;
+    private static final int LONGEST_CACHED = 128;
+    private static final String[] NOTHING_CACHED = {};
+    private static final byte[][] NO_BYTES = {};
+    private final String[] cachedKeys;
+    private final byte[][] cachedBytes;
+    private int nextTypeSlot;
+
+    /** A buffer for one record or value. */
     Line(int capacity) {
       buf = new byte[capacity];
+      cachedKeys = NOTHING_CACHED;
+      cachedBytes = NO_BYTES;
+    }
+
+    /**
+     * A buffer that takes many records of one run (an in-memory journal's run), keeping the
+     * encoding of the strings they repeat.
+     */
+    static Line forRecords(int capacity) {
+      return new Line(capacity, new String[TYPE_SLOTS + TYPE_SLOT_COUNT]);
+    }
+
+    private Line(int capacity, String[] cachedKeys) {
+      buf = new byte[capacity];
+      this.cachedKeys = cachedKeys;
+      this.cachedBytes = new byte[cachedKeys.length][];
+    }
+
+    /** Writes {@code s} as a JSON string, from a copy of its encoding if one of the slots holds it. */
+    Line repeated(String s, int firstSlot, int slots) {
+      String[] keys = cachedKeys;
+      if (keys.length == 0) return string(s);
+      for (int i = firstSlot; i < firstSlot + slots; i++) {
+        if (keys[i] == s) return raw(cachedBytes[i]);
+      }
+      int start = len;
+      string(s);
+      if (s.length() <= LONGEST_CACHED) {
+        int slot = firstSlot;
+        if (slots > 1) {
+          slot += nextTypeSlot;
+          nextTypeSlot = (nextTypeSlot + 1) % slots;
+        }
+        keys[slot] = s;
+        cachedBytes[slot] = java.util.Arrays.copyOfRange(buf, start, len);
+      }
+      return this;
     }
 
     private void ensure(int more) {
@@ -136,28 +195,30 @@ final class JournalCodec {
     /** As {@link Instant#toString()} writes it: UTC, seconds, and 0, 3, 6 or 9 fraction digits. */
     Line instant(Instant at) {
       long sec = at.getEpochSecond();
-      long days = Math.floorDiv(sec, 86_400);
-      int secOfDay = (int) Math.floorMod(sec, 86_400);
-      Day day = lastDay;
-      if (day.epochDay != days) {
+      Second second = lastSecond;
+      if (second.epochSecond != sec) {
+        long days = Math.floorDiv(sec, 86_400);
+        int secOfDay = (int) Math.floorMod(sec, 86_400);
         java.time.LocalDate d = java.time.LocalDate.ofEpochDay(days);
         int year = d.getYear();
         if (year < 0 || year > 9999) return raw(at.toString());
-        Line l = new Line(11);
-        l.digits(year, 4).raw("-").digits(d.getMonthValue(), 2).raw("-").digits(d.getDayOfMonth(), 2).raw("T");
-        day = new Day(days, l.buf);
-        lastDay = day;
+        Line l = new Line(19);
+        l.digits(year, 4).raw("-").digits(d.getMonthValue(), 2).raw("-").digits(d.getDayOfMonth(), 2).raw("T")
+            .digits(secOfDay / 3600, 2).raw(":").digits(secOfDay / 60 % 60, 2).raw(":").digits(secOfDay % 60, 2);
+        second = new Second(sec, l.buf);
+        lastSecond = second;
       }
       ensure(30);
-      raw(day.prefix).digits(secOfDay / 3600, 2).raw(":").digits(secOfDay / 60 % 60, 2).raw(":").digits(secOfDay % 60, 2);
+      raw(second.prefix);
       int nano = at.getNano();
       if (nano != 0) {
-        raw(".");
+        buf[len++] = '.';
         if (nano % 1_000_000 == 0) digits(nano / 1_000_000, 3);
         else if (nano % 1000 == 0) digits(nano / 1000, 6);
         else digits(nano, 9);
       }
-      return raw("Z");
+      buf[len++] = 'Z';
+      return this;
     }
 
 

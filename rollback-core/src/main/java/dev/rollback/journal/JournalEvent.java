@@ -113,9 +113,9 @@ public sealed interface JournalEvent {
   }
 
   /**
-   * The step took effect. Keys: {@code attempt}, {@code millis} (the step's duration from its
-   * first attempt's start, for readers of format 1), {@code reconciled} (the outcome was unknown
-   * and reconcile or a human said it had taken effect), {@code how}, {@code markedDoneBy}.
+   * The step took effect. Keys: {@code attempt}, {@code reconciled} (the outcome was unknown and
+   * reconcile or a human said it had taken effect), {@code how}, {@code markedDoneBy}. The step's
+   * duration is the record's time less its first STEP_STARTED's ({@link RunHistory.StepHistory#duration()}).
    */
   record StepSucceeded(String path, int attempt, boolean reconciled, String how, @Nullable String markedDoneBy)
       implements StepEvent {

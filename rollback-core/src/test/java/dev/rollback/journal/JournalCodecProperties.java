@@ -64,6 +64,44 @@ class JournalCodecProperties {
     assertThat(tree.get("data").get("nested").get("k").asText()).isEqualTo(value);
   }
 
+  /**
+   * A run's records encoded one after another into one buffer (as the in-memory journal does, which
+   * keeps the encoding of the strings they repeat) are exactly the lines encoded one by one: the
+   * same run id, record type or step path again, as the same instance or as equal text in another
+   * instance, and times in the same second or not.
+   */
+  @Property(tries = 300)
+  void recordsEncodedIntoOneBufferAreTheLinesEncodedOneByOne(
+      @ForAll("records") List<JournalRecord> records) throws Exception {
+    JournalCodec.Line buffer = JournalCodec.Line.forRecords(16);
+    java.io.ByteArrayOutputStream oneByOne = new java.io.ByteArrayOutputStream();
+    for (JournalRecord r : records) {
+      JournalCodec.encodeInto(r, buffer);
+      oneByOne.write(JournalCodec.encode(r));
+    }
+
+    assertThat(java.util.Arrays.copyOf(buffer.buf, buffer.len)).isEqualTo(oneByOne.toByteArray());
+    assertThat(JournalCodec.scan(buffer.buf, buffer.len, "buffer").records())
+        .extracting(JournalRecord::runId, JournalRecord::type, JournalRecord::at, JournalRecord::step)
+        .isEqualTo(records.stream().map(r -> org.assertj.core.groups.Tuple.tuple(r.runId(), r.type(), r.at(), r.step()))
+            .toList());
+  }
+
+  @Provide
+  Arbitrary<List<JournalRecord>> records() {
+    Arbitrary<String> runs = Arbitraries.of("run-1", "r\"2", "ünï");
+    Arbitrary<String> types = Arbitraries.of("STEP_STARTED", "STEP_SUCCEEDED", "NOTE", "STEP_FAILED", "GATE_OPENED",
+        "PLAN_STARTED", "NEWER_TYPE");
+    Arbitrary<String> steps = Arbitraries.oneOf(Arbitraries.of("all/s1", "all/s2", "a\tb/\u0001"), text());
+    Arbitrary<Instant> at = Arbitraries.longs().between(0, 3_000_000_000L)
+        .map(n -> Instant.ofEpochSecond(1_796_600_000L + n / 1_000_000_000L, n % 1_000_000_000L));
+    Arbitrary<JournalRecord> record = net.jqwik.api.Combinators.combine(runs, types, steps.injectNull(0.2), at,
+        Arbitraries.of(true, false)).as((run, type, step, when, copy) -> new JournalRecord(1, 1, copy ? new String(run) : run,
+            copy ? new String(type) : type, when, 0, step == null ? null : copy ? new String(step) : step,
+            Map.of("attempt", 1)));
+    return record.list().ofMaxSize(30);
+  }
+
   @Property(tries = 200)
   void aLongListReadsBackAsWrittenWhenListsAlternate(@ForAll("outline") List<String> first,
       @ForAll("outline") List<String> second, @ForAll("outline") List<String> third) throws Exception {
