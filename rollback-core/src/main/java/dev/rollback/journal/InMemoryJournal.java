@@ -14,13 +14,61 @@ import java.util.Map;
 public final class InMemoryJournal implements Journal {
   private final Map<String, Run> runs = new LinkedHashMap<>();
 
-  /** One run's bytes; records are encoded straight into them. */
+  /**
+   * One run's bytes; records are encoded straight into them. Filled chunks are kept as they are and
+   * a new one started, so a long run's bytes are never copied to grow (a 1,000-step run is about
+   * 300 KB); a record is never split between chunks.
+   */
   private static final class Run {
-    final JournalCodec.Line bytes = new JournalCodec.Line(1024);
+    static final int CHUNK = 64 * 1024;
+    /** Start a new chunk when less than this is left: a step's record is a few hundred bytes. */
+    static final int ROOM = 4 * 1024;
+    final List<byte[]> full = new ArrayList<>();
+    final List<Integer> fullLengths = new ArrayList<>();
+    int fullBytes;
+    /** The chunk records go to; its string encodings are kept for the next records. */
+    final JournalCodec.Line current = JournalCodec.Line.forRecords(1024);
     long highestFence;
 
     void add(byte[] line) {
-      bytes.raw(line);
+      current.raw(line);
+    }
+
+    void encode(JournalRecord record) {
+      if (current.len > CHUNK - ROOM) {
+        full.add(current.buf);
+        fullLengths.add(current.len);
+        fullBytes += current.len;
+        current.buf = new byte[CHUNK];
+        current.len = 0;
+      }
+      JournalCodec.encodeInto(record, current);
+    }
+
+    int size() {
+      return fullBytes + current.len;
+    }
+
+    /** Every byte of the run, in one array. */
+    byte[] all() {
+      byte[] out = new byte[size()];
+      int at = 0;
+      for (int i = 0; i < full.size(); i++) {
+        System.arraycopy(full.get(i), 0, out, at, fullLengths.get(i));
+        at += fullLengths.get(i);
+      }
+      System.arraycopy(current.buf, 0, out, at, current.len);
+      return out;
+    }
+
+    /** Keeps the first {@code length} bytes (a repair setting a torn tail aside). */
+    void truncate(int length) {
+      byte[] kept = Arrays.copyOf(all(), length);
+      full.clear();
+      fullLengths.clear();
+      fullBytes = 0;
+      current.buf = kept.length == 0 ? new byte[1024] : kept;
+      current.len = length;
     }
   }
 
@@ -32,7 +80,7 @@ public final class InMemoryJournal implements Journal {
   public synchronized void append(JournalRecord record) {
     Run run = runs.computeIfAbsent(record.runId(), k -> new Run());
     if (record.fence() < run.highestFence) throw new FencedOffException(record.runId(), record.fence(), run.highestFence);
-    JournalCodec.encodeInto(record, run.bytes);
+    run.encode(record);
     run.highestFence = Math.max(run.highestFence, record.fence());
   }
 
@@ -40,7 +88,8 @@ public final class InMemoryJournal implements Journal {
   public synchronized JournalRead read(String runId) {
     Run run = runs.get(runId);
     if (run == null) return new JournalRead(runId, List.of(), List.of());
-    JournalCodec.Scan scan = JournalCodec.scan(run.bytes.buf, run.bytes.len, "memory:" + runId);
+    byte[] all = run.all();
+    JournalCodec.Scan scan = JournalCodec.scan(all, all.length, "memory:" + runId);
     return new JournalRead(runId, scan.records(), scan.tornProblem().isEmpty() ? List.of() : List.of(scan.tornProblem()));
   }
 
@@ -48,10 +97,11 @@ public final class InMemoryJournal implements Journal {
   public synchronized String repair(String runId) {
     Run run = runs.get(runId);
     if (run == null) return "";
-    JournalCodec.Scan scan = JournalCodec.scan(run.bytes.buf, run.bytes.len, "memory:" + runId);
-    if (scan.validLength() == run.bytes.len) return "";
-    int dropped = run.bytes.len - scan.validLength();
-    run.bytes.len = scan.validLength();
+    byte[] all = run.all();
+    JournalCodec.Scan scan = JournalCodec.scan(all, all.length, "memory:" + runId);
+    if (scan.validLength() == all.length) return "";
+    int dropped = all.length - scan.validLength();
+    run.truncate(scan.validLength());
     return scan.tornProblem() + "; " + dropped + " bytes set aside";
   }
 
@@ -63,7 +113,7 @@ public final class InMemoryJournal implements Journal {
   /** The encoded bytes of a run, as a file journal would hold them. */
   public synchronized byte[] bytes(String runId) {
     Run run = runs.get(runId);
-    return run == null ? new byte[0] : Arrays.copyOf(run.bytes.buf, run.bytes.len);
+    return run == null ? new byte[0] : run.all();
   }
 
   /** A new journal holding {@code bytes} as the run's content (e.g. a prefix cut at any byte). */
@@ -78,6 +128,6 @@ public final class InMemoryJournal implements Journal {
   /** Total bytes of a run. */
   public synchronized int size(String runId) {
     Run run = runs.get(runId);
-    return run == null ? 0 : run.bytes.len;
+    return run == null ? 0 : run.size();
   }
 }
