@@ -498,8 +498,14 @@ public final class RollbackEngine implements AutoCloseable {
   }
 
   private String newRunId(Deployment d) {
-    String service = d.service().replaceAll("[^A-Za-z0-9_.-]", "-");
-    if (service.length() > 40) service = service.substring(0, 40);
+    String name = d.service();
+    StringBuilder service = new StringBuilder(Math.min(name.length(), 40));
+    for (int i = 0; i < name.length() && service.length() < 40; i++) {
+      char c = name.charAt(i);
+      boolean safe = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.'
+          || c == '-';
+      service.append(safe ? c : '-');
+    }
     byte[] rnd = new byte[4];
     ThreadLocalRandom.current().nextBytes(rnd);
     return service + "-" + clock.millis() + "-" + HexFormat.of().formatHex(rnd);

@@ -71,7 +71,7 @@ public final class RunHistory {
       @Nullable Instant firstStartedAt, @Nullable Instant lastStartedAt, @Nullable Instant finishedAt,
       List<String> notes) {
     public StepHistory {
-      notes = List.copyOf(notes);
+      notes = notes.isEmpty() ? List.of() : List.copyOf(notes);
     }
 
     static StepHistory firstStarted(String path, int attempt, Instant at) {
@@ -191,6 +191,8 @@ public final class RunHistory {
   private @Nullable Instant endedAt;
   private long lastSeq;
   private long highestFence;
+  /** How many steps now stand failed for good, or skipped. */
+  private int stepsFailedOrSkipped;
 
   /** An empty history, to {@link #add} records to as they are written. */
   public RunHistory() {}
@@ -226,17 +228,17 @@ public final class RunHistory {
     Instant at = r.at();
     if (e instanceof StepStarted x) {
       StepHistory before = steps.get(x.path());
-      steps.put(x.path(), before != null ? before.started(x.attempt(), at) : StepHistory.firstStarted(x.path(), x.attempt(), at));
+      putStep(x.path(), before != null ? before.started(x.attempt(), at) : StepHistory.firstStarted(x.path(), x.attempt(), at));
     } else if (e instanceof StepSucceeded x) {
-      steps.put(x.path(), step(x.path()).succeeded(x.reconciled(), x.how(), at));
+      putStep(x.path(), step(x.path()).succeeded(x.reconciled(), x.how(), at));
     } else if (e instanceof StepFailed x) {
-      steps.put(x.path(), step(x.path()).failed(x.last(), x.timedOut(), x.error(), at));
+      putStep(x.path(), step(x.path()).failed(x.last(), x.timedOut(), x.error(), at));
     } else if (e instanceof StepCancelled x) {
-      steps.put(x.path(), step(x.path()).cancelled(x.reason(), at));
+      putStep(x.path(), step(x.path()).cancelled(x.reason(), at));
     } else if (e instanceof StepSkipped x) {
-      steps.put(x.path(), step(x.path()).skipped(x.reason(), at));
+      putStep(x.path(), step(x.path()).skipped(x.reason(), at));
     } else if (e instanceof NoteAdded x) {
-      if (x.stepPath() != null) steps.put(x.stepPath(), step(x.stepPath()).noted(x.message()));
+      if (x.stepPath() != null) putStep(x.stepPath(), step(x.stepPath()).noted(x.message()));
     } else if (e instanceof StageStarted x) {
       stagesStarted.add(x.path());
     } else if (e instanceof UndoSnapshotTaken x) {
@@ -273,7 +275,7 @@ public final class RunHistory {
       GateKind kind = old == null ? null : old.kind();
       if (x.decision() == Decision.RETRY && !stepOfGate.isEmpty()
           && (kind == GateKind.STEP_FAILED || kind == GateKind.IN_DOUBT)) {
-        steps.put(stepOfGate, step(stepOfGate).newCycle());
+        putStep(stepOfGate, step(stepOfGate).newCycle());
       }
     } else if (e instanceof HealthChecked x) {
       if (x.gatePassed()) gatesPassed.add(x.path());
@@ -298,6 +300,15 @@ public final class RunHistory {
       completed = x;
       endedAt = at;
     }
+  }
+
+  private void putStep(String path, StepHistory now) {
+    StepHistory before = steps.put(path, now);
+    stepsFailedOrSkipped += (failedOrSkipped(now) ? 1 : 0) - (before != null && failedOrSkipped(before) ? 1 : 0);
+  }
+
+  private static boolean failedOrSkipped(StepHistory h) {
+    return (h.status() == StepStatus.FAILED && h.finalFailure()) || h.status() == StepStatus.SKIPPED;
   }
 
   private StepHistory step(String path) {
@@ -359,6 +370,12 @@ public final class RunHistory {
 
   /** The step's history; {@link StepStatus#NOT_STARTED} when the journal has nothing of it. */
   public synchronized StepHistory stepHistory(String path) { return step(path); }
+
+  /**
+   * How many steps stand failed for good (their last attempt failed and no retry followed) or
+   * skipped; 0 when every step that ran succeeded or still runs.
+   */
+  public synchronized int failedOrSkippedSteps() { return stepsFailedOrSkipped; }
 
   /** Every step path the journal mentions, in the order each first appeared. */
   public synchronized List<StepHistory> steps() { return List.copyOf(steps.values()); }

@@ -17,6 +17,7 @@ import dev.rollback.detect.Trigger;
 import dev.rollback.journal.JournalEvent;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -45,6 +46,7 @@ import org.jspecify.annotations.Nullable;
  * @param announceStart notify ROLLBACK_TRIGGERED when the run starts (a rollback is the reaction)
  * @param soak how long recovery is watched after a RECOVERED verification, if at all
  * @param warnings what validation found questionable (logged and journaled when a run starts)
+ * @param units every forward unit, in order (the blocks' units, flattened)
  */
 public record Program(
     String name,
@@ -70,7 +72,8 @@ public record Program(
     boolean announceStart,
     Texts texts,
     Optional<Soak> soak,
-    List<String> warnings) {
+    List<String> warnings,
+    List<Unit> units) {
 
   /** What a forward unit's final failure does. */
   public enum OnFailure {
@@ -121,15 +124,46 @@ public record Program(
     }
   }
 
-  /** Every forward unit, in order. */
-  public List<Unit> units() {
+  /** Every forward unit of {@code forward}, in order. */
+  private static List<Unit> units(List<Element> forward) {
     List<Unit> out = new ArrayList<>();
     for (Element e : forward) if (e instanceof Block b) out.addAll(b.units());
-    return out;
+    return List.copyOf(out);
   }
+
+  /** What a plan compiles to, whatever the deployment: the same for every run of the plan. */
+  private record Compiled(RollbackPlan plan, List<Element> forward, Map<String, SnapshotCapture> captures,
+      List<Unit> units) {}
+
+  /**
+   * The last plan compiled. A plan is immutable, so its program's elements are built once for the
+   * runs that follow (a guard, or a fleet, runs one plan again and again; a 1,000-step plan is
+   * 2,000 objects per compile).
+   */
+  private static volatile @Nullable Compiled lastCompiled;
 
   /** The program of a rollback plan. */
   public static Program of(RollbackPlan plan, Deployment deployment) {
+    Compiled c = lastCompiled;
+    if (c == null || c.plan != plan) {
+      c = compile(plan);
+      lastCompiled = c;
+    }
+    OnFailure onFailure = switch (plan.failurePolicy()) {
+      case HALT_AND_ASK -> OnFailure.ASK;
+      case CONTINUE -> OnFailure.CONTINUE;
+      case ABANDON -> OnFailure.ABANDON;
+    };
+    return new Program(plan.name(), RunMode.ROLLBACK, "rollback", deployment, plan.fingerprint(),
+        plan.outline(), plan.communication(), plan.budget(), c.captures, false, c.forward, List.of(), onFailure,
+        plan.abandonGate(), FailurePolicy.HALT_AND_ASK, false, JournalEvent.Abandoning::new, plan.verifiedBy(), true,
+        false, true, PLAN_TEXTS, plan.soak(), plan.warnings(), c.units);
+  }
+
+  private static final Texts PLAN_TEXTS = new Texts("Plan", "rolled back", "undo", "rollback abandoned: ", "undo failed",
+      "RETRY runs it again, SKIP goes on with the next undo, HALT stops here.");
+
+  private static Compiled compile(RollbackPlan plan) {
     List<Element> forward = new ArrayList<>();
     Map<String, SnapshotCapture> captures = new LinkedHashMap<>();
     for (Stage st : plan.stages()) {
@@ -148,16 +182,8 @@ public record Program(
       }
       forward.add(new Block(st.name(), st.parallel() && st.steps().size() > 1, true, units));
     }
-    OnFailure onFailure = switch (plan.failurePolicy()) {
-      case HALT_AND_ASK -> OnFailure.ASK;
-      case CONTINUE -> OnFailure.CONTINUE;
-      case ABANDON -> OnFailure.ABANDON;
-    };
-    return new Program(plan.name(), RunMode.ROLLBACK, "rollback", deployment, plan.fingerprint(),
-        plan.outline(), plan.communication(), plan.budget(), captures, false, forward, List.of(), onFailure,
-        plan.abandonGate(), FailurePolicy.HALT_AND_ASK, false, JournalEvent.Abandoning::new, plan.verifiedBy(), true,
-        false, true, new Texts("Plan", "rolled back", "undo", "rollback abandoned: ", "undo failed",
-            "RETRY runs it again, SKIP goes on with the next undo, HALT stops here."), plan.soak(), plan.warnings());
+    List<Element> elements = List.copyOf(forward);
+    return new Compiled(plan, elements, Collections.unmodifiableMap(captures), units(elements));
   }
 
   /** The program of a release. */
@@ -187,6 +213,7 @@ public record Program(
         JournalEvent.ReleaseReverting::new, release.verifiedBy(), false, true, false,
         new Texts("Release", "all " + changes + " change" + (changes == 1 ? "" : "s") + " applied and healthy", "revert",
             "release reverted", "revert failed",
-            "RETRY runs it again, SKIP goes on with the next revert, HALT stops here."), release.soak(), List.of());
+            "RETRY runs it again, SKIP goes on with the next revert, HALT stops here."), release.soak(), List.of(),
+        units(forward));
   }
 }

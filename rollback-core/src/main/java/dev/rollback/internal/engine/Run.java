@@ -905,6 +905,7 @@ public final class Run implements RollbackRun {
    * compensates, the compensations (the forward failure is then the reason, not the result).
    */
   private List<String> failedUnits() {
+    if (history.failedOrSkippedSteps() == 0) return List.of();
     List<String> failed = new ArrayList<>();
     boolean compensating = compensating();
     for (Program.Unit u : program.units()) {
