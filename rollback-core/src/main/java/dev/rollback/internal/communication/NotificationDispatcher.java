@@ -23,6 +23,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,7 +52,8 @@ public final class NotificationDispatcher implements AutoCloseable {
   private final Map<Notifier, Lane> lanes = new IdentityHashMap<>();
   private final Map<String, Instant> recent = new LinkedHashMap<>();
   /** Journals the outcomes of rejected deliveries, so a full queue costs the run thread no journal write. */
-  private final ThreadPoolExecutor overflow;
+  /** Journals that a notification was dropped; made on the first drop (most engines never drop one). */
+  private @Nullable ThreadPoolExecutor overflow;
   private boolean closed;
   /** Deliveries queued or running; guarded by {@link #idle}, which is notified when it drops to zero. */
   private final Object idle = new Object();
@@ -66,12 +68,6 @@ public final class NotificationDispatcher implements AutoCloseable {
     if (queueCapacity < 1) throw new IllegalArgumentException("queue capacity must be at least 1: " + queueCapacity);
     if (maxAttempts < 1) throw new IllegalArgumentException("max attempts must be at least 1: " + maxAttempts);
     this.queueCapacity = queueCapacity;
-    this.overflow = new ThreadPoolExecutor(1, 1, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(queueCapacity), r -> {
-      Thread t = new Thread(r, "rollback-notify-overflow");
-      t.setDaemon(true);
-      return t;
-    });
-    this.overflow.allowCoreThreadTimeOut(true);
     this.attemptTimeout = attemptTimeout;
     this.breakerDelay = breakerDelay;
     this.retry = RetryPolicy.builder()
@@ -138,7 +134,7 @@ public final class NotificationDispatcher implements AutoCloseable {
       Map<String, Object> dropped = outcome(n, notifier, "DROPPED", 0, "notification queue of " + notifier.name() + " full");
       busy();
       try {
-        overflow.execute(() -> {
+        overflow().execute(() -> {
           try {
             journal.accept(dropped);
           } finally {
@@ -270,15 +266,30 @@ public final class NotificationDispatcher implements AutoCloseable {
     }
   }
 
+  private synchronized ThreadPoolExecutor overflow() {
+    if (closed) throw new RejectedExecutionException("the notification dispatcher is closed");
+    if (overflow == null) {
+      overflow = new ThreadPoolExecutor(1, 1, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(queueCapacity), r -> {
+        Thread t = new Thread(r, "rollback-notify-overflow");
+        t.setDaemon(true);
+        return t;
+      });
+      overflow.allowCoreThreadTimeOut(true);
+    }
+    return overflow;
+  }
+
   @Override
   public void close() {
     List<Lane> all;
+    ThreadPoolExecutor overflow;
     synchronized (this) {
       closed = true;
       all = List.copyOf(lanes.values());
+      overflow = this.overflow;
     }
     all.forEach(l -> l.pool.shutdown());
-    overflow.shutdown();
+    if (overflow != null) overflow.shutdown();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
     for (Lane l : all) {
       try {
@@ -288,6 +299,7 @@ public final class NotificationDispatcher implements AutoCloseable {
       }
       l.pool.shutdownNow();
     }
+    if (overflow == null) return;
     try {
       overflow.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
     } catch (InterruptedException e) {
