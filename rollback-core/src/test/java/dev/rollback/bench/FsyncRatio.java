@@ -3,6 +3,8 @@ package dev.rollback.bench;
 import dev.rollback.Deployment;
 import dev.rollback.RollbackPlan;
 import dev.rollback.Step;
+import dev.rollback.detect.HealthCheck;
+import dev.rollback.detect.HealthStatus;
 import dev.rollback.engine.RollbackEngine;
 import dev.rollback.journal.FileJournal;
 import java.nio.ByteBuffer;
@@ -22,7 +24,8 @@ import java.util.List;
 public class FsyncRatio {
   public static void main(String[] a) throws Exception {
     Path dir = Files.createTempDirectory(Path.of(a[0]), "fsync");
-    RollbackPlan.Builder b = RollbackPlan.builder("noop");
+    // verified, as a real plan is (without a check every run logs that nothing defines "recovered")
+    RollbackPlan.Builder b = RollbackPlan.builder("noop").verifiedBy(HealthCheck.constant("bench", HealthStatus.UP));
     b.sequential("all", s -> { for (int i = 0; i < 200; i++) s.step(Step.of("s" + i, ctx -> { })); });
     RollbackPlan plan = b.build();
     List<Double> ratios = new ArrayList<>(); List<Double> steps = new ArrayList<>(); List<Double> forces = new ArrayList<>();
