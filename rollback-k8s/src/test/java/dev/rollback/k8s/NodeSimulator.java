@@ -9,21 +9,28 @@ import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.NodeConditionBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.PodCondition;
 import io.fabric8.kubernetes.api.model.PodConditionBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Stands in for kubelet (never run): one Node object; every Pending pod is bound to it with a
@@ -33,17 +40,34 @@ import java.util.concurrent.TimeUnit;
  *   <li>an image containing {@code broken}: bound but never Ready, no restarts;</li>
  *   <li>any other image: Running and Ready.</li>
  * </ul>
+ * A pod marked for deletion is deleted at once (kubelet would stop its containers and confirm).
+ *
+ * <p>Like kubelet, it reacts to a watch on the pods: an informer (a LIST, then a WATCH from its
+ * resourceVersion; fabric8 reconnects a closed watch and lists again when the watch is too old)
+ * hands every added or changed pod to one worker thread, which acts on the latest state the
+ * informer holds, so each step of a rollout (bind, Ready, end of a deletion) follows the change
+ * that allows it by one request. A resync every {@value #RESYNC_MILLIS} ms goes over the
+ * informer's cache, without a request when nothing is due: it drives what depends on time (a
+ * crashing pod restarts at most every {@value #RESTART_MILLIS} ms) and retries a write lost to a
+ * conflict with a controller.
  */
 final class NodeSimulator implements AutoCloseable {
   static final String NODE = "sim-node-1";
+  static final long RESYNC_MILLIS = 100;
+  static final long RESTART_MILLIS = 500;
 
   private final KubernetesClient client;
-  private final ScheduledExecutorService tick = Executors.newSingleThreadScheduledExecutor(r -> {
+  /** The one thread that writes: it handles watched pods and runs the resync, one at a time. */
+  private final ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor(r -> {
     Thread t = new Thread(r, "node-simulator");
     t.setDaemon(true);
     return t;
   });
+  /** Informer keys (namespace/name) of pods changed since the worker last handled them. */
+  private final Set<String> pending = ConcurrentHashMap.newKeySet();
   private final Map<String, Instant> lastRestart = new ConcurrentHashMap<>();
+  private volatile SharedIndexInformer<Pod> pods;
+  private volatile boolean closed;
   volatile int binds;
 
   NodeSimulator(KubernetesClient client) {
@@ -64,48 +88,96 @@ final class NodeSimulator implements AutoCloseable {
             .withMessage("simulated").withLastHeartbeatTime(now).withLastTransitionTime(now).build())
         .build());
     client.nodes().resource(created).updateStatus();
-    tick.scheduleWithFixedDelay(this::safeTick, 0, 100, TimeUnit.MILLISECONDS);
+    SharedIndexInformer<Pod> informer = client.pods().inAnyNamespace().runnableInformer(0);
+    informer.addEventHandler(new ResourceEventHandler<Pod>() {
+      @Override public void onAdd(Pod pod) {
+        changed(pod);
+      }
+
+      @Override public void onUpdate(Pod before, Pod pod) {
+        changed(pod);
+      }
+
+      @Override public void onDelete(Pod pod, boolean finalStateUnknown) {
+        lastRestart.remove(pod.getMetadata().getUid());
+      }
+    });
+    // a watch that closes with an error is opened again (after a relist when it is too old), as kubelet's does
+    informer.exceptionHandler((started, error) -> !closed);
+    pods = informer;
+    try {
+      informer.start().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while the node simulator listed the pods", e);
+    } catch (ExecutionException | TimeoutException e) {
+      informer.stop();
+      throw new IllegalStateException("the node simulator could not list and watch the pods of " + client.getMasterUrl()
+          + " within 60 s: " + e, e);
+    }
+    worker.scheduleWithFixedDelay(this::resync, RESYNC_MILLIS, RESYNC_MILLIS, TimeUnit.MILLISECONDS);
   }
 
-  private void safeTick() {
-    try {
-      tickOnce();
-    } catch (RuntimeException e) {
-      // conflicts and races with the controllers: the next tick tries again
+  /** A watched pod changed: the worker handles it next, from the latest state the informer holds. */
+  private void changed(Pod pod) {
+    String key = pods.getStore().getKey(pod);
+    if (pending.add(key)) {
+      try {
+        worker.execute(() -> {
+          pending.remove(key);
+          Pod latest = pods.getStore().getByKey(key);
+          if (latest != null) safely(latest);
+        });
+      } catch (RejectedExecutionException e) {
+        // closed
+      }
     }
   }
 
-  private void tickOnce() {
-    for (Pod p : client.pods().inAnyNamespace().list().getItems()) {
-      String ns = p.getMetadata().getNamespace();
-      String name = p.getMetadata().getName();
-      if (p.getMetadata().getDeletionTimestamp() != null) {
-        // kubelet would stop the containers and confirm: finish the graceful deletion
-        try {
-          client.pods().inNamespace(ns).withName(name).withGracePeriod(0).delete();
-        } catch (KubernetesClientException e) {
-          // gone already
-        }
-        continue;
+  private void resync() {
+    SharedIndexInformer<Pod> informer = pods;
+    if (informer == null) return;
+    for (Pod p : informer.getStore().list()) safely(p);
+  }
+
+  private void safely(Pod p) {
+    try {
+      handle(p);
+    } catch (RuntimeException e) {
+      // conflicts and races with the controllers: the next event or resync tries again
+    }
+  }
+
+  private void handle(Pod p) {
+    String ns = p.getMetadata().getNamespace();
+    String name = p.getMetadata().getName();
+    if (p.getMetadata().getDeletionTimestamp() != null) {
+      // kubelet would stop the containers and confirm: finish the graceful deletion
+      try {
+        client.pods().inNamespace(ns).withName(name).withGracePeriod(0).delete();
+      } catch (KubernetesClientException e) {
+        // gone already
       }
-      if (p.getSpec().getNodeName() == null || p.getSpec().getNodeName().isEmpty()) {
-        try {
-          client.bindings().inNamespace(ns).resource(new BindingBuilder().withNewMetadata().withName(name).endMetadata()
-              .withNewTarget().withApiVersion("v1").withKind("Node").withName(NODE).endTarget().build()).create();
-          binds++;
-        } catch (KubernetesClientException e) {
-          // already bound or gone
-        }
-        continue;
+      return;
+    }
+    if (p.getSpec().getNodeName() == null || p.getSpec().getNodeName().isEmpty()) {
+      try {
+        client.bindings().inNamespace(ns).resource(new BindingBuilder().withNewMetadata().withName(name).endMetadata()
+            .withNewTarget().withApiVersion("v1").withKind("Node").withName(NODE).endTarget().build()).create();
+        binds++;
+      } catch (KubernetesClientException e) {
+        // already bound or gone
       }
-      Behaviour b = behaviour(p);
-      Pod desired = withStatus(p, b);
-      if (desired != null) {
-        try {
-          client.pods().inNamespace(ns).resource(desired).updateStatus();
-        } catch (KubernetesClientException e) {
-          // a conflict: next tick
-        }
+      return;
+    }
+    Behaviour b = behaviour(p);
+    // a copy: the informer's cache keeps what the server holds until the watch says otherwise
+    Pod desired = withStatus(new PodBuilder(p).build(), b);
+    if (desired != null) {
+      try {
+        client.pods().inNamespace(ns).resource(desired).updateStatus();
+      } catch (KubernetesClientException e) {
+        // a conflict: the next event or resync
       }
     }
   }
@@ -136,7 +208,7 @@ final class NodeSimulator implements AutoCloseable {
     }
     if (b == Behaviour.CRASH) {
       Instant last = lastRestart.get(key);
-      if (last != null && last.isAfter(Instant.now().minusMillis(500)) && "Running".equals(phase)) return null;
+      if (last != null && last.isAfter(Instant.now().minusMillis(RESTART_MILLIS)) && "Running".equals(phase)) return null;
       lastRestart.put(key, Instant.now());
       restarts++;
     }
@@ -176,6 +248,9 @@ final class NodeSimulator implements AutoCloseable {
 
   @Override
   public void close() {
-    tick.shutdownNow();
+    closed = true;
+    worker.shutdownNow();
+    SharedIndexInformer<Pod> informer = pods;
+    if (informer != null) informer.stop();
   }
 }
