@@ -171,8 +171,7 @@ final class NodeSimulator implements AutoCloseable {
       return;
     }
     Behaviour b = behaviour(p);
-    // a copy: the informer's cache keeps what the server holds until the watch says otherwise
-    Pod desired = withStatus(new PodBuilder(p).build(), b);
+    Pod desired = withStatus(p, b);
     if (desired != null) {
       try {
         client.pods().inNamespace(ns).resource(desired).updateStatus();
@@ -193,7 +192,10 @@ final class NodeSimulator implements AutoCloseable {
     return Behaviour.READY;
   }
 
-  /** The pod with the status it should have now, or null when it already has it. */
+  /**
+   * A copy of the pod with the status it should have now, or null when it already has it (the
+   * informer's cache keeps what the server holds until the watch says otherwise: never changed here).
+   */
   private Pod withStatus(Pod p, Behaviour b) {
     String key = p.getMetadata().getUid();
     boolean ready = b == Behaviour.READY;
@@ -230,9 +232,10 @@ final class NodeSimulator implements AutoCloseable {
     String rs = ready ? "True" : "False";
     List<PodCondition> conditions = List.of(
         cond("Initialized", "True", now), cond("Ready", rs, now), cond("ContainersReady", rs, now), cond("PodScheduled", "True", now));
-    p.setStatus(new io.fabric8.kubernetes.api.model.PodStatusBuilder().withPhase("Running").withHostIP("127.0.0.1")
+    Pod desired = new PodBuilder(p).build();
+    desired.setStatus(new io.fabric8.kubernetes.api.model.PodStatusBuilder().withPhase("Running").withHostIP("127.0.0.1")
         .withStartTime(now).withConditions(conditions).withContainerStatuses(statuses).build());
-    return p;
+    return desired;
   }
 
   private static PodCondition cond(String type, String status, String now) {
