@@ -26,11 +26,13 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Stands in for kubelet (never run): one Node object; every Pending pod is bound to it with a
@@ -44,34 +46,46 @@ import java.util.concurrent.TimeoutException;
  *
  * <p>Like kubelet, it reacts to a watch on the pods: an informer (a LIST, then a WATCH from its
  * resourceVersion; fabric8 reconnects a closed watch and lists again when the watch is too old)
- * hands every added or changed pod to one worker thread, which acts on the latest state the
- * informer holds, so each step of a rollout (bind, Ready, end of a deletion) follows the change
- * that allows it by one request. A resync every {@value #RESYNC_MILLIS} ms goes over the
- * informer's cache, without a request when nothing is due: it drives what depends on time (a
- * crashing pod restarts at most every {@value #RESTART_MILLIS} ms) and retries a write lost to a
- * conflict with a controller.
+ * hands every added or changed pod to a worker, which acts on the latest state the informer holds,
+ * so each step of a rollout (bind, Ready, end of a deletion) follows the change that allows it by
+ * one request. Like kubelet's pod workers, one pod's changes are handled one at a time and in
+ * order, different pods side by side ({@value #WORKERS} workers, a pod always on the same one): a
+ * slow deletion does not hold up the binding of its replacement. A resync every
+ * {@value #RESYNC_MILLIS} ms hands every cached pod to its worker, without a request when nothing
+ * is due: it drives what depends on time (a crashing pod restarts at most every
+ * {@value #RESTART_MILLIS} ms) and retries a write lost to a conflict with a controller.
  */
 final class NodeSimulator implements AutoCloseable {
   static final String NODE = "sim-node-1";
   static final long RESYNC_MILLIS = 100;
   static final long RESTART_MILLIS = 500;
+  static final int WORKERS = 4;
 
   private final KubernetesClient client;
-  /** The one thread that writes: it handles watched pods and runs the resync, one at a time. */
-  private final ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread t = new Thread(r, "node-simulator");
+  /** The pod workers: a pod is always handled by the same one, so its writes stay in order. */
+  private final ExecutorService[] workers = new ExecutorService[WORKERS];
+  private final ScheduledExecutorService resync = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "node-simulator-resync");
     t.setDaemon(true);
     return t;
   });
-  /** Informer keys (namespace/name) of pods changed since the worker last handled them. */
+  /** Informer keys (namespace/name) of pods changed since their worker last handled them. */
   private final Set<String> pending = ConcurrentHashMap.newKeySet();
   private final Map<String, Instant> lastRestart = new ConcurrentHashMap<>();
   private volatile SharedIndexInformer<Pod> pods;
   private volatile boolean closed;
-  volatile int binds;
+  final AtomicInteger binds = new AtomicInteger();
 
   NodeSimulator(KubernetesClient client) {
     this.client = client;
+    for (int i = 0; i < WORKERS; i++) {
+      String name = "node-simulator-" + i;
+      workers[i] = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
+      });
+    }
   }
 
   void start() {
@@ -115,15 +129,15 @@ final class NodeSimulator implements AutoCloseable {
       throw new IllegalStateException("the node simulator could not list and watch the pods of " + client.getMasterUrl()
           + " within 60 s: " + e, e);
     }
-    worker.scheduleWithFixedDelay(this::resync, RESYNC_MILLIS, RESYNC_MILLIS, TimeUnit.MILLISECONDS);
+    resync.scheduleWithFixedDelay(this::resync, RESYNC_MILLIS, RESYNC_MILLIS, TimeUnit.MILLISECONDS);
   }
 
-  /** A watched pod changed: the worker handles it next, from the latest state the informer holds. */
+  /** A watched pod changed: its worker handles it next, from the latest state the informer holds. */
   private void changed(Pod pod) {
     String key = pods.getStore().getKey(pod);
     if (pending.add(key)) {
       try {
-        worker.execute(() -> {
+        workers[Math.floorMod(key.hashCode(), WORKERS)].execute(() -> {
           pending.remove(key);
           Pod latest = pods.getStore().getByKey(key);
           if (latest != null) safely(latest);
@@ -137,7 +151,7 @@ final class NodeSimulator implements AutoCloseable {
   private void resync() {
     SharedIndexInformer<Pod> informer = pods;
     if (informer == null) return;
-    for (Pod p : informer.getStore().list()) safely(p);
+    for (Pod p : informer.getStore().list()) changed(p);
   }
 
   private void safely(Pod p) {
@@ -164,7 +178,7 @@ final class NodeSimulator implements AutoCloseable {
       try {
         client.bindings().inNamespace(ns).resource(new BindingBuilder().withNewMetadata().withName(name).endMetadata()
             .withNewTarget().withApiVersion("v1").withKind("Node").withName(NODE).endTarget().build()).create();
-        binds++;
+        binds.incrementAndGet();
       } catch (KubernetesClientException e) {
         // already bound or gone
       }
@@ -252,7 +266,8 @@ final class NodeSimulator implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
-    worker.shutdownNow();
+    resync.shutdownNow();
+    for (ExecutorService w : workers) w.shutdownNow();
     SharedIndexInformer<Pod> informer = pods;
     if (informer != null) informer.stop();
   }

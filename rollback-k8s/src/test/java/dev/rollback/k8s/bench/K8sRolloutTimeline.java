@@ -35,10 +35,14 @@ import java.util.concurrent.TimeUnit;
  */
 public final class K8sRolloutTimeline {
   private static final List<String> EVENTS = Collections.synchronizedList(new ArrayList<>());
+  private static final List<Long> AT = Collections.synchronizedList(new ArrayList<>());
+  private static boolean verbose;
   private static volatile long t0;
+  private static final Map<String, List<Long>> TOTALS = new java.util.TreeMap<>();
 
   public static void main(String[] args) throws Exception {
     int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 3;
+    verbose = args.length > 1 && args[1].equals("-v");
     RealCluster cluster = RealCluster.get();
     KubernetesClient client = cluster.client;
     String ns = cluster.namespace("timeline");
@@ -52,8 +56,11 @@ public final class K8sRolloutTimeline {
         boolean ours = (round + i) % 2 == 0;
         String name = (ours ? "ours-" : "kubectl-") + round;
         prepare(client, ns, name);
-        EVENTS.clear();
-        t0 = System.nanoTime();
+        synchronized (EVENTS) {
+          EVENTS.clear();
+          AT.clear();
+          t0 = System.nanoTime();
+        }
         long returned;
         if (ours) {
           DeploymentRollout d = Kubernetes.using(client).deployment(ns, name);
@@ -68,11 +75,30 @@ public final class K8sRolloutTimeline {
         long done = System.nanoTime();
         System.out.printf("round %d %s: undo returned %d ms, complete %d ms%n", round, name,
             (returned - t0) / 1_000_000, (done - t0) / 1_000_000);
+        TOTALS.computeIfAbsent(ours ? "ours" : "kubectl", x -> new ArrayList<>()).add((done - t0) / 1_000_000);
         synchronized (EVENTS) {
-          for (String e : EVENTS) if (e.contains(name)) System.out.println("   " + e);
+          // the longest waits between two events of this Deployment's objects: where the time went
+          List<Integer> mine = new ArrayList<>();
+          for (int j = 0; j < EVENTS.size(); j++) if (EVENTS.get(j).contains(name)) mine.add(j);
+          List<String> gaps = new ArrayList<>();
+          long prev = (returned - t0) / 1_000_000;
+          String prevWhat = "undo returned";
+          List<long[]> g = new ArrayList<>();
+          for (int j : mine) {
+            long at = AT.get(j);
+            if (at >= prev) g.add(new long[] {at - prev, j, prev});
+            if (at >= prev) { prev = at; }
+          }
+          g.sort((x, y) -> Long.compare(y[0], x[0]));
+          for (int j = 0; j < Math.min(3, g.size()); j++) {
+            gaps.add(g.get(j)[0] + " ms before: " + EVENTS.get((int) g.get(j)[1]).substring(9));
+          }
+          System.out.println("   longest waits: " + gaps);
+          if (verbose) for (int j : mine) System.out.println("   " + EVENTS.get(j));
         }
       }
     }
+    TOTALS.forEach((k, v) -> System.out.println(k + ", undo call to complete (ms): " + v));
     watches.forEach(Watch::close);
     client.namespaces().withName(ns).delete();
     System.exit(0);
@@ -81,7 +107,10 @@ public final class K8sRolloutTimeline {
   private static final class Log<T extends HasMetadata> implements Watcher<T> {
     @Override public void eventReceived(Action action, T o) {
       long ms = (System.nanoTime() - t0) / 1_000_000;
-      EVENTS.add(String.format("%5d ms %s %s %s", ms, action, o.getKind() + "/" + o.getMetadata().getName(), describe(o)));
+      synchronized (EVENTS) {
+        AT.add(ms);
+        EVENTS.add(String.format("%5d ms %s %s %s", ms, action, o.getKind() + "/" + o.getMetadata().getName(), describe(o)));
+      }
     }
 
     @Override public void onClose(WatcherException e) {}
