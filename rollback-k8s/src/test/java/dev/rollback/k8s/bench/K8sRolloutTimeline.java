@@ -31,7 +31,8 @@ import java.util.concurrent.TimeUnit;
  * ({@code undo} + {@code awaitRollout}) and for {@code kubectl rollout undo} + {@code kubectl rollout
  * status}, one after the other, rotating who goes first. A diagnosis, not a benchmark:
  * {@code scripts/bench/k8s.sh} keeps the figures.
- * Usage: the classpath of scripts/bench/k8s.sh, then {@code dev.rollback.k8s.bench.K8sRolloutTimeline [ROUNDS]}.
+ * Usage: {@code scripts/bench/k8s.sh --timeline [ROUNDS] [-v]}: per tool and round, the three
+ * longest waits between two events after the undo call returned; with {@code -v} every event.
  */
 public final class K8sRolloutTimeline {
   private static final List<String> EVENTS = Collections.synchronizedList(new ArrayList<>());
