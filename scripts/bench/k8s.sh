@@ -4,10 +4,18 @@
 # benchmark JVM) with the test-side node simulator, and the undo that also restores the ConfigMaps
 # the template references next to the plain one. Not part of mvn verify.
 # Usage: scripts/bench/k8s.sh [ROUNDS]   (default 7 measured rounds after one warm-up)
+#        scripts/bench/k8s.sh --timeline [ROUNDS] [-v]   where an undo's time goes, ours and kubectl's:
+#        the events of the Deployment, its ReplicaSets and pods in ms after the undo call (a diagnosis,
+#        not figures: K8sRolloutTimeline)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 # a reactor build (-am): the modules this one depends on come from this tree, never from ~/.m2
 mvn -B -q -o -pl rollback-k8s -am test-compile dependency:build-classpath \
   -Dmdep.outputFile=target/bench-classpath.txt -Dmdep.includeScope=test
 CP="rollback-k8s/target/test-classes:rollback-k8s/target/classes:$(cat rollback-k8s/target/bench-classpath.txt)"
-exec java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$CP" dev.rollback.k8s.bench.K8sUndoBenchmark "$@"
+MAIN=dev.rollback.k8s.bench.K8sUndoBenchmark
+if [ "${1:-}" = "--timeline" ]; then
+  MAIN=dev.rollback.k8s.bench.K8sRolloutTimeline
+  shift
+fi
+exec java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$CP" "$MAIN" "$@"

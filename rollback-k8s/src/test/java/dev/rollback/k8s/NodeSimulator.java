@@ -9,21 +9,30 @@ import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.NodeConditionBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.PodCondition;
 import io.fabric8.kubernetes.api.model.PodConditionBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Stands in for kubelet (never run): one Node object; every Pending pod is bound to it with a
@@ -33,21 +42,50 @@ import java.util.concurrent.TimeUnit;
  *   <li>an image containing {@code broken}: bound but never Ready, no restarts;</li>
  *   <li>any other image: Running and Ready.</li>
  * </ul>
+ * A pod marked for deletion is deleted at once (kubelet would stop its containers and confirm).
+ *
+ * <p>Like kubelet, it reacts to a watch on the pods: an informer (a LIST, then a WATCH from its
+ * resourceVersion; fabric8 reconnects a closed watch and lists again when the watch is too old)
+ * hands every added or changed pod to a worker, which acts on the latest state the informer holds,
+ * so each step of a rollout (bind, Ready, end of a deletion) follows the change that allows it by
+ * one request. Like kubelet's pod workers, one pod's changes are handled one at a time and in
+ * order, different pods side by side ({@value #WORKERS} workers, a pod always on the same one): a
+ * slow deletion does not hold up the binding of its replacement. A resync every
+ * {@value #RESYNC_MILLIS} ms hands every cached pod to its worker, without a request when nothing
+ * is due: it drives what depends on time (a crashing pod restarts at most every
+ * {@value #RESTART_MILLIS} ms) and retries a write lost to a conflict with a controller.
  */
 final class NodeSimulator implements AutoCloseable {
   static final String NODE = "sim-node-1";
+  static final long RESYNC_MILLIS = 100;
+  static final long RESTART_MILLIS = 500;
+  static final int WORKERS = 4;
 
   private final KubernetesClient client;
-  private final ScheduledExecutorService tick = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread t = new Thread(r, "node-simulator");
+  /** The pod workers: a pod is always handled by the same one, so its writes stay in order. */
+  private final ExecutorService[] workers = new ExecutorService[WORKERS];
+  private final ScheduledExecutorService resync = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "node-simulator-resync");
     t.setDaemon(true);
     return t;
   });
+  /** Informer keys (namespace/name) of pods changed since their worker last handled them. */
+  private final Set<String> pending = ConcurrentHashMap.newKeySet();
   private final Map<String, Instant> lastRestart = new ConcurrentHashMap<>();
-  volatile int binds;
+  private volatile SharedIndexInformer<Pod> pods;
+  private volatile boolean closed;
+  final AtomicInteger binds = new AtomicInteger();
 
   NodeSimulator(KubernetesClient client) {
     this.client = client;
+    for (int i = 0; i < WORKERS; i++) {
+      String name = "node-simulator-" + i;
+      workers[i] = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
+      });
+    }
   }
 
   void start() {
@@ -64,48 +102,95 @@ final class NodeSimulator implements AutoCloseable {
             .withMessage("simulated").withLastHeartbeatTime(now).withLastTransitionTime(now).build())
         .build());
     client.nodes().resource(created).updateStatus();
-    tick.scheduleWithFixedDelay(this::safeTick, 0, 100, TimeUnit.MILLISECONDS);
+    SharedIndexInformer<Pod> informer = client.pods().inAnyNamespace().runnableInformer(0);
+    informer.addEventHandler(new ResourceEventHandler<Pod>() {
+      @Override public void onAdd(Pod pod) {
+        changed(pod);
+      }
+
+      @Override public void onUpdate(Pod before, Pod pod) {
+        changed(pod);
+      }
+
+      @Override public void onDelete(Pod pod, boolean finalStateUnknown) {
+        lastRestart.remove(pod.getMetadata().getUid());
+      }
+    });
+    // a watch that closes with an error is opened again (after a relist when it is too old), as kubelet's does
+    informer.exceptionHandler((started, error) -> !closed);
+    pods = informer;
+    try {
+      informer.start().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while the node simulator listed the pods", e);
+    } catch (ExecutionException | TimeoutException e) {
+      informer.stop();
+      throw new IllegalStateException("the node simulator could not list and watch the pods of " + client.getMasterUrl()
+          + " within 60 s: " + e, e);
+    }
+    resync.scheduleWithFixedDelay(this::resync, RESYNC_MILLIS, RESYNC_MILLIS, TimeUnit.MILLISECONDS);
   }
 
-  private void safeTick() {
-    try {
-      tickOnce();
-    } catch (RuntimeException e) {
-      // conflicts and races with the controllers: the next tick tries again
+  /** A watched pod changed: its worker handles it next, from the latest state the informer holds. */
+  private void changed(Pod pod) {
+    String key = pods.getStore().getKey(pod);
+    if (pending.add(key)) {
+      try {
+        workers[Math.floorMod(key.hashCode(), WORKERS)].execute(() -> {
+          pending.remove(key);
+          Pod latest = pods.getStore().getByKey(key);
+          if (latest != null) safely(latest);
+        });
+      } catch (RejectedExecutionException e) {
+        // closed
+      }
     }
   }
 
-  private void tickOnce() {
-    for (Pod p : client.pods().inAnyNamespace().list().getItems()) {
-      String ns = p.getMetadata().getNamespace();
-      String name = p.getMetadata().getName();
-      if (p.getMetadata().getDeletionTimestamp() != null) {
-        // kubelet would stop the containers and confirm: finish the graceful deletion
-        try {
-          client.pods().inNamespace(ns).withName(name).withGracePeriod(0).delete();
-        } catch (KubernetesClientException e) {
-          // gone already
-        }
-        continue;
+  private void resync() {
+    SharedIndexInformer<Pod> informer = pods;
+    if (informer == null) return;
+    for (Pod p : informer.getStore().list()) changed(p);
+  }
+
+  private void safely(Pod p) {
+    try {
+      handle(p);
+    } catch (RuntimeException e) {
+      // conflicts and races with the controllers: the next event or resync tries again
+    }
+  }
+
+  private void handle(Pod p) {
+    String ns = p.getMetadata().getNamespace();
+    String name = p.getMetadata().getName();
+    if (p.getMetadata().getDeletionTimestamp() != null) {
+      // kubelet would stop the containers and confirm: finish the graceful deletion
+      try {
+        client.pods().inNamespace(ns).withName(name).withGracePeriod(0).delete();
+      } catch (KubernetesClientException e) {
+        // gone already
       }
-      if (p.getSpec().getNodeName() == null || p.getSpec().getNodeName().isEmpty()) {
-        try {
-          client.bindings().inNamespace(ns).resource(new BindingBuilder().withNewMetadata().withName(name).endMetadata()
-              .withNewTarget().withApiVersion("v1").withKind("Node").withName(NODE).endTarget().build()).create();
-          binds++;
-        } catch (KubernetesClientException e) {
-          // already bound or gone
-        }
-        continue;
+      return;
+    }
+    if (p.getSpec().getNodeName() == null || p.getSpec().getNodeName().isEmpty()) {
+      try {
+        client.bindings().inNamespace(ns).resource(new BindingBuilder().withNewMetadata().withName(name).endMetadata()
+            .withNewTarget().withApiVersion("v1").withKind("Node").withName(NODE).endTarget().build()).create();
+        binds.incrementAndGet();
+      } catch (KubernetesClientException e) {
+        // already bound or gone
       }
-      Behaviour b = behaviour(p);
-      Pod desired = withStatus(p, b);
-      if (desired != null) {
-        try {
-          client.pods().inNamespace(ns).resource(desired).updateStatus();
-        } catch (KubernetesClientException e) {
-          // a conflict: next tick
-        }
+      return;
+    }
+    Behaviour b = behaviour(p);
+    Pod desired = withStatus(p, b);
+    if (desired != null) {
+      try {
+        client.pods().inNamespace(ns).resource(desired).updateStatus();
+      } catch (KubernetesClientException e) {
+        // a conflict: the next event or resync
       }
     }
   }
@@ -121,7 +206,10 @@ final class NodeSimulator implements AutoCloseable {
     return Behaviour.READY;
   }
 
-  /** The pod with the status it should have now, or null when it already has it. */
+  /**
+   * A copy of the pod with the status it should have now, or null when it already has it (the
+   * informer's cache keeps what the server holds until the watch says otherwise: never changed here).
+   */
   private Pod withStatus(Pod p, Behaviour b) {
     String key = p.getMetadata().getUid();
     boolean ready = b == Behaviour.READY;
@@ -136,7 +224,7 @@ final class NodeSimulator implements AutoCloseable {
     }
     if (b == Behaviour.CRASH) {
       Instant last = lastRestart.get(key);
-      if (last != null && last.isAfter(Instant.now().minusMillis(500)) && "Running".equals(phase)) return null;
+      if (last != null && last.isAfter(Instant.now().minusMillis(RESTART_MILLIS)) && "Running".equals(phase)) return null;
       lastRestart.put(key, Instant.now());
       restarts++;
     }
@@ -158,9 +246,10 @@ final class NodeSimulator implements AutoCloseable {
     String rs = ready ? "True" : "False";
     List<PodCondition> conditions = List.of(
         cond("Initialized", "True", now), cond("Ready", rs, now), cond("ContainersReady", rs, now), cond("PodScheduled", "True", now));
-    p.setStatus(new io.fabric8.kubernetes.api.model.PodStatusBuilder().withPhase("Running").withHostIP("127.0.0.1")
+    Pod desired = new PodBuilder(p).build();
+    desired.setStatus(new io.fabric8.kubernetes.api.model.PodStatusBuilder().withPhase("Running").withHostIP("127.0.0.1")
         .withStartTime(now).withConditions(conditions).withContainerStatuses(statuses).build());
-    return p;
+    return desired;
   }
 
   private static PodCondition cond(String type, String status, String now) {
@@ -176,6 +265,10 @@ final class NodeSimulator implements AutoCloseable {
 
   @Override
   public void close() {
-    tick.shutdownNow();
+    closed = true;
+    resync.shutdownNow();
+    for (ExecutorService w : workers) w.shutdownNow();
+    SharedIndexInformer<Pod> informer = pods;
+    if (informer != null) informer.stop();
   }
 }

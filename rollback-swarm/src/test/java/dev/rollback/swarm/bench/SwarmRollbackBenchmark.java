@@ -18,11 +18,15 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Our restore to known-good next to {@code docker service rollback} on twin services (same
@@ -30,7 +34,10 @@ import java.util.concurrent.TimeUnit;
  * stack of five services restored at once next to five {@code docker service rollback} calls one
  * after another. Time until every task runs the old spec is measured by an observer that lists the
  * tasks every 20 ms (its requests are marked and not counted); API round-trips are counted from the
- * daemon's debug log ("Calling METHOD PATH" per request) between the start and the end of each tool.
+ * daemon's debug log ("Calling METHOD PATH" per request) between the start and the end of each tool,
+ * and the same log's time stamps say when each tool's first request and its (first) service update
+ * reached the daemon: the time from that update to every task on the old spec is Swarm's own
+ * rollout, printed apart from what comes before it.
  */
 public final class SwarmRollbackBenchmark {
   static final Duration MONITOR = Duration.ofMillis(500);
@@ -181,17 +188,27 @@ public final class SwarmRollbackBenchmark {
     }
   }
 
-  /** Time to every task on {@code image}, the tool's own wall time, and the requests it sent. */
-  record Sample(double convergedMs, double returnedMs, long requests) {
+  /**
+   * Time to every task on {@code image}, the tool's own wall time and the requests it sent; from the
+   * daemon's log, when its first request and its first service update arrived (ms after the call).
+   */
+  record Sample(double convergedMs, double returnedMs, long requests, double firstRequestMs, double updateMs) {
+    /** From the daemon receiving the (first) update to every task on the old spec: Swarm's own rollout. */
+    double rolloutMs() {
+      return convergedMs - updateMs;
+    }
+
     @Override
     public String toString() {
-      return String.format(Locale.ROOT, "all tasks on the old spec %.0f ms, returned %.0f ms, %d requests",
-          convergedMs, returnedMs, requests);
+      return String.format(Locale.ROOT, "all tasks on the old spec %.0f ms, returned %.0f ms, %d requests,"
+          + " first request at %.0f ms, update at %.0f ms, rollout after it %.0f ms",
+          convergedMs, returnedMs, requests, firstRequestMs, updateMs, rolloutMs());
     }
   }
 
   static Sample measure(RealSwarm docker, List<String> services, String image, Runnable tool) throws Exception {
     long logBefore = Files.size(docker.log);
+    Instant wallT0 = Instant.now();
     long t0 = System.nanoTime();
     long[] convergedAt = {-1};
     Thread observer = new Thread(() -> {
@@ -205,14 +222,27 @@ public final class SwarmRollbackBenchmark {
     long returned = System.nanoTime();
     observer.join(120_000);
     sleep(300); // the daemon writes its log line as it handles a request
-    long requests = requestsLogged(docker, logBefore);
-    return new Sample((convergedAt[0] - t0) / 1e6, (returned - t0) / 1e6, requests);
+    List<String> calls = requestsLogged(docker, logBefore);
+    double first = calls.isEmpty() ? Double.NaN : msAfter(wallT0, calls.get(0));
+    double update = calls.stream().filter(l -> UPDATE.matcher(l).find()).findFirst().map(l -> msAfter(wallT0, l)).orElse(Double.NaN);
+    return new Sample((convergedAt[0] - t0) / 1e6, (returned - t0) / 1e6, calls.size(), first, update);
   }
 
-  static long requestsLogged(RealSwarm docker, long from) throws IOException {
+  private static final Pattern UPDATE = Pattern.compile("Calling POST /(v[0-9.]+/)?services/[^/ ]+/update");
+  private static final Pattern TIME = Pattern.compile("^time=\"([^\"]+)\"");
+
+  /** Milliseconds from {@code t0} to the time stamp of a daemon log line (the daemon and we share the clock). */
+  static double msAfter(Instant t0, String line) {
+    Matcher m = TIME.matcher(line);
+    if (!m.find()) return Double.NaN;
+    return Duration.between(t0, OffsetDateTime.parse(m.group(1)).toInstant()).toNanos() / 1e6;
+  }
+
+  /** The daemon's "Calling METHOD PATH" lines since {@code from}, the observer's left out. */
+  static List<String> requestsLogged(RealSwarm docker, long from) throws IOException {
     byte[] all = Files.readAllBytes(docker.log);
     String window = new String(all, (int) from, all.length - (int) from, StandardCharsets.UTF_8);
-    return window.lines().filter(l -> l.contains("msg=\"Calling ")).filter(l -> !l.contains(BenchAccess.MARKER)).count();
+    return window.lines().filter(l -> l.contains("msg=\"Calling ")).filter(l -> !l.contains(BenchAccess.MARKER)).toList();
   }
 
   static void report(String what, List<Sample> ours, List<Sample> cli) {
@@ -234,6 +264,15 @@ public final class SwarmRollbackBenchmark {
     System.out.printf(Locale.ROOT, "%s, median of %d: all tasks on the old spec ours %.0f ms vs docker %.0f ms (%.2fx); "
         + "requests ours %.0f vs docker %.0f (%.2fx); returned ours %.0f ms vs docker %.0f ms%n",
         what, ours.size(), oc, cc, oc / cc, or, cr, or / cr, ow, cw);
+    List<Double> pairedRollout = new ArrayList<>();
+    for (int i = 0; i < ours.size(); i++) pairedRollout.add(ours.get(i).rolloutMs() / cli.get(i).rolloutMs());
+    System.out.printf(Locale.ROOT, "%s, median of %d: first request at ours %.0f ms vs docker %.0f ms; (first) update at"
+        + " ours %.0f ms vs docker %.0f ms; from it to all tasks on the old spec ours %.0f ms vs docker %.0f ms,"
+        + " median of the per-round ratios %.3fx (rounds %s)%n", what, ours.size(),
+        median(ours.stream().map(Sample::firstRequestMs).toList()), median(cli.stream().map(Sample::firstRequestMs).toList()),
+        median(ours.stream().map(Sample::updateMs).toList()), median(cli.stream().map(Sample::updateMs).toList()),
+        median(ours.stream().map(Sample::rolloutMs).toList()), median(cli.stream().map(Sample::rolloutMs).toList()),
+        median(pairedRollout), pairedRollout.stream().map(r -> String.format(Locale.ROOT, "%.3f", r)).toList());
   }
 
   static double median(List<Double> xs) {
