@@ -79,9 +79,12 @@ class SwarmDaemonRestartIT {
     }
     assertThat(halted.outcome()).isEqualTo(RunOutcome.HALTED);
     String error = ((StepOutcome.Failed) halted.step("swarm/restore service " + name)).error();
-    // a daemon shutting down first stops being a swarm manager (503), then its socket is gone
+    // a daemon shutting down first closes its connection to the swarm's raft (a request then fails
+    // with 500 "the client connection is closing"), then stops being a swarm manager (503), then its
+    // socket is gone: the step fails at whichever it meets
     assertThat(error).contains("service " + name).containsAnyOf(
-        "cannot reach the Docker daemon at unix://" + docker.socket, "503 This node is not a swarm manager");
+        "cannot reach the Docker daemon at unix://" + docker.socket, "503 This node is not a swarm manager",
+        "500 rpc error: code = Canceled desc = grpc: the client connection is closing");
 
     try (DockerSwarm again = DockerSwarm.connect(docker.socket);
          RollbackEngine engine = RollbackEngine.builder().withJournal(FileJournal.create(dir)).build()) {
