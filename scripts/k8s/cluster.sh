@@ -20,6 +20,8 @@
 #                      (default: the line in ~/.cache/rollback/k8s-bin-dir, see scripts/k8s/build.sh)
 #   ETCD_BIN           etcd binary (default: etcd on PATH, Debian's etcd-server)
 #   KCM_CONTROLLERS    --controllers of kube-controller-manager (default below)
+#   KCM_API_QPS, KCM_API_BURST  its client's request rate limit (default 20 and 30, the
+#                      component's own defaults)
 #   CLUSTER_OWNER_PID  if set, a watchdog stops the cluster when that process is gone
 #                      (e.g. the test JVM's pid: covers a JVM killed before its shutdown hook)
 #   START_TIMEOUT      seconds to wait for each component to become ready (default 60)
@@ -269,6 +271,8 @@ start_kcm() {
       --kubeconfig="$DIR/kubeconfig" \
       --controllers="${KCM_CONTROLLERS:-$DEFAULT_CONTROLLERS}" \
       --leader-elect=false \
+      --kube-api-qps="${KCM_API_QPS:-20}" \
+      --kube-api-burst="${KCM_API_BURST:-30}" \
       --use-service-account-credentials=false \
       --service-account-private-key-file="$DIR/sa.key" \
       --bind-address=127.0.0.1 \
