@@ -86,6 +86,11 @@ public final class RunHistory {
       return status == StepStatus.SUCCEEDED;
     }
 
+    /** Failed for good (its last attempt failed and no retry followed), or skipped. */
+    public boolean isFailedOrSkipped() {
+      return (status == StepStatus.FAILED && finalFailure) || status == StepStatus.SKIPPED;
+    }
+
     /** From the first attempt's start to the outcome; empty while it runs or if it never started. */
     public Optional<Duration> duration() {
       if (firstStartedAt == null || finishedAt == null || status == StepStatus.STARTED) return Optional.empty();
@@ -307,11 +312,7 @@ public final class RunHistory {
 
   private void putStep(String path, StepHistory now) {
     StepHistory before = steps.put(path, now);
-    stepsFailedOrSkipped += (failedOrSkipped(now) ? 1 : 0) - (before != null && failedOrSkipped(before) ? 1 : 0);
-  }
-
-  private static boolean failedOrSkipped(StepHistory h) {
-    return (h.status() == StepStatus.FAILED && h.finalFailure()) || h.status() == StepStatus.SKIPPED;
+    stepsFailedOrSkipped += (now.isFailedOrSkipped() ? 1 : 0) - (before != null && before.isFailedOrSkipped() ? 1 : 0);
   }
 
   private StepHistory step(String path) {

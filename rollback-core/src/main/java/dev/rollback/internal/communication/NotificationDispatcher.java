@@ -51,8 +51,10 @@ public final class NotificationDispatcher implements AutoCloseable {
   private final Duration breakerDelay;
   private final Map<Notifier, Lane> lanes = new IdentityHashMap<>();
   private final Map<String, Instant> recent = new LinkedHashMap<>();
-  /** Journals the outcomes of rejected deliveries, so a full queue costs the run thread no journal write. */
-  /** Journals that a notification was dropped; made on the first drop (most engines never drop one). */
+  /**
+   * Journals the outcomes of rejected deliveries, so a full queue costs the run thread no journal
+   * write; made on the first drop (most engines never drop one).
+   */
   private @Nullable ThreadPoolExecutor overflow;
   private boolean closed;
   /** Deliveries queued or running; guarded by {@link #idle}, which is notified when it drops to zero. */

@@ -916,8 +916,7 @@ public final class Run implements RollbackRun {
   }
 
   private void addIfFailed(List<String> failed, String path) {
-    StepHistory h = history.stepHistory(path);
-    if ((h.status() == StepStatus.FAILED && h.finalFailure()) || h.status() == StepStatus.SKIPPED) failed.add(path);
+    if (history.stepHistory(path).isFailedOrSkipped()) failed.add(path);
   }
 
   static Health safeCheck(HealthCheck c) {
